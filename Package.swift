@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// llmatic: neural-architecture search (LLMatic) over a fast trainer.
+// No package dependencies: only Swift's own libraries and Debian's C libraries.
+import PackageDescription
+
+// Release builds are fully optimised; `-Ounchecked` drops overflow/bounds traps in hot loops only
+// where a module opts in. Set LLMATIC_TARGET_CPU=haswell (or native) to let swiftc emit AVX2/FMA;
+// the default keeps a binary that runs on any x86-64.
+let targetCPU = Context.environment["LLMATIC_TARGET_CPU"]
+let fastFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+] + (targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? [])
+
+let package = Package(
+    name: "llmatic",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "llmatic", targets: ["llmatic"]),
+        .executable(name: "Perf", targets: ["Perf"]),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "NetIR"),
+        .target(name: "NetCode", dependencies: ["NetIR"]),
+        .target(name: "Engine", dependencies: ["NetIR"], swiftSettings: fastFlags),
+        .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS"], swiftSettings: fastFlags),
+        .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fastFlags),
+        .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
+        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "Data", "Train"]),
+        .executableTarget(name: "Perf", dependencies: ["NetIR", "Engine", "CPUBackend", "Data", "Train", "CBLAS"],
+                          path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
+        .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "CPUBackend"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine", "NetIR"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "Engine", "NetIR", "Data"]),
+    ]
+)
