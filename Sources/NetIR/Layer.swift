@@ -1,0 +1,152 @@
+/// Element-wise activations, named as PyTorch names them.
+public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
+    case relu
+    case leakyRelu(slope: Float)
+    case gelu
+    case silu
+    case sigmoid
+    case tanh
+    case elu(alpha: Float)
+
+    /// True when the derivative can be computed from the output alone, so the activation can be fused
+    /// into the producing layer's epilogue without keeping the pre-activation tensor.
+    public var differentiableFromOutput: Bool {
+        switch self {
+        case .relu, .sigmoid, .tanh: return true
+        case .leakyRelu(let s): return s > 0
+        case .elu(let a): return a > 0
+        case .gelu, .silu: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .relu: return "ReLU"
+        case .leakyRelu(let s): return "LeakyReLU(\(s))"
+        case .gelu: return "GELU"
+        case .silu: return "SiLU"
+        case .sigmoid: return "Sigmoid"
+        case .tanh: return "Tanh"
+        case .elu(let a): return "ELU(\(a))"
+        }
+    }
+}
+
+/// A height/width pair (kernel size, stride, padding, dilation).
+public struct Pair: Hashable, Codable, Sendable, CustomStringConvertible {
+    public var h: Int
+    public var w: Int
+    public init(_ h: Int, _ w: Int) { self.h = h; self.w = w }
+    public init(_ both: Int) { h = both; w = both }
+    public var description: String { h == w ? "\(h)" : "(\(h), \(w))" }
+}
+
+public struct Conv2dAttributes: Hashable, Codable, Sendable {
+    public var inChannels: Int
+    public var outChannels: Int
+    public var kernel: Pair
+    public var stride: Pair
+    public var padding: Pair
+    public var dilation: Pair
+    public var groups: Int
+    public var bias: Bool
+
+    public init(inChannels: Int, outChannels: Int, kernel: Pair, stride: Pair = Pair(1), padding: Pair = Pair(0),
+                dilation: Pair = Pair(1), groups: Int = 1, bias: Bool = true) {
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel; self.stride = stride
+        self.padding = padding; self.dilation = dilation; self.groups = groups; self.bias = bias
+    }
+}
+
+public struct Pool2dAttributes: Hashable, Codable, Sendable {
+    public var kernel: Pair
+    public var stride: Pair
+    public var padding: Pair
+    /// AvgPool2d only: padded zeros count in the divisor (PyTorch's default `count_include_pad=True`).
+    public var countIncludePad: Bool
+
+    public init(kernel: Pair, stride: Pair? = nil, padding: Pair = Pair(0), countIncludePad: Bool = true) {
+        self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding; self.countIncludePad = countIncludePad
+    }
+}
+
+public struct BatchNormAttributes: Hashable, Codable, Sendable {
+    public var features: Int
+    /// 1 for BatchNorm1d over `[F]`, 2 for BatchNorm2d over `[C, H, W]`.
+    public var dimensions: Int
+    public var eps: Float
+    public var momentum: Float
+    public var affine: Bool
+
+    public init(features: Int, dimensions: Int, eps: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true) {
+        self.features = features; self.dimensions = dimensions; self.eps = eps; self.momentum = momentum; self.affine = affine
+    }
+}
+
+/// One layer of the IR. Parameterised layers own their parameters under the node's `module` path.
+public enum Layer: Hashable, Codable, Sendable {
+    case input
+    case conv2d(Conv2dAttributes)
+    case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
+    case batchNorm(BatchNormAttributes)
+    case activation(Activation)
+    case maxPool2d(Pool2dAttributes)
+    case avgPool2d(Pool2dAttributes)
+    case adaptiveAvgPool2d(outHeight: Int, outWidth: Int)
+    case dropout(p: Float)
+    /// Flattens every dimension after the batch (`torch.flatten(x, 1)`, `x.view(x.size(0), -1)`).
+    case flatten
+    case add
+    /// Concatenation along the channel dimension (`torch.cat([a, b], dim=1)`).
+    case concat
+    case identity
+    case softmax
+    case logSoftmax
+
+    /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
+    public var typeName: String {
+        switch self {
+        case .input: return "Input"
+        case .conv2d: return "Conv2d"
+        case .linear: return "Linear"
+        case .batchNorm(let a): return "BatchNorm\(a.dimensions)d"
+        case .activation(let a):
+            switch a {
+            case .relu: return "ReLU"
+            case .leakyRelu: return "LeakyReLU"
+            case .gelu: return "GELU"
+            case .silu: return "SiLU"
+            case .sigmoid: return "Sigmoid"
+            case .tanh: return "Tanh"
+            case .elu: return "ELU"
+            }
+        case .maxPool2d: return "MaxPool2d"
+        case .avgPool2d: return "AvgPool2d"
+        case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d"
+        case .dropout: return "Dropout"
+        case .flatten: return "Flatten"
+        case .add: return "Add"
+        case .concat: return "Concat"
+        case .identity: return "Identity"
+        case .softmax: return "Softmax"
+        case .logSoftmax: return "LogSoftmax"
+        }
+    }
+
+    /// How many inputs the layer takes; nil means two or more.
+    public var arity: Int? {
+        switch self {
+        case .input: return 0
+        case .add, .concat: return nil
+        default: return 1
+        }
+    }
+
+    /// Conv2d and Linear: the layers that count towards depth and width.
+    public var isWeighted: Bool {
+        switch self {
+        case .conv2d, .linear: return true
+        default: return false
+        }
+    }
+}
