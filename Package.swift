@@ -34,6 +34,7 @@ let package = Package(
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "CPUBackend"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine", "NetIR"]),
+        .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "Engine", "NetIR", "Data"]),
     ]
