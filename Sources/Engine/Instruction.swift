@@ -1,0 +1,89 @@
+import NetIR
+
+/// What an instruction computes. Geometry and attributes only; the tensors are the instruction's operands.
+/// Each case documents its operand order. Elementwise sizes come from the operands' counts.
+public enum Op: Hashable, Codable, Sendable {
+    /// in: x, weight, bias? ; out: y = act(conv(x) + bias)
+    case conv2d(ConvGeometry, activation: Activation?)
+    /// in: dy, weight ; out: dx
+    case conv2dBackwardData(ConvGeometry)
+    /// in: x, dy ; out: dWeight, dBias?  (`accumulate` applies to the parameter gradients)
+    case conv2dBackwardFilter(ConvGeometry)
+    /// in: x, weight, bias? ; out: y = act(x W^T + b)
+    case linear(LinearGeometry, activation: Activation?)
+    /// in: dy, weight ; out: dx
+    case linearBackwardData(LinearGeometry)
+    /// in: x, dy ; out: dWeight, dBias?
+    case linearBackwardFilter(LinearGeometry)
+    /// in: x, scale?, shift?, runningMean, runningVar ; out: y, savedMean, savedInvStd.
+    /// Training: batch statistics, running stats updated in place (unbiased variance, PyTorch's momentum);
+    /// saved mean / 1/sqrt(var+eps) for backward. Eval: running stats, saved outputs absent. y = act(bn(x)).
+    case batchNorm(BatchNormGeometry, training: Bool, activation: Activation?)
+    /// in: x, dy, scale?, savedMean, savedInvStd ; out: dx?, dScale?, dShift?
+    /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dScale/dShift.
+    case batchNormBackward(BatchNormGeometry, accumulateParameters: Bool)
+    /// in: x ; out: y
+    case activation(Activation)
+    /// in: y (fromOutput) or x, dy ; out: dx
+    case activationBackward(Activation, fromOutput: Bool)
+    /// in: x ; out: y, argmax (Int32 index of the max within its input plane)
+    case maxPool(PoolGeometry)
+    /// in: dy, argmax ; out: dx
+    case maxPoolBackward(PoolGeometry)
+    /// in: x ; out: y
+    case avgPool(PoolGeometry)
+    /// in: dy ; out: dx
+    case avgPoolBackward(PoolGeometry)
+    /// in: x ; out: y
+    case adaptiveAvgPool(AdaptivePoolGeometry)
+    /// in: dy ; out: dx
+    case adaptiveAvgPoolBackward(AdaptivePoolGeometry)
+    /// in: x ; out: y, mask. mask[i] = keep ? 1/(1-p) : 0 with keep drawn from `DropoutRandom` (seed, step, salt, i).
+    case dropout(p: Float, salt: UInt32)
+    /// in: dy, mask ; out: dx = dy * mask
+    case dropoutBackward
+    /// in: a, b, ... ; out: y = act(a + b + ...)
+    case add(activation: Activation?)
+    /// in: x0, x1, ... ; out: y (channel concatenation)
+    case concat(ConcatGeometry)
+    /// in: dy ; out: dx0?, dx1?, ... with a per-output accumulate flag
+    case concatBackward(ConcatGeometry, accumulate: [Bool])
+    /// in: x ; out: y (softmax or log-softmax over the class dimension)
+    case softmax(batch: Int, classes: Int, log: Bool)
+    /// in: y, dy ; out: dx
+    case softmaxBackward(batch: Int, classes: Int, log: Bool)
+    /// in: x ; out: y
+    case copy
+    /// in: logits, labels ; out: dLogits?, metrics. Mean cross-entropy over the samples whose label is >= 0;
+    /// dLogits = (softmax - target) / counted; metrics += [loss sum, correct, counted].
+    case softmaxCrossEntropy(batch: Int, classes: Int, labelSmoothing: Float)
+    /// out: y = value
+    case fill(Float)
+    /// in: gradients ; out: parameters (updated in place), state copies. Learning rate and step come at run time.
+    case optimizer(OptimizerConfig)
+}
+
+/// One step of a program: an op and its operands.
+public struct Instruction: Hashable, Codable, Sendable, CustomStringConvertible {
+    public var op: Op
+    public var inputs: [TensorRef]
+    public var outputs: [TensorRef]
+    /// Backward ops: add into the gradient output instead of overwriting it (fan-out and shared modules).
+    public var accumulate: Bool
+    /// The graph node this instruction comes from (for profiles and errors).
+    public var node: String
+
+    public init(_ op: Op, inputs: [TensorRef], outputs: [TensorRef], accumulate: Bool = false, node: String) {
+        self.op = op; self.inputs = inputs; self.outputs = outputs; self.accumulate = accumulate; self.node = node
+    }
+
+    /// Short op name for profiles: `conv2d`, `batchNormBackward`, ...
+    public var opName: String {
+        let text = String(describing: op)
+        return String(text.prefix { $0 != "(" })
+    }
+
+    public var description: String {
+        "\(node): \(opName)(\(inputs.map(\.description).joined(separator: ", "))) -> \(outputs.map(\.description).joined(separator: ", "))\(accumulate ? " +=" : "")"
+    }
+}
