@@ -26,16 +26,18 @@ let package = Package(
         .target(name: "NetCode", dependencies: ["NetIR"]),
         .target(name: "Engine", dependencies: ["NetIR"], swiftSettings: fastFlags),
         .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS"], swiftSettings: fastFlags),
+        // The judge of correctness: a plain, obviously-right interpreter of plans (double accumulation, no tricks).
+        .target(name: "ReferenceBackend", dependencies: ["Engine"]),
         .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fastFlags),
         .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
         .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "Data", "Train"]),
         .executableTarget(name: "Perf", dependencies: ["NetIR", "Engine", "CPUBackend", "Data", "Train", "CBLAS"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "CPUBackend"]),
-        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "Engine", "NetIR"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "ReferenceBackend"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR"]),
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "Engine", "NetIR", "Data"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data"]),
     ]
 )
