@@ -26,18 +26,20 @@ let package = Package(
         .target(name: "NetCode", dependencies: ["NetIR"]),
         .target(name: "Engine", dependencies: ["NetIR"], swiftSettings: fastFlags),
         .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS"], swiftSettings: fastFlags),
+        .target(name: "OpenCLBackend", dependencies: ["Engine", "COpenCL"], swiftSettings: fastFlags),
         // The judge of correctness: a plain, obviously-right interpreter of plans (double accumulation, no tricks).
         .target(name: "ReferenceBackend", dependencies: ["Engine"]),
         .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fastFlags),
         .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
-        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "Data", "Train"]),
-        .executableTarget(name: "Perf", dependencies: ["NetIR", "Engine", "CPUBackend", "Data", "Train", "CBLAS"],
+        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train"]),
+        .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "ReferenceBackend"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR"]),
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data"]),
     ]
 )
