@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "ReferenceBackend", dependencies: ["Engine"]),
         .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fastFlags),
         .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
-        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train"]),
+        .target(name: "Search", dependencies: ["NetIR", "NetCode", "Engine", "Data", "Train"]),
+        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "Search"]),
         .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR"]),
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),
         .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data"]),
     ]
