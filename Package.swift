@@ -26,7 +26,11 @@ let package = Package(
         .target(name: "NetCode", dependencies: ["NetIR"]),
         .target(name: "Engine", dependencies: ["NetIR"], swiftSettings: fastFlags),
         .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS"], swiftSettings: fastFlags),
-        .target(name: "OpenCLBackend", dependencies: ["Engine", "COpenCL"], swiftSettings: fastFlags),
+        .target(name: "OpenCLBackend", dependencies: ["Engine", "COpenCL"], swiftSettings: fastFlags,
+                plugins: ["EmbedKernels"]),
+        // Build-time embedding of Kernels/*.cl into OpenCLBackend as string literals (one binary runs anywhere).
+        .executableTarget(name: "EmbedKernelsTool", path: "Plugins/EmbedKernelsTool"),
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"]),
         // The judge of correctness: a plain, obviously-right interpreter of plans (double accumulation, no tricks).
         .target(name: "ReferenceBackend", dependencies: ["Engine"]),
         .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fastFlags),
