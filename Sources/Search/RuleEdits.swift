@@ -1,0 +1,235 @@
+import NetIR
+
+/// The edits the rule mutator makes. Each returns a note on what it did, or nil when the graph offers no
+/// place for it; structural validity is checked afterwards by `GraphSurgery.repaired()`.
+enum RuleEdit: CaseIterable {
+    case addConvolution, addLinear, addPooling, addNormalization, addDropout, addResidual
+    case deleteLayer, widenLayer, enlargeKernel, scaleUp, scaleDown
+
+    static let maxChannels = 512
+    static let maxFeatures = 4096
+
+    func apply(_ g: inout GraphSurgery, _ rng: inout SearchRandom) -> String? {
+        guard let shapes = g.shapes() else { return nil }
+        switch self {
+        case .addConvolution: return Self.addConvolution(&g, shapes, &rng)
+        case .addLinear: return Self.addLinear(&g, shapes, &rng)
+        case .addPooling: return Self.addPooling(&g, shapes, &rng)
+        case .addNormalization: return Self.addNormalization(&g, shapes, &rng)
+        case .addDropout: return Self.addDropout(&g, shapes, &rng)
+        case .addResidual: return Self.addResidual(&g, shapes, &rng)
+        case .deleteLayer: return Self.deleteLayer(&g, &rng)
+        case .widenLayer: return Self.widenLayer(&g, &rng)
+        case .enlargeKernel: return Self.enlargeKernel(&g, shapes, &rng)
+        case .scaleUp: return Self.scale(&g, by: rng.pick([2.0, 2.0, 3.0, 4.0]) ?? 2)
+        case .scaleDown: return Self.scale(&g, by: rng.pick([0.5, 0.5, 0.25]) ?? 0.5)
+        }
+    }
+
+    // MARK: places
+
+    /// The last Conv2d/Linear on the way to the output: the classifier, whose output size is fixed.
+    static func classifier(_ g: GraphSurgery) -> Int? {
+        var i = g.output
+        while i > 0 {
+            if g.nodes[i].layer.isWeighted { return i }
+            guard g.nodes[i].inputs.count == 1 else { return nil }
+            i = g.nodes[i].inputs[0]
+        }
+        return nil
+    }
+
+    /// Live image-shaped nodes (the input included) before the classifier: where convolutions and pools fit.
+    static func imageNodes(_ g: GraphSurgery, _ shapes: [TensorShape]) -> [Int] {
+        let live = g.graph.live
+        let limit = classifier(g) ?? g.output
+        return (0..<limit).filter { live[$0] && shapes[$0].isImage }
+    }
+
+    static func weighted(_ g: GraphSurgery, includingClassifier: Bool = false) -> [Int] {
+        let c = classifier(g)
+        let live = g.graph.live
+        return g.nodes.indices.filter { live[$0] && g.nodes[$0].layer.isWeighted && (includingClassifier || $0 != c) }
+    }
+
+    /// Channel counts the rules choose from: around the current width, and powers of two.
+    static func width(near c: Int, _ rng: inout SearchRandom) -> Int {
+        let options = [c, 2 * c, 16, 32, 64, 128].map { min(max($0, 8), maxChannels) }
+        return rng.pick(options) ?? 32
+    }
+
+    // MARK: edits
+
+    static func addConvolution(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
+        guard let at = rng.pick(imageNodes(g, shapes)) else { return nil }
+        let x = shapes[at]
+        let out = width(near: x.channels, &rng)
+        let k = rng.pick([3, 3, 3, 5, 1]) ?? 3
+        let name = g.uniqueName("conv")
+        let conv = Conv2dAttributes(inChannels: x.channels, outChannels: out, kernel: Pair(k), padding: Pair(k / 2))
+        var last = g.insertAfter(at, name: name, layer: .conv2d(conv))
+        if rng.chance(0.5) {
+            last = g.insertAfter(last, name: g.uniqueName("bn"), layer: .batchNorm(BatchNormAttributes(features: out, dimensions: 2)))
+        }
+        g.insertAfter(last, name: g.uniqueName("relu"), layer: .activation(.relu))
+        return "added \(name): Conv2d(\(x.channels), \(out), \(k)) + ReLU after '\(g.nodes[at].name)'"
+    }
+
+    static func addLinear(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
+        guard let c = classifier(g), case .linear = g.nodes[c].layer, g.nodes[c].inputs.count == 1 else { return nil }
+        let at = g.nodes[c].inputs[0]
+        guard shapes[at].rank == 1 else { return nil }
+        let hidden = rng.pick([64, 128, 256, 512]) ?? 128
+        let name = g.uniqueName("fc")
+        let fc = g.insertAfter(at, name: name, layer: .linear(inFeatures: shapes[at].count, outFeatures: hidden, bias: true))
+        g.insertAfter(fc, name: g.uniqueName("relu"), layer: .activation(.relu))
+        return "added \(name): Linear(\(shapes[at].count), \(hidden)) + ReLU before the classifier"
+    }
+
+    static func addPooling(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
+        let places = imageNodes(g, shapes).filter { shapes[$0].height >= 4 && shapes[$0].width >= 4 }
+        guard let at = rng.pick(places) else { return nil }
+        let max = rng.chance(0.7)
+        let pool = Pool2dAttributes(kernel: Pair(2), stride: Pair(2))
+        let name = g.uniqueName(max ? "maxpool" : "avgpool")
+        g.insertAfter(at, name: name, layer: max ? .maxPool2d(pool) : .avgPool2d(pool))
+        return "added \(name): \(max ? "MaxPool2d" : "AvgPool2d")(2) after '\(g.nodes[at].name)'"
+    }
+
+    static func addNormalization(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
+        let places = weighted(g).filter { i in
+            !g.consumers(of: i).contains { if case .batchNorm = g.nodes[$0].layer { return true } else { return false } }
+        }
+        guard let at = rng.pick(places) else { return nil }
+        let s = shapes[at]
+        let name = g.uniqueName("bn")
+        g.insertAfter(at, name: name, layer: .batchNorm(BatchNormAttributes(features: s.channels, dimensions: s.isImage ? 2 : 1)))
+        return "added \(name): BatchNorm\(s.isImage ? 2 : 1)d(\(s.channels)) after '\(g.nodes[at].name)'"
+    }
+
+    static func addDropout(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
+        let live = g.graph.live
+        let limit = classifier(g) ?? g.output
+        let places = (1..<max(limit, 1)).filter { i in
+            guard live[i] else { return false }
+            if case .activation = g.nodes[i].layer { return true }
+            if case .flatten = g.nodes[i].layer { return true }
+            return false
+        }
+        guard let at = rng.pick(places) else { return nil }
+        let options: [Double] = shapes[at].isImage ? [0.1, 0.2, 0.25] : [0.2, 0.25, 0.3, 0.4, 0.5]
+        let p = Float(rng.pick(options) ?? 0.25)
+        let name = g.uniqueName("dropout")
+        g.insertAfter(at, name: name, layer: .dropout(p: p))
+        return "added \(name): Dropout(\(p)) after '\(g.nodes[at].name)'"
+    }
+
+    /// A skip connection from an earlier image node to a later one: identity when the shapes agree, else a
+    /// 1x1 convolution (strided when the later node is an integer factor smaller) to match them.
+    static func addResidual(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
+        let images = imageNodes(g, shapes)
+        var pairs: [(Int, Int)] = []
+        for a in images {
+            for b in images where b > a + 1 && isReachable(g, from: a, to: b) {
+                let sa = shapes[a], sb = shapes[b]
+                guard sa.height % sb.height == 0, sa.width % sb.width == 0, sa.height / sb.height == sa.width / sb.width,
+                      sa.height / sb.height <= 4 else { continue }
+                pairs.append((a, b))
+            }
+        }
+        guard let (a, b) = rng.pick(pairs) else { return nil }
+        let sa = shapes[a], sb = shapes[b]
+        var shortcut = a
+        let readers = g.consumers(of: b)
+        var position = b + 1
+        var projected = false
+        if sa != sb {
+            let stride = sa.height / sb.height
+            let proj = Conv2dAttributes(inChannels: sa.channels, outChannels: sb.channels, kernel: Pair(1), stride: Pair(stride))
+            g.insert(Node(name: g.uniqueName("shortcut"), layer: .conv2d(proj), inputs: [a]), at: position)
+            shortcut = position
+            position += 1
+            projected = true
+        }
+        let addName = g.uniqueName("residual")
+        g.insert(Node(name: addName, layer: .add, inputs: [b, shortcut]), at: position)
+        let shift = position - b
+        for r in readers {
+            let moved = r + shift
+            g.nodes[moved].inputs = g.nodes[moved].inputs.map { $0 == b ? position : $0 }
+        }
+        if g.output == b { g.output = position }
+        return "added \(addName): skip from '\(g.nodes[a].name)' to '\(g.nodes[b].name)'\(projected ? " with a 1x1 projection" : "")"
+    }
+
+    static func isReachable(_ g: GraphSurgery, from a: Int, to b: Int) -> Bool {
+        var reach = [Bool](repeating: false, count: b + 1)
+        reach[a] = true
+        for i in (a + 1)...b where g.nodes[i].inputs.contains(where: { $0 <= b && reach[$0] }) { reach[i] = true }
+        return reach[b]
+    }
+
+    static func deleteLayer(_ g: inout GraphSurgery, _ rng: inout SearchRandom) -> String? {
+        let c = classifier(g)
+        let live = g.graph.live
+        let places = g.nodes.indices.filter { i in
+            guard i > 0, i != c, i != g.output, live[i], g.nodes[i].inputs.count == 1 else { return false }
+            switch g.nodes[i].layer {
+            case .flatten, .input, .softmax, .logSoftmax: return false
+            default: return true
+            }
+        }
+        guard let at = rng.pick(places) else { return nil }
+        let name = g.nodes[at].name
+        let type = g.nodes[at].layer.typeName
+        g.bypass(at)
+        g.pruneDead()
+        return "deleted \(name) (\(type))"
+    }
+
+    static func widenLayer(_ g: inout GraphSurgery, _ rng: inout SearchRandom) -> String? {
+        guard let at = rng.pick(weighted(g)) else { return nil }
+        let factor: Double = rng.pick([1.5, 2.0, 2.0]) ?? 2
+        return resize(&g, at, factor: factor).map { "widened \($0)" }
+    }
+
+    /// Every hidden Conv2d/Linear scaled by `factor` (the classifier keeps its class count).
+    static func scale(_ g: inout GraphSurgery, by factor: Double) -> String? {
+        let changed = weighted(g).compactMap { resize(&g, $0, factor: factor) }
+        return changed.isEmpty ? nil : "scaled \(changed.count) layer(s) by \(factor): " + changed.joined(separator: ", ")
+    }
+
+    static func resize(_ g: inout GraphSurgery, _ i: Int, factor: Double) -> String? {
+        switch g.nodes[i].layer {
+        case .conv2d(var a):
+            let out = min(max(Int((Double(a.outChannels) * factor).rounded()), 4), maxChannels)
+            guard out != a.outChannels else { return nil }
+            let old = a.outChannels
+            if a.groups > 1 { a.groups = 1 }
+            a.outChannels = out
+            g.nodes[i].layer = .conv2d(a)
+            return "\(g.nodes[i].name) \(old)->\(out)"
+        case .linear(let inF, let o, let bias):
+            let out = min(max(Int((Double(o) * factor).rounded()), 8), maxFeatures)
+            guard out != o else { return nil }
+            g.nodes[i].layer = .linear(inFeatures: inF, outFeatures: out, bias: bias)
+            return "\(g.nodes[i].name) \(o)->\(out)"
+        default:
+            return nil
+        }
+    }
+
+    /// A 1x1 or 3x3 convolution grows to 3x3 or 5x5, padded to keep its output size.
+    static func enlargeKernel(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
+        let convs = weighted(g).filter { i in
+            if case .conv2d(let a) = g.nodes[i].layer { return a.kernel.h < 5 && a.kernel.h == a.kernel.w && a.dilation == Pair(1) }
+            return false
+        }
+        guard let at = rng.pick(convs), case .conv2d(var a) = g.nodes[at].layer else { return nil }
+        let k = a.kernel.h + 2
+        a.padding = Pair(a.padding.h + 1, a.padding.w + 1)
+        a.kernel = Pair(k)
+        g.nodes[at].layer = .conv2d(a)
+        return "enlarged \(g.nodes[at].name) to \(k)x\(k)"
+    }
+}

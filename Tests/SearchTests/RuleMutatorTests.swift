@@ -1,0 +1,91 @@
+import XCTest
+import NetIR
+@testable import Search
+
+/// Every rule edit must give a network that passes shape inference with the parent's input and output shapes.
+final class RuleMutatorTests: XCTestCase {
+    let fashion = TensorShape(channels: 1, height: 28, width: 28)
+
+    func parents() throws -> [Graph] {
+        try BuiltinNetwork.allCases.map { try $0.graph(input: fashion) }
+    }
+
+    func testThousandsOfRandomEditsStayValid() throws {
+        var rng = SearchRandom(seed: 42)
+        var population = try parents()
+        var made = 0, notApplicable = 0
+        var kinds = Set<String>()
+        for round in 0..<3000 {
+            let op: Variation = rng.chance(0.15) ? .crossover
+                : .mutation(MutationInstruction.allCases[rng.below(MutationInstruction.allCases.count)])
+            let a = population[rng.below(population.count)]
+            let b = population[rng.below(population.count)]
+            var edit = SearchRandom(seed: UInt64(round))
+            do {
+                let (g, note) = try RuleMutator.edit([a, b], operation: op, attempts: 24, rng: &edit)
+                let shapes = try g.inferShapes()
+                XCTAssertEqual(shapes[g.output], TensorShape(features: 10), note)
+                XCTAssertEqual(g.inputShape, fashion)
+                XCTAssertEqual(g.live.filter { !$0 }.count, 0, "no dead layers: \(note)")
+                _ = try g.cost()
+                made += 1
+                kinds.insert(op.description)
+                // Keep the population small and varied so edits pile up without exploding in size.
+                if g.parameterCount < 2_000_000 && g.nodes.count < 80 {
+                    if population.count < 40 { population.append(g) } else { population[rng.below(40)] = g }
+                }
+            } catch let e as MutatorError {
+                if case .notApplicable = e { notApplicable += 1 } else { XCTFail("\(e)") }
+            }
+        }
+        XCTAssertGreaterThan(made, 2500)
+        XCTAssertEqual(kinds.count, 13, "every instruction but the recurrent one, plus crossover: \(kinds)")
+        XCTAssertLessThan(notApplicable, 500)
+    }
+
+    func testRecurrentIsRejectedWithAReason() throws {
+        let g = try BuiltinNetwork.smallcnn.graph(input: fashion)
+        var rng = SearchRandom(seed: 1)
+        XCTAssertThrowsError(try RuleMutator.edit([g], operation: .mutation(.addRecurrent), attempts: 3, rng: &rng)) {
+            guard case MutatorError.notApplicable(let reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssert(reason.contains("recurrent"))
+        }
+    }
+
+    func testEditsAreSeeded() throws {
+        let g = try BuiltinNetwork.resnet8.graph(input: fashion)
+        for m in MutationInstruction.allCases where m != .addRecurrent {
+            var r1 = SearchRandom(seed: 9), r2 = SearchRandom(seed: 9)
+            let a = try? RuleMutator.edit([g], operation: .mutation(m), attempts: 24, rng: &r1)
+            let b = try? RuleMutator.edit([g], operation: .mutation(m), attempts: 24, rng: &r2)
+            XCTAssertEqual(a?.0, b?.0, "\(m)")
+        }
+    }
+
+    func testResidualGetsAProjectionWhenShapesDiffer() throws {
+        var sawProjection = false, sawIdentity = false
+        for seed in 0..<200 {
+            let g = try (seed % 2 == 0 ? BuiltinNetwork.smallcnn : .resnet8).graph(input: fashion)
+            var rng = SearchRandom(seed: UInt64(seed))
+            guard let (child, note) = try? RuleMutator.edit([g], operation: .mutation(.addResidual), attempts: 24, rng: &rng) else { continue }
+            XCTAssert(child.nodes.contains { $0.layer == .add }, note)
+            if note.contains("projection") { sawProjection = true } else { sawIdentity = true }
+        }
+        XCTAssert(sawProjection && sawIdentity)
+    }
+
+    func testCrossoverSplicesBothParents() throws {
+        let a = try BuiltinNetwork.smallcnn.graph(input: fashion)
+        let b = try BuiltinNetwork.resnet8.graph(input: fashion)
+        var mixed = 0
+        for seed in 0..<100 {
+            var rng = SearchRandom(seed: UInt64(seed))
+            guard let (child, _) = try? RuleMutator.edit([a, b], operation: .crossover, attempts: 24, rng: &rng) else { continue }
+            let names = Set(child.nodes.map(\.name))
+            if !names.isDisjoint(with: ["conv1", "conv2"]) && !names.isDisjoint(with: ["s1_add", "s2_add", "s3_add", "fc"]) {
+                mixed += 1
+            }
+        }
+        XCTAssertGreaterThan(mixed, 20)
+    }
+}
