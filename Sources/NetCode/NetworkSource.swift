@@ -1,0 +1,45 @@
+import Foundation
+import NetIR
+
+/// PyTorch network source in, PyTorch network source out. Source is parsed and evaluated statically by our own
+/// interpreter for a subset of Python; nothing is ever executed by Python.
+public enum NetworkSource {
+    /// Parses `source`, picks the network class (`className`, else `Net`, else the last `nn.Module` subclass that
+    /// no other class or function uses), instantiates it and translates `forward` for inputs of shape `input`.
+    /// Every failure is a `SourceError` located in `file`.
+    ///
+    /// Runs on a private thread with a large stack: freeing deeply nested values that hostile source can build
+    /// (a list inside a list, 100 000 times) recurses in Swift's runtime, and must not overflow the caller's stack.
+    public static func parse(_ source: String, file: String = "<network>", input: TensorShape,
+                             className: String? = nil) throws -> ParsedNetwork {
+        let box = ResultBox()
+        let thread = Thread {
+            box.result = Result { try parseHere(source, file: file, input: input, className: className) }
+                .mapError { error in
+                    (error as? SourceError) ?? SourceError(location: SourceLocation(file: file, line: 1, column: 1),
+                                                           message: "internal error: \(error)")
+                }
+            box.done.signal()
+        }
+        thread.stackSize = 512 << 20
+        thread.start()
+        box.done.wait()
+        guard let result = box.result else {
+            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result")
+        }
+        return try result.get()
+    }
+
+    /// The work of `parse`, on the current thread.
+    static func parseHere(_ source: String, file: String, input: TensorShape, className: String?) throws -> ParsedNetwork {
+        let body = try Parser.parse(source, file: file)
+        let interpreter = Interpreter(file: file)
+        try interpreter.load(body)
+        return try interpreter.translate(try interpreter.selectClass(className), input: input)
+    }
+
+    private final class ResultBox: @unchecked Sendable {
+        var result: Result<ParsedNetwork, SourceError>?
+        let done = DispatchSemaphore(value: 0)
+    }
+}

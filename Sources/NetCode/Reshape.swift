@@ -1,0 +1,55 @@
+import NetIR
+
+extension Interpreter {
+    /// `x.view(...)` / `x.reshape(...)`. The IR has one reshape, flattening to `[batch, features]`, so we accept
+    /// the spellings of it (`view(x.size(0), -1)`, `view(-1, N)` with N the exact per-sample size,
+    /// `reshape(x.shape[0], -1)`) and views to the unchanged shape; anything else is refused with the shapes.
+    func reshape(_ x: NetworkBuilder.Value, _ dims: [Value], _ callee: String, at e: Expr) throws -> Value {
+        let current = shape(x)
+        let written = dims.map { v -> String in
+            switch v {
+            case .int(let i): return String(i)
+            case .batch: return "batch"
+            default: return v.typeName
+            }
+        }.joined(separator: ", ")
+        func refuse(_ why: String) -> SourceError { fail("\(callee)(\(written)): \(why)", at: e) }
+
+        guard dims.count >= 2 else {
+            throw refuse("this also flattens the batch dimension; use \(callee)(x.size(0), -1)")
+        }
+        switch dims[0] {
+        case .batch, .int(-1): break
+        case .int: throw refuse("a fixed batch size is not supported; use x.size(0) or -1 first")
+        default: throw refuse("sizes must be integers or x.size(0)")
+        }
+        var sizes: [Int] = []
+        for v in dims.dropFirst() {
+            guard case .int(let i) = v, i == -1 || i > 0 else {
+                throw refuse(Value.identical(v, .batch) ? "the batch size can only come first" : "sizes must be positive integers or -1")
+            }
+            sizes.append(i)
+        }
+        let inferred = sizes.filter { $0 == -1 }.count
+        guard inferred + (Value.identical(dims[0], .int(-1)) ? 1 : 0) <= 1 else { throw refuse("only one size can be -1") }
+        var known = 1
+        for s in sizes where s != -1 {
+            let (p, overflow) = known.multipliedReportingOverflow(by: s)
+            guard !overflow else { throw refuse("sizes are too large") }
+            known = p
+        }
+        if inferred == 1 {
+            guard current.count % known == 0 else {
+                throw refuse("cannot split the \(current.count) elements per sample of shape \(current)")
+            }
+            sizes = sizes.map { $0 == -1 ? current.count / known : $0 }
+        } else if known != current.count {
+            throw refuse("\(known) does not match the \(current.count) elements per sample of shape \(current)")
+        }
+        if sizes == current.dims { return .tensor(x) }
+        guard sizes.count == 1 else {
+            throw refuse("reshaping \(current) to \(sizes.map(String.init).joined(separator: "x")) is not supported (only flattening to [batch, features])")
+        }
+        return try addNode(.flatten, [x], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
+    }
+}

@@ -1,0 +1,263 @@
+import NetIR
+
+/// The graph under construction while `forward` runs, and the node names given out so far.
+struct GraphState {
+    var builder: NetworkBuilder
+    var taken: Set<String> = ["input"]
+    /// Every module path, so that synthesized names never look like a module that exists.
+    let reserved: Set<String>
+    var counters: [String: Int] = [:]
+
+    /// A module's own path on its first call; `path_1`, `path_2`, ... on later calls.
+    mutating func name(reusing path: String) -> String {
+        taken.contains(path) ? synthetic(path + "_") : path
+    }
+
+    /// `prefix1`, `prefix2`, ...: names for functional calls and operators (`relu_f1`, `add_1`, `flatten_1`).
+    mutating func synthetic(_ prefix: String) -> String {
+        var n = counters[prefix, default: 0]
+        while true {
+            n += 1
+            let candidate = prefix + String(n)
+            if !taken.contains(candidate) && !reserved.contains(candidate) {
+                counters[prefix] = n
+                return candidate
+            }
+        }
+    }
+}
+
+/// Functional ops and tensor methods: `F.relu`, `torch.flatten`, `torch.cat`, `x.view`, ... Each becomes one
+/// graph node (or none, for no-ops such as `x.contiguous()`).
+enum TensorOps {
+    /// `torch.nn.functional` names, the layer class they share a builder with, and their own signatures.
+    static let functional: [String: (kind: String, signature: Signature)] = [
+        "relu": ("ReLU", Signature("input, inplace=False")),
+        "relu_": ("ReLU", Signature("input")),
+        "leaky_relu": ("LeakyReLU", Signature("input, negative_slope=0.01, inplace=False")),
+        "gelu": ("GELU", Signature("input, approximate='none'")),
+        "silu": ("SiLU", Signature("input, inplace=False")),
+        "sigmoid": ("Sigmoid", Signature("input")),
+        "tanh": ("Tanh", Signature("input")),
+        "elu": ("ELU", Signature("input, alpha=1.0, inplace=False")),
+        "max_pool2d": ("MaxPool2d", Signature("input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False")),
+        "avg_pool2d": ("AvgPool2d", Signature("input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None")),
+        "adaptive_avg_pool2d": ("AdaptiveAvgPool2d", Signature("input, output_size")),
+        "dropout": ("Dropout", Signature("input, p=0.5, training=True, inplace=False")),
+        "softmax": ("Softmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
+        "log_softmax": ("LogSoftmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
+    ]
+    static let torchFunctions: Set<String> = [
+        "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean",
+    ]
+
+    static func knows(_ q: String) -> Bool {
+        if q.hasPrefix("torch.nn.functional.") { return functional[String(q.dropFirst(20))] != nil }
+        return q.hasPrefix("torch.") && torchFunctions.contains(String(q.dropFirst(6)))
+    }
+}
+
+extension Interpreter {
+    func shape(_ x: NetworkBuilder.Value) -> TensorShape { graph?.builder.shape(of: x) ?? TensorShape([]) }
+
+    /// `x.size()` / `x.shape`: the batch placeholder followed by the known per-sample sizes.
+    func sizeTuple(of x: NetworkBuilder.Value) -> Value { .tuple([.batch] + shape(x).dims.map { .int($0) }) }
+
+    func callTensorFunction(_ q: String, _ args: CallArguments, at e: Expr) throws -> Value {
+        let isFunctional = q.hasPrefix("torch.nn.functional.")
+        let name = String(q.dropFirst(isFunctional ? 20 : 6))
+        let callee = calleeText(e, q)
+        switch (isFunctional, name) {
+        case (false, "flatten"):
+            let b = try bind(Signature("input, start_dim=0, end_dim=-1"), args, callee: callee, at: e)
+            return try flatten(try tensor(b, "input"), b, at: e)
+        case (false, "cat"), (false, "concat"), (false, "concatenate"):
+            return try concatenate(try bind(Signature("tensors, dim=0"), args, callee: callee, at: e), at: e)
+        case (false, "add"):
+            let b = try bind(Signature("input, other, alpha=1"), args, callee: callee, at: e)
+            try b.require("alpha", .int(1), "alpha is not supported")
+            return try addTensors([try tensor(b, "input"), try tensor(b, "other")], at: e)
+        case (false, "mean"):
+            let b = try bind(Signature("input, dim=None, keepdim=False, dtype=None"), args, callee: callee, at: e)
+            return try mean(try tensor(b, "input"), b, at: e)
+        default:
+            guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e) }
+            let b = try bind(entry.signature, args, callee: callee, at: e)
+            let x = try tensor(b, "input")
+            if name == "dropout" {
+                switch b["training"] {
+                case .bool(false): return .tensor(x)
+                case .bool(true), .training: break
+                default: throw b.fail("training must be True, False or self.training", "training")
+                }
+            }
+            return try applyFunctional(try ModuleCatalog.layer(entry.kind, b), x, callee, at: e)
+        }
+    }
+
+    func tensorMethod(_ x: NetworkBuilder.Value, _ name: String, _ args: CallArguments, at e: Expr) throws -> Value {
+        let callee = "Tensor.\(name)"
+        let rank = shape(x).rank
+        switch name {
+        case "size":
+            let b = try bind(Signature("dim=None"), args, callee: callee, at: e)
+            guard case .int(let d) = b["dim"] else { return sizeTuple(of: x) }
+            let i = d < 0 ? d + rank + 1 : d
+            guard i >= 0, i <= rank else { throw b.fail("dimension \(d) is out of range for a \(rank + 1)-d tensor", "dim") }
+            return i == 0 ? .batch : .int(shape(x).dims[i - 1])
+        case "dim":
+            _ = try bind(Signature(""), args, callee: callee, at: e)
+            return .int(rank + 1)
+        case "contiguous":
+            return .tensor(x)
+        case "view", "reshape":
+            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e) }
+            var dims = args.positional.map(\.value)
+            if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
+            return try reshape(x, dims, callee, at: e)
+        case "flatten":
+            return try flatten(x, try bind(Signature("start_dim=0, end_dim=-1"), args, callee: callee, at: e), at: e)
+        case "mean":
+            return try mean(x, try bind(Signature("dim=None, keepdim=False, dtype=None"), args, callee: callee, at: e), at: e)
+        case "add":
+            let b = try bind(Signature("other, alpha=1"), args, callee: callee, at: e)
+            try b.require("alpha", .int(1), "alpha is not supported")
+            return try addTensors([x, try tensor(b, "other")], at: e)
+        case "softmax", "log_softmax":
+            let b = try bind(Signature("dim=None, dtype=None"), args, callee: callee, at: e)
+            return try applyFunctional(try ModuleCatalog.layer(name == "softmax" ? "Softmax" : "LogSoftmax", b), x, callee, at: e)
+        default:
+            let kind = ["relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"][name] ?? name
+            let b = try bind(Signature(""), args, callee: callee, at: e)
+            return try applyFunctional(try ModuleCatalog.layer(kind, b), x, callee, at: e)
+        }
+    }
+
+    private func tensor(_ b: BoundArguments, _ name: String) throws -> NetworkBuilder.Value {
+        guard case .tensor(let x) = b[name] else { throw b.fail("\(name) must be a tensor, got \(b[name].typeName)", name) }
+        return x
+    }
+
+    /// Calls a layer module on a tensor: its node is named by its module path (`features.0`, `relu_1` when
+    /// called again) and owns the module's parameters.
+    func applyLeaf(_ m: ModuleBox, _ leaf: LeafLayer, _ x: NetworkBuilder.Value, at e: Expr) throws -> Value {
+        guard let path = m.path, graph != nil else {
+            guard leaf.layer.parameterShapes.isEmpty else {
+                throw fail("\(m.typeName) is not a registered submodule: assign it to self.<name> in __init__ (layers kept in a Python list are invisible to PyTorch; use nn.ModuleList)", at: e)
+            }
+            if leaf.layer == .identity { return .tensor(x) }
+            return try applyFunctional(leaf, x, m.typeName, at: e)
+        }
+        try checkInput(leaf, x, m.typeName, at: e)
+        m.called = true
+        return try addNode(leaf.layer, [x], name: graph?.name(reusing: path) ?? path, module: path, at: e, definedBy: m)
+    }
+
+    private func applyFunctional(_ leaf: LeafLayer, _ x: NetworkBuilder.Value, _ callee: String, at e: Expr) throws -> Value {
+        try checkInput(leaf, x, callee, at: e)
+        let prefix = leaf.layer == .flatten ? "flatten_" : leaf.functionalName + "_f"
+        return try addNode(leaf.layer, [x], name: graph?.synthetic(prefix) ?? prefix, module: nil, at: e, definedBy: nil)
+    }
+
+    /// Checks the options that depend on the input's rank (softmax and flatten dims).
+    private func checkInput(_ leaf: LeafLayer, _ x: NetworkBuilder.Value, _ callee: String, at e: Expr) throws {
+        let rank = shape(x).rank
+        switch leaf.layer {
+        case .softmax, .logSoftmax:
+            guard rank == 1 else { throw fail("\(callee) over a [\(shape(x))] image tensor is not supported; flatten first", at: e) }
+            if let d = leaf.dim, d != 1 && d != -1 {
+                throw fail("\(callee) over dim=\(d) is not supported (only dim=1, the features)", at: e)
+            }
+        case .flatten:
+            let start = leaf.dim ?? 1
+            guard (start < 0 ? start + rank + 1 : start) == 1 else {
+                throw fail("\(callee) with start_dim=\(start) is not supported (only start_dim=1, which keeps the batch dimension)", at: e)
+            }
+        default: break
+        }
+    }
+
+    func addNode(_ layer: Layer, _ inputs: [NetworkBuilder.Value], name: String, module: String?, at e: Expr,
+                 definedBy m: ModuleBox?) throws -> Value {
+        guard var g = graph else { throw fail("tensor operations are only possible inside forward()", at: e) }
+        graph = nil
+        defer { graph = g }
+        guard g.builder.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e) }
+        let v: NetworkBuilder.Value
+        do {
+            v = try g.builder.add(name, layer, inputs, module: module, location: location(e))
+        } catch let error as NetworkError {
+            let origin = m.map { " (\($0.typeName) defined at line \($0.location.line))" } ?? ""
+            throw fail("layer '\(name)'\(origin): \(error.message)", at: e)
+        }
+        g.taken.insert(name)
+        try checkSize(layer, g.builder.shape(of: v), at: e)
+        return .tensor(v)
+    }
+
+    /// Refuses outputs and layer work so large that later element or FLOP counts could overflow an Int.
+    private func checkSize(_ layer: Layer, _ output: TensorShape, at e: Expr) throws {
+        var count = 1
+        for d in output.dims {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= Limits.tensorElements else { throw fail("the layer's output is too large (\(output.dims))", at: e) }
+            count = p
+        }
+        var perOutput = 1
+        switch layer {
+        case .conv2d(let a): perOutput = a.inChannels / a.groups * a.kernel.h * a.kernel.w
+        case .maxPool2d(let a), .avgPool2d(let a): perOutput = a.kernel.h * a.kernel.w
+        default: return
+        }
+        let (work, overflow) = count.multipliedReportingOverflow(by: perOutput)
+        guard !overflow, work <= Limits.layerWork else { throw fail("the layer needs too much computation", at: e) }
+    }
+
+    func addTensors(_ xs: [NetworkBuilder.Value], at e: Expr) throws -> Value {
+        try addNode(.add, xs, name: graph?.synthetic("add_") ?? "add", module: nil, at: e, definedBy: nil)
+    }
+
+    private func concatenate(_ b: BoundArguments, at e: Expr) throws -> Value {
+        var xs: [NetworkBuilder.Value] = []
+        for v in try materialize(b["tensors"], at: b.exprs["tensors"] ?? e) {
+            guard case .tensor(let x) = v else { throw b.fail("tensors must hold tensors, got \(v.typeName)", "tensors") }
+            xs.append(x)
+        }
+        guard let first = xs.first else { throw b.fail("needs at least one tensor", "tensors") }
+        guard case .int(let d) = b["dim"] else { throw b.fail("dim must be an integer", "dim") }
+        let rank = shape(first).rank
+        guard (d < 0 ? d + rank + 1 : d) == 1 else {
+            throw b.fail("concatenating along dim=\(d) is not supported (only dim=1, the channels or features)", "dim")
+        }
+        if xs.count == 1 { return .tensor(first) }
+        return try addNode(.concat, xs, name: graph?.synthetic("cat_") ?? "cat", module: nil, at: e, definedBy: nil)
+    }
+
+    private func flatten(_ x: NetworkBuilder.Value, _ b: BoundArguments, at e: Expr) throws -> Value {
+        guard case .int(let start) = b["start_dim"], case .int(let end) = b["end_dim"] else {
+            throw b.fail("start_dim and end_dim must be integers", "start_dim")
+        }
+        let rank = shape(x).rank
+        guard (start < 0 ? start + rank + 1 : start) == 1 else {
+            throw b.fail("flattening from dim \(start) is not supported; flatten(x, 1) keeps the batch dimension", "start_dim")
+        }
+        guard end == -1 || end == rank else { throw b.fail("only end_dim=-1 is supported", "end_dim") }
+        return try addNode(.flatten, [x], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
+    }
+
+    /// `x.mean((2, 3))`: global average pooling, flattened unless `keepdim=True`.
+    private func mean(_ x: NetworkBuilder.Value, _ b: BoundArguments, at e: Expr) throws -> Value {
+        let rank = shape(x).rank
+        let dims = (b["dim"].sequenceItems ?? [b["dim"]]).map { v -> Int in
+            guard case .int(let d) = v else { return 0 }
+            return d < 0 ? d + rank + 1 : d
+        }
+        guard rank == 3, Set(dims) == [2, 3], dims.count == 2 else {
+            throw b.fail("only the mean over the spatial dims (2, 3) of an image is supported", "dim")
+        }
+        let pooled = try addNode(.adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [x], name: graph?.synthetic("mean_f") ?? "mean",
+                                 module: nil, at: e, definedBy: nil)
+        guard try !b.bool("keepdim"), case .tensor(let p) = pooled else { return pooled }
+        return try addNode(.flatten, [p], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
+    }
+}
