@@ -1,0 +1,215 @@
+import NetIR
+
+/// NetIR to PyTorch source: one `nn.Module` class whose `__init__` registers every module under its
+/// `state_dict` path (see `EmitterLayout`) and whose `forward` computes the nodes in topological order.
+/// Parameterless nodes the parser named as functional calls (`relu_f1`, `flatten_1`) are emitted as functional
+/// calls again; Add and Concat become `+` and `torch.cat`; every other node calls its module.
+struct Emitter {
+    let graph: Graph
+    let className: String
+
+    func source() -> String {
+        let nodes = graph.nodes
+        var modules: [(path: String, layer: Layer)] = []
+        var seen = Set<String>()
+        for node in nodes.dropFirst() where !Self.isFunctional(node) && !Self.isOperator(node.layer) {
+            if seen.insert(node.module).inserted { modules.append((node.module, node.layer)) }
+        }
+        let layout = EmitterLayout(modules: modules)
+        var body: [String] = []
+        var usesFunctional = false
+        for (name, entry) in layout.attributes {
+            let value = Self.construction(entry, indent: "        ")
+            if PythonSyntax.isValidIdentifier(name) { body.append("        self.\(name) = \(value)") }
+            else { body.append("        self.add_module(\"\(name)\", \(value))") }
+        }
+        let forward = forwardBody(layout, &usesFunctional)
+        var lines = ["import torch", "import torch.nn as nn"]
+        if usesFunctional { lines.append("import torch.nn.functional as F") }
+        let name = PythonSyntax.isValidIdentifier(className) ? className : "Net"
+        lines += ["", "", "class \(name)(nn.Module):", "    def __init__(self):", "        super().__init__()"]
+        lines += body
+        lines += ["", "    def forward(self, x):"] + forward
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Nodes the parser synthesized for functional calls: parameterless, named `<op>_f<n>` or `flatten_<n>`.
+    static func isFunctional(_ node: Node) -> Bool {
+        switch node.layer {
+        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .softmax, .logSoftmax:
+            return hasNumberedSuffix(node.name, "_f")
+        case .flatten:
+            return hasNumberedSuffix(node.name, "_") && node.name.hasPrefix("flatten_")
+        default:
+            return false
+        }
+    }
+
+    private static func hasNumberedSuffix(_ name: String, _ marker: String) -> Bool {
+        let digits = name.reversed().prefix { $0.isASCII && $0.isNumber }
+        return !digits.isEmpty && name.dropLast(digits.count).hasSuffix(marker) && name.count > digits.count + marker.count
+    }
+
+    static func isOperator(_ layer: Layer) -> Bool { layer == .add || layer == .concat || layer == .input }
+
+    /// Assigns variables (`x`, `x1`, ...) reusing a name once its value is dead, and writes one line per
+    /// statement. A value used only as the first input of the very next node is nested into that call instead
+    /// (`x = F.relu(self.bn1(self.conv1(x)))`, at most `maxNesting` calls deep), which keeps evaluation order,
+    /// and hence node order, unchanged.
+    private func forwardBody(_ layout: EmitterLayout, _ usesFunctional: inout Bool) -> [String] {
+        let maxNesting = 3
+        let nodes = graph.nodes
+        var lastUse = [Int](repeating: -1, count: nodes.count)
+        var uses = [Int](repeating: 0, count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            for j in node.inputs where j >= 0 && j < i { lastUse[j] = max(lastUse[j], i); uses[j] += 1 }
+        }
+        if graph.output >= 0 && graph.output < nodes.count { lastUse[graph.output] = nodes.count; uses[graph.output] += 1 }
+        var variable = [String](repeating: "x", count: nodes.count)
+        var free: [String] = []
+        var created = 1
+        var lines: [String] = []
+        var pending: (node: Int, text: String, depth: Int, preferred: String?)?
+        for (i, node) in nodes.enumerated().dropFirst() {
+            let inline = pending.flatMap { p in node.inputs.first == p.node ? p : nil }
+            let args = node.inputs.enumerated().map { k, j -> String in
+                if k == 0, let p = inline { return p.text }
+                return j >= 0 && j < i ? variable[j] : "x"
+            }
+            let expression = call(node, args, layout, &usesFunctional)
+            pending = nil
+            var preferred = inline?.preferred
+            for j in Set(node.inputs) where j >= 0 && j < i && lastUse[j] == i && j != inline?.node {
+                free.append(variable[j])
+                if j == node.inputs.first { preferred = variable[j] }
+            }
+            let depth = (inline?.depth ?? 0) + 1
+            if i + 1 < nodes.count, uses[i] == 1, nodes[i + 1].inputs.first == i, depth < maxNesting {
+                pending = (i, expression, depth, preferred)
+                continue
+            }
+            if let name = preferred, free.contains(name) {
+                variable[i] = name
+            } else if let name = free.min(by: { $0.count != $1.count ? $0.count < $1.count : $0 < $1 }) {
+                variable[i] = name
+            } else {
+                variable[i] = "x\(created)"
+                created += 1
+            }
+            free.removeAll { $0 == variable[i] }
+            if lastUse[i] < i { free.append(variable[i]) }
+            lines.append("        \(variable[i]) = \(expression)")
+        }
+        let output = graph.output >= 0 && graph.output < nodes.count ? variable[graph.output] : "x"
+        return lines + ["        return \(output)"]
+    }
+
+    private func call(_ node: Node, _ args: [String], _ layout: EmitterLayout, _ usesFunctional: inout Bool) -> String {
+        let x = args.first ?? "x"
+        switch node.layer {
+        case .add: return args.joined(separator: " + ")
+        case .concat: return "torch.cat([\(args.joined(separator: ", "))], dim=1)"
+        default: break
+        }
+        if Self.isFunctional(node) {
+            let (text, functional) = Self.functionalCall(node.layer, x)
+            usesFunctional = usesFunctional || functional
+            return text
+        }
+        return "\(layout.references[node.module] ?? "self.\(node.module)")(\(x))"
+    }
+
+    private static func construction(_ entry: EmitterLayout.Entry, indent: String) -> String {
+        if let layer = entry.layer { return constructor(layer) }
+        let inner = indent + "    "
+        if entry.isList {
+            let items = entry.orderedChildren.map { inner + construction($0.entry, indent: inner) + "," }
+            return "nn.ModuleList([\n" + items.joined(separator: "\n") + "\n\(indent)])"
+        }
+        let items = entry.orderedChildren.map {
+            "\(inner)\"\(EmitterLayout.dictKey($0.key, in: entry))\": \(construction($0.entry, indent: inner)),"
+        }
+        return "nn.ModuleDict({\n" + items.joined(separator: "\n") + "\n\(indent)})"
+    }
+
+    /// The `nn` constructor with PyTorch's argument names, omitting arguments left at their defaults.
+    static func constructor(_ layer: Layer) -> String {
+        func args(_ items: [String?]) -> String { items.compactMap { $0 }.joined(separator: ", ") }
+        switch layer {
+        case .conv2d(let a):
+            return "nn.Conv2d(" + args([
+                "\(a.inChannels)", "\(a.outChannels)", pair(a.kernel),
+                a.stride == Pair(1) ? nil : "stride=\(pair(a.stride))",
+                a.padding == Pair(0) ? nil : "padding=\(pair(a.padding))",
+                a.dilation == Pair(1) ? nil : "dilation=\(pair(a.dilation))",
+                a.groups == 1 ? nil : "groups=\(a.groups)",
+                a.bias ? nil : "bias=False",
+            ]) + ")"
+        case .linear(let i, let o, let bias):
+            return "nn.Linear(" + args(["\(i)", "\(o)", bias ? nil : "bias=False"]) + ")"
+        case .batchNorm(let a):
+            return "nn.BatchNorm\(a.dimensions)d(" + args([
+                "\(a.features)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
+                a.momentum == Float(0.1) ? nil : "momentum=\(a.momentum)", a.affine ? nil : "affine=False",
+            ]) + ")"
+        case .activation(let act):
+            switch act {
+            case .leakyRelu(let s): return s == Float(0.01) ? "nn.LeakyReLU()" : "nn.LeakyReLU(\(s))"
+            case .elu(let a): return a == 1 ? "nn.ELU()" : "nn.ELU(alpha=\(a))"
+            default: return "nn.\(layer.typeName)()"
+            }
+        case .maxPool2d(let a):
+            return "nn.MaxPool2d(" + poolArgs(a, average: false) + ")"
+        case .avgPool2d(let a):
+            return "nn.AvgPool2d(" + poolArgs(a, average: true) + ")"
+        case .adaptiveAvgPool2d(let h, let w): return "nn.AdaptiveAvgPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
+        case .dropout(let p): return p == 0.5 ? "nn.Dropout()" : "nn.Dropout(\(p))"
+        case .flatten: return "nn.Flatten()"
+        case .identity, .input, .add, .concat: return "nn.Identity()"
+        case .softmax: return "nn.Softmax(dim=1)"
+        case .logSoftmax: return "nn.LogSoftmax(dim=1)"
+        }
+    }
+
+    /// The functional spelling of a parameterless layer; the flag says whether it needs `F`.
+    static func functionalCall(_ layer: Layer, _ x: String) -> (String, Bool) {
+        switch layer {
+        case .activation(let act):
+            switch act {
+            case .relu: return ("F.relu(\(x))", true)
+            case .leakyRelu(let s): return (s == Float(0.01) ? "F.leaky_relu(\(x))" : "F.leaky_relu(\(x), \(s))", true)
+            case .gelu: return ("F.gelu(\(x))", true)
+            case .silu: return ("F.silu(\(x))", true)
+            case .sigmoid: return ("torch.sigmoid(\(x))", false)
+            case .tanh: return ("torch.tanh(\(x))", false)
+            case .elu(let a): return (a == 1 ? "F.elu(\(x))" : "F.elu(\(x), alpha=\(a))", true)
+            }
+        case .maxPool2d(let a): return ("F.max_pool2d(\(x), \(poolArgs(a, average: false)))", true)
+        case .avgPool2d(let a): return ("F.avg_pool2d(\(x), \(poolArgs(a, average: true)))", true)
+        case .adaptiveAvgPool2d(let h, let w): return ("F.adaptive_avg_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)
+        case .dropout(let p): return ("F.dropout(\(x), p=\(p), training=self.training)", true)
+        case .softmax: return ("F.softmax(\(x), dim=1)", true)
+        case .logSoftmax: return ("F.log_softmax(\(x), dim=1)", true)
+        case .flatten: return ("torch.flatten(\(x), 1)", false)
+        default: return (x, false)
+        }
+    }
+
+    private static func poolArgs(_ a: Pool2dAttributes, average: Bool) -> String {
+        var items = [pair(a.kernel)]
+        if a.stride != a.kernel { items.append("stride=\(pair(a.stride))") }
+        if a.padding != Pair(0) { items.append("padding=\(pair(a.padding))") }
+        if average && !a.countIncludePad { items.append("count_include_pad=False") }
+        return items.joined(separator: ", ")
+    }
+
+    private static func pair(_ p: Pair) -> String { p.h == p.w ? "\(p.h)" : "(\(p.h), \(p.w))" }
+}
+
+extension NetworkSource {
+    /// PyTorch source for `graph`: a class `className` whose `state_dict` names equal the graph's parameter names
+    /// (see `EmitterLayout` for the two exceptions) and whose parse gives back the same layers, wiring and shapes.
+    public static func emit(_ graph: Graph, className: String = "Net") -> String {
+        Emitter(graph: graph, className: className).source()
+    }
+}
