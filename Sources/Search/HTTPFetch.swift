@@ -24,13 +24,16 @@ enum HTTPFailure: Error, Sendable {
 enum HTTPFetch {
     static func post(_ url: URL, headers: [String: String], body: Data, timeout: Double,
                      maxBytes: Int) async -> Result<HTTPReply, HTTPFailure> {
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        // URLSession on Linux truncates sub-second timeouts (0.5 s fired after 30 ms, measured), so its own
+        // timers get whole seconds with a margin and the watchdog below enforces the real deadline.
+        let slack = (timeout + 1).rounded(.up)
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: slack)
         request.httpMethod = "POST"
         request.httpBody = body
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
+        configuration.timeoutIntervalForRequest = slack
+        configuration.timeoutIntervalForResource = slack
         configuration.httpMaximumConnectionsPerHost = 1
         let delegate = FetchDelegate(maxBytes: maxBytes)
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
@@ -38,7 +41,7 @@ enum HTTPFetch {
         return await withCheckedContinuation { continuation in
             delegate.start(continuation)
             let task = session.dataTask(with: request)
-            delegate.watch(task, after: timeout + 0.5)
+            delegate.watch(task, after: timeout)
             task.resume()
         }
     }

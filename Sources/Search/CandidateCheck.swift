@@ -1,0 +1,80 @@
+import NetIR
+
+/// Bounds on what a candidate may cost. Checked before training, from the IR alone.
+public struct SearchLimits: Codable, Sendable, Hashable {
+    public var maxParameters: Int
+    /// Forward FLOPs per sample.
+    public var maxFlops: Int
+    /// Floats of all layer outputs per sample (times the batch size and ~3 for gradients: the memory to train).
+    public var maxActivations: Int
+    public var maxSourceCharacters: Int
+
+    public init(maxParameters: Int = 5_000_000, maxFlops: Int = 300_000_000, maxActivations: Int = 2_000_000,
+                maxSourceCharacters: Int = 200_000) {
+        self.maxParameters = maxParameters; self.maxFlops = maxFlops; self.maxActivations = maxActivations
+        self.maxSourceCharacters = maxSourceCharacters
+    }
+}
+
+/// A network that passed every check before training.
+public struct CheckedCandidate: Sendable {
+    public var graph: Graph
+    public var cost: NetworkCost
+}
+
+/// Source -> checked network: parse, input and output shapes, limits. Each failure is typed.
+public struct CandidateChecker: Sendable {
+    public var codec: NetworkCodec
+    public var classes: Int
+    public var limits: SearchLimits
+
+    public init(codec: NetworkCodec, classes: Int, limits: SearchLimits) {
+        self.codec = codec; self.classes = classes; self.limits = limits
+    }
+
+    public func check(_ source: String, file: String) -> Result<CheckedCandidate, CandidateFailure> {
+        guard source.count <= limits.maxSourceCharacters else {
+            return .failure(.limit("source has \(source.count) characters, more than \(limits.maxSourceCharacters)"))
+        }
+        let graph: Graph
+        do {
+            graph = try codec.parse(source, file)
+        } catch let e as NetworkError {
+            return .failure(.shape(e.description))
+        } catch {
+            return .failure(Self.classify(String(describing: error)))
+        }
+        guard graph.inputShape == codec.input else {
+            return .failure(.shape("the network takes \(graph.inputShape), the data is \(codec.input)"))
+        }
+        let cost: NetworkCost
+        let out: TensorShape
+        do {
+            cost = try graph.cost()
+            out = try graph.inferShapes()[graph.output]
+        } catch {
+            return .failure(.shape(String(describing: error)))
+        }
+        guard out == TensorShape(features: classes) else {
+            return .failure(.shape("the network outputs \(out), the data has \(classes) classes"))
+        }
+        if cost.parameters > limits.maxParameters {
+            return .failure(.limit("\(cost.parameters) parameters, more than \(limits.maxParameters)"))
+        }
+        if cost.flops > limits.maxFlops {
+            return .failure(.limit("\(cost.flops) FLOPs per sample, more than \(limits.maxFlops)"))
+        }
+        if cost.activations > limits.maxActivations {
+            return .failure(.limit("\(cost.activations) activation floats per sample, more than \(limits.maxActivations)"))
+        }
+        return .success(CheckedCandidate(graph: graph, cost: cost))
+    }
+
+    /// The parser reports shape mismatches as located source errors too; their wording tells them apart.
+    static func classify(_ message: String) -> CandidateFailure {
+        let m = message.lowercased()
+        let shapeWords = ["expects", "shape", "input channels", "features", "cannot add", "cannot concatenate",
+                          "does not fit", "larger than input", "flattened too early", "missing flatten"]
+        return shapeWords.contains(where: { m.contains($0) }) ? .shape(message) : .parse(message)
+    }
+}

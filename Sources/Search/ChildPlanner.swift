@@ -1,0 +1,42 @@
+/// One child to make: decided at the start of its generation, from the archives as they stood then.
+public struct ChildPlan: Sendable, Hashable {
+    public var id: Int
+    public var generation: Int
+    public var operation: Variation
+    public var parents: [Int]
+    public var temperature: Double
+}
+
+extension SearchState {
+    /// LLMatic's selection. Until the archive holds `initialNetworks` networks: random instructions on the seed
+    /// (candidate 0) at the initial temperature. Then, per child, a mutation with probability
+    /// `mutationProbability` (a parent among the fittest, a prompt among the most curious, its temperature
+    /// perturbed), else a crossover of a fit parent with another archive member.
+    public func plan(generation: Int, count: Int, firstID: Int, config: SearchConfig) -> [ChildPlan] {
+        var rng = SearchRandom(seed: config.seed, 0x6E4E, UInt64(generation))
+        let instructions = MutationInstruction.allCases
+        var plans: [ChildPlan] = []
+        for k in 0..<count {
+            let id = firstID + k
+            func randomInstruction() -> MutationInstruction { instructions[rng.below(instructions.count)] }
+            guard networks.count >= config.initialNetworks, let parent = fitParent(pool: config.selectionPool, rng: &rng) else {
+                plans.append(ChildPlan(id: id, generation: generation, operation: .mutation(randomInstruction()),
+                                       parents: [0], temperature: PromptRules.initialTemperature))
+                continue
+            }
+            let curious = rng.pick(prompts.mostCurious(config.selectionPool))
+            if rng.chance(config.mutationProbability) {
+                let instruction = curious?.instruction ?? randomInstruction()
+                let t = PromptRules.mutate(curious?.temperature ?? PromptRules.initialTemperature, rng: &rng)
+                plans.append(ChildPlan(id: id, generation: generation, operation: .mutation(instruction),
+                                       parents: [parent.candidate], temperature: t))
+            } else {
+                let other = otherParent(than: parent.candidate, rng: &rng) ?? parent
+                plans.append(ChildPlan(id: id, generation: generation, operation: .crossover,
+                                       parents: [parent.candidate, other.candidate],
+                                       temperature: curious?.temperature ?? PromptRules.initialTemperature))
+            }
+        }
+        return plans
+    }
+}

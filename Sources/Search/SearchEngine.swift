@@ -1,0 +1,283 @@
+import Foundation
+import NetIR
+
+/// What the status line shows, after every candidate.
+public struct SearchStatus: Sendable {
+    public var generation: Int
+    public var evaluations: Int
+    public var failures: Int
+    public var coverage: Double
+    public var bestAccuracy: Double?
+    public var evaluationsPerHour: Double
+    public var elapsed: Double
+    /// The candidate just finished, in a few words.
+    public var last: String
+}
+
+/// The outcome of a run (also the `--json` line).
+public struct SearchSummary: Codable, Sendable {
+    public var evaluations: Int
+    public var failures: Int
+    public var coverage: Double
+    public var best_accuracy: Double?
+    public var best_candidate: Int?
+    /// Test-set accuracy of the best network with its trained weights (nil when not measured).
+    public var best_test_accuracy: Double?
+    public var generations: Int
+    public var seconds: Double
+    public var report: String
+    public var directory: String
+}
+
+/// LLMatic's loop: plan a generation, make and evaluate its children concurrently (the mutator's own
+/// concurrency limit and one worker per device bound the parallelism), apply each result to the archives
+/// as it arrives, log it, and close the generation with an fsync and an archive snapshot.
+public final class SearchEngine: @unchecked Sendable {
+    public let config: SearchConfig
+    public let directory: RunDirectory
+    let mutator: any Mutator
+    let checker: CandidateChecker
+    let evaluator: any Evaluator
+    let pool: WorkerPool
+    let log: EventLog
+    public private(set) var state: SearchState
+    let onStatus: (@Sendable (SearchStatus) -> Void)?
+    let started = Date()
+    var evaluationsAtStart = 0
+    let resumed: Bool
+
+    /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
+    public init(config: SearchConfig, directory: RunDirectory, seedSource: String?, mutator: any Mutator,
+                checker: CandidateChecker, evaluator: any Evaluator, resume: Bool,
+                onStatus: (@Sendable (SearchStatus) -> Void)? = nil) throws(SearchError) {
+        try config.validate()
+        self.config = config; self.directory = directory; self.mutator = mutator; self.checker = checker
+        self.evaluator = evaluator; self.onStatus = onStatus; resumed = resume
+        pool = WorkerPool(evaluator: evaluator)
+        do {
+            try directory.create()
+            if !resume {
+                guard let seedSource else { throw SearchError.invalidConfig("no seed network source") }
+                try directory.writeJSON(config, to: directory.configPath)
+                try directory.writeText(seedSource, to: directory.seedPath)
+            }
+            log = try EventLog(path: directory.eventsPath)
+        } catch let e as RunDirectoryError {
+            throw .directory(e)
+        } catch let e as SearchError {
+            throw e
+        } catch {
+            throw .data("\(error)")
+        }
+        state = Self.replay(directory: directory, config: config)
+        evaluationsAtStart = state.evaluations
+    }
+
+    /// The archives as the event log has them: every complete candidate line applied in order.
+    public static func replay(directory: RunDirectory, config: SearchConfig) -> SearchState {
+        var state = SearchState(config: config)
+        _ = state.replay(EventLog.read(RunEvent.self, from: directory.eventsPath))
+        return state
+    }
+
+    public func run() async throws(SearchError) -> SearchSummary {
+        do {
+            try log.append(StartRecord(resumed: resumed, evaluations: state.evaluations, mutator: mutator.name,
+                                       devices: evaluator.deviceNames, time: CandidateRecord.now()))
+        } catch { throw .directory(error) }
+        try await evaluateSeedIfNeeded()
+        var generation = max(state.lastGeneration + 1, 1)
+        while let count = childrenFor(generation: generation), count > 0 {
+            let firstID = max(state.maxCandidate, directory.candidateFolders().last ?? 0) + 1
+            let plans = state.plan(generation: generation, count: count, firstID: firstID, config: config)
+            await runGeneration(plans)
+            try closeGeneration(generation)
+            generation += 1
+        }
+        try writeSnapshot()
+        return summary(generations: generation - 1)
+    }
+
+    /// Children the next generation may make, or nil when the budget is spent.
+    func childrenFor(generation: Int) -> Int? {
+        if let g = config.generations, generation > g { return nil }
+        guard let e = config.evaluations else { return config.batch }
+        let left = e - state.evaluations
+        return left > 0 ? min(config.batch, left) : nil
+    }
+
+    func evaluateSeedIfNeeded() async throws(SearchError) {
+        if let seedRecord = EventLog.read(RunEvent.self, from: directory.eventsPath).lazy.compactMap({ event -> CandidateRecord? in
+            if case .candidate(let r) = event, r.id == 0 { return r } else { return nil }
+        }).first {
+            if let f = seedRecord.failure { throw .seedFailed(f) }
+            return
+        }
+        guard let source = directory.read(directory.seedPath) else {
+            throw .directory(.notARun("\(directory.seedPath) is missing"))
+        }
+        let plan = ChildPlan(id: 0, generation: 0, operation: .seed, parents: [], temperature: 0)
+        var record = await makeChild(plan, source: .success(MutationOutput(source: source, prompt: "seed network\n", note: "seed")))
+        log(record)
+        if let f = record.failure { throw .seedFailed(f) }
+        apply(&record)
+        try closeGeneration(0)
+    }
+
+    func runGeneration(_ plans: [ChildPlan]) async {
+        await withTaskGroup(of: CandidateRecord.self) { group in
+            for plan in plans {
+                group.addTask { await self.makeChild(plan, source: nil) }
+            }
+            // Records are logged as they finish but applied in candidate order, so the archives (and so the
+            // next generation) do not depend on which child happened to finish first.
+            let order = plans.map(\.id).sorted()
+            var next = 0
+            var finished: [Int: CandidateRecord] = [:]
+            for await record in group {
+                log(record)
+                finished[record.id] = record
+                while next < order.count, var r = finished.removeValue(forKey: order[next]) {
+                    apply(&r)
+                    next += 1
+                }
+            }
+        }
+    }
+
+    /// Generates (unless `source` is given), checks and evaluates one child. Never throws: every failure is
+    /// part of the record.
+    func makeChild(_ plan: ChildPlan, source: Result<MutationOutput, MutatorError>?) async -> CandidateRecord {
+        let clock = Date()
+        var record = CandidateRecord(id: plan.id, generation: plan.generation, operation: plan.operation,
+                                     parents: plan.parents, temperature: plan.temperature)
+        let folder = directory.candidateFolder(plan.id)
+        do { try directory.makeFolder(folder) } catch {
+            record.failure = .backend("\(error)")
+            return record
+        }
+        let generated: Result<MutationOutput, MutatorError>
+        if let source { generated = source } else { generated = await generate(plan) }
+        let output: MutationOutput
+        switch generated {
+        case .success(let o): output = o
+        case .failure(let e):
+            record.failure = .generation(e.description)
+            try? directory.writeText("\(plan.operation)\n(no source: \(e))\n", to: directory.candidateFile(plan.id, .prompt))
+            record.seconds = Date().timeIntervalSince(clock)
+            return record
+        }
+        record.note = output.note
+        try? directory.writeText(output.prompt, to: directory.candidateFile(plan.id, .prompt))
+        try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .source))
+        switch checker.check(output.source, file: "candidates/\(RunDirectory.folderName(plan.id))/net.py") {
+        case .failure(let f):
+            record.failure = f
+        case .success(let checked):
+            record.cost = CostSummary(checked.cost)
+            record.descriptor = config.descriptors.descriptor(checked.cost)
+            let job = EvaluationJob(candidate: plan.id, graph: checked.graph,
+                                    inheritFrom: plan.parents.map { directory.candidateFile($0, .weights) },
+                                    weightsPath: directory.candidateFile(plan.id, .weights))
+            switch await pool.evaluate(job) {
+            case .success(let m):
+                record.metrics = m
+                record.fitness = config.fitness.fitness(accuracy: m.validationAccuracy, loss: m.validationLoss)
+            case .failure(let f):
+                record.failure = f
+            }
+        }
+        record.seconds = Date().timeIntervalSince(clock)
+        return record
+    }
+
+    func generate(_ plan: ChildPlan) async -> Result<MutationOutput, MutatorError> {
+        var parents: [String] = []
+        for p in plan.parents {
+            guard let s = directory.read(directory.candidateFile(p, .source)) else {
+                return .failure(.invalidParent("candidate \(p) has no net.py"))
+            }
+            parents.append(s)
+        }
+        let request = MutationRequest(operation: plan.operation, parents: parents, temperature: plan.temperature,
+                                      seed: SearchRandom(seed: config.seed, 0xC41D, UInt64(plan.id)).state)
+        do throws(MutatorError) {
+            return .success(try await mutator.generate(request))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Applies a finished child to the archives and writes its meta.json; drops the weights of
+    /// networks that are not (or no longer) in the archive, since only archive members become parents.
+    func apply(_ record: inout CandidateRecord) {
+        let niche = record.descriptor.map { state.networks.niche(for: $0) }
+        let previous = niche.flatMap { state.networks.elites[$0]?.payload.candidate }
+        state.apply(&record)
+        if record.network?.entered != true { directory.remove(directory.candidateFile(record.id, .weights)) }
+        if record.network == .improved, let previous { directory.remove(directory.candidateFile(previous, .weights)) }
+        do { try directory.writeJSON(record, to: directory.candidateFile(record.id, .meta)) } catch {
+            warn("\(error)")
+        }
+        onStatus?(status(last: Self.describe(record)))
+    }
+
+    /// One line per finished candidate; a failed write is reported but does not stop the run.
+    func log(_ record: CandidateRecord) {
+        do { try log.append(record) } catch { warn("\(error)") }
+    }
+
+    func warn(_ message: String) { FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
+
+    func closeGeneration(_ generation: Int) throws(SearchError) {
+        do {
+            try log.append(GenerationRecord(generation: generation, evaluations: state.evaluations, failures: state.failures,
+                                            coverage: state.coverage, bestFitness: state.bestFitness,
+                                            bestAccuracy: state.bestAccuracy, time: CandidateRecord.now()))
+        } catch { throw .directory(error) }
+        log.sync()
+        try writeSnapshot()
+    }
+
+    func writeSnapshot() throws(SearchError) {
+        do { try directory.writeJSON(state, to: directory.archivesPath) } catch { throw .directory(error) }
+    }
+
+    func status(last: String) -> SearchStatus {
+        let elapsed = Date().timeIntervalSince(started)
+        let done = state.evaluations - evaluationsAtStart
+        return SearchStatus(generation: state.lastGeneration, evaluations: state.evaluations, failures: state.failures,
+                            coverage: state.coverage, bestAccuracy: state.bestAccuracy,
+                            evaluationsPerHour: elapsed > 0 ? Double(done) * 3600 / elapsed : 0, elapsed: elapsed, last: last)
+    }
+
+    static func describe(_ r: CandidateRecord) -> String {
+        if let f = r.failure { return "#\(r.id) \(r.operation): \(f.kind)" }
+        let acc = r.metrics.map { String(format: "%.4f", $0.validationAccuracy) } ?? "?"
+        return "#\(r.id) \(r.operation): acc \(acc) \(r.network?.rawValue ?? "")"
+    }
+
+    func summary(generations: Int) -> SearchSummary {
+        let best = state.networks.best?.payload
+        return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
+                             best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: nil,
+                             generations: max(generations, 0), seconds: Date().timeIntervalSince(started),
+                             report: directory.reportPath, directory: directory.root)
+    }
+
+    /// Test-set accuracy of the archive's best network, with the weights it was trained to.
+    public func testBest() async -> Result<TestMetrics, CandidateFailure>? {
+        guard let best = state.networks.best?.payload,
+              let source = directory.read(directory.candidateFile(best.candidate, .source)) else { return nil }
+        guard case .success(let checked) = checker.check(source, file: "best.py") else { return nil }
+        let path = directory.candidateFile(best.candidate, .weights)
+        let evaluator = self.evaluator
+        return await pool.onDevice { device in
+            do throws(CandidateFailure) {
+                return .success(try evaluator.test(checked.graph, weightsPath: path, device: device))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+}

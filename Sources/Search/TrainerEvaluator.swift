@@ -1,0 +1,122 @@
+import Data
+import Engine
+import Foundation
+import NetIR
+import Train
+
+/// The default evaluator: trains each candidate with Train's `Trainer` on one backend per device, validates
+/// on a fixed held-out share of the training set, and keeps the test set for the final report.
+public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
+    public let backends: [any Backend]
+    public let config: TrainingConfig
+    public let trainSet: Dataset
+    public let validationSet: Dataset
+    public let testSet: Dataset
+    public let normalization: Normalization
+    /// Seconds one candidate may train; nil for no limit. Candidates predicted to overrun are not started.
+    public let timeBudget: Double?
+    private let lock = NSLock()
+    /// Observed training throughput (forward FLOPs x images per second) per device, for the time prediction.
+    private var throughput: [Int: Double] = [:]
+
+    /// `config.validationFraction` of `data.train` (seeded by `config.seed`) becomes the validation split.
+    public init(backends: [any Backend], data: DatasetPair, config: TrainingConfig, timeBudget: Double? = nil) {
+        self.backends = backends
+        var c = config
+        let fraction = config.validationFraction > 0 ? config.validationFraction : 0.1
+        let parts = data.train.split(validationFraction: fraction, seed: config.seed)
+        trainSet = parts.train
+        validationSet = parts.validation
+        testSet = data.test
+        c.validationFraction = 0   // we split once here, so every candidate sees the same split
+        self.config = c
+        normalization = Normalization.fit(parts.train)
+        self.timeBudget = timeBudget
+    }
+
+    public var deviceNames: [String] { backends.map(\.name) }
+
+    public func evaluate(_ job: EvaluationJob, device: Int) throws(CandidateFailure) -> CandidateMetrics {
+        let backend = backends[device % max(backends.count, 1)]
+        var cost: NetworkCost
+        do { cost = try job.graph.cost() } catch { throw .shape(String(describing: error)) }
+        try checkPredictedTime(cost: cost, device: device)
+        let trainer = try makeTrainer(job.graph, backend)
+        var inherited = Set<String>()
+        // Later loads overwrite earlier ones, so the first parent goes last and wins.
+        for path in job.inheritFrom.reversed() where FileManager.default.fileExists(atPath: path) {
+            if let report = try? trainer.loadWeights(from: path, strict: false) { inherited.formUnion(report.loaded) }
+        }
+        let result: TrainingResult
+        do {
+            result = try trainer.train(on: trainSet, evaluateOn: validationSet, split: "validation",
+                                       normalization: normalization)
+        } catch {
+            throw Self.failure(error)
+        }
+        guard let evaluation = result.evaluation else { throw .backend("training returned no validation result") }
+        guard evaluation.loss.isFinite else { throw .divergence("validation loss is \(evaluation.loss)") }
+        if result.trainSeconds > 0, result.steps > 0 {
+            let rate = Double(cost.flops) * Double(result.steps * config.batchSize) / result.trainSeconds
+            lock.withLock { throughput[device] = rate }
+        }
+        if let path = job.weightsPath {
+            do { try trainer.saveWeights(to: path, metadata: ["candidate": "\(job.candidate)"]) } catch {
+                throw .backend("could not save weights: \(error)")
+            }
+        }
+        cost = trainer.cost
+        return CandidateMetrics(validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss,
+                                trainAccuracy: result.trainAccuracy, trainLoss: result.trainLoss, steps: result.steps,
+                                epochs: result.epochs, seconds: result.seconds, imagesPerSecond: result.imagesPerSecond,
+                                inheritedTensors: inherited.count,
+                                totalTensors: trainer.plan.parameterSlots.count + trainer.plan.bufferSlots.count)
+    }
+
+    public func test(_ graph: Graph, weightsPath: String, device: Int) throws(CandidateFailure) -> TestMetrics {
+        let trainer = try makeTrainer(graph, backends[device % max(backends.count, 1)])
+        do { try trainer.loadWeights(from: weightsPath, strict: true) } catch {
+            throw .backend("cannot load \(weightsPath): \(error)")
+        }
+        do {
+            let r = try trainer.evaluate(testSet, normalization: normalization, split: "test")
+            return TestMetrics(accuracy: r.accuracy, loss: r.loss, samples: r.samples)
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    func makeTrainer(_ graph: Graph, _ backend: any Backend) throws(CandidateFailure) -> Trainer {
+        do { return try Trainer(graph: graph, config: config, backend: backend) } catch { throw Self.failure(error) }
+    }
+
+    /// Steps this configuration takes on the training split.
+    var plannedSteps: Int {
+        let perEpoch = trainSet.count / max(config.batchSize, 1)
+        let planned = config.epochs * perEpoch
+        return min(planned, config.maxSteps ?? planned)
+    }
+
+    /// Refuses a candidate whose predicted training time (from the throughput seen so far on this device)
+    /// exceeds the budget by a quarter: the trainer cannot be stopped midway, so the check comes first.
+    func checkPredictedTime(cost: NetworkCost, device: Int) throws(CandidateFailure) {
+        guard let budget = timeBudget, let rate = lock.withLock({ throughput[device] }), rate > 0 else { return }
+        let predicted = Double(cost.flops) * Double(plannedSteps * config.batchSize) / rate
+        if predicted > budget * 1.25 {
+            throw .timeout(String(format: "predicted %.0f s of training, budget %.0f s", predicted, budget))
+        }
+    }
+
+    static func failure(_ error: TrainingError) -> CandidateFailure {
+        switch error {
+        case .diverged: return .divergence(error.description)
+        case .plan(let m):
+            let lower = m.lowercased()
+            if lower.contains("memory") || lower.contains("allocat") { return .outOfMemory(m) }
+            if lower.contains("shape") || lower.contains("expects") { return .shape(m) }
+            return .backend(m)
+        case .dataMismatch(let m): return .shape(m)
+        case .invalidConfig, .datasetTooSmall: return .backend(error.description)
+        }
+    }
+}
