@@ -57,6 +57,7 @@ extension Interpreter {
         if name == "training" { return .training }
         if Self.moduleMethods.contains(name) { return .method(.module(m), name) }
         if let leaf = m.leaf, let v = ModuleCatalog.attribute(of: leaf.layer, name) { return v }
+        if EmitterLayout.reserved.contains(name) { throw fail("\(dottedText(e) ?? name) is not supported", at: e) }
         if let text = dottedText(e) { throw fail("unknown name '\(text)'", at: e) }
         throw fail("'\(m.typeName)' has no attribute '\(name)'", at: e)
     }
@@ -93,6 +94,7 @@ extension Interpreter {
         case (.list(let box), _): return try element(box.items, index, at: e) { .list(ListBox($0)) }
         case (.range, .int): return try element(try materialize(base, at: e), index, at: e) { .tuple($0) }
         case (.dict(let box), _):
+            try charge(box.keys.count, at: e)
             guard let i = box.index(of: index) else { throw fail("key not found in dict", at: e) }
             return box.values[i]
         case (.module(let m), _):
@@ -121,6 +123,7 @@ extension Interpreter {
 
     /// `items[index]` for an int, or the slice rebuilt by `make`.
     private func element(_ items: [Value], _ index: Value, at e: Expr, _ make: ([Value]) throws -> Value) throws -> Value {
+        if case .slice = index { try charge(items.count, at: e) }
         switch index {
         case .int(let i):
             let j = i < 0 ? i + items.count : i
@@ -167,6 +170,7 @@ extension Interpreter {
             box.items[j] = value
         case (.dict(let box), _, _):
             guard box.keys.count < Limits.collection else { throw tooLarge(at: e) }
+            try charge(box.keys.count, at: e)
             box.set(index, value)
         case (.module(let m), .int(let i), .module(let child)):
             guard case .moduleList = m.kind else { throw fail("\(m.typeName) does not support item assignment", at: e) }

@@ -39,17 +39,18 @@ extension Interpreter {
         try enter(e.line, e.column)
         defer { depth -= 1 }
         let scope = Scope(parent: f.closure, function: f)
-        try bindParameters(f.def, receiver, args, into: scope, at: e)
+        try bindParameters(f, receiver, args, into: scope, at: e)
         if case .returned(let v) = try exec(f.def.body, scope) { return v }
         return .none
     }
 
-    private func bindParameters(_ def: FunctionDef, _ receiver: Value?, _ args: CallArguments, into scope: Scope,
+    private func bindParameters(_ f: FunctionInfo, _ receiver: Value?, _ args: CallArguments, into scope: Scope,
                                 at e: Expr) throws {
+        let def = f.def
         let positional = (receiver.map { [($0, e)] } ?? []) + args.positional
         var keywords = args.keywords
         var used = 0
-        let name = def.name
+        let name = f.owner.map { "\($0.name).\(def.name)" } ?? def.name
         for p in def.parameters {
             switch p.kind {
             case .normal:
@@ -109,6 +110,8 @@ extension Interpreter {
         case .leaf(let leaf):
             return try applyLeaf(m, leaf, try singleTensor(args, m.typeName, at: e), at: e)
         case .sequential:
+            try enter(e.line, e.column)
+            defer { depth -= 1 }
             guard args.positional.count == 1, args.keywords.isEmpty else {
                 throw fail("\(m.typeName) takes exactly one input", at: e)
             }
@@ -124,7 +127,7 @@ extension Interpreter {
         }
     }
 
-    func singleTensor(_ args: CallArguments, _ callee: String, at e: Expr) throws -> NetworkBuilder.Value {
+    func singleTensor(_ args: CallArguments, _ callee: String, at e: Expr) throws -> Int {
         guard args.positional.count == 1, args.keywords.isEmpty, case .tensor(let x) = args.positional[0].value else {
             throw fail("\(callee) expects a single tensor argument", at: e)
         }
@@ -141,6 +144,7 @@ extension Interpreter {
             case "values": return .list(ListBox(box.values))
             default:
                 let b = try bind(Signature("key, default=None"), args, callee: "dict.get", at: e)
+                try charge(box.keys.count, at: e)
                 return box.index(of: b["key"]).map { box.values[$0] } ?? b["default"]
             }
         case .module(let m): return try moduleMethod(m, name, args, at: e)
@@ -164,6 +168,7 @@ extension Interpreter {
             let b = try bind(Signature("index, object"), args, callee: "list.insert", at: e)
             guard case .int(let i) = b["index"] else { throw b.fail("index must be an integer", "index") }
             guard box.items.count < Limits.collection else { throw tooLarge(at: e) }
+            try charge(box.items.count, at: e)
             let j = i < 0 ? max(0, i + box.items.count) : min(i, box.items.count)
             box.items.insert(b["object"], at: j)
         default:
@@ -171,6 +176,7 @@ extension Interpreter {
             guard case .int(let i) = b["index"], !box.items.isEmpty else { throw fail("pop from an empty list", at: e) }
             let j = i < 0 ? i + box.items.count : i
             guard j >= 0, j < box.items.count else { throw fail("pop index out of range", at: e) }
+            try charge(box.items.count - j, at: e)
             return box.items.remove(at: j)
         }
         return .none
@@ -185,7 +191,10 @@ extension Interpreter {
                 throw b.fail("name must be a non-empty string without dots", "name")
             }
             try setAttribute(.module(m), key, b["module"], at: e)
-        case "modules": return .list(ListBox(m.descendants().map { .module($0) }))
+        case "modules":
+            let all = m.descendants()
+            try charge(all.count, at: e)
+            return .list(ListBox(all.map { .module($0) }))
         case "children": return .list(ListBox(m.orderedChildren.map { .module($0.1) }))
         case "named_children": return .list(ListBox(m.orderedChildren.map { .tuple([.string($0.0), .module($0.1)]) }))
         case "apply": return .module(m)
@@ -200,14 +209,18 @@ extension Interpreter {
             switch m.kind { case .moduleList, .sequential: break; default: throw fail("\(callee) is not supported", at: e) }
             let b = try bind(Signature(name == "append" ? "module" : name == "extend" ? "modules" : "index, module"),
                              args, callee: callee, at: e)
-            var list = m.orderedChildren.map(\.1)
-            let added = name == "extend" ? try materialize(b["modules"], at: e) : [b["module"]]
-            var position = list.count
-            if name == "insert", case .int(let i) = b["index"] { position = i < 0 ? max(0, i + list.count) : min(i, list.count) }
-            for (k, v) in added.enumerated() {
+            let added = try (name == "extend" ? try materialize(b["modules"], at: e) : [b["module"]]).map { v -> ModuleBox in
                 guard case .module(let child) = v else { throw fail("\(callee) expects modules, got \(v.typeName)", at: e) }
-                list.insert(child, at: position + k)
+                return child
             }
+            guard name == "insert" else {
+                for child in added { m.setChild(String(m.childCount), child) }
+                return .module(m)
+            }
+            var list = m.orderedChildren.map(\.1)
+            try charge(list.count, at: e)
+            guard case .int(let i) = b["index"] else { throw b.fail("index must be an integer", "index") }
+            list.insert(contentsOf: added, at: i < 0 ? max(0, i + list.count) : min(i, list.count))
             m.replaceChildren(list.enumerated().map { (String($0.offset), $0.element) })
             return .module(m)
         case "forward":

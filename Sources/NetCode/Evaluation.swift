@@ -40,7 +40,10 @@ extension Interpreter {
             return .list(ListBox(try evaluateItems(items, scope)))
         case .dict(let entries):
             let box = DictBox()
-            for entry in entries { box.set(try evaluate(entry.key, scope), try evaluate(entry.value, scope)) }
+            for entry in entries {
+                try charge(box.keys.count, at: entry.key)
+                box.set(try evaluate(entry.key, scope), try evaluate(entry.value, scope))
+            }
             return .dict(box)
         case .starred:
             throw fail("a starred expression is not allowed here", at: e)

@@ -81,8 +81,10 @@ final class Interpreter {
         SourceError(location: location(s.line, s.column), message: message)
     }
 
-    func tick(_ line: Int, _ column: Int) throws {
-        steps += 1
+    /// Spends evaluation steps. Work proportional to data size (copying a list, searching a dict) passes `cost`,
+    /// one step per 16 elements, so quadratic patterns in source code also run out of steps instead of time.
+    func tick(_ line: Int, _ column: Int, cost: Int = 1) throws {
+        steps += max(1, cost / 16)
         guard steps <= Limits.steps else {
             throw SourceError(location: location(line, column),
                               message: "evaluation takes too long (more than \(Limits.steps) steps; a loop too long?)")
@@ -317,10 +319,13 @@ final class Interpreter {
         }
     }
 
+    func charge(_ elements: Int, at e: Expr) throws { try tick(e.line, e.column, cost: elements) }
+
     /// All elements of an iterable as an array, refusing more than `Limits.collection`.
     func materialize(_ sequence: Value, at e: Expr) throws -> [Value] {
         if case .range(let start, let stop, let step) = sequence {
             guard let count = Self.rangeCount(start, stop, step), count <= Limits.collection else { throw tooLarge(at: e) }
+            try charge(count, at: e)
             return (0..<count).map { .int(start + $0 * step) }
         }
         var result: [Value] = []

@@ -63,8 +63,10 @@ extension Interpreter {
         case (let x?, let y?): return try floating(op, x.asDouble, y.asDouble, at: e)
         default: break
         }
+        try charge((a.sequenceItems?.count ?? 0) + (b.sequenceItems?.count ?? 0), at: e)
         switch (op, a, b) {
         case (.add, .string(let x), .string(let y)):
+            try charge(x.utf8.count + y.utf8.count, at: e)
             guard x.utf8.count + y.utf8.count <= Limits.collection else { throw tooLarge(at: e) }
             return .string(x + y)
         case (.add, .list(let x), .list(let y)):
@@ -89,6 +91,7 @@ extension Interpreter {
         guard n > 0, !items.isEmpty else { return [] }
         let (total, overflow) = items.count.multipliedReportingOverflow(by: n)
         guard !overflow, total <= Limits.collection else { throw tooLarge(at: e) }
+        try charge(total, at: e)
         return Array([[T]](repeating: items, count: n).joined())
     }
 
@@ -161,8 +164,11 @@ extension Interpreter {
             switch b {
             case .string(let s):
                 guard case .string(let needle) = a else { throw fail("'in <string>' needs a string on the left", at: e) }
+                try charge(s.utf8.count * max(1, needle.utf8.count), at: e)
                 found = s.contains(needle)
-            case .dict(let box): found = box.index(of: a) != nil
+            case .dict(let box):
+                try charge(box.keys.count, at: e)
+                found = box.index(of: a) != nil
             default: found = try materialize(b, at: e).contains { Value.identical($0, a) }
             }
             return found == (op == .contains)

@@ -42,12 +42,7 @@ struct Parser {
 
     @discardableResult
     mutating func expect(_ op: String) throws -> Token {
-        guard current.isOp(op) else {
-            if current.kind == .op || current.kind == .name || current.kind == .keyword {
-                throw error("expected '\(op)', found \(current.display)", at: current)
-            }
-            throw unexpected(current)
-        }
+        guard current.isOp(op) else { throw error("expected '\(op)', found \(current.display)", at: current) }
         return advance()
     }
 

@@ -4,7 +4,7 @@ extension Interpreter {
     /// `x.view(...)` / `x.reshape(...)`. The IR has one reshape, flattening to `[batch, features]`, so we accept
     /// the spellings of it (`view(x.size(0), -1)`, `view(-1, N)` with N the exact per-sample size,
     /// `reshape(x.shape[0], -1)`) and views to the unchanged shape; anything else is refused with the shapes.
-    func reshape(_ x: NetworkBuilder.Value, _ dims: [Value], _ callee: String, at e: Expr) throws -> Value {
+    func reshape(_ x: Int, _ dims: [Value], _ callee: String, at e: Expr) throws -> Value {
         let current = shape(x)
         let written = dims.map { v -> String in
             switch v {

@@ -41,10 +41,12 @@ enum Limits {
     static let steps = 400_000
     /// Nested interpreter frames (user functions, blocks, expressions) at any moment.
     static let evaluationDepth = 300
-    /// Graph nodes (NetworkBuilder checks name uniqueness linearly, so this also bounds the work there).
+    /// Graph nodes.
     static let nodes = 10_000
     /// Module instances created.
     static let modules = 50_000
+    /// Containers inside containers; bounds the length of `state_dict` paths.
+    static let moduleNesting = 64
     /// Elements of any list, tuple or string built during evaluation.
     static let collection = 100_000
     /// Any single size argument: channels, features, kernel, stride, padding.

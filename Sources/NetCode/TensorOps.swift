@@ -1,32 +1,5 @@
 import NetIR
 
-/// The graph under construction while `forward` runs, and the node names given out so far.
-struct GraphState {
-    var builder: NetworkBuilder
-    var taken: Set<String> = ["input"]
-    /// Every module path, so that synthesized names never look like a module that exists.
-    let reserved: Set<String>
-    var counters: [String: Int] = [:]
-
-    /// A module's own path on its first call; `path_1`, `path_2`, ... on later calls.
-    mutating func name(reusing path: String) -> String {
-        taken.contains(path) ? synthetic(path + "_") : path
-    }
-
-    /// `prefix1`, `prefix2`, ...: names for functional calls and operators (`relu_f1`, `add_1`, `flatten_1`).
-    mutating func synthetic(_ prefix: String) -> String {
-        var n = counters[prefix, default: 0]
-        while true {
-            n += 1
-            let candidate = prefix + String(n)
-            if !taken.contains(candidate) && !reserved.contains(candidate) {
-                counters[prefix] = n
-                return candidate
-            }
-        }
-    }
-}
-
 /// Functional ops and tensor methods: `F.relu`, `torch.flatten`, `torch.cat`, `x.view`, ... Each becomes one
 /// graph node (or none, for no-ops such as `x.contiguous()`).
 enum TensorOps {
@@ -58,10 +31,10 @@ enum TensorOps {
 }
 
 extension Interpreter {
-    func shape(_ x: NetworkBuilder.Value) -> TensorShape { graph?.builder.shape(of: x) ?? TensorShape([]) }
+    func shape(_ x: Int) -> TensorShape { graph?.shapes[x] ?? TensorShape([]) }
 
     /// `x.size()` / `x.shape`: the batch placeholder followed by the known per-sample sizes.
-    func sizeTuple(of x: NetworkBuilder.Value) -> Value { .tuple([.batch] + shape(x).dims.map { .int($0) }) }
+    func sizeTuple(of x: Int) -> Value { .tuple([.batch] + shape(x).dims.map { .int($0) }) }
 
     func callTensorFunction(_ q: String, _ args: CallArguments, at e: Expr) throws -> Value {
         let isFunctional = q.hasPrefix("torch.nn.functional.")
@@ -95,7 +68,7 @@ extension Interpreter {
         }
     }
 
-    func tensorMethod(_ x: NetworkBuilder.Value, _ name: String, _ args: CallArguments, at e: Expr) throws -> Value {
+    func tensorMethod(_ x: Int, _ name: String, _ args: CallArguments, at e: Expr) throws -> Value {
         let callee = "Tensor.\(name)"
         let rank = shape(x).rank
         switch name {
@@ -133,14 +106,14 @@ extension Interpreter {
         }
     }
 
-    private func tensor(_ b: BoundArguments, _ name: String) throws -> NetworkBuilder.Value {
+    private func tensor(_ b: BoundArguments, _ name: String) throws -> Int {
         guard case .tensor(let x) = b[name] else { throw b.fail("\(name) must be a tensor, got \(b[name].typeName)", name) }
         return x
     }
 
     /// Calls a layer module on a tensor: its node is named by its module path (`features.0`, `relu_1` when
     /// called again) and owns the module's parameters.
-    func applyLeaf(_ m: ModuleBox, _ leaf: LeafLayer, _ x: NetworkBuilder.Value, at e: Expr) throws -> Value {
+    func applyLeaf(_ m: ModuleBox, _ leaf: LeafLayer, _ x: Int, at e: Expr) throws -> Value {
         guard let path = m.path, graph != nil else {
             guard leaf.layer.parameterShapes.isEmpty else {
                 throw fail("\(m.typeName) is not a registered submodule: assign it to self.<name> in __init__ (layers kept in a Python list are invisible to PyTorch; use nn.ModuleList)", at: e)
@@ -153,14 +126,14 @@ extension Interpreter {
         return try addNode(leaf.layer, [x], name: graph?.name(reusing: path) ?? path, module: path, at: e, definedBy: m)
     }
 
-    private func applyFunctional(_ leaf: LeafLayer, _ x: NetworkBuilder.Value, _ callee: String, at e: Expr) throws -> Value {
+    private func applyFunctional(_ leaf: LeafLayer, _ x: Int, _ callee: String, at e: Expr) throws -> Value {
         try checkInput(leaf, x, callee, at: e)
         let prefix = leaf.layer == .flatten ? "flatten_" : leaf.functionalName + "_f"
         return try addNode(leaf.layer, [x], name: graph?.synthetic(prefix) ?? prefix, module: nil, at: e, definedBy: nil)
     }
 
     /// Checks the options that depend on the input's rank (softmax and flatten dims).
-    private func checkInput(_ leaf: LeafLayer, _ x: NetworkBuilder.Value, _ callee: String, at e: Expr) throws {
+    private func checkInput(_ leaf: LeafLayer, _ x: Int, _ callee: String, at e: Expr) throws {
         let rank = shape(x).rank
         switch leaf.layer {
         case .softmax, .logSoftmax:
@@ -177,21 +150,20 @@ extension Interpreter {
         }
     }
 
-    func addNode(_ layer: Layer, _ inputs: [NetworkBuilder.Value], name: String, module: String?, at e: Expr,
+    func addNode(_ layer: Layer, _ inputs: [Int], name: String, module: String?, at e: Expr,
                  definedBy m: ModuleBox?) throws -> Value {
         guard var g = graph else { throw fail("tensor operations are only possible inside forward()", at: e) }
         graph = nil
         defer { graph = g }
-        guard g.builder.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e) }
-        let v: NetworkBuilder.Value
+        guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e) }
+        let v: Int
         do {
-            v = try g.builder.add(name, layer, inputs, module: module, location: location(e))
-        } catch let error as NetworkError {
+            v = try g.append(Node(name: name, module: module, layer: layer, inputs: inputs, location: location(e)))
+        } catch {
             let origin = m.map { " (\($0.typeName) defined at line \($0.location.line))" } ?? ""
             throw fail("layer '\(name)'\(origin): \(error.message)", at: e)
         }
-        g.taken.insert(name)
-        try checkSize(layer, g.builder.shape(of: v), at: e)
+        try checkSize(layer, g.shapes[v], at: e)
         return .tensor(v)
     }
 
@@ -213,12 +185,12 @@ extension Interpreter {
         guard !overflow, work <= Limits.layerWork else { throw fail("the layer needs too much computation", at: e) }
     }
 
-    func addTensors(_ xs: [NetworkBuilder.Value], at e: Expr) throws -> Value {
+    func addTensors(_ xs: [Int], at e: Expr) throws -> Value {
         try addNode(.add, xs, name: graph?.synthetic("add_") ?? "add", module: nil, at: e, definedBy: nil)
     }
 
     private func concatenate(_ b: BoundArguments, at e: Expr) throws -> Value {
-        var xs: [NetworkBuilder.Value] = []
+        var xs: [Int] = []
         for v in try materialize(b["tensors"], at: b.exprs["tensors"] ?? e) {
             guard case .tensor(let x) = v else { throw b.fail("tensors must hold tensors, got \(v.typeName)", "tensors") }
             xs.append(x)
@@ -233,7 +205,7 @@ extension Interpreter {
         return try addNode(.concat, xs, name: graph?.synthetic("cat_") ?? "cat", module: nil, at: e, definedBy: nil)
     }
 
-    private func flatten(_ x: NetworkBuilder.Value, _ b: BoundArguments, at e: Expr) throws -> Value {
+    private func flatten(_ x: Int, _ b: BoundArguments, at e: Expr) throws -> Value {
         guard case .int(let start) = b["start_dim"], case .int(let end) = b["end_dim"] else {
             throw b.fail("start_dim and end_dim must be integers", "start_dim")
         }
@@ -246,7 +218,7 @@ extension Interpreter {
     }
 
     /// `x.mean((2, 3))`: global average pooling, flattened unless `keepdim=True`.
-    private func mean(_ x: NetworkBuilder.Value, _ b: BoundArguments, at e: Expr) throws -> Value {
+    private func mean(_ x: Int, _ b: BoundArguments, at e: Expr) throws -> Value {
         let rank = shape(x).rank
         let dims = (b["dim"].sequenceItems ?? [b["dim"]]).map { v -> Int in
             guard case .int(let d) = v else { return 0 }

@@ -10,12 +10,14 @@ extension Interpreter {
         guard case .module(let root) = try instantiate(c, CallArguments(), at: at) else {
             throw fail("class \(c.name) did not produce a module", at: at)
         }
+        guard root.nestingDepth <= Limits.moduleNesting else {
+            throw fail("modules are nested more than \(Limits.moduleNesting) deep", at: at)
+        }
         let reserved = assignPaths(root)
-        let builder = NetworkBuilder(input: input)
-        graph = GraphState(builder: builder, reserved: reserved)
+        graph = GraphState(input: input, reserved: reserved)
         let forwardAt = Expr(kind: .name("forward"), line: forward.def.line, column: forward.def.column, height: 1)
         var args = CallArguments()
-        args.positional = [(.tensor(builder.input), forwardAt)]
+        args.positional = [(.tensor(0), forwardAt)]
         let result = try callFunction(forward, self: .module(root), args, at: forwardAt)
         guard case .tensor(let output) = result, let state = graph else {
             if case .none = result { throw fail("forward() of \(c.name) returns nothing; it must return the output tensor", at: forwardAt) }
@@ -23,7 +25,10 @@ extension Interpreter {
         }
         graph = nil
         let built: Graph
-        do { built = try state.builder.build(output: output) } catch let error as NetworkError {
+        do {
+            built = Graph(inputShape: input, nodes: state.nodes, output: output)
+            _ = try built.inferShapes()
+        } catch let error as NetworkError {
             throw fail(error.description, at: forwardAt)
         }
         return ParsedNetwork(graph: built, className: c.name, unusedParameters: unusedParameters(root))

@@ -25,8 +25,8 @@ indirect enum Value {
     /// `super()`: attribute lookups start in the base of `ClassInfo`.
     case superProxy(ModuleBox, ClassInfo)
     case module(ModuleBox)
-    /// A graph node's output.
-    case tensor(NetworkBuilder.Value)
+    /// A graph node's output, by node index.
+    case tensor(Int)
     /// `x.size(0)`: the batch dimension, meaningful only as the first argument of `view`/`reshape`.
     case batch
     /// `self.training`: only meaningful as the `training=` argument of `F.dropout`.
@@ -221,6 +221,21 @@ final class ModuleBox {
         guard children.removeValue(forKey: name) != nil else { return }
         childNames.removeAll { $0 == name }
     }
+
+    /// Depth of the deepest descendant (1 for a module without children), without recursion.
+    var nestingDepth: Int {
+        var deepest = 0
+        var seen = Set<ObjectIdentifier>()
+        var stack: [(ModuleBox, Int)] = [(self, 1)]
+        while let (m, d) = stack.popLast() {
+            guard seen.insert(ObjectIdentifier(m)).inserted else { continue }
+            deepest = max(deepest, d)
+            stack += m.orderedChildren.map { ($0.1, d + 1) }
+        }
+        return deepest
+    }
+
+    var childCount: Int { childNames.count }
 
     var orderedChildren: [(String, ModuleBox)] { childNames.compactMap { n in children[n].map { (n, $0) } } }
 
