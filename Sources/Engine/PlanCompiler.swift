@@ -186,6 +186,8 @@ struct PlanBuilder {
             intervals[id] = (intervals[id].count, 0, 0)   // used only by eval: keep it alive for the whole step
             intervals[id].last = train.count
         }
+        // The logits stay readable after a training step (`outputs()`), so nothing may reuse them in backward.
+        if output.region == .arena { intervals[output.offset].last = train.count }
         let (offsets, arenaSize) = MemoryPlanner.place(intervals)
         func place(_ t: TensorRef) -> TensorRef {
             t.region == .arena ? TensorRef(.arena, offset: offsets[t.offset], count: t.count) : t

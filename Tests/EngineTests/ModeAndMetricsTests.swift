@@ -169,19 +169,13 @@ final class ModeAndMetricsTests: XCTestCase {
     }
 }
 
-/// `Plan.output` is documented as "the network output (logits) after either program", and `outputs()` as "logits
-/// of the last step". The arena planner, however, ends the output tensor's lifetime at the loss instruction, so
-/// the backward pass reuses its memory (smallcnn: fc2's linearBackwardData writes over it). Recorded as a known
-/// issue of the Engine until PlanCompiler keeps `output` alive to the end of the train program; when that is
-/// fixed this test reports that the known issue no longer occurs, and `withKnownIssue` should be removed.
+/// `outputs()` after a training step gives that step's logits: the planner keeps `Plan.output` alive to the end of
+/// the train program, so backward tensors never reuse its memory (smallcnn: fc2's linearBackwardData once did).
 @Test func outputsAfterATrainStepAreTheLogits() throws {
     let g = try BuiltinNetwork.smallcnn.graph(input: TensorShape(channels: 1, height: 8, width: 8), classes: 5)
     let h = try Harness(g, options: PlanOptions(batchSize: 2))
     h.executor.evalStep()
     let logits = h.executor.outputs()
     h.executor.trainStep(learningRate: 0)
-    let after = h.executor.outputs()
-    withKnownIssue("PlanCompiler: backward tensors reuse plan.output's arena memory after the loss") {
-        #expect(after == logits)
-    }
+    #expect(h.executor.outputs() == logits)
 }
