@@ -1,0 +1,99 @@
+// `llmatic check`: parse a network, infer every shape, and print a layer table with parameters and FLOPs.
+import Foundation
+import NetIR
+
+enum CheckCommand: Command {
+    static let name = "check"
+    static let summary = "parse a network and print its layers, shapes, parameters and FLOPs"
+
+    static let options: [OptionSpec] = [
+        OptionSpec("input", "CxHxW", "input image shape", default: "1x28x28"),
+        OptionSpec("classes", "K", "classes for built-in networks", default: "10"),
+        OptionSpec("class", "NAME", "the nn.Module class to use from a .py file"),
+        OptionSpec("json", nil, "print one JSON object as the last line of stdout"),
+    ]
+
+    static var help: String {
+        ArgumentParser.help(usage: "llmatic check NET [--input CxHxW] [--class NAME] [--json]",
+                            summary: "NET is a built-in network (\(NetworkLoading.builtinNames.joined(separator: ", "))) or a PyTorch .py file.\nErrors are printed as file:line:column: message.",
+                            options: options,
+                            notes: "examples:\n  llmatic check resnet8 --input 3x32x32\n  llmatic check mynet.py --class Net --json")
+    }
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let args = try ArgumentParser.parse(arguments, options: options, maxPositionals: 1)
+        if args.helpRequested {
+            print(help)
+            return 0
+        }
+        guard let spec = args.positionals.first else { throw UsageError("missing the network to check (a built-in name or a .py file)") }
+        let inputText = args.string("input") ?? "1x28x28"
+        guard let input = TensorShape(parsing: inputText), input.isImage else {
+            throw UsageError("invalid value '\(inputText)' for --input: expected CxHxW such as 1x28x28 or 3x32x32")
+        }
+        let classes = try args.int("classes", default: 10, minimum: 2)
+        let network = try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
+        let graph = network.graph
+        let cost = try graph.cost()
+        let layers = try layerRows(graph)
+        let output = try graph.inferShapes()[graph.output]
+
+        printTable(layers)
+        print(String(repeating: "-", count: 72))
+        print("\(network.label): \(cost.parameters) parameters (\(Console.count(cost.parameters))), "
+              + "\(cost.flops) FLOPs/image (\(Console.count(cost.flops))), output \(output), depth \(cost.depth), width \(cost.width)")
+        if network.unusedParameters > 0 {
+            print("note: \(network.unusedParameters) more parameters sit in modules that forward() never calls")
+        }
+        if args.flag("json") {
+            let rows: [JSON] = layers.map {
+                .object([("name", .string($0.name)), ("type", .string($0.type)), ("output_shape", .string($0.shape.description)),
+                         ("parameters", .int($0.parameters)), ("flops", .int($0.flops))])
+            }
+            print(JSON.object([("net", .string(network.label)), ("parameters", .int(cost.parameters)), ("flops", .int(cost.flops)),
+                               ("output_shape", .string(output.description)), ("depth", .int(cost.depth)),
+                               ("width", .int(cost.width)), ("unused_parameters", .int(network.unusedParameters)),
+                               ("layers", .array(rows))]).text)
+        }
+        return 0
+    }
+
+    struct Row {
+        var name: String
+        var type: String
+        var shape: TensorShape
+        var parameters: Int
+        var flops: Int
+    }
+
+    /// One row per node. A layer's FLOPs are NetIR's own count, taken as the difference between the costs of the
+    /// graph cut after it and before it, so the table always sums to `Graph.cost().flops`.
+    static func layerRows(_ graph: Graph) throws -> [Row] {
+        let shapes = try graph.inferShapes()
+        var seenModules = Set<String>()
+        var previousFlops = 0
+        var rows: [Row] = []
+        for (i, node) in graph.nodes.enumerated() {
+            let prefix = Graph(inputShape: graph.inputShape, nodes: Array(graph.nodes[0...i]), output: i)
+            let flops = try prefix.cost().flops
+            let owns = seenModules.insert(node.module).inserted
+            let parameters = owns ? node.layer.parameterShapes.reduce(0) { $0 + $1.dims.reduce(1, *) } : 0
+            let type = node.module == node.name ? node.layer.typeName : "\(node.layer.typeName) (shares \(node.module))"
+            rows.append(Row(name: node.name, type: type, shape: shapes[i], parameters: parameters, flops: flops - previousFlops))
+            previousFlops = flops
+        }
+        return rows
+    }
+
+    static func printTable(_ rows: [Row]) {
+        let nameWidth = max(6, rows.map(\.name.count).max() ?? 0) + 2
+        let typeWidth = max(6, rows.map(\.type.count).max() ?? 0) + 2
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+        func right(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        print(pad("layer", nameWidth) + pad("type", typeWidth) + pad("output", 14) + right("parameters", 12) + right("FLOPs", 14))
+        for r in rows {
+            print(pad(r.name, nameWidth) + pad(r.type, typeWidth) + pad(r.shape.description, 14)
+                  + right(String(r.parameters), 12) + right(String(r.flops), 14))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+// `--device`: which backend runs the plan. OpenCL has a seam here and lands with Sources/OpenCLBackend.
+import CPUBackend
+import Engine
+
+enum DeviceSelection: Equatable, CustomStringConvertible {
+    /// The best available device: an OpenCL GPU once that backend is linked in, else the CPU.
+    case auto
+    case cpu
+    /// The slow, exact reference interpreter (for cross-checks).
+    case reference
+    /// An OpenCL device; nil index = the first GPU.
+    case opencl(index: Int?)
+
+    static let spellings = ["auto", "cpu", "reference", "opencl", "opencl:N"]
+
+    init(parsing text: String) throws(UsageError) {
+        switch text {
+        case "auto": self = .auto
+        case "cpu": self = .cpu
+        case "reference": self = .reference
+        case "opencl": self = .opencl(index: nil)
+        default:
+            if text.hasPrefix("opencl:"), let n = Int(text.dropFirst(7)), n >= 0 {
+                self = .opencl(index: n)
+            } else {
+                throw UsageError("invalid value '\(text)' for --device; valid values: \(Self.spellings.joined(separator: ", "))")
+            }
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .cpu: return "cpu"
+        case .reference: return "reference"
+        case .opencl(let i): return i.map { "opencl:\($0)" } ?? "opencl"
+        }
+    }
+
+    /// The backend for this selection. `threads` sizes the CPU backend's pool.
+    func makeBackend(threads: Int) throws -> any Backend {
+        switch self {
+        case .auto, .cpu:
+            return CPUBackend(threads: threads)
+        case .reference:
+            // The llmatic target does not link ReferenceBackend (Package.swift); the tests use it directly.
+            throw Failure("the reference backend is not linked into the llmatic binary; it runs in the test suite (scripts/test)")
+        case .opencl:
+            throw Failure("the OpenCL backend is not available in this build yet; use --device cpu")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+// `--net`: a built-in network by name, or a PyTorch source file parsed (never executed) by NetCode.
+import Foundation
+import NetCode
+import NetIR
+
+struct LoadedNetwork {
+    var graph: Graph
+    /// `smallcnn`, or the file path and class: `net.py:Net`.
+    var label: String
+    /// Parameters of modules defined but never called (PyTorch still counts them).
+    var unusedParameters: Int
+}
+
+enum NetworkLoading {
+    static var builtinNames: [String] { BuiltinNetwork.allCases.map(\.rawValue) }
+
+    /// Builds the network for `input` images and `classes` outputs (built-ins adapt; files are what they are).
+    static func load(_ spec: String, className: String?, input: TensorShape, classes: Int) throws -> LoadedNetwork {
+        if let builtin = BuiltinNetwork(rawValue: spec) {
+            guard className == nil else { throw UsageError("--class applies to network files, not the built-in '\(spec)'") }
+            return LoadedNetwork(graph: try builtin.graph(input: input, classes: classes), label: spec, unusedParameters: 0)
+        }
+        guard spec.hasSuffix(".py") || FileManager.default.fileExists(atPath: spec) else {
+            throw UsageError("unknown network '\(spec)': expected one of \(builtinNames.joined(separator: ", ")) or a .py file")
+        }
+        let source: String
+        do {
+            source = try String(contentsOfFile: spec, encoding: .utf8)
+        } catch {
+            throw Failure("\(spec): cannot read the network file (\(FileManager.default.fileExists(atPath: spec) ? "not UTF-8 text?" : "no such file"))")
+        }
+        let parsed = try NetworkSource.parse(source, file: spec, input: input, className: className)
+        return LoadedNetwork(graph: parsed.graph, label: "\(spec):\(parsed.className)",
+                             unusedParameters: parsed.unusedParameterCount)
+    }
+}

@@ -1,0 +1,3 @@
+import Foundation
+
+exit(CommandRegistry.main(Array(CommandLine.arguments.dropFirst())))
