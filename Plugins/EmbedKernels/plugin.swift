@@ -6,7 +6,7 @@ import PackagePlugin
 @main
 struct EmbedKernels: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let kernels = context.package.directoryURL.appending(path: "Kernels")
+        let kernels = context.package.directoryURL.appending(path: "Kernels").resolvingSymlinksInPath()
         let sources = try FileManager.default.contentsOfDirectory(at: kernels, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "cl" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }

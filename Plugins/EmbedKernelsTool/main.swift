@@ -26,7 +26,7 @@ for path in arguments.dropFirst().sorted() {
     let hashes = String(repeating: "#", count: longestHashRun(text) + 1)
     out += "        \"\(url.lastPathComponent)\": \(hashes)\"\"\"\n\(text)\n\"\"\"\(hashes),\n"
 }
-out += "    ]\n}\n"
+out += arguments.count == 1 ? "    :]\n}\n" : "    ]\n}\n"
 do {
     // Rewrite only on change so dependent compiles are not invalidated needlessly.
     let url = URL(fileURLWithPath: outputPath)

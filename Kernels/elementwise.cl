@@ -1,0 +1,82 @@
+// elementwise.cl: activations, add, copies (plain, strided blocks for concat), fill, dropout.
+// One work-item per element; the host rounds the global size up, so every kernel checks its bound.
+
+// y = act(x)
+__kernel void activation_forward(__global const float* x, int xOff, __global float* y, int yOff,
+                                 int n, int act, float param) {
+    int i = get_global_id(0);
+    if (i < n) y[yOff + i] = activate(x[xOff + i], act, param);
+}
+
+// dx (+)= act'(src) * dy with src = y (fromOutput) or x.
+__kernel void activation_backward(__global const float* src, int srcOff, __global const float* dy, int dyOff,
+                                  __global float* dx, int dxOff, int n, int act, float param,
+                                  int fromOutput, int accumulate) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float s = src[srcOff + i], g = dy[dyOff + i];
+    float d = fromOutput ? activationGradFromOutput(s, g, act, param) : activationGradFromInput(s, g, act, param);
+    dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
+}
+
+// y = act(a + b); more inputs are chained by the host with act = none until the last.
+__kernel void add2(__global const float* a, int aOff, __global const float* b, int bOff,
+                   __global float* y, int yOff, int n, int act, float param) {
+    int i = get_global_id(0);
+    if (i < n) y[yOff + i] = activate(a[aOff + i] + b[bOff + i], act, param);
+}
+
+// `count` blocks of `block` elements: y[yOff + r*yStride + c] (+)= x[xOff + r*xStride + c]. A plain copy is
+// one block; concat and its backward copy one channel block per sample.
+__kernel void copy_blocks(__global const float* x, int xOff, int xStride, __global float* y, int yOff, int yStride,
+                          int block, int count, int accumulate) {
+    int i = get_global_id(0);
+    if (i >= block * count) return;
+    int r = i / block, c = i - r * block;
+    float v = x[xOff + r * xStride + c];
+    int at = yOff + r * yStride + c;
+    y[at] = accumulate ? y[at] + v : v;
+}
+
+__kernel void fill(__global float* y, int yOff, int n, float value) {
+    int i = get_global_id(0);
+    if (i < n) y[yOff + i] = value;
+}
+
+// The engine's CounterRandom.mix (lowbias32). Must match Sources/Engine/Randomness.swift bit for bit.
+inline uint mix32(uint v) {
+    uint x = v;
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+// Swift's `^` and `&+` share one precedence level (left to right) and `&*` binds tighter, so the engine's
+// `mix(seed ^ C) ^ step &+ salt &* K` is `(mix(seed ^ C) ^ step) + salt * K` here.
+inline float counterUniform(uint seed, uint step, uint salt, uint index) {
+    uint h = mix32(mix32((mix32(seed ^ 0x9e3779b9u) ^ step) + salt * 0x85ebca6bu) ^ index);
+    return (float)(h >> 8) * (1.0f / 16777216.0f);
+}
+
+// y = x * mask, mask = keep ? scale : 0 with keep = uniform(seed, step, salt, i) >= p and scale = 1/(1-p).
+__kernel void dropout_forward(__global const float* x, int xOff, __global float* y, int yOff,
+                              __global float* mask, int maskOff, int n, float p, float scale,
+                              uint seed, uint step, uint salt) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float m = counterUniform(seed, step, salt, (uint)i) >= p ? scale : 0.0f;
+    mask[maskOff + i] = m;
+    y[yOff + i] = x[xOff + i] * m;
+}
+
+// dx (+)= dy * mask
+__kernel void multiply(__global const float* a, int aOff, __global const float* b, int bOff,
+                       __global float* y, int yOff, int n, int accumulate) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float v = a[aOff + i] * b[bOff + i];
+    y[yOff + i] = accumulate ? y[yOff + i] + v : v;
+}

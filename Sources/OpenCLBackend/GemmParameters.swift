@@ -1,0 +1,95 @@
+/// The tunables of Kernels/gemm.cl. Each becomes a `-D` define; the kernel's own defaults apply otherwise.
+public struct GemmParameters: Hashable, Codable, Sendable, CustomStringConvertible {
+    /// Work-group tile of C (rows, columns) and the K depth of one step.
+    public var mwg, nwg, kwg: Int
+    /// Work-items along M and N (the work-group is mdimc x ndimc).
+    public var mdimc, ndimc: Int
+    /// Vector widths of a work-item's row and column chunks.
+    public var vwm, vwn: Int
+    /// Stage tiles in local memory (GPUs) or read global memory directly (CPUs).
+    public var localStaging: Bool
+
+    public init(mwg: Int, nwg: Int, kwg: Int, mdimc: Int, ndimc: Int, vwm: Int, vwn: Int, localStaging: Bool) {
+        self.mwg = mwg; self.nwg = nwg; self.kwg = kwg; self.mdimc = mdimc; self.ndimc = ndimc
+        self.vwm = vwm; self.vwn = vwn; self.localStaging = localStaging
+    }
+
+    public var description: String {
+        "MWG=\(mwg) NWG=\(nwg) KWG=\(kwg) MDIMC=\(mdimc) NDIMC=\(ndimc) VWM=\(vwm) VWN=\(vwn) LOCAL=\(localStaging ? 1 : 0)"
+    }
+
+    var threads: Int { mdimc * ndimc }
+
+    var defines: [(String, String)] {
+        [("MWG", mwg), ("NWG", nwg), ("KWG", kwg), ("MDIMC", mdimc), ("NDIMC", ndimc), ("VWM", vwm), ("VWN", vwn),
+         ("LOCAL_STAGING", localStaging ? 1 : 0)].map { ($0.0, String($0.1)) }
+    }
+
+    /// Local memory the kernel declares (tiles plus one float of row padding each).
+    var localBytes: Int { localStaging ? 4 * kwg * (mwg + 1 + nwg + 1) : 0 }
+
+    /// The kernel's static constraints (mirrors the `#error` in gemm.cl) and the device's limits.
+    func fits(_ device: OpenCLDevice) -> Bool {
+        guard mwg % mdimc == 0, nwg % ndimc == 0 else { return false }
+        let mwi = mwg / mdimc, nwi = nwg / ndimc
+        guard [1, 2, 4, 8].contains(vwm), [1, 2, 4, 8].contains(vwn), mwi % vwm == 0, nwi % vwn == 0 else { return false }
+        guard (mwg * kwg) % threads == 0, (nwg * kwg) % threads == 0 else { return false }
+        return threads <= device.maxWorkGroupSize && localBytes <= device.localMemory && mwi * nwi <= 128
+    }
+
+    /// Small and safe everywhere: the tuner's reference and the last fallback.
+    public static let conservative = GemmParameters(mwg: 16, nwg: 16, kwg: 8, mdimc: 8, ndimc: 8, vwm: 1, vwn: 1, localStaging: true)
+
+    /// Defaults as data, most specific first: (device-name fragment or vendor fragment or kind, parameters).
+    /// The first entry whose key matches the device and whose parameters fit is used.
+    static let defaults: [(match: String, parameters: GemmParameters)] = [
+        // CPUs (PoCL, Intel CPU runtime): caches replace local memory; 4x8 register blocks vectorise across work-items.
+        ("kind:cpu", GemmParameters(mwg: 32, nwg: 64, kwg: 16, mdimc: 8, ndimc: 8, vwm: 1, vwn: 1, localStaging: false)),
+        ("vendor:nvidia", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
+        ("vendor:advanced micro devices", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
+        ("vendor:amd", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
+        ("vendor:intel", GemmParameters(mwg: 32, nwg: 64, kwg: 16, mdimc: 8, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
+        ("kind:gpu", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 2, vwn: 2, localStaging: true)),
+        ("any", GemmParameters(mwg: 32, nwg: 32, kwg: 16, mdimc: 8, ndimc: 8, vwm: 2, vwn: 2, localStaging: true)),
+    ]
+
+    /// The default for `device`: the first matching, fitting entry of `defaults`.
+    static func defaultFor(_ device: OpenCLDevice) -> GemmParameters {
+        let vendor = device.vendor.lowercased(), name = device.name.lowercased()
+        for (match, p) in defaults where p.fits(device) {
+            let hit: Bool
+            if match == "any" { hit = true }
+            else if match.hasPrefix("kind:") { hit = device.kind.rawValue == match.dropFirst(5) }
+            else if match.hasPrefix("vendor:") { hit = vendor.contains(match.dropFirst(7)) }
+            else { hit = name.contains(match) }
+            if hit { return p }
+        }
+        return conservative
+    }
+
+    /// The tuner's search space: a hand-picked grid (tile shapes x staging x vector widths) filtered by what
+    /// fits the device, the device's default first so a short budget still tries it.
+    static func candidates(for device: OpenCLDevice) -> [GemmParameters] {
+        var list: [GemmParameters] = [defaultFor(device)]
+        let tiles: [(Int, Int, Int, Int)] = [(16, 16, 4, 4), (32, 32, 8, 8), (32, 64, 8, 8), (64, 32, 8, 8),
+                                              (64, 64, 8, 8), (64, 64, 16, 16), (128, 64, 16, 16), (64, 128, 16, 16),
+                                              (128, 128, 16, 16), (32, 32, 16, 16), (16, 64, 4, 16)]
+        for (mwg, nwg, mdimc, ndimc) in tiles {
+            for kwg in [8, 16, 32] {
+                for staging in [true, false] {
+                    for vw in [1, 2, 4] {
+                        let p = GemmParameters(mwg: mwg, nwg: nwg, kwg: kwg, mdimc: mdimc, ndimc: ndimc,
+                                               vwm: vw, vwn: vw, localStaging: staging)
+                        if !staging && vw > 1 { continue }   // vector widths only shape local-memory reads
+                        if p.fits(device) && !list.contains(p) { list.append(p) }
+                    }
+                }
+            }
+        }
+        // Interleave GPU-style (staged) and CPU-style candidates by the device kind's likely winners first.
+        let preferStaging = device.kind != .cpu
+        let head = list.prefix(1)
+        let rest = list.dropFirst().sorted { ($0.localStaging == preferStaging ? 0 : 1, $0.kwg == 16 ? 0 : 1) < ($1.localStaging == preferStaging ? 0 : 1, $1.kwg == 16 ? 0 : 1) }
+        return Array(head) + rest
+    }
+}

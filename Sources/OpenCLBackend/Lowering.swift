@@ -1,0 +1,255 @@
+import Engine
+import NetIR
+
+/// Where a kernel argument's value comes from when the executor prebinds it.
+enum LaunchArg {
+    /// The cl_mem of a region (`.none` binds a harmless dummy; the kernel is told the tensor is absent).
+    case buffer(Region)
+    /// The executor's scratch buffer (im2col columns, transposed gradients).
+    case workspace
+    case int(Int)
+    case float(Float)
+    case int16([Int])
+    /// Values that change every step, set right before the enqueue.
+    case dynamic(DynamicArg)
+}
+
+enum DynamicArg: Hashable {
+    case learningRate, seed, step, adamCorrection1, adamCorrection2
+}
+
+/// Which program a kernel comes from: an op-family file, or gemm.cl with tuned parameters.
+enum ProgramID: Hashable {
+    case family(String)
+    case gemm(GemmParameters)
+}
+
+/// One kernel enqueue, fully described before any OpenCL object exists.
+struct Launch {
+    var program: ProgramID
+    var kernel: String
+    var args: [LaunchArg]
+    var global: [Int]
+    var local: [Int]
+    /// Op name for profiles (`conv2d`, `batchNormBackward`).
+    var op: String
+    /// GEMM launches carry their problem so the tuner can collect shapes.
+    var gemmShape: GemmShape?
+}
+
+/// Activation codes shared with Kernels/common.cl (ACT_*).
+func activationCode(_ a: Activation?) -> (code: Int, param: Float) {
+    switch a {
+    case nil: return (0, 0)
+    case .relu?: return (1, 0)
+    case .leakyRelu(let s)?: return (2, s)
+    case .gelu?: return (3, 0)
+    case .silu?: return (4, 0)
+    case .sigmoid?: return (5, 0)
+    case .tanh?: return (6, 0)
+    case .elu(let a)?: return (7, a)
+    }
+}
+
+/// Turns plan instructions into launches. Knows the device's work-group sizes and asks `gemmParameters`
+/// for each GEMM shape; records the largest workspace any instruction needs.
+struct Lowering {
+    /// Work-group size of reduction kernels (the WGS define of every family program).
+    let reductionSize: Int
+    /// Work-group size of one-element-per-work-item kernels.
+    let elementLocal: Int
+    /// Most floats one convolution's scratch may take; larger batches run in chunks of samples.
+    let workspaceCap: Int
+    let gemmParameters: (GemmShape) -> GemmParameters
+    private(set) var workspaceFloats = 0
+    var op = ""
+
+    init(reductionSize: Int, elementLocal: Int, workspaceCap: Int, gemmParameters: @escaping (GemmShape) -> GemmParameters) {
+        self.reductionSize = reductionSize; self.elementLocal = elementLocal; self.workspaceCap = workspaceCap
+        self.gemmParameters = gemmParameters
+    }
+
+    mutating func needWorkspace(_ floats: Int) { workspaceFloats = max(workspaceFloats, floats) }
+
+    func ref(_ t: TensorRef) -> [LaunchArg] { [.buffer(t.region), .int(t.offset)] }
+    func flag(_ b: Bool) -> LaunchArg { .int(b ? 1 : 0) }
+
+    /// One work-item per element, the global size rounded up to the work-group size.
+    func elementwise(_ file: String, _ kernel: String, count: Int, _ args: [LaunchArg]) -> Launch {
+        let global = max(1, (count + elementLocal - 1) / elementLocal) * elementLocal
+        return Launch(program: .family(file), kernel: kernel, args: args, global: [global], local: [elementLocal], op: op)
+    }
+
+    /// `groups` work-groups of the reduction size.
+    func reduction(_ file: String, _ kernel: String, groups: Int, _ args: [LaunchArg]) -> Launch {
+        Launch(program: .family(file), kernel: kernel, args: args, global: [max(groups, 1) * reductionSize],
+               local: [reductionSize], op: op)
+    }
+
+    mutating func lower(_ ins: Instruction) throws -> [Launch] {
+        op = ins.opName
+        let x = ins.inputs.first ?? .absent, y = ins.outputs.first ?? .absent
+        let acc = flag(ins.accumulate)
+        switch ins.op {
+        case .conv2d(let g, let act):
+            return try convForward(g, x: x, w: ins.inputs[1], bias: ins.inputs[2], y: y, act: act)
+        case .conv2dBackwardData(let g):
+            return try convBackwardData(g, dy: x, w: ins.inputs[1], dx: y, accumulate: ins.accumulate)
+        case .conv2dBackwardFilter(let g):
+            return try convBackwardFilter(g, x: x, dy: ins.inputs[1], dw: y, db: ins.outputs[1], accumulate: ins.accumulate)
+        case .linear(let g, let act):
+            return linearForward(g, x: x, w: ins.inputs[1], bias: ins.inputs[2], y: y, act: act)
+        case .linearBackwardData(let g):
+            return linearBackwardData(g, dy: x, w: ins.inputs[1], dx: y, accumulate: ins.accumulate)
+        case .linearBackwardFilter(let g):
+            return linearBackwardFilter(g, x: x, dy: ins.inputs[1], dw: y, db: ins.outputs[1], accumulate: ins.accumulate)
+        case .batchNorm(let g, let training, let act):
+            let a = activationCode(act)
+            let (scale, shift) = (ins.inputs[1], ins.inputs[2])
+            let common: [LaunchArg] = ref(x) + ref(scale) + [flag(scale.isPresent)] + ref(shift) + [flag(shift.isPresent)]
+                + ref(ins.inputs[3]) + ref(ins.inputs[4]) + ref(y)
+            if training {
+                return [reduction("batchnorm.cl", "bn_forward_train", groups: g.channels, common
+                    + ref(ins.outputs[1]) + ref(ins.outputs[2])
+                    + [.int(g.batch), .int(g.channels), .int(g.spatial), .float(g.eps), .float(g.momentum), .int(a.code), .float(a.param)])]
+            }
+            return [elementwise("batchnorm.cl", "bn_forward_eval", count: g.batch * g.channels * g.spatial, common
+                + [.int(g.batch), .int(g.channels), .int(g.spatial), .float(g.eps), .int(a.code), .float(a.param)])]
+        case .batchNormBackward(let g, let accumulateParameters):
+            let (dx, dScale, dShift) = (ins.outputs[0], ins.outputs[1], ins.outputs[2])
+            let args: [LaunchArg] = ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[2]) + [flag(ins.inputs[2].isPresent)]
+                + ref(ins.inputs[3]) + ref(ins.inputs[4])
+                + ref(dx) + [flag(dx.isPresent)] + ref(dScale) + [flag(dScale.isPresent)] + ref(dShift) + [flag(dShift.isPresent)]
+                + [acc, flag(accumulateParameters), .int(g.batch), .int(g.channels), .int(g.spatial)]
+            return [reduction("batchnorm.cl", "bn_backward", groups: g.channels, args)]
+        case .activation(let act):
+            let a = activationCode(act)
+            return [elementwise("elementwise.cl", "activation_forward", count: y.count,
+                                ref(x) + ref(y) + [.int(y.count), .int(a.code), .float(a.param)])]
+        case .activationBackward(let act, let fromOutput):
+            let a = activationCode(act)
+            return [elementwise("elementwise.cl", "activation_backward", count: y.count,
+                                ref(x) + ref(ins.inputs[1]) + ref(y)
+                                    + [.int(y.count), .int(a.code), .float(a.param), flag(fromOutput), acc])]
+        case .maxPool(let g):
+            return [elementwise("pooling.cl", "maxpool_forward", count: y.count,
+                                ref(x) + ref(y) + ref(ins.outputs[1]) + [.int16(poolGeometry(g))])]
+        case .maxPoolBackward(let g):
+            return [elementwise("pooling.cl", "maxpool_backward", count: y.count,
+                                ref(x) + ref(ins.inputs[1]) + ref(y) + [acc, .int16(poolGeometry(g))])]
+        case .avgPool(let g):
+            return [elementwise("pooling.cl", "avgpool_forward", count: y.count, ref(x) + ref(y) + [.int16(poolGeometry(g))])]
+        case .avgPoolBackward(let g):
+            return [elementwise("pooling.cl", "avgpool_backward", count: y.count,
+                                ref(x) + ref(y) + [acc, .int16(poolGeometry(g))])]
+        case .adaptiveAvgPool(let g):
+            return [elementwise("pooling.cl", "adaptive_avgpool_forward", count: y.count,
+                                ref(x) + ref(y) + [.int16(adaptiveGeometry(g))])]
+        case .adaptiveAvgPoolBackward(let g):
+            return [elementwise("pooling.cl", "adaptive_avgpool_backward", count: y.count,
+                                ref(x) + ref(y) + [acc, .int16(adaptiveGeometry(g))])]
+        case .dropout(let p, let salt):
+            return [elementwise("elementwise.cl", "dropout_forward", count: y.count,
+                                ref(x) + ref(y) + ref(ins.outputs[1])
+                                    + [.int(y.count), .float(p), .float(1 / (1 - p)), .dynamic(.seed), .dynamic(.step),
+                                       .int(Int(salt))])]
+        case .dropoutBackward:
+            return [elementwise("elementwise.cl", "multiply", count: y.count,
+                                ref(x) + ref(ins.inputs[1]) + ref(y) + [.int(y.count), acc])]
+        case .add(let act):
+            return lowerAdd(ins.inputs, y: y, act: act)
+        case .concat(let g):
+            var launches: [Launch] = [], channel = 0
+            for (k, input) in ins.inputs.enumerated() {
+                let block = g.channels[k] * g.spatial
+                launches.append(copyBlocks(from: input.offset, input.region, stride: block,
+                                           to: y.offset + channel * g.spatial, y.region, stride: g.totalChannels * g.spatial,
+                                           block: block, count: g.batch, accumulate: false))
+                channel += g.channels[k]
+            }
+            return launches
+        case .concatBackward(let g, let accumulate):
+            var launches: [Launch] = [], channel = 0
+            for (k, output) in ins.outputs.enumerated() {
+                let block = g.channels[k] * g.spatial
+                if output.isPresent {
+                    launches.append(copyBlocks(from: x.offset + channel * g.spatial, x.region, stride: g.totalChannels * g.spatial,
+                                               to: output.offset, output.region, stride: block,
+                                               block: block, count: g.batch, accumulate: accumulate[k]))
+                }
+                channel += g.channels[k]
+            }
+            return launches
+        case .softmax(let batch, let classes, let log):
+            return [elementwise("loss.cl", "softmax_forward", count: batch,
+                                ref(x) + ref(y) + [.int(batch), .int(classes), flag(log)])]
+        case .softmaxBackward(let batch, let classes, let log):
+            return [elementwise("loss.cl", "softmax_backward", count: batch,
+                                ref(x) + ref(ins.inputs[1]) + ref(y) + [.int(batch), .int(classes), flag(log), acc])]
+        case .copy:
+            return [copyBlocks(from: x.offset, x.region, stride: 0, to: y.offset, y.region, stride: 0,
+                               block: y.count, count: 1, accumulate: ins.accumulate)]
+        case .softmaxCrossEntropy(let batch, let classes, let smoothing):
+            let d = ins.outputs[0]
+            return [reduction("loss.cl", "softmax_cross_entropy", groups: 1,
+                              ref(x) + ref(ins.inputs[1]) + ref(d) + [flag(d.isPresent)] + ref(ins.outputs[1])
+                                  + [.int(batch), .int(classes), .float(smoothing)])]
+        case .fill(let value):
+            return [elementwise("elementwise.cl", "fill", count: y.count, ref(y) + [.int(y.count), .float(value)])]
+        case .optimizer(let config):
+            return [optimizer(config, gradients: x, parameters: y, state: ins.outputs[1])]
+        }
+    }
+
+    func lowerAdd(_ inputs: [TensorRef], y: TensorRef, act: Activation?) -> [Launch] {
+        let a = activationCode(act)
+        var launches: [Launch] = []
+        var first = inputs[0]
+        for k in inputs.indices.dropFirst() {
+            let last = k == inputs.count - 1
+            launches.append(elementwise("elementwise.cl", "add2", count: y.count,
+                                        ref(first) + ref(inputs[k]) + ref(y)
+                                            + [.int(y.count), .int(last ? a.code : 0), .float(last ? a.param : 0)]))
+            first = y
+        }
+        if inputs.count == 1 {   // a one-input add is a copy with the activation
+            launches.append(elementwise("elementwise.cl", "activation_forward", count: y.count,
+                                        ref(inputs[0]) + ref(y) + [.int(y.count), .int(a.code), .float(a.param)]))
+        }
+        return launches
+    }
+
+    func copyBlocks(from xOff: Int, _ xRegion: Region, stride xStride: Int, to yOff: Int, _ yRegion: Region,
+                    stride yStride: Int, block: Int, count: Int, accumulate: Bool) -> Launch {
+        elementwise("elementwise.cl", "copy_blocks", count: block * count,
+                    [.buffer(xRegion), .int(xOff), .int(xStride), .buffer(yRegion), .int(yOff), .int(yStride),
+                     .int(block), .int(count), flag(accumulate)])
+    }
+
+    func optimizer(_ config: OptimizerConfig, gradients: TensorRef, parameters: TensorRef, state: TensorRef) -> Launch {
+        let n = parameters.count
+        // State may be absent (SGD without momentum): bind the gradients; the kernel never touches it.
+        let stateArg: LaunchArg = state.isPresent ? .buffer(state.region) : .buffer(gradients.region)
+        switch config {
+        case .sgd(let momentum, let nesterov, let wd):
+            return elementwise("optimizer.cl", "sgd_step", count: n,
+                               [.buffer(parameters.region), .buffer(gradients.region), stateArg, .int(n),
+                                .dynamic(.learningRate), .float(momentum), flag(nesterov), .float(wd)])
+        case .adam(let beta1, let beta2, let eps, let wd, let decoupled):
+            return elementwise("optimizer.cl", "adam_step", count: n,
+                               [.buffer(parameters.region), .buffer(gradients.region), stateArg, .int(n),
+                                .dynamic(.learningRate), .float(beta1), .float(beta2), .float(eps), .float(wd),
+                                flag(decoupled), .dynamic(.adamCorrection1), .dynamic(.adamCorrection2)])
+        }
+    }
+
+    func poolGeometry(_ g: PoolGeometry) -> [Int] {
+        [g.batch * g.channels, g.inHeight, g.inWidth, g.outHeight, g.outWidth, g.kernelH, g.kernelW,
+         g.strideH, g.strideW, g.padH, g.padW, g.countIncludePad ? 1 : 0]
+    }
+
+    /// Adaptive pooling reuses the pool geometry layout (kernel/stride/padding unused).
+    func adaptiveGeometry(_ g: AdaptivePoolGeometry) -> [Int] {
+        [g.batch * g.channels, g.inHeight, g.inWidth, g.outHeight, g.outWidth, 0, 0, 1, 1, 0, 0, 0]
+    }
+}

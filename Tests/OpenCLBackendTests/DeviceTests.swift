@@ -1,0 +1,63 @@
+import XCTest
+import COpenCL
+import Engine
+import NetIR
+@testable import OpenCLBackend
+
+final class DeviceTests: XCTestCase {
+    func testDiscoveryListsDevicesWithLimits() throws {
+        let device = try TestDevice.require()
+        let all = try OpenCLDevice.all()
+        XCTAssertFalse(all.isEmpty)
+        for d in all {
+            print("device:", d)
+            XCTAssertGreaterThan(d.computeUnits, 0)
+            XCTAssertGreaterThan(d.globalMemory, 0)
+            XCTAssertGreaterThan(d.maxWorkGroupSize, 0)
+            XCTAssertTrue(d.openCLVersion.hasPrefix("OpenCL"), d.openCLVersion)
+        }
+        XCTAssertEqual(try OpenCLDevice.select("opencl:\(device.index)").name, device.name)
+        XCTAssertThrowsError(try OpenCLDevice.select("opencl:\(all.count)")) { error in
+            guard case OpenCLError.noDevice = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try OpenCLDevice.select("cuda"))
+    }
+
+    func testEveryKernelFileBuilds() throws {
+        let runtime = try DeviceRuntime.shared(try TestDevice.require())
+        for file in ["elementwise.cl", "conv.cl", "batchnorm.cl", "pooling.cl", "loss.cl", "optimizer.cl", "gemm.cl"] {
+            XCTAssertNoThrow(try runtime.program(["common.cl", file], defines: [("WGS", "64")]), file)
+        }
+    }
+
+    func testBrokenKernelGivesTypedErrorWithBuildLog() throws {
+        let runtime = try DeviceRuntime.shared(try TestDevice.require())
+        let source = "__kernel void broken(__global float* x) { x[0] = undefined_symbol_here + ; }"
+        XCTAssertThrowsError(try runtime.program(source: source, name: "broken.cl")) { error in
+            guard case OpenCLError.buildFailed(let program, _, let log) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(program, "broken.cl")
+            XCTAssertTrue(log.contains("undefined_symbol_here") || log.contains("error"), log)
+        }
+    }
+
+    func testOversizedPlanGivesOutOfMemory() throws {
+        let device = try TestDevice.require()
+        // A linear layer whose weights alone exceed the largest single allocation the device allows.
+        let features = device.maxAllocation / 4 / 2 + 1
+        var b = NetworkBuilder(input: TensorShape(features: features))
+        let fc = try b.linear("fc", b.input, out: 2, bias: false)
+        let graph = try b.build(output: fc)
+        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 1, optimizer: .sgd(momentum: 0, nesterov: false, weightDecay: 0)))
+        XCTAssertThrowsError(try OpenCLBackend(device: device, tune: false).load(plan)) { error in
+            guard case OpenCLError.outOfMemory(_, let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("CL_DEVICE_MAX_MEM_ALLOC_SIZE"), detail)
+        }
+    }
+
+    func testErrorNamesAndMemoryMapping() {
+        XCTAssertEqual(OpenCLError.from(CL_OUT_OF_RESOURCES, call: "x"), .outOfMemory(call: "x", detail: "CL_OUT_OF_RESOURCES"))
+        XCTAssertEqual(OpenCLError.from(CL_MEM_OBJECT_ALLOCATION_FAILURE, call: "y"),
+                       .outOfMemory(call: "y", detail: "CL_MEM_OBJECT_ALLOCATION_FAILURE"))
+        XCTAssertEqual(OpenCLError.from(CL_INVALID_KERNEL_ARGS, call: "z"), .call("z", code: -52, name: "CL_INVALID_KERNEL_ARGS"))
+    }
+}
