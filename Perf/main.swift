@@ -1,1 +1,54 @@
-// placeholder
+// Perf: micro-benchmarks of the trainer, each side by side with its reference.
+// Usage: Perf [--quick] [--filter NAME] [--no-torch]
+// Results: Perf/results/<benchmark>.json and the table in Perf/README.md (between the results markers).
+import Foundation
+
+/// The benchmark registry. To add one, define `static let myBench = Benchmark(...)` in an extension of
+/// `Benchmarks` in a new file and append it here.
+enum Benchmarks {
+    static var all: [Benchmark] { [sgemm, conv, memoryBound, step, memory] }
+}
+
+var quick = false, useTorch = true
+var filters: [String] = []
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--child-rss" {
+    try Benchmarks.childRSS(Array(arguments.dropFirst()))
+    exit(0)
+}
+while let a = arguments.first {
+    arguments.removeFirst()
+    switch a {
+    case "--quick": quick = true
+    case "--no-torch": useTorch = false
+    case "--filter":
+        if let f = arguments.first { filters.append(f); arguments.removeFirst() }
+    default:
+        FileHandle.standardError.write(Data("usage: Perf [--quick] [--filter NAME] [--no-torch]\n".utf8))
+        exit(2)
+    }
+}
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let (torch, torchNote) = useTorch ? TorchPeer.locate(root: root) : (nil, "PyTorch skipped (--no-torch)")
+let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+let context = BenchContext(quick: quick, torch: torch, root: root, executable: executable)
+let build = ProcessInfo.processInfo.environment["LLMATIC_TARGET_CPU"].map { "-target-cpu \($0)" } ?? "default x86-64"
+print("Perf on \(Machine.cpuModel), \(Machine.cores) cores [\(Machine.flags)], build \(build); reference: \(torchNote)")
+
+let selected = Benchmarks.all.filter { b in filters.isEmpty || filters.contains { b.name.contains($0) } }
+let resultsDir = root.appendingPathComponent("Perf/results")
+try? FileManager.default.createDirectory(at: resultsDir, withIntermediateDirectories: true)
+let dateFormatter = ISO8601DateFormatter()
+for bench in selected {
+    print("\n## \(bench.name): \(bench.summary)")
+    let results = try bench.run(context)
+    print(Format.table(results))
+    let file = ResultFile(benchmark: bench.name, date: dateFormatter.string(from: Date()),
+                          machine: .init(cpu: Machine.cpuModel, cores: Machine.cores, flags: Machine.flags, build: build),
+                          reference: torchNote, results: results)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(file).write(to: resultsDir.appendingPathComponent("\(bench.name).json"))
+}
+try Readme.regenerate(root: root, benchmarks: Benchmarks.all)

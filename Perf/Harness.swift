@@ -1,0 +1,162 @@
+import Foundation
+
+/// One measured number with its reference: `ratio = ours / reference` for rates (higher is better for us), or
+/// `reference / ours` when `lowerIsBetter` (memory).
+struct BenchResult: Codable {
+    var name: String
+    var shape: String
+    var ours: Double
+    var unit: String
+    var reference: Double?
+    var referenceName: String
+    var ratio: Double?
+    var note: String?
+
+    init(name: String, shape: String, ours: Double, unit: String, reference: Double?, referenceName: String,
+         lowerIsBetter: Bool = false, note: String? = nil) {
+        self.name = name; self.shape = shape; self.ours = ours; self.unit = unit; self.reference = reference
+        self.referenceName = referenceName; self.note = note
+        if let r = reference, r > 0, ours > 0 { ratio = lowerIsBetter ? r / ours : ours / r }
+    }
+}
+
+/// Settings every benchmark sees.
+struct BenchContext: Sendable {
+    var quick: Bool
+    var torch: TorchPeer?
+    /// Repository root (Perf/ and ../shared are found from here).
+    var root: URL
+    var executable: String
+}
+
+/// A named benchmark: a closure returning results. Add a new one in its own file as a static member of
+/// `Benchmarks` and list it in `Benchmarks.all` (main.swift).
+struct Benchmark: Sendable {
+    var name: String
+    var summary: String
+    var run: @Sendable (BenchContext) throws -> [BenchResult]
+}
+
+enum Clock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Median seconds per call of `body` over `rounds` rounds after a warm-up; each round repeats the call
+    /// enough times to last at least `roundSeconds`.
+    static func measure(rounds: Int = 7, roundSeconds: Double = 0.02, _ body: () -> Void) -> Double {
+        body()
+        var reps = 1
+        while true {
+            let t0 = now()
+            for _ in 0..<reps { body() }
+            let dt = now() - t0
+            if dt >= roundSeconds || reps >= 1 << 20 { break }
+            reps = max(reps * 2, Int(Double(reps) * roundSeconds / max(dt, 1e-9)))
+        }
+        var samples: [Double] = []
+        for _ in 0..<rounds {
+            let t0 = now()
+            for _ in 0..<reps { body() }
+            samples.append((now() - t0) / Double(reps))
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+}
+
+/// The PyTorch reference kit in ../shared/peers, driven through python3.
+struct TorchPeer: Sendable {
+    var script: URL
+
+    static func locate(root: URL) -> (TorchPeer?, String) {
+        let script = root.deletingLastPathComponent().appendingPathComponent("shared/peers/torch_rate.py")
+        guard FileManager.default.fileExists(atPath: script.path) else { return (nil, "no \(script.path)") }
+        let probe = try? run(["-c", "import torch; print(torch.__version__)"])
+        guard let version = probe, !version.isEmpty else { return (nil, "python3 with torch not found") }
+        return (TorchPeer(script: script), "PyTorch \(version.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+
+    static func run(_ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3"] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Training images/s of a built-in net at a batch size (torch_rate.py, 2 threads).
+    func imagesPerSecond(net: String, batch: Int, seconds: Double) -> Double? {
+        guard let line = try? Self.run([script.path, net, "\(batch)", "\(seconds)"]),
+              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+        return json["images_per_second"] as? Double
+    }
+
+    /// Peak RSS in bytes of a python process that trains the net with torch_rate (ru_maxrss is in KiB).
+    func peakRSS(net: String, batch: Int, seconds: Double) -> Double? {
+        let dir = script.deletingLastPathComponent().path
+        let code = "import sys, resource; sys.path.insert(0, '\(dir)'); import torch_rate; "
+            + "torch_rate.rate('\(net)', \(batch), \(seconds)); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        guard let text = try? Self.run(["-c", code]),
+              let kib = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        return kib * 1024
+    }
+}
+
+enum Machine {
+    static var cpuModel: String {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
+        return line.flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }
+    static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+    static var flags: String {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        return ["avx2", "fma", "avx512f"].filter { line.contains(" \($0)") }.joined(separator: ",")
+    }
+    /// VmHWM (peak resident set) of this process in bytes.
+    static var peakRSS: Double {
+        let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        let kib = Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return kib * 1024
+    }
+}
+
+/// The JSON written to Perf/results/<benchmark>.json.
+struct ResultFile: Codable {
+    struct MachineInfo: Codable { var cpu: String; var cores: Int; var flags: String; var build: String }
+    var benchmark: String
+    var date: String
+    var machine: MachineInfo
+    var reference: String
+    var results: [BenchResult]
+}
+
+enum Format {
+    static func number(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        if v >= 1000 { return String(format: "%.0f", v) }
+        if v >= 10 { return String(format: "%.1f", v) }
+        return String(format: "%.3g", v)
+    }
+
+    static func table(_ results: [BenchResult]) -> String {
+        var lines = ["| benchmark | shape | ours | reference | ratio |", "|---|---|---|---|---|"]
+        for r in results {
+            let ratio = r.ratio.map { String(format: "%.2f", $0) } ?? "-"
+            let ref = r.reference.map { "\(number($0)) (\(r.referenceName))" } ?? (r.note ?? "-")
+            lines.append("| \(r.name) | \(r.shape) | \(number(r.ours)) \(r.unit) | \(ref) | \(ratio) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,59 @@
+import CPUBackend
+import Engine
+import Foundation
+import NetIR
+
+extension Benchmarks {
+    /// Training images/s of our backend: median over rounds of whole steps (forward, loss, backward, SGD).
+    static func ourRate(_ net: BuiltinNetwork, batch: Int, quick: Bool) throws -> Double {
+        let loaded = try LoadedNet(net, batch: batch)
+        let e = loaded.executor
+        for _ in 0..<3 { e.trainStep(learningRate: 0.01) }
+        let t = Clock.measure(rounds: quick ? 3 : 7, roundSeconds: quick ? 0.1 : 0.3) { e.trainStep(learningRate: 0.01) }
+        return Double(batch) / t
+    }
+
+    static let step = Benchmark(name: "train-step", summary: "training images/s (forward, loss, backward, SGD momentum) vs PyTorch CPU, same nets, 1x28x28") { ctx in
+        var results: [BenchResult] = []
+        for net in BuiltinNetwork.allCases {
+            for batch in [1, 32, 128] {
+                let ours = try ourRate(net, batch: batch, quick: ctx.quick)
+                let torch = ctx.torch?.imagesPerSecond(net: net.rawValue, batch: batch, seconds: ctx.quick ? 1 : 3)
+                results.append(BenchResult(name: "step \(net.rawValue)", shape: "batch \(batch)", ours: ours, unit: "img/s",
+                                           reference: torch, referenceName: "PyTorch",
+                                           note: ctx.torch == nil ? "PyTorch not available" : nil))
+            }
+        }
+        return results
+    }
+
+    static let memory = Benchmark(name: "peak-rss", summary: "peak RSS of a process training the net (VmHWM) vs PyTorch's ru_maxrss; ratio = PyTorch / ours") { ctx in
+        var results: [BenchResult] = []
+        for (net, batch) in [(BuiltinNetwork.resnet8, 128), (.smallcnn, 128)] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: ctx.executable)
+            p.arguments = ["--child-rss", net.rawValue, "\(batch)"]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let ours = Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            let torch = ctx.torch?.peakRSS(net: net.rawValue, batch: batch, seconds: 1)
+            results.append(BenchResult(name: "peak RSS \(net.rawValue)", shape: "batch \(batch) training", ours: ours / 1_048_576,
+                                       unit: "MiB", reference: torch.map { $0 / 1_048_576 }, referenceName: "PyTorch",
+                                       lowerIsBetter: true, note: ctx.torch == nil ? "PyTorch not available" : nil))
+        }
+        return results
+    }
+
+    /// `Perf --child-rss NET BATCH`: trains a few steps and prints this process's peak RSS in bytes.
+    static func childRSS(_ arguments: [String]) throws {
+        guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
+            print(0); return
+        }
+        let loaded = try LoadedNet(net, batch: batch)
+        for _ in 0..<5 { loaded.executor.trainStep(learningRate: 0.01) }
+        print(Int(Machine.peakRSS))
+    }
+}
