@@ -95,7 +95,7 @@ extension Interpreter {
             for k in args.keywords { box.set(.string(k.name), k.value) }
             return .dict(box)
         case "enumerate":
-            let b = try bind(Signature("iterable, start=0"), args, callee: q, at: e)
+            let b = try bind("iterable, start=0", args, callee: q, at: e)
             guard case .int(let start) = b["start"] else { throw b.fail("start must be an integer", "start") }
             return .list(ListBox(try materialize(b["iterable"], at: e).enumerated().map { .tuple([.int(start &+ $0.offset), $0.element]) }))
         case "zip":

@@ -143,7 +143,7 @@ extension Interpreter {
             case "keys": return .list(ListBox(box.keys))
             case "values": return .list(ListBox(box.values))
             default:
-                let b = try bind(Signature("key, default=None"), args, callee: "dict.get", at: e)
+                let b = try bind("key, default=None", args, callee: "dict.get", at: e)
                 try charge(box.keys.count, at: e)
                 return box.index(of: b["key"]).map { box.values[$0] } ?? b["default"]
             }
@@ -156,23 +156,23 @@ extension Interpreter {
     private func listMethod(_ box: ListBox, _ name: String, _ args: CallArguments, at e: Expr) throws -> Value {
         switch name {
         case "append":
-            let b = try bind(Signature("object"), args, callee: "list.append", at: e)
+            let b = try bind("object", args, callee: "list.append", at: e)
             guard box.items.count < Limits.collection else { throw tooLarge(at: e) }
             box.items.append(b["object"])
         case "extend":
-            let b = try bind(Signature("iterable"), args, callee: "list.extend", at: e)
+            let b = try bind("iterable", args, callee: "list.extend", at: e)
             let more = try materialize(b["iterable"], at: e)
             guard box.items.count + more.count <= Limits.collection else { throw tooLarge(at: e) }
             box.items += more
         case "insert":
-            let b = try bind(Signature("index, object"), args, callee: "list.insert", at: e)
+            let b = try bind("index, object", args, callee: "list.insert", at: e)
             guard case .int(let i) = b["index"] else { throw b.fail("index must be an integer", "index") }
             guard box.items.count < Limits.collection else { throw tooLarge(at: e) }
             try charge(box.items.count, at: e)
             let j = i < 0 ? max(0, i + box.items.count) : min(i, box.items.count)
             box.items.insert(b["object"], at: j)
         default:
-            let b = try bind(Signature("index=-1"), args, callee: "list.pop", at: e)
+            let b = try bind("index=-1", args, callee: "list.pop", at: e)
             guard case .int(let i) = b["index"], !box.items.isEmpty else { throw fail("pop from an empty list", at: e) }
             let j = i < 0 ? i + box.items.count : i
             guard j >= 0, j < box.items.count else { throw fail("pop index out of range", at: e) }
@@ -186,7 +186,7 @@ extension Interpreter {
         let callee = "\(m.typeName).\(name)"
         switch name {
         case "add_module", "register_module":
-            let b = try bind(Signature("name, module"), args, callee: callee, at: e)
+            let b = try bind("name, module", args, callee: callee, at: e)
             guard let key = b.string("name"), !key.isEmpty, !key.contains(".") else {
                 throw b.fail("name must be a non-empty string without dots", "name")
             }
@@ -207,8 +207,8 @@ extension Interpreter {
             }))
         case "append", "extend", "insert":
             switch m.kind { case .moduleList, .sequential: break; default: throw fail("\(callee) is not supported", at: e) }
-            let b = try bind(Signature(name == "append" ? "module" : name == "extend" ? "modules" : "index, module"),
-                             args, callee: callee, at: e)
+            let b = try bind(name == "append" ? "module" : name == "extend" ? "modules" : "index, module", args,
+                             callee: callee, at: e)
             let added = try (name == "extend" ? try materialize(b["modules"], at: e) : [b["module"]]).map { v -> ModuleBox in
                 guard case .module(let child) = v else { throw fail("\(callee) expects modules, got \(v.typeName)", at: e) }
                 return child

@@ -120,19 +120,35 @@ extension Parser {
         return rest.isEmpty ? first : try node(.compare(first, rest), from: first, [first] + rest.map(\.right))
     }
 
-    private static let precedence: [[String]] = [["|"], ["^"], ["&"], ["<<", ">>"], ["+", "-"], ["*", "/", "//", "%", "@"]]
-
-    mutating func bitOr() throws -> Expr { try binary(level: 0) }
-
-    private mutating func binary(level: Int) throws -> Expr {
-        let next: (inout Parser) throws -> Expr = { p in
-            level + 1 < Parser.precedence.count ? try p.binary(level: level + 1) : try p.factor()
+    /// Binding strength of binary operators (higher binds tighter), as in Python's grammar.
+    private static func precedence(_ t: Token) -> (BinaryOp, Int)? {
+        guard t.kind == .op else { return nil }
+        switch t.text {
+        case "|": return (.bitOr, 1)
+        case "^": return (.bitXor, 2)
+        case "&": return (.bitAnd, 3)
+        case "<<": return (.shiftLeft, 4)
+        case ">>": return (.shiftRight, 4)
+        case "+": return (.add, 5)
+        case "-": return (.subtract, 5)
+        case "*": return (.multiply, 6)
+        case "/": return (.divide, 6)
+        case "//": return (.floorDivide, 6)
+        case "%": return (.modulo, 6)
+        case "@": return (.matmul, 6)
+        default: return nil
         }
-        var left = try next(&self)
-        while current.kind == .op, Parser.precedence[level].contains(current.text),
-              let op = BinaryOp(rawValue: current.text) {
+    }
+
+    mutating func bitOr() throws -> Expr { try binary(minimum: 1) }
+
+    /// Precedence climbing: one loop per level actually used instead of one call per grammar level per operand.
+    /// Operators of equal strength associate to the left.
+    private mutating func binary(minimum: Int) throws -> Expr {
+        var left = try factor()
+        while let (op, level) = Parser.precedence(tokens[position]), level >= minimum {
             advance()
-            let right = try next(&self)
+            let right = try binary(minimum: level + 1)
             left = try node(.binary(op, left, right), from: left, [left, right])
         }
         return left

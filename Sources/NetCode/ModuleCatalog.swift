@@ -200,7 +200,7 @@ extension Interpreter {
             }
             return .module(box)
         case "ModuleList", "ModuleDict":
-            let b = try bind(Signature("modules=None"), args, callee: callee, at: e)
+            let b = try bind("modules=None", args, callee: callee, at: e)
             let box = try newModule(short == "ModuleList" ? .moduleList : .moduleDict, qualifiedType: q, at: e)
             guard !b.isNone("modules") else { return .module(box) }
             if short == "ModuleList" {

@@ -1,3 +1,4 @@
+import Foundation
 import NetIR
 
 /// A native callable's parameter list, written as in Python (`"kernel_size, stride=None, padding=0"`), so each
@@ -24,6 +25,22 @@ struct Signature: Sendable {
             }
             return (pieces[0], literal)
         }
+    }
+}
+
+/// Parsed inline signatures, shared by all parses (they are immutable once made).
+final class SignatureCache: @unchecked Sendable {
+    static let shared = SignatureCache()
+    private let lock = NSLock()
+    private var table: [String: Signature] = [:]
+
+    func signature(_ spec: String) -> Signature {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = table[spec] { return cached }
+        let made = Signature(spec)
+        table[spec] = made
+        return made
     }
 }
 
@@ -112,6 +129,11 @@ struct BoundArguments {
 }
 
 extension Interpreter {
+    /// `bind` with a signature written inline; each distinct spec is parsed once per process.
+    func bind(_ spec: String, _ args: CallArguments, callee: String, at e: Expr) throws -> BoundArguments {
+        try bind(SignatureCache.shared.signature(spec), args, callee: callee, at: e)
+    }
+
     /// Matches call arguments to a native signature the way Python does.
     func bind(_ signature: Signature, _ args: CallArguments, callee: String, at e: Expr) throws -> BoundArguments {
         var bound = BoundArguments(callee: callee, call: e, file: file)

@@ -42,16 +42,16 @@ extension Interpreter {
         let callee = calleeText(e, q)
         switch (isFunctional, name) {
         case (false, "flatten"):
-            let b = try bind(Signature("input, start_dim=0, end_dim=-1"), args, callee: callee, at: e)
+            let b = try bind("input, start_dim=0, end_dim=-1", args, callee: callee, at: e)
             return try flatten(try tensor(b, "input"), b, at: e)
         case (false, "cat"), (false, "concat"), (false, "concatenate"):
-            return try concatenate(try bind(Signature("tensors, dim=0"), args, callee: callee, at: e), at: e)
+            return try concatenate(try bind("tensors, dim=0", args, callee: callee, at: e), at: e)
         case (false, "add"):
-            let b = try bind(Signature("input, other, alpha=1"), args, callee: callee, at: e)
+            let b = try bind("input, other, alpha=1", args, callee: callee, at: e)
             try b.require("alpha", .int(1), "alpha is not supported")
             return try addTensors([try tensor(b, "input"), try tensor(b, "other")], at: e)
         case (false, "mean"):
-            let b = try bind(Signature("input, dim=None, keepdim=False, dtype=None"), args, callee: callee, at: e)
+            let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
         default:
             guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e) }
@@ -73,13 +73,13 @@ extension Interpreter {
         let rank = shape(x).rank
         switch name {
         case "size":
-            let b = try bind(Signature("dim=None"), args, callee: callee, at: e)
+            let b = try bind("dim=None", args, callee: callee, at: e)
             guard case .int(let d) = b["dim"] else { return sizeTuple(of: x) }
             let i = d < 0 ? d + rank + 1 : d
             guard i >= 0, i <= rank else { throw b.fail("dimension \(d) is out of range for a \(rank + 1)-d tensor", "dim") }
             return i == 0 ? .batch : .int(shape(x).dims[i - 1])
         case "dim":
-            _ = try bind(Signature(""), args, callee: callee, at: e)
+            _ = try bind("", args, callee: callee, at: e)
             return .int(rank + 1)
         case "contiguous":
             return .tensor(x)
@@ -89,19 +89,19 @@ extension Interpreter {
             if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
             return try reshape(x, dims, callee, at: e)
         case "flatten":
-            return try flatten(x, try bind(Signature("start_dim=0, end_dim=-1"), args, callee: callee, at: e), at: e)
+            return try flatten(x, try bind("start_dim=0, end_dim=-1", args, callee: callee, at: e), at: e)
         case "mean":
-            return try mean(x, try bind(Signature("dim=None, keepdim=False, dtype=None"), args, callee: callee, at: e), at: e)
+            return try mean(x, try bind("dim=None, keepdim=False, dtype=None", args, callee: callee, at: e), at: e)
         case "add":
-            let b = try bind(Signature("other, alpha=1"), args, callee: callee, at: e)
+            let b = try bind("other, alpha=1", args, callee: callee, at: e)
             try b.require("alpha", .int(1), "alpha is not supported")
             return try addTensors([x, try tensor(b, "other")], at: e)
         case "softmax", "log_softmax":
-            let b = try bind(Signature("dim=None, dtype=None"), args, callee: callee, at: e)
+            let b = try bind("dim=None, dtype=None", args, callee: callee, at: e)
             return try applyFunctional(try ModuleCatalog.layer(name == "softmax" ? "Softmax" : "LogSoftmax", b), x, callee, at: e)
         default:
             let kind = ["relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"][name] ?? name
-            let b = try bind(Signature(""), args, callee: callee, at: e)
+            let b = try bind("", args, callee: callee, at: e)
             return try applyFunctional(try ModuleCatalog.layer(kind, b), x, callee, at: e)
         }
     }

@@ -243,15 +243,18 @@ struct Tokenizer {
 
     private mutating func punctuation() throws {
         let start = i
-        for length in [3, 2] where i + length <= bytes.count {
-            let s = String(decoding: bytes[i..<i + length], as: UTF8.self)
-            if (length == 3 ? PythonSyntax.operators3 : PythonSyntax.operators2).contains(s) {
-                i += length
-                add(.op, s, at: start)
-                return
+        let b = bytes[i]
+        // Only these bytes begin multi-character operators; skip the lookups for brackets, commas and dots.
+        if b != 40 && b != 41 && b != 91 && b != 93 && b != 123 && b != 125 && b != 44 && (b != 46 || byte(i + 1) == 46) {
+            for length in [3, 2] where i + length <= bytes.count {
+                let s = String(decoding: bytes[i..<i + length], as: UTF8.self)
+                if (length == 3 ? PythonSyntax.operators3 : PythonSyntax.operators2).contains(s) {
+                    i += length
+                    add(.op, s, at: start)
+                    return
+                }
             }
         }
-        let b = bytes[i]
         let col = column(at: start)
         guard PythonSyntax.operators1.contains(b) else {
             let scalar = String(decoding: bytes[i..<min(i + 4, bytes.count)], as: UTF8.self).unicodeScalars.first

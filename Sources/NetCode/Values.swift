@@ -2,7 +2,8 @@ import NetIR
 
 /// A value of the static interpreter. Python objects we can reason about without running PyTorch: constants,
 /// containers, classes and functions of the source, module instances, and symbolic tensors (graph nodes).
-indirect enum Value {
+/// Only `method` holds a Value inline and is boxed; the other cases stay unboxed, which matters for speed.
+enum Value {
     case none
     case bool(Bool)
     case int(Int)
@@ -21,7 +22,7 @@ indirect enum Value {
     case function(FunctionInfo)
     case boundMethod(ModuleBox, FunctionInfo)
     /// A native method bound to its receiver: `layers.append`, `x.view`, `self.add_module`.
-    case method(Value, String)
+    indirect case method(Value, String)
     /// `super()`: attribute lookups start in the base of `ClassInfo`.
     case superProxy(ModuleBox, ClassInfo)
     case module(ModuleBox)
