@@ -3,6 +3,7 @@ import Data
 import Engine
 import Foundation
 import NetIR
+import CPUBackend
 import ReferenceBackend
 import XCTest
 @testable import Train
@@ -15,8 +16,12 @@ func makeScratchDirectory(_ test: XCTestCase) throws -> String {
     return path
 }
 
-/// The backend training tests run on.
-func fastBackend() -> any Backend { ReferenceBackend() }
+/// The backend most training tests run on: the CPU backend with a fixed thread count, so results are
+/// reproducible bit for bit on one machine.
+func fastBackend() -> any Backend { CPUBackend(threads: 2) }
+
+/// The slow, exact interpreter: the judge when a result must not depend on a backend's shortcuts.
+func referenceBackend() -> any Backend { ReferenceBackend() }
 
 /// A synthetic task, loaded through the catalog as the command line does.
 func syntheticData(_ spec: String, seed: UInt64 = 0) throws -> DatasetPair {

@@ -34,6 +34,32 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// smallcnn learns the synthetic stripes task (a linear model stays near 70% on it, see Synthetic.swift).
+    func testSmallCNNLearnsTheSyntheticTask() throws {
+        let data = try syntheticData("1x12x12:4:512:256")
+        let config = TrainingConfig(epochs: 6, batchSize: 32, learningRate: 0.05, seed: 1, metricsEvery: 8)
+        let trainer = try Trainer(graph: try builtin(.smallcnn, data), config: config, backend: fastBackend())
+        let result = try trainer.run(data)
+        let test = try XCTUnwrap(result.evaluation)
+        XCTAssertEqual(test.samples, 256)
+        XCTAssertGreaterThanOrEqual(test.accuracy, 0.9, "test accuracy after \(result.steps) steps")
+        XCTAssertLessThan(result.trainLoss, result.history[0].trainLoss, "the loss must fall from the first epoch to the last")
+        XCTAssertEqual(result.steps, 6 * 16)
+        XCTAssertEqual(result.parameters, 320 + 18496 + (64 * 3 * 3) * 128 + 128 + 128 * 4 + 4)
+    }
+
+    func testReferenceAndCPUBackendsTrainAlike() throws {
+        let data = try syntheticData("1x8x8:3:64:16")
+        let graph = try tinyBatchNormNet(input: TensorShape(channels: 1, height: 8, width: 8), classes: 3)
+        let config = TrainingConfig(epochs: 1, batchSize: 16, learningRate: 0.1, seed: 2)
+        let cpu = try Trainer(graph: graph, config: config, backend: fastBackend())
+        let reference = try Trainer(graph: graph, config: config, backend: referenceBackend())
+        let a = try cpu.run(data), b = try reference.run(data)
+        XCTAssertEqual(a.trainLoss, b.trainLoss, accuracy: 1e-4)
+        let worst = zip(cpu.parameters(), reference.parameters()).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-4, "parameters after 4 steps")
+    }
+
     func testSameSeedGivesBitIdenticalParameters() throws {
         let data = try syntheticData("1x8x8:3:96:16")
         let graph = try tinyBatchNormNet(input: TensorShape(channels: 1, height: 8, width: 8), classes: 3)
