@@ -7,12 +7,14 @@ import Foundation
 final class GemmSelector {
     let runtime: DeviceRuntime
     var chosen: [GemmShape: GemmParameters] = [:]
+    /// Tests force one parameter set for every shape (exercising the GPU code paths on a CPU device).
+    var override: GemmParameters?
     private var usable: [GemmParameters: Bool] = [:]
 
     init(runtime: DeviceRuntime) { self.runtime = runtime }
 
     func parameters(for shape: GemmShape) -> GemmParameters {
-        let preferred = chosen[shape] ?? GemmParameters.defaultFor(runtime.device)
+        let preferred = override ?? chosen[shape] ?? GemmParameters.defaultFor(runtime.device)
         return works(preferred) ? preferred : .conservative
     }
 
@@ -111,6 +113,7 @@ struct GemmTuner {
     let runtime: DeviceRuntime
     let budgetSeconds: Double
     var candidates: [GemmParameters]? = nil
+    var cacheFile: URL = GemmTuner.cacheURL
 
     /// `$XDG_CACHE_HOME/llmatic/tuning.json`, else `~/.cache/llmatic/tuning.json`.
     static var cacheURL: URL {
@@ -126,7 +129,7 @@ struct GemmTuner {
 
     /// Tuned parameters for `shapes` (cached ones without running anything).
     func tune(_ shapes: [GemmShape]) -> [GemmShape: GemmParameters] {
-        var cache = Self.loadCache()
+        var cache = Self.loadCache(cacheFile)
         var result: [GemmShape: GemmParameters] = [:]
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(budgetSeconds, 0) * 1e9)
         var changed = false
@@ -139,7 +142,7 @@ struct GemmTuner {
                 changed = true
             }
         }
-        if changed { Self.saveCache(cache) }
+        if changed { Self.saveCache(cache, to: cacheFile) }
         return result
     }
 
@@ -147,28 +150,31 @@ struct GemmTuner {
     func tuneOne(_ shape: GemmShape, deadline: UInt64) -> GemmParameters? {
         guard let bench = try? GemmBench(runtime: runtime, shape: shape),
               let reference = try? bench.result(.conservative) else { return nil }
-        let scale = reference.reduce(Float(0)) { max($0, abs($1)) }
         var best: (GemmParameters, Double)?
         for p in candidates ?? GemmParameters.candidates(for: runtime.device) {
             if DispatchTime.now().uptimeNanoseconds >= deadline && best != nil { break }
-            guard let out = try? bench.result(p), out.count == reference.count else { continue }
-            var worst: Float = 0
-            for i in out.indices { worst = max(worst, abs(out[i] - reference[i])) }
-            guard worst <= 1e-4 * scale + 1e-5 else { continue }   // a wrong kernel never wins
+            guard let out = try? bench.result(p), Self.matches(out, reference) else { continue }   // a wrong kernel never wins
             guard let seconds = try? bench.time(p, repeats: 3) else { continue }
             if best == nil || seconds < best?.1 ?? .infinity { best = (p, seconds) }
         }
         return best?.0
     }
 
-    static func loadCache() -> [String: GemmParameters] {
-        guard let data = try? Data(contentsOf: cacheURL),
+    /// A candidate's result agrees with the reference configuration's up to Float reassociation.
+    static func matches(_ out: [Float], _ reference: [Float]) -> Bool {
+        guard out.count == reference.count else { return false }
+        let scale = reference.reduce(Float(0)) { max($0, abs($1)) }
+        for i in out.indices where !(abs(out[i] - reference[i]) <= 1e-4 * scale + 1e-5) { return false }
+        return true
+    }
+
+    static func loadCache(_ url: URL) -> [String: GemmParameters] {
+        guard let data = try? Data(contentsOf: url),
               let entries = try? JSONDecoder().decode([String: GemmParameters].self, from: data) else { return [:] }
         return entries
     }
 
-    static func saveCache(_ entries: [String: GemmParameters]) {
-        let url = cacheURL
+    static func saveCache(_ entries: [String: GemmParameters], to url: URL) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         guard let data = try? encoder.encode(entries) else { return }

@@ -1,3 +1,4 @@
+import COpenCL
 import Engine
 import NetIR
 
@@ -251,5 +252,26 @@ struct Lowering {
     /// Adaptive pooling reuses the pool geometry layout (kernel/stride/padding unused).
     func adaptiveGeometry(_ g: AdaptivePoolGeometry) -> [Int] {
         [g.batch * g.channels, g.inHeight, g.inWidth, g.outHeight, g.outWidth, 0, 0, 1, 1, 0, 0, 0]
+    }
+}
+
+extension Kernel {
+    /// Sets every static argument of `args`; `memory(region)` gives the cl_mem of a region (nil: the
+    /// workspace). Returns the dynamic arguments' indices, set to 0 for now.
+    func bind(_ args: [LaunchArg], memory: (Region?) -> cl_mem) throws -> [(index: Int, value: DynamicArg)] {
+        var dynamic: [(index: Int, value: DynamicArg)] = []
+        for (i, arg) in args.enumerated() {
+            switch arg {
+            case .buffer(let region): try set(i, memory(region))
+            case .workspace: try set(i, memory(nil))
+            case .int(let v): try set(i, int: Int32(truncatingIfNeeded: v))
+            case .float(let v): try set(i, float: v)
+            case .int16(let v): try set(i, int16: v.map { Int32(truncatingIfNeeded: $0) })
+            case .dynamic(let d):
+                dynamic.append((i, d))
+                try set(i, int: 0)
+            }
+        }
+        return dynamic
     }
 }

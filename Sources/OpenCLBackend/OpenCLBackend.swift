@@ -16,6 +16,8 @@ public struct OpenCLBackend: Backend {
     public var profiling: Bool
     /// Seconds the tuner may spend per `load` (cached shapes cost nothing).
     public var tuningBudget: Double
+    /// Forces these GEMM parameters for every shape (tests and experiments); nil uses tuning/defaults.
+    public var gemmOverride: GemmParameters?
 
     public init(device: OpenCLDevice, tune: Bool = true, profiling: Bool = false, tuningBudget: Double = 30) {
         self.device = device; self.tune = tune; self.profiling = profiling; self.tuningBudget = tuningBudget
@@ -33,7 +35,8 @@ public struct OpenCLBackend: Backend {
     /// `load` with the concrete type (enqueue/wait counters, profiles).
     public func loadExecutor(_ plan: Plan) throws -> OpenCLExecutor {
         let runtime = try DeviceRuntime.shared(device)
-        return try OpenCLExecutor(plan: plan, runtime: runtime, tune: tune, tuningBudget: tuningBudget, profiling: profiling)
+        return try OpenCLExecutor(plan: plan, runtime: runtime, tune: tune, tuningBudget: tuningBudget, profiling: profiling,
+                                  gemmOverride: gemmOverride)
     }
 
     /// Measured GFLOP/s of one m x n x k GEMM (C = A B, no transposes) with the device's default or given

@@ -41,7 +41,8 @@ public final class OpenCLExecutor: PlanExecutor {
     private var profileEvents: [(op: String, event: cl_event)] = []
     private var profileTotals: [String: (calls: Int, seconds: Double)] = [:]
 
-    init(plan: Plan, runtime: DeviceRuntime, tune: Bool, tuningBudget: Double, profiling: Bool) throws {
+    init(plan: Plan, runtime: DeviceRuntime, tune: Bool, tuningBudget: Double, profiling: Bool,
+         gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil) throws {
         self.plan = plan
         self.runtime = runtime
         queue = try CommandQueue(runtime, profiling: profiling)
@@ -60,8 +61,10 @@ public final class OpenCLExecutor: PlanExecutor {
         var reduction = 1
         while reduction * 2 <= min(256, device.maxWorkGroupSize) { reduction *= 2 }
         let elementLocal = min(256, device.maxWorkGroupSize)
-        let cap = max(1 << 20, min(32 << 20, device.maxAllocation / 4 / 2))
+        // Scratch cap: 32 Mi floats (128 MiB) or half the largest allocation; tests lower it to force chunking.
+        let cap = workspaceCap ?? max(1 << 20, min(32 << 20, device.maxAllocation / 4 / 2))
         let selector = GemmSelector(runtime: runtime)
+        selector.override = gemmOverride
         func lowerAll(_ parameters: @escaping (GemmShape) -> GemmParameters) throws -> ([Launch], [Launch], Int) {
             var lowering = Lowering(reductionSize: reduction, elementLocal: elementLocal, workspaceCap: cap, gemmParameters: parameters)
             let t = try plan.trainProgram.flatMap { try lowering.lower($0) }
@@ -95,18 +98,9 @@ public final class OpenCLExecutor: PlanExecutor {
                 programs[launch.program] = program
             }
             let kernel = try program.kernel(launch.kernel)
-            var dynamic: [(Int, DynamicArg)] = []
-            for (i, arg) in launch.args.enumerated() {
-                switch arg {
-                case .buffer(let region): try kernel.set(i, (buffers[region] ?? buffers[.metrics] ?? workspace).mem)
-                case .workspace: try kernel.set(i, workspace.mem)
-                case .int(let v): try kernel.set(i, int: Int32(truncatingIfNeeded: v))
-                case .float(let v): try kernel.set(i, float: v)
-                case .int16(let v): try kernel.set(i, int16: v.map { Int32(truncatingIfNeeded: $0) })
-                case .dynamic(let d):
-                    dynamic.append((i, d))
-                    try kernel.set(i, int: 0)
-                }
+            let dynamic = try kernel.bind(launch.args) { region in
+                guard let region else { return workspace.mem }
+                return (buffers[region] ?? buffers[.metrics] ?? workspace).mem
             }
             let limit = kernel.maxWorkGroupSize(device.handle.id)
             let size = launch.local.reduce(1, *)

@@ -40,6 +40,10 @@ func assertClose(_ actual: [Float], _ expected: [Float], _ tolerance: Tolerance,
                  file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.count, expected.count, "\(what): sizes differ", file: file, line: line)
     let (error, at) = normalisedError(actual, expected)
+    if ProcessInfo.processInfo.environment["LLMATIC_TEST_VERBOSE"] != nil {
+        let scale = expected.reduce(Float(0)) { max($0, abs($1)) }
+        print("compare \(what): \(actual.count) values, max |ref| \(scale), normalised error \(error)")
+    }
     if error > tolerance.rawValue {
         let pair = at >= 0 && at < actual.count ? "opencl \(actual[at]) vs reference \(expected[at]) at \(at)" : ""
         XCTFail("\(what): normalised error \(error) > \(tolerance) (\(tolerance.rawValue)); \(pair)", file: file, line: line)
@@ -52,12 +56,12 @@ func assertClose(_ actual: [Float], _ expected: [Float], _ tolerance: Tolerance,
 func compareWithReference(_ graph: Graph, batch: Int, tolerance: Tolerance, steps: Int = 1,
                           optimizer: OptimizerConfig = .defaultSGD, labelSmoothing: Float = 0, fuse: Bool = true,
                           paddingLabel: Bool = false, learningRate: Float = 0.05, seed: UInt64 = 7,
-                          file: StaticString = #filePath, line: UInt = #line) throws {
+                          backend: OpenCLBackend? = nil, executor: OpenCLExecutor? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
     let device = try TestDevice.require()
     let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch, optimizer: optimizer,
                                                                      labelSmoothing: labelSmoothing, fuseActivations: fuse))
     let reference = try ReferenceBackend().load(plan)
-    let opencl = try OpenCLBackend(device: device, tune: false).loadExecutor(plan)
+    let opencl = try executor ?? (backend ?? OpenCLBackend(device: device, tune: false)).loadExecutor(plan)
     let parameters = plan.initialParameters(seed: seed)
     for e in [reference, opencl] as [any PlanExecutor] {
         e.write(.parameters, parameters)

@@ -1,0 +1,81 @@
+import XCTest
+import Engine
+import NetIR
+@testable import OpenCLBackend
+
+/// Whole training steps of the built-in networks against the reference, and the executor's promises:
+/// no host waits inside steps, non-blocking batch uploads, metrics that accumulate on the device.
+final class NetworkTests: XCTestCase {
+    let small = TensorShape(channels: 1, height: 12, width: 12)
+
+    func testBuiltinNetworksTrainLikeTheReference() throws {
+        for net in BuiltinNetwork.allCases {
+            try compareWithReference(try net.graph(input: small, classes: 10), batch: 3, tolerance: .network, steps: 2)
+        }
+        // ResNet-8 with Adam and batch 1 (BatchNorm over a single sample's planes).
+        try compareWithReference(try BuiltinNetwork.resnet8.graph(input: small, classes: 10), batch: 1, tolerance: .network,
+                                 optimizer: .defaultAdam, learningRate: 1e-3)
+    }
+
+    func testStepsEnqueueWithoutWaiting() throws {
+        let device = try TestDevice.require()
+        let plan = try PlanCompiler.compile(try BuiltinNetwork.resnet8.graph(input: small), options: PlanOptions(batchSize: 4))
+        let executor = try OpenCLBackend(device: device, tune: false).loadExecutor(plan)
+        executor.write(.parameters, plan.initialParameters(seed: 3))
+        executor.write(.buffers, plan.initialBuffers())
+        let images = randomValues(plan.inputCount, seed: 9)
+        let labels = [Int32](repeating: 1, count: plan.labelCount)
+        let waitsBefore = executor.waitCount, enqueuesBefore = executor.enqueueCount
+        let steps = 5
+        for _ in 0..<steps {
+            images.withUnsafeBufferPointer { i in labels.withUnsafeBufferPointer { l in executor.setBatch(images: i, labels: l) } }
+            executor.trainStep(learningRate: 0.01)
+        }
+        // Staging slots alternate, so an upload only waits if the device is two batches behind; allow that,
+        // but the steps themselves never wait.
+        XCTAssertLessThanOrEqual(executor.waitCount - waitsBefore, steps - 2, "steps must not synchronise with the host")
+        XCTAssertEqual(executor.enqueueCount - enqueuesBefore, steps * executor.trainLaunchCount)
+        print("resnet8 batch 4: \(executor.trainLaunchCount) kernel enqueues per training step, \(plan.trainProgram.count) instructions")
+        let metrics = executor.takeMetrics()
+        XCTAssertEqual(metrics.samples, Double(steps * 4))
+        XCTAssertTrue(metrics.meanLoss.isFinite)
+        XCTAssertEqual(executor.takeMetrics().samples, 0, "takeMetrics resets the sums")
+        XCTAssertEqual(executor.step, steps)
+        XCTAssertNil(executor.failure)
+    }
+
+    func testProfilingAggregatesPerOp() throws {
+        let device = try TestDevice.require()
+        let plan = try PlanCompiler.compile(try BuiltinNetwork.smallcnn.graph(input: small), options: PlanOptions(batchSize: 2))
+        var backend = OpenCLBackend(device: device, tune: false)
+        backend.profiling = true
+        let executor = try backend.loadExecutor(plan)
+        executor.write(.parameters, plan.initialParameters(seed: 1))
+        let images = randomValues(plan.inputCount, seed: 2)
+        let labels: [Int32] = [0, 1]
+        images.withUnsafeBufferPointer { i in labels.withUnsafeBufferPointer { l in executor.setBatch(images: i, labels: l) } }
+        executor.trainStep(learningRate: 0.01)
+        let profile = executor.takeProfile()
+        let ops = Set(profile.map(\.op))
+        for op in ["conv2d", "conv2dBackwardFilter", "linear", "softmaxCrossEntropy", "optimizer", "maxPool"] {
+            XCTAssertTrue(ops.contains(op), "profile lacks \(op): \(ops.sorted())")
+        }
+        XCTAssertEqual(profile.reduce(0) { $0 + $1.calls }, executor.trainLaunchCount)
+        XCTAssertTrue(executor.takeProfile().isEmpty, "takeProfile resets")
+    }
+
+    /// Large batches run im2col in chunks of samples; the chunked path must match the unchunked result.
+    func testChunkedConvolutionMatchesReference() throws {
+        let device = try TestDevice.require()
+        let graph = try singleLayer(input: TensorShape(channels: 3, height: 6, width: 6)) { b, x in
+            try b.conv2d("conv", x, out: 4, kernel: 3, padding: 1)
+        }
+        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 5))
+        // A workspace cap of two samples' columns forces chunks of 2, 2, 1.
+        let runtime = try DeviceRuntime.shared(device)
+        let executor = try OpenCLExecutor(plan: plan, runtime: runtime, tune: false, tuningBudget: 0, profiling: false,
+                                          workspaceCap: 2 * 27 * 36 + 2 * 4 * 36)
+        XCTAssertGreaterThan(executor.trainLaunchCount, try OpenCLBackend(device: device, tune: false).loadExecutor(plan).trainLaunchCount)
+        try compareWithReference(graph, batch: 5, tolerance: .accumulation, executor: executor)
+    }
+}
