@@ -65,6 +65,41 @@ final class GraphGradientTests: XCTestCase {
             return try b.relu("relu2", try b.add("conv_again", layer, [c1], module: "conv"))
         }
         try assertGradientsMatch("shared conv", conv)
+
+        // One conv module on two spatial sizes, and one batch-norm module on two tensors (its scale and shift
+        // gradients accumulate through `accumulateParameters`).
+        let sizes = try classifier(image) { b, x in
+            let stem = try b.conv2d("stem", x, out: 3, kernel: 1)
+            let layer = Layer.conv2d(Conv2dAttributes(inChannels: 3, outChannels: 3, kernel: Pair(3), padding: Pair(1)))
+            let big = try b.activation("act1", try b.add("conv", layer, [stem]), .tanh)
+            let small = try b.add("conv_small", layer, [try b.maxPool("pool", big, kernel: 2)], module: "conv")
+            let bn = Layer.batchNorm(BatchNormAttributes(features: 3, dimensions: 2))
+            let n1 = try b.add("bn", bn, [small])
+            let n2 = try b.add("bn_again", bn, [try b.activation("act2", n1, .tanh)], module: "bn")
+            return try b.activation("act3", n2, .sigmoid)
+        }
+        try assertGradientsMatch("shared conv on two sizes, shared batch norm", sizes)
+    }
+
+    /// Views (flatten, identity) share their input's gradient; an add that reads the image needs no gradient for
+    /// it; an activation that is the network output is fused into its producer.
+    func testViewsSkipsAndActivationOutput() throws {
+        let views = try classifier(TensorShape(features: 6)) { b, x in
+            let h = try b.activation("act", try b.linear("fc", x, out: 6), .tanh)
+            let i = try b.add("id", .identity, [h])
+            let s = try b.addValues("skip", x, i)
+            return try b.addValues("sum", try b.linear("fa", s, out: 4), try b.linear("fb", i, out: 4))
+        }
+        try assertGradientsMatch("identity fan-out, add with the input", views)
+        let flat = try classifier(TensorShape(channels: 2, height: 3, width: 3)) { b, x in
+            let f = try b.flatten("flat", try b.activation("act", try b.conv2d("conv", x, out: 2, kernel: 3, padding: 1), .sigmoid))
+            return try b.activation("sum_act", try b.addValues("sum", try b.linear("fa", f, out: 5), try b.linear("fb", f, out: 5)), .tanh)
+        }
+        try assertGradientsMatch("flatten fan-out", flat)
+        var b = NetworkBuilder(input: TensorShape(features: 5))
+        let out = try b.activation("out", try b.linear("fc", try b.activation("act", try b.linear("fc0", b.input, out: 6), .relu), out: 4), .elu(alpha: 1))
+        let g = try b.build(output: out)
+        try assertGradientsMatch("activation as the output", g)
     }
 
     func testBuiltinNetworks() throws {

@@ -68,6 +68,22 @@ final class ModeAndMetricsTests: XCTestCase {
         XCTAssertEqual(Array(e.read(.gradients)[slot.offset..<(slot.offset + slot.count)]), [Float](repeating: 0, count: 9))
     }
 
+    /// A module whose output reaches nothing still has parameters (in state_dict order); its gradient is zeroed
+    /// every step rather than left stale.
+    func testDeadModuleGradientsAreZeroed() throws {
+        var b = NetworkBuilder(input: TensorShape(features: 3))
+        _ = try b.linear("unused", b.input, out: 2)
+        let out = try b.linear("fc", b.input, out: 3)
+        let g = try b.build(output: out)
+        let h = try Harness(g, options: PlanOptions(batchSize: 2))
+        let dead = try XCTUnwrap(h.plan.parameterSlots.first { $0.name == "unused.weight" })
+        h.executor.write(.gradients, [Float](repeating: 7, count: h.plan.parameterCount))
+        h.executor.trainStep(learningRate: 0.1)
+        let gradients = h.executor.read(.gradients)
+        XCTAssertEqual(Array(gradients[dead.offset..<(dead.offset + dead.count)]), [Float](repeating: 0, count: 6))
+        XCTAssertTrue(gradients.contains { $0 != 0 && $0 != 7 }, "the live module has a gradient")
+    }
+
     /// x = [[1, 4], [2, 8], [6, 0]]: means [3, 4], biased variances [14/3, 32/3], unbiased [7, 16].
     func testBatchNorm1dRunningStatisticsAndTrainOutput() throws {
         var b = NetworkBuilder(input: TensorShape(features: 2))

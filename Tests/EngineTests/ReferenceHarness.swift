@@ -154,6 +154,7 @@ extension XCTestCase {
                 let options = PlanOptions(batchSize: batch, optimizer: .sgd(momentum: 0, nesterov: false, weightDecay: 0),
                                           labelSmoothing: smoothing, fuseActivations: fuse)
                 let h = try Harness(graph, options: options, labels: labels(batch))
+                XCTAssertNoThrow(try h.plan.validateDataflow(), "\(name) batch \(batch) fuse \(fuse)", file: file, line: line)
                 h.fixedStep = dropoutStep
                 let context = "\(name) batch \(batch) fuse \(fuse)"
                 if fuse || unfusedFiniteDifferences {
