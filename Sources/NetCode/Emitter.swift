@@ -112,11 +112,28 @@ struct Emitter {
         default: break
         }
         if Self.isFunctional(node) {
+            if node.layer == .adaptiveAvgPool2d(outHeight: 1, outWidth: 1) && node.name.hasPrefix("mean_f") {
+                return "\(Self.isAtomic(x) ? x : "(\(x))").mean((2, 3), keepdim=True)"
+            }
             let (text, functional) = Self.functionalCall(node.layer, x)
             usesFunctional = usesFunctional || functional
             return text
         }
         return "\(layout.references[node.module] ?? "self.\(node.module)")(\(x))"
+    }
+
+    /// False for `a + b`, which needs parentheses before a method call.
+    static func isAtomic(_ expression: String) -> Bool {
+        var depth = 0
+        for c in expression {
+            switch c {
+            case "(", "[", "{": depth += 1
+            case ")", "]", "}": depth -= 1
+            case " " where depth == 0: return false
+            default: break
+            }
+        }
+        return true
     }
 
     private static func construction(_ entry: EmitterLayout.Entry, indent: String) -> String {

@@ -16,7 +16,7 @@ extension Interpreter {
         func refuse(_ why: String) -> SourceError { fail("\(callee)(\(written)): \(why)", at: e) }
 
         guard dims.count >= 2 else {
-            throw refuse("this also flattens the batch dimension; use \(callee)(x.size(0), -1)")
+            throw refuse("this also flattens the batch dimension; keep it with view(x.size(0), -1)")
         }
         switch dims[0] {
         case .batch, .int(-1): break

@@ -69,7 +69,7 @@ extension Interpreter {
     }
 
     func tensorMethod(_ x: Int, _ name: String, _ args: CallArguments, at e: Expr) throws -> Value {
-        let callee = "Tensor.\(name)"
+        let callee = calleeText(e, "Tensor.\(name)")
         let rank = shape(x).rank
         switch name {
         case "size":
@@ -227,6 +227,7 @@ extension Interpreter {
         guard rank == 3, Set(dims) == [2, 3], dims.count == 2 else {
             throw b.fail("only the mean over the spatial dims (2, 3) of an image is supported", "dim")
         }
+        // Named mean_f<n> so that the emitter writes it back as a mean.
         let pooled = try addNode(.adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [x], name: graph?.synthetic("mean_f") ?? "mean",
                                  module: nil, at: e, definedBy: nil)
         guard try !b.bool("keepdim"), case .tensor(let p) = pooled else { return pooled }

@@ -17,7 +17,7 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Thousands of corrupted corpus files: each must parse or throw a `SourceError`, never trap or hang. Those that
-/// still parse must also survive emit and re-parse with the same layers and wiring.
+/// still parse must also survive emit and re-parse with the same layers, wiring and node names.
 final class FuzzTests: XCTestCase {
     func testMutatedCorpusNeverTrapsOrHangs() throws {
         var rng = SeededGenerator(seed: 0x11_AA71C)
@@ -37,6 +37,7 @@ final class FuzzTests: XCTestCase {
                 let again = try NetworkSource.parse(NetworkSource.emit(network.graph), file: "emitted.py", input: entry.input)
                 XCTAssertEqual(again.graph.nodes.map(\.layer), network.graph.nodes.map(\.layer), "case \(k)")
                 XCTAssertEqual(again.graph.nodes.map(\.inputs), network.graph.nodes.map(\.inputs), "case \(k)")
+                XCTAssertEqual(again.graph.nodes.map(\.name), network.graph.nodes.map(\.name), "case \(k)")
             } catch is SourceError {
                 refused += 1
             } catch {

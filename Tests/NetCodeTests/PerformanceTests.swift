@@ -5,6 +5,16 @@ import NetIR
 
 /// Parsing is on the search's hot path (every candidate is parsed, checked and emitted), so it must be cheap.
 final class PerformanceTests: XCTestCase {
+    /// The bound for a mean time: 5 ms in optimised builds (typical is ~0.2 ms; the slack is for loaded CI
+    /// machines), ten times that in debug builds, which run the interpreter unoptimised.
+    static var limit: Double {
+        #if DEBUG
+        return 0.05
+        #else
+        return 0.005
+        #endif
+    }
+
     /// SmallCNN as ../shared/peers/nets.py writes it.
     static let smallCNN = """
     import torch
@@ -49,7 +59,7 @@ final class PerformanceTests: XCTestCase {
         }
         let mean = total / Double(rounds)
         print(String(format: "parse SmallCNN: mean %.1f µs, best %.1f µs over %d rounds", mean * 1e6, best * 1e6, rounds))
-        XCTAssertLessThan(mean, 0.005, "parsing SmallCNN should take well under 1 ms (5 ms allowed for loaded machines)")
+        XCTAssertLessThan(mean, Self.limit, "parsing SmallCNN should take well under 1 ms")
     }
 
     func testEmittingIsCheap() throws {
@@ -58,6 +68,6 @@ final class PerformanceTests: XCTestCase {
         for _ in 0..<100 { _ = NetworkSource.emit(graph) }
         let mean = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / 100
         print(String(format: "emit ResNet-8: mean %.1f µs", mean * 1e6))
-        XCTAssertLessThan(mean, 0.005)
+        XCTAssertLessThan(mean, Self.limit)
     }
 }
