@@ -211,7 +211,8 @@ extension XCTestCase {
     func assertBackendsAgree(_ name: String, _ graph: Graph, batches: [Int], fuse: [Bool] = [true, false],
                              optimizer: OptimizerConfig = .defaultSGD, smoothing: Float = 0, learningRate: Float = 0.05,
                              steps: Int = 1, instructions: Bool = true, tolerance: Tolerance.Entry = Tolerance.graph,
-                             gradientTolerance: Tolerance.Entry = Tolerance.graph, file: StaticString = #filePath, line: UInt = #line) throws {
+                             gradientTolerance: Tolerance.Entry = Tolerance.graph, candidate: any Backend = CPUBackend(threads: 2),
+                             file: StaticString = #filePath, line: UInt = #line) throws {
         for batch in batches {
             for f in fuse {
                 let options = PlanOptions(batchSize: batch, optimizer: optimizer, labelSmoothing: smoothing, fuseActivations: f)
@@ -219,13 +220,13 @@ extension XCTestCase {
                 let state = ExecutorState(plan: plan, seed: UInt64(batch * 31 + (f ? 1 : 0)))
                 var found: [Discrepancy] = []
                 if instructions {
-                    found += try compareInstructions(plan, train: true, state: state, learningRate: learningRate)
-                    found += try compareInstructions(plan, train: false, state: state, learningRate: learningRate)
-                    found += try compareProgramWithItsInstructions(plan, state: state, learningRate: learningRate)
+                    found += try compareInstructions(plan, train: true, state: state, learningRate: learningRate, candidate: candidate)
+                    found += try compareInstructions(plan, train: false, state: state, learningRate: learningRate, candidate: candidate)
+                    found += try compareProgramWithItsInstructions(plan, state: state, learningRate: learningRate, candidate: candidate)
                 }
                 found += try compareSteps(plan, state: state, learningRate: learningRate, steps: steps, tolerance: tolerance,
-                                          gradientTolerance: gradientTolerance)
-                XCTAssertTrue(found.isEmpty, "\(name) batch \(batch) fuse \(f): \(found.count) discrepancies: \(found.prefix(6))",
+                                          gradientTolerance: gradientTolerance, candidate: candidate)
+                XCTAssertTrue(found.isEmpty, "\(name) batch \(batch) fuse \(f) on \(candidate.name): \(found.count) discrepancies: \(found.prefix(6))",
                               file: file, line: line)
             }
         }

@@ -35,7 +35,17 @@ final class ConvolutionComparisonTests: XCTestCase {
 
     func image(_ c: Int, _ h: Int, _ w: Int) -> TensorShape { TensorShape(channels: c, height: h, width: w) }
 
+    /// Every channel count of the sweep at every batch size.
     func testChannelCounts() throws {
+        let counts = [1, 3, 31, 32, 33, 63, 64, 65]
+        for (k, c) in counts.enumerated() {
+            let out = counts[(k + 3) % counts.count]
+            let g = try graph(Case(name: "", input: image(c, 4, 3), out: out, stride: Pair(1 + k % 2)))
+            try assertBackendsAgree("conv \(c)->\(out) s\(1 + k % 2)", g, batches: [1, 2, 5], fuse: [true])
+        }
+    }
+
+    func testChannelCountsAndShapes() throws {
         try run([
             Case(name: "1->3", input: image(1, 6, 5), out: 3, batch: 1),
             Case(name: "3->1", input: image(3, 5, 6), out: 1, batch: 2),
