@@ -3,7 +3,8 @@
 // Each work-group computes an MWG x NWG tile of C with MDIMC x NDIMC work-items; each work-item holds an
 // MWI x NWI block of accumulators in registers. K advances KWG at a time; with LOCAL_STAGING the A and B
 // tiles are first copied to local memory by the whole work-group (coalesced global reads), otherwise every
-// work-item reads its own operands straight from global memory (better on CPUs, whose caches do the job).
+// work-item reads its own operands straight from global memory (better on CPUs, whose caches do the job),
+// with VWN > 1 as explicit vectors along N.
 // A work-item's rows are spread in chunks of VWM across the tile, so neighbouring work-items read
 // neighbouring local memory (no bank conflicts) and each chunk is one vector load; columns likewise.
 //
@@ -85,6 +86,21 @@
     dst[base + 6] = v_.s6; dst[base + 7] = v_.s7; }
 #endif
 
+// The vector type of a column chunk (direct-read path).
+#if VWN == 2
+#define VECN float2
+#define VLOADN vload2
+#define VSTOREN vstore2
+#elif VWN == 4
+#define VECN float4
+#define VLOADN vload4
+#define VSTOREN vstore4
+#elif VWN == 8
+#define VECN float8
+#define VLOADN vload8
+#define VSTOREN vstore8
+#endif
+
 inline int splitColumn(int n, int split, int splitStride) {
     int s = n / split;
     return s * splitStride + (n - s * split);
@@ -160,6 +176,60 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+    }
+#elif VWN > 1
+    // Direct reads with explicit vectors along N (what CPU OpenCL compilers vectorise well): a chunk of VWN
+    // adjacent columns is one vector load of B when B is not transposed and the chunk lies inside N and
+    // inside one split segment; otherwise its lanes are gathered. Each chunk accumulates in one vector.
+    int aRow[MWI], bLane[NWI], bChunk[NWI / VWN];
+    #pragma unroll
+    for (int i = 0; i < MWI; ++i) {
+        int gm = m0 + TILE_ROW(i, tm);
+        aRow[i] = gm < M ? (transA ? gm : gm * lda) : -1;
+    }
+    #pragma unroll
+    for (int j = 0; j < NWI; ++j) {
+        int gn = n0 + TILE_COL(j, tn);
+        bLane[j] = gn < N ? (transB ? gn * ldb : splitColumn(gn, splitB, splitStrideB)) : -1;
+    }
+    #pragma unroll
+    for (int c = 0; c < NWI / VWN; ++c) {
+        int gn = n0 + TILE_COL(c * VWN, tn), last = gn + VWN - 1;
+        bChunk[c] = (!transB && last < N && gn / splitB == last / splitB) ? bLane[c * VWN] : -1;
+    }
+    const int aStep = transA ? lda : 1, bStep = transB ? 1 : ldb;
+    VECN accv[MWI][NWI / VWN];
+    #pragma unroll
+    for (int i = 0; i < MWI; ++i) {
+        #pragma unroll
+        for (int c = 0; c < NWI / VWN; ++c) accv[i][c] = (VECN)(0.0f);
+    }
+    for (int k = 0; k < K; ++k) {
+        float a[MWI];
+        #pragma unroll
+        for (int i = 0; i < MWI; ++i) a[i] = aRow[i] >= 0 ? A[aRow[i] + k * aStep] : 0.0f;
+        #pragma unroll
+        for (int c = 0; c < NWI / VWN; ++c) {
+            VECN b;
+            if (bChunk[c] >= 0) {
+                b = VLOADN(0, B + bChunk[c] + k * ldb);
+            } else {
+                float lanes[VWN];
+                #pragma unroll
+                for (int v = 0; v < VWN; ++v) {
+                    int at = bLane[c * VWN + v];
+                    lanes[v] = at >= 0 ? B[at + k * bStep] : 0.0f;
+                }
+                b = VLOADN(0, lanes);
+            }
+            #pragma unroll
+            for (int i = 0; i < MWI; ++i) accv[i][c] += a[i] * b;
+        }
+    }
+    #pragma unroll
+    for (int i = 0; i < MWI; ++i) {
+        #pragma unroll
+        for (int c = 0; c < NWI / VWN; ++c) VSTOREN(accv[i][c], 0, &acc[i][c * VWN]);
     }
 #else
     // Direct global reads: each work-item precomputes where its rows of A and columns of B start.

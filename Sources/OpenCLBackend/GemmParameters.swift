@@ -43,8 +43,9 @@ public struct GemmParameters: Hashable, Codable, Sendable, CustomStringConvertib
     /// Defaults as data, most specific first: (device-name fragment or vendor fragment or kind, parameters).
     /// The first entry whose key matches the device and whose parameters fit is used.
     static let defaults: [(match: String, parameters: GemmParameters)] = [
-        // CPUs (PoCL, Intel CPU runtime): caches replace local memory; 4x8 register blocks vectorise across work-items.
-        ("kind:cpu", GemmParameters(mwg: 32, nwg: 64, kwg: 16, mdimc: 8, ndimc: 8, vwm: 1, vwn: 1, localStaging: false)),
+        // CPUs (PoCL, Intel CPU runtime): caches replace local memory; each work-item keeps a 4 x 16 block in
+        // float8 registers. PoCL 3.1, 2 EPYC cores, 512^3: 7-15 GFLOP/s (noisy host) vs 1.6 for scalar 4x8.
+        ("kind:cpu", GemmParameters(mwg: 32, nwg: 64, kwg: 16, mdimc: 8, ndimc: 4, vwm: 1, vwn: 8, localStaging: false)),
         ("vendor:nvidia", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
         ("vendor:advanced micro devices", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
         ("vendor:amd", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
@@ -80,7 +81,7 @@ public struct GemmParameters: Hashable, Codable, Sendable, CustomStringConvertib
                     for vw in [1, 2, 4] {
                         let p = GemmParameters(mwg: mwg, nwg: nwg, kwg: kwg, mdimc: mdimc, ndimc: ndimc,
                                                vwm: vw, vwn: vw, localStaging: staging)
-                        if !staging && vw > 1 { continue }   // vector widths only shape local-memory reads
+                        if !staging && vw > 1 && vw < 4 { continue }   // direct reads: scalar or float4/float8 columns
                         if p.fits(device) && !list.contains(p) { list.append(p) }
                     }
                 }

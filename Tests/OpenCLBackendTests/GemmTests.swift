@@ -13,6 +13,7 @@ final class GemmTests: XCTestCase {
         var sets = [GemmParameters.conservative] + GemmParameters.defaults.map(\.parameters)
         sets.append(GemmParameters(mwg: 64, nwg: 32, kwg: 8, mdimc: 8, ndimc: 8, vwm: 8, vwn: 4, localStaging: true))
         sets.append(GemmParameters(mwg: 16, nwg: 64, kwg: 32, mdimc: 4, ndimc: 16, vwm: 2, vwn: 1, localStaging: false))
+        sets.append(GemmParameters(mwg: 8, nwg: 32, kwg: 8, mdimc: 4, ndimc: 2, vwm: 1, vwn: 4, localStaging: false))
         var unique: [GemmParameters] = []
         for p in sets where !unique.contains(p) { unique.append(p) }
         return unique
