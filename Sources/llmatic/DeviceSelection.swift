@@ -1,14 +1,16 @@
-// `--device`: which backend runs the plan. OpenCL has a seam here and lands with Sources/OpenCLBackend.
+// `--device`: which backend runs the plan.
 import CPUBackend
 import Engine
+import OpenCLBackend
 
 enum DeviceSelection: Equatable, CustomStringConvertible {
-    /// The best available device: an OpenCL GPU once that backend is linked in, else the CPU.
+    /// The best available device: the fastest OpenCL GPU, else the CPU backend (an OpenCL CPU device such as
+    /// PoCL is slower than our own CPU backend, so `auto` never picks one).
     case auto
     case cpu
     /// The slow, exact reference interpreter (for cross-checks).
     case reference
-    /// An OpenCL device; nil index = the first GPU.
+    /// An OpenCL device; nil index = the fastest GPU, else the first device.
     case opencl(index: Int?)
 
     static let spellings = ["auto", "cpu", "reference", "opencl", "opencl:N"]
@@ -40,13 +42,16 @@ enum DeviceSelection: Equatable, CustomStringConvertible {
     /// The backend for this selection. `threads` sizes the CPU backend's pool.
     func makeBackend(threads: Int) throws -> any Backend {
         switch self {
-        case .auto, .cpu:
+        case .auto:
+            if let gpu = OpenCLDevice.fastestGPU() { return OpenCLBackend(device: gpu) }
+            return CPUBackend(threads: threads)
+        case .cpu:
             return CPUBackend(threads: threads)
         case .reference:
             // The llmatic target does not link ReferenceBackend (Package.swift); the tests use it directly.
             throw Failure("the reference backend is not linked into the llmatic binary; it runs in the test suite (scripts/test)")
         case .opencl:
-            throw Failure("the OpenCL backend is not available in this build yet; use --device cpu")
+            return try OpenCLBackend(selection: description)
         }
     }
 }

@@ -1,10 +1,11 @@
 // `llmatic devices`: what this binary can train on.
 import CPUBackend
 import Foundation
+import OpenCLBackend
 
 enum DevicesCommand: Command {
     static let name = "devices"
-    static let summary = "list the devices llmatic can train on (CPU, BLAS; OpenCL once built in)"
+    static let summary = "list the devices llmatic can train on (CPU backend with BLAS, OpenCL devices)"
     static let options: [OptionSpec] = [OptionSpec("json", nil, "print one JSON object as the last line of stdout")]
 
     static var help: String {
@@ -20,12 +21,27 @@ enum DevicesCommand: Command {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let cpu = CPUBackend(threads: CPUBackend.defaultThreads)
         print("cpu       \(cpu.name); \(cores) core\(cores == 1 ? "" : "s") online, \(cpuModel() ?? "unknown model")")
-        // Seam: the OpenCL backend lists its platforms and devices here once the llmatic target links it.
-        print("opencl    not built into this binary yet")
+        // A broken OpenCL installation is reported, not fatal: the CPU backend still works.
+        var devices: [OpenCLDevice] = []
+        do {
+            devices = try OpenCLDevice.all()
+            if devices.isEmpty { print("opencl    no OpenCL platform installed (ocl-icd + a driver, e.g. pocl-opencl-icd)") }
+        } catch {
+            print("opencl    cannot list devices: \(error)")
+        }
+        for (i, d) in devices.enumerated() { print((i == 0 ? "opencl    " : "          ") + d.description) }
+        let auto = OpenCLDevice.fastestGPU().map { "opencl:\($0.index) (\($0.name))" } ?? "cpu"
+        print("auto      --device auto trains on \(auto)")
         if args.flag("json") {
+            let list: [JSON] = devices.map {
+                .object([("selection", .string("opencl:\($0.index)")), ("name", .string($0.name)), ("kind", .string($0.kind.rawValue)),
+                         ("vendor", .string($0.vendor)), ("compute_units", .int($0.computeUnits)),
+                         ("global_memory", .int($0.globalMemory)), ("version", .string($0.openCLVersion)),
+                         ("driver", .string($0.driverVersion)), ("platform", .string($0.platformName))])
+            }
             print(JSON.object([("cpu", .object([("name", .string(cpu.name)), ("threads", .int(cpu.threads)), ("cores", .int(cores)),
                                                 ("model", cpuModel().map(JSON.string) ?? .null), ("blas", .string("OpenBLAS"))])),
-                               ("opencl", .array([]))]).text)
+                               ("opencl", .array(list)), ("auto", .string(auto))]).text)
         }
         return 0
     }

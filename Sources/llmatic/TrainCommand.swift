@@ -32,7 +32,7 @@ enum TrainCommand: Command {
         OptionSpec("label-smoothing", "E", "label smoothing of the cross-entropy", default: "0"),
         OptionSpec("augment", nil, "random crops (zero padding 2, 4 from 32 px) and horizontal flips"),
         OptionSpec("validation", "F", "hold out this share of the training set and report validation, not test", default: "0"),
-        OptionSpec("device", "DEVICE", "where to train: \(DeviceSelection.spellings.joined(separator: ", "))", default: "auto (= cpu)"),
+        OptionSpec("device", "DEVICE", "where to train: \(DeviceSelection.spellings.joined(separator: ", "))", default: "auto: the fastest OpenCL GPU, else cpu"),
         OptionSpec("threads", "T", "CPU threads", default: "\(CPUBackend.defaultThreads) (all cores)"),
         OptionSpec("seed", "S", "seeds initialisation, shuffling, augmentation and dropout", default: "0"),
         OptionSpec("max-steps", "N", "stop after N optimizer steps (the schedule spans the capped run)"),
