@@ -105,7 +105,9 @@ final class TrainReport {
             ("seconds", .number(r.seconds)), ("train_seconds", .number(r.trainSeconds)),
             ("evaluation_seconds", .number(r.evaluationSeconds)), ("arena_bytes", .int(r.arenaBytes)),
             ("learning_rate", .number(config.learningRate)), ("optimizer", .string(optimizerText)),
-            ("schedule", .string(config.schedule.description)), ("seed", .string(String(config.seed))),
+            ("schedule", .string(config.schedule.description)),
+            // JSON readers hold integers as doubles or Int64: a seed beyond Int64 stays exact as a string.
+            ("seed", config.seed <= UInt64(Int.max) ? .int(Int(config.seed)) : .string(String(config.seed))),
         ]
         if let path { fields.append(("saved", .string(path))) }
         return .object(fields)
