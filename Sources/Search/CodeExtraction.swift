@@ -30,6 +30,15 @@ public enum CodeExtraction {
         var isPython = false
         for line in lines {
             let t = line.trimmingWhitespace()
+            if current != nil, !t.hasPrefix("```"), t.hasSuffix("```") {
+                // `...code````: a fence closed on the code's last line.
+                var code = Substring(line)
+                while let last = code.last, last.isWhitespace { code.removeLast() }
+                current?.append(String(code.dropLast(3)))
+                if let body = current, isPython { blocks.append(body.joined(separator: "\n")) }
+                current = nil
+                continue
+            }
             if t.hasPrefix("```") {
                 if let body = current {
                     if isPython { blocks.append(body.joined(separator: "\n")) }

@@ -7,6 +7,12 @@ public struct FinalResults: Codable, Sendable {
     public var testAccuracy: Double?
     public var testLoss: Double?
     public var failure: String?
+
+    public init(candidate: Int, validationAccuracy: Double, testAccuracy: Double? = nil, testLoss: Double? = nil,
+                failure: String? = nil) {
+        self.candidate = candidate; self.validationAccuracy = validationAccuracy; self.testAccuracy = testAccuracy
+        self.testLoss = testLoss; self.failure = failure
+    }
 }
 
 /// Builds report.html: one self-contained page (inline CSS and SVG, no scripts, nothing fetched) from the

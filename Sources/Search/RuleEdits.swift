@@ -202,7 +202,7 @@ enum RuleEdit: CaseIterable {
     static func resize(_ g: inout GraphSurgery, _ i: Int, factor: Double) -> String? {
         switch g.nodes[i].layer {
         case .conv2d(var a):
-            let out = min(max(Int((Double(a.outChannels) * factor).rounded()), 4), maxChannels)
+            let out = bounded(a.outChannels, factor, lower: 4, upper: maxChannels)
             guard out != a.outChannels else { return nil }
             let old = a.outChannels
             if a.groups > 1 { a.groups = 1 }
@@ -210,13 +210,20 @@ enum RuleEdit: CaseIterable {
             g.nodes[i].layer = .conv2d(a)
             return "\(g.nodes[i].name) \(old)->\(out)"
         case .linear(let inF, let o, let bias):
-            let out = min(max(Int((Double(o) * factor).rounded()), 8), maxFeatures)
+            let out = bounded(o, factor, lower: 8, upper: maxFeatures)
             guard out != o else { return nil }
             g.nodes[i].layer = .linear(inFeatures: inF, outFeatures: out, bias: bias)
             return "\(g.nodes[i].name) \(o)->\(out)"
         default:
             return nil
         }
+    }
+
+    /// `size * factor` within [lower, upper], never moving against the factor (shrinking a 1-channel layer
+    /// must not widen it to the lower bound).
+    static func bounded(_ size: Int, _ factor: Double, lower: Int, upper: Int) -> Int {
+        let target = min(max(Int((Double(size) * factor).rounded()), lower), upper)
+        return factor < 1 ? min(target, size) : max(target, size)
     }
 
     /// A 1x1 or 3x3 convolution grows to 3x3 or 5x5, padded to keep its output size.

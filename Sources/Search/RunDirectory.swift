@@ -41,8 +41,10 @@ public struct RunDirectory: Sendable {
     public func candidateFolder(_ id: Int) -> String { path("candidates/" + Self.folderName(id)) }
     public func candidateFile(_ id: Int, _ name: CandidateFile) -> String { candidateFolder(id) + "/" + name.rawValue }
 
-    public enum CandidateFile: String, Sendable { case source = "net.py", prompt = "prompt.txt", meta = "meta.json",
-                                                   weights = "weights.safetensors" }
+    public enum CandidateFile: String, Sendable, CaseIterable {
+        case source = "net.py", prompt = "prompt.txt", meta = "meta.json", weights = "weights.safetensors"
+        public static var allNames: [String] { allCases.map(\.rawValue) }
+    }
 
     static func folderName(_ id: Int) -> String {
         let digits = String(max(id, 0))

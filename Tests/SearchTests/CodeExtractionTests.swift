@@ -33,6 +33,11 @@ final class CodeExtractionTests: XCTestCase {
         XCTAssertEqual(CodeExtraction.extract(from: body), body)
     }
 
+    func testFenceClosedOnTheLastCodeLine() {
+        let reply = "```python\n" + net.dropLast() + "```\nThat is all."
+        XCTAssertEqual(CodeExtraction.extract(from: reply), net)
+    }
+
     func testNoCode() {
         XCTAssertNil(CodeExtraction.extract(from: "I cannot help with that."))
         XCTAssertNil(CodeExtraction.extract(from: ""))
