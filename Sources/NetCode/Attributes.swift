@@ -29,7 +29,9 @@ extension Interpreter {
                 if let f = base.method(name) { return .boundMethod(m, f) }
                 if let (owner, expr) = base.attribute(name) { return try classAttribute(owner, name, expr) }
             }
-            if name == "__init__" { return .builtin("torch.nn.Module.__init__") }
+            if name == "__init__" {
+                return c.isSequential ? .method(.module(m), "__sequential_init__") : .builtin("torch.nn.Module.__init__")
+            }
         case .tensor(let x):
             if name == "shape" { return sizeTuple(of: x) }
             if Self.tensorMethods.contains(name) { return .method(v, name) }
@@ -62,12 +64,28 @@ extension Interpreter {
         throw fail("'\(m.typeName)' has no attribute '\(name)'", at: e)
     }
 
-    /// Class-level assignments are evaluated once, on first use, in the module's global scope.
+    /// Class-level assignments run once, on first use, in body order and in a scope of their own, so that one
+    /// may use another (`width = 16 * expansion`) as in a Python class body.
     private func classAttribute(_ owner: ClassInfo, _ name: String, _ expr: Expr) throws -> Value {
-        if let v = owner.attributeCache[name] { return v }
-        let v = try evaluate(expr, Scope(parent: nil, function: nil))
-        owner.attributeCache[name] = v
-        return v
+        if owner.attributeValues == nil {
+            guard !owner.evaluatingAttributes else { throw fail("class attribute '\(name)' is defined in terms of itself", at: expr) }
+            owner.evaluatingAttributes = true
+            defer { owner.evaluatingAttributes = false }
+            let scope = Scope(parent: nil, function: nil)
+            var values: [String: Result<Value, SourceError>] = [:]
+            for (n, e) in owner.assignments {
+                do {
+                    let v = try evaluate(e, scope)
+                    scope.vars[n] = v
+                    values[n] = .success(v)
+                } catch let error as SourceError {
+                    values[n] = .failure(error)
+                }
+            }
+            owner.attributeValues = values
+        }
+        guard let result = owner.attributeValues?[name] else { throw fail("unknown class attribute '\(name)'", at: expr) }
+        return try result.get()
     }
 
     func setAttribute(_ target: Value, _ name: String, _ value: Value, at e: Expr) throws {
@@ -99,13 +117,15 @@ extension Interpreter {
             return box.values[i]
         case (.module(let m), _):
             switch (m.kind, index) {
-            case (.sequential, _), (.moduleList, _):
+            case _ where m.isSequenceContainer:
                 let children = m.orderedChildren
                 guard case .slice = index else { return try element(children.map { .module($0.1) }, index, at: e) { _ in .none } }
                 // Sequential slices keep their children's names; ModuleList slices renumber them, as in PyTorch.
-                let box = ModuleBox(kind: m.kind, qualifiedType: m.qualifiedType, location: location(e))
+                let sequential = m.isSequential
+                let box = ModuleBox(kind: sequential ? .sequential : .moduleList,
+                                    qualifiedType: sequential ? "torch.nn.Sequential" : m.qualifiedType, location: location(e))
                 for (k, i) in try sliceIndices(children.count, index, at: e).enumerated() {
-                    box.setChild(m.qualifiedType == "torch.nn.Sequential" ? children[i].0 : String(k), children[i].1)
+                    box.setChild(sequential ? children[i].0 : String(k), children[i].1)
                 }
                 return .module(box)
             case (.moduleDict, .string(let key)):

@@ -27,6 +27,12 @@ extension Interpreter {
             return try callPythonBuiltin(q, args, at: e)
         }
         if q == "torch.nn.Module.__init__" || q.hasPrefix("torch.nn.init.") { return .none }
+        if q == "torch.nn.Sequential.__init__", case .module(let m)? = args.positional.first?.value, m.isSequential {
+            var rest = args
+            rest.positional.removeFirst()
+            try fillSequential(m, rest, callee: "nn.Sequential.__init__", at: e)
+            return .none
+        }
         if ModuleCatalog.knows(q) { return try construct(q, args, at: e) }
         if TensorOps.knows(q) { return try callTensorFunction(q, args, at: e) }
         let text = calleeText(e, q)
@@ -105,26 +111,30 @@ extension Interpreter {
     func callModule(_ m: ModuleBox, _ args: CallArguments, at e: Expr) throws -> Value {
         switch m.kind {
         case .user(let c):
-            guard let forward = c.method("forward") else { throw fail("\(c.name) has no forward() method", at: e) }
-            return try callFunction(forward, self: .module(m), args, at: e)
+            if let forward = c.method("forward") { return try callFunction(forward, self: .module(m), args, at: e) }
+            guard c.isSequential else { throw fail("\(c.name) has no forward() method", at: e) }
+            return try runSequence(m, args, at: e)
         case .leaf(let leaf):
             return try applyLeaf(m, leaf, try singleTensor(args, m.typeName, at: e), at: e)
         case .sequential:
-            try enter(e.line, e.column)
-            defer { depth -= 1 }
-            guard args.positional.count == 1, args.keywords.isEmpty else {
-                throw fail("\(m.typeName) takes exactly one input", at: e)
-            }
-            var value = args.positional[0].value
-            for (_, child) in m.orderedChildren {
-                var next = CallArguments()
-                next.positional = [(value, e)]
-                value = try callModule(child, next, at: e)
-            }
-            return value
+            return try runSequence(m, args, at: e)
         case .moduleList, .moduleDict:
             throw fail("\(m.typeName) is not callable; iterate over it and call its modules", at: e)
         }
+    }
+
+    /// `nn.Sequential.forward`: each child on the previous child's output.
+    private func runSequence(_ m: ModuleBox, _ args: CallArguments, at e: Expr) throws -> Value {
+        try enter(e.line, e.column)
+        defer { depth -= 1 }
+        guard args.positional.count == 1, args.keywords.isEmpty else { throw fail("\(m.typeName) takes exactly one input", at: e) }
+        var value = args.positional[0].value
+        for (_, child) in m.orderedChildren {
+            var next = CallArguments()
+            next.positional = [(value, e)]
+            value = try callModule(child, next, at: e)
+        }
+        return value
     }
 
     func singleTensor(_ args: CallArguments, _ callee: String, at e: Expr) throws -> Int {
@@ -206,7 +216,7 @@ extension Interpreter {
                 name == "keys" ? .string($0.0) : name == "values" ? .module($0.1) : .tuple([.string($0.0), .module($0.1)])
             }))
         case "append", "extend", "insert":
-            switch m.kind { case .moduleList, .sequential: break; default: throw fail("\(callee) is not supported", at: e) }
+            guard m.isSequenceContainer else { throw fail("\(callee) is not supported", at: e) }
             let b = try bind(name == "append" ? "module" : name == "extend" ? "modules" : "index, module", args,
                              callee: callee, at: e)
             let added = try (name == "extend" ? try materialize(b["modules"], at: e) : [b["module"]]).map { v -> ModuleBox in
@@ -225,6 +235,8 @@ extension Interpreter {
             return .module(m)
         case "forward":
             return try callModule(m, args, at: e)
+        case "__sequential_init__":
+            try fillSequential(m, args, callee: "\(m.typeName).__init__", at: e)
         default:
             throw fail("\(callee) is not supported", at: e)
         }

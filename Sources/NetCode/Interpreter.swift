@@ -142,21 +142,23 @@ final class Interpreter {
     private func registerClass(_ def: ClassDef) -> ClassInfo {
         var base: ClassInfo?
         var isModule = false
+        var isSequential = false
         var problem: String?
         let scope = Scope(parent: nil, function: nil)
         for b in def.bases {
             let text = dottedText(b) ?? "this base"
             switch try? evaluate(b, scope) {
             case .userClass(let c)?:
-                if base == nil { base = c; isModule = c.isModule; problem = c.problem }
+                if base == nil { base = c; isModule = c.isModule; isSequential = c.isSequential; problem = c.problem }
             case .builtin("torch.nn.Module")?: isModule = true
+            case .builtin("torch.nn.Sequential")?: isModule = true; isSequential = true
             case .builtin("object")?: continue
             case .builtin(let q)?: problem = "subclassing \(Value.display(q)) is not supported"
             default: problem = "unknown base class '\(text)'"
             }
         }
         if problem == nil && !isModule { problem = "class \(def.name) does not derive from nn.Module" }
-        return ClassInfo(def: def, base: base, isModule: isModule, problem: problem)
+        return ClassInfo(def: def, base: base, isModule: isModule, isSequential: isSequential, problem: problem)
     }
 
     /// `a.b.c` as written, for messages; nil for anything that is not a dotted name.
@@ -308,11 +310,9 @@ final class Interpreter {
         case .dict(let box): return box.keys
         case .string(let s): return s.map { .string(String($0)) }
         case .module(let m):
-            switch m.kind {
-            case .sequential, .moduleList: return m.orderedChildren.map { .module($0.1) }
-            case .moduleDict: return m.orderedChildren.map { .string($0.0) }
-            default: throw fail("\(m.typeName) is not iterable", at: e)
-            }
+            if m.isSequenceContainer { return m.orderedChildren.map { .module($0.1) } }
+            if case .moduleDict = m.kind { return m.orderedChildren.map { .string($0.0) } }
+            throw fail("\(m.typeName) is not iterable", at: e)
         case .range: return try materialize(sequence, at: e)
         case .tensor: throw fail("iterating over a tensor is not supported", at: e)
         default: throw fail("'\(sequence.typeName)' is not iterable", at: e)

@@ -175,6 +175,25 @@ enum ModuleCatalog {
 }
 
 extension Interpreter {
+    /// `nn.Sequential(*modules)` or `nn.Sequential(OrderedDict(...))`: children named `0, 1, ...` or by key.
+    func fillSequential(_ box: ModuleBox, _ args: CallArguments, callee: String, at e: Expr) throws {
+        guard args.keywords.isEmpty else { throw fail("\(callee)() takes no keyword arguments", at: e) }
+        func child(_ v: Value, at x: Expr) throws -> ModuleBox {
+            guard case .module(let m) = v else { throw fail("\(callee)() expects modules, got \(v.typeName)", at: x) }
+            return m
+        }
+        if args.positional.count == 1, case .dict(let d) = args.positional[0].value {
+            for (k, v) in zip(d.keys, d.values) {
+                guard case .string(let name) = k, !name.isEmpty, !name.contains(".") else {
+                    throw fail("\(callee)() module names must be non-empty strings without dots", at: e)
+                }
+                box.setChild(name, try child(v, at: e))
+            }
+        } else {
+            for (i, arg) in args.positional.enumerated() { box.setChild(String(i), try child(arg.value, at: arg.expr)) }
+        }
+    }
+
     /// `nn.X(...)`: a layer or a container module.
     func construct(_ q: String, _ args: CallArguments, at e: Expr) throws -> Value {
         let short = String(q.dropFirst(9))
@@ -191,13 +210,8 @@ extension Interpreter {
         }
         switch short {
         case "Sequential":
-            guard args.keywords.isEmpty else { throw fail("\(callee)() takes no keyword arguments", at: e) }
             let box = try newModule(.sequential, qualifiedType: q, at: e)
-            if args.positional.count == 1, case .dict(let d) = args.positional[0].value {
-                for (k, v) in zip(d.keys, d.values) { box.setChild(try key(k, at: e), try child(v, at: e)) }
-            } else {
-                for (i, arg) in args.positional.enumerated() { box.setChild(String(i), try child(arg.value, at: arg.expr)) }
-            }
+            try fillSequential(box, args, callee: callee, at: e)
             return .module(box)
         case "ModuleList", "ModuleDict":
             let b = try bind("modules=None", args, callee: callee, at: e)

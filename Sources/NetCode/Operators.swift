@@ -15,10 +15,8 @@ extension Interpreter {
         case .dict(let box): return !box.keys.isEmpty
         case .range(let start, let stop, let step): return (Self.rangeCount(start, stop, step) ?? 1) > 0
         case .module(let m):
-            switch m.kind {
-            case .sequential, .moduleList, .moduleDict: return !m.orderedChildren.isEmpty
-            default: return true
-            }
+            if case .moduleDict = m.kind { return !m.orderedChildren.isEmpty }
+            return m.isSequenceContainer ? !m.orderedChildren.isEmpty : true
         case .tensor: throw fail("a tensor's value is unknown before the network runs; 'if' cannot depend on it", at: e)
         case .training: throw fail("branching on self.training is not supported (it differs between training and evaluation)", at: e)
         case .batch: throw fail("the batch size is unknown before the network runs", at: e)

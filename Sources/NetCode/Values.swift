@@ -125,23 +125,29 @@ final class ClassInfo {
     let def: ClassDef
     let base: ClassInfo?
     let isModule: Bool
+    /// Derives from `nn.Sequential`: `super().__init__(*layers)` registers children and the default forward
+    /// runs them in order.
+    let isSequential: Bool
     /// Why this class cannot be instantiated as a module, if it cannot.
     let problem: String?
     private(set) var methods: [String: FunctionInfo] = [:]
     private(set) var attributes: [String: Expr] = [:]
-    var attributeCache: [String: Value] = [:]
+    /// Class-level assignments in body order, evaluated together on first use as the class body would be.
+    private(set) var assignments: [(name: String, value: Expr)] = []
+    var attributeValues: [String: Result<Value, SourceError>]?
+    var evaluatingAttributes = false
 
     var name: String { def.name }
 
-    init(def: ClassDef, base: ClassInfo?, isModule: Bool, problem: String?) {
-        self.def = def; self.base = base; self.isModule = isModule; self.problem = problem
+    init(def: ClassDef, base: ClassInfo?, isModule: Bool, isSequential: Bool, problem: String?) {
+        self.def = def; self.base = base; self.isModule = isModule; self.isSequential = isSequential; self.problem = problem
         for stmt in def.body {
             switch stmt.kind {
             case .functionDef(let f): methods[f.name] = FunctionInfo(def: f, owner: self)
             case .assign(let targets, let value):
-                for case .name(let n) in targets.map(\.kind) { attributes[n] = value }
+                for case .name(let n) in targets.map(\.kind) { attributes[n] = value; assignments.append((n, value)) }
             case .annotated(let target, let value?):
-                if case .name(let n) = target.kind { attributes[n] = value }
+                if case .name(let n) = target.kind { attributes[n] = value; assignments.append((n, value)) }
             default: break
             }
         }
@@ -205,6 +211,21 @@ final class ModuleBox {
     var typeName: String { Value.display(qualifiedType) }
 
     var leaf: LeafLayer? { if case .leaf(let l) = kind { return l } else { return nil } }
+
+    /// `nn.Sequential` or a class derived from it.
+    var isSequential: Bool {
+        switch kind {
+        case .sequential: return true
+        case .user(let c): return c.isSequential
+        default: return false
+        }
+    }
+
+    /// Containers whose children are iterated and indexed by position.
+    var isSequenceContainer: Bool {
+        if case .moduleList = kind { return true }
+        return isSequential
+    }
 
     /// Registers or replaces a child; a replaced child keeps its position, like assignment into a Python dict.
     func setChild(_ name: String, _ child: ModuleBox) {

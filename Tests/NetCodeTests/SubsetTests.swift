@@ -242,4 +242,51 @@ final class SubsetTests: XCTestCase {
         XCTAssertEqual(try parseNet(helperless).className, "Model")
         XCTAssertEqual(try parseNet(helperless).graph.parameters.map(\.name), ["block.conv.weight", "block.conv.bias"])
     }
+
+    /// torchvision's `ConvBNReLU(nn.Sequential)` style, and class attributes built from earlier ones
+    /// (PyTorch: 5018 parameters).
+    func testSequentialSubclassesAndClassAttributes() throws {
+        let source = """
+        import torch
+        import torch.nn as nn
+
+
+        class ConvBNReLU(nn.Sequential):
+            def __init__(self, cin, cout, stride=1):
+                padding = 1
+                super(ConvBNReLU, self).__init__(
+                    nn.Conv2d(cin, cout, 3, stride, padding, bias=False),
+                    nn.BatchNorm2d(cout),
+                    nn.ReLU(inplace=True),
+                )
+
+
+        class Head(nn.Sequential):
+            def __init__(self, cin, classes):
+                nn.Sequential.__init__(self, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes))
+
+
+        class Net(nn.Module):
+            expansion = 2
+            width = 8 * expansion
+
+            def __init__(self):
+                super().__init__()
+                self.stem = ConvBNReLU(1, self.width, stride=2)
+                self.body = nn.Sequential(*[ConvBNReLU(self.width, self.width) for _ in range(2)])
+                self.head = Head(self.width, 10)
+
+            def forward(self, x):
+                x = self.stem(x)
+                for block in self.body:
+                    x = block(x)
+                return self.head(x)
+
+        """
+        let parsed = try parseNet(source)
+        XCTAssertEqual(parsed.graph.parameterCount, 5018)
+        XCTAssertEqual(Array(parsed.graph.parameters.map(\.name).prefix(5)),
+                       ["stem.0.weight", "stem.1.weight", "stem.1.bias", "body.0.0.weight", "body.0.1.weight"])
+        XCTAssertEqual(parsed.graph.outputShape, TensorShape(features: 10))
+    }
 }
