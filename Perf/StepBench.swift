@@ -57,3 +57,26 @@ extension Benchmarks {
         print(Int(Machine.peakRSS))
     }
 }
+
+extension Benchmarks {
+    /// `Perf --profile NET BATCH [THREADS]`: median time of every train-program instruction alone, largest first.
+    static func profile(_ arguments: [String]) throws {
+        guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
+            print("usage: Perf --profile initial|smallcnn|resnet8 BATCH"); return
+        }
+        let threads = arguments.count > 2 ? Int(arguments[2]) ?? Machine.cores : Machine.cores
+        let loaded = try LoadedNet(net, batch: batch, threads: threads)
+        var rows: [(Double, String)] = []
+        var total = 0.0
+        for (i, ins) in loaded.plan.trainProgram.enumerated() {
+            let t = loaded.time(i, quick: true)
+            total += t
+            rows.append((t, "\(i) \(ins.node) \(ins.opName)"))
+        }
+        let step = Clock.measure(rounds: 5, roundSeconds: 0.1) { loaded.executor.trainStep(learningRate: 0.01) }
+        print(String(format: "step %.1f µs (sum of ops %.1f µs), %.0f img/s", step * 1e6, total * 1e6, Double(batch) / step))
+        for (t, name) in rows.sorted(by: { $0.0 > $1.0 }) {
+            print(String(format: "%9.1f µs %5.1f%%  %@", t * 1e6, 100 * t / total, name))
+        }
+    }
+}

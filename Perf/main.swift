@@ -1,5 +1,5 @@
 // Perf: micro-benchmarks of the trainer, each side by side with its reference.
-// Usage: Perf [--quick] [--filter NAME] [--no-torch]
+// Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET BATCH (time of every instruction)
 // Results: Perf/results/<benchmark>.json and the table in Perf/README.md (between the results markers).
 import Foundation
 
@@ -12,6 +12,11 @@ enum Benchmarks {
 var quick = false, useTorch = true
 var filters: [String] = []
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--profile" {
+    Clock.useBest = true
+    try Benchmarks.profile(Array(arguments.dropFirst()))
+    exit(0)
+}
 if arguments.first == "--child-rss" {
     try Benchmarks.childRSS(Array(arguments.dropFirst()))
     exit(0)
@@ -21,15 +26,16 @@ while let a = arguments.first {
     switch a {
     case "--quick": quick = true
     case "--no-torch": useTorch = false
+    case "--best": Clock.useBest = true
     case "--filter":
         if let f = arguments.first { filters.append(f); arguments.removeFirst() }
     default:
-        FileHandle.standardError.write(Data("usage: Perf [--quick] [--filter NAME] [--no-torch]\n".utf8))
+        FileHandle.standardError.write(Data("usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | --profile NET BATCH [THREADS]\n".utf8))
         exit(2)
     }
 }
 
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
 let (torch, torchNote) = useTorch ? TorchPeer.locate(root: root) : (nil, "PyTorch skipped (--no-torch)")
 let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 let context = BenchContext(quick: quick, torch: torch, root: root, executable: executable)

@@ -65,8 +65,8 @@ public final class CPUExecutor: PlanExecutor {
         state = .allocate(capacity: 1)
         state.initialize(to: RunState())
         let binder = Binder(pool: pool, bases: bases, state: state, workspace: workspace)
-        trainKernels = try ContiguousArray(plan.trainProgram.map { try binder.bind($0) })
-        evalKernels = try ContiguousArray(plan.evalProgram.map { try binder.bind($0) })
+        trainKernels = try binder.bind(program: plan.trainProgram)
+        evalKernels = try binder.bind(program: plan.evalProgram)
     }
 
     deinit {

@@ -38,8 +38,53 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: 
         for i in 0..<m { scaleRow(c + i * ldc, n, beta) }
         return
     }
+    // Degenerate shapes (batch-1 linear layers) as matrix-vector products or outer products: sgemm would pack
+    // the whole weight matrix first, which costs more than the product itself.
+    if m == 1 {
+        let incA = Int32(transA ? lda : 1)
+        if transB {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+        } else {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+        }
+        return
+    }
+    if n == 1 {
+        let incB = Int32(transB ? 1 : ldb)
+        if transA {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(m), alpha, a, Int32(lda), b, incB, beta, c, Int32(ldc))
+        } else {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(k), alpha, a, Int32(lda), b, incB, beta, c, Int32(ldc))
+        }
+        return
+    }
+    if k == 1 {
+        outerProduct(m: m, n: n, alpha: alpha, a: a, strideA: transA ? 1 : lda, b: b, strideB: transB ? ldb : 1,
+                     beta: beta, c: c, ldc: ldc)
+        return
+    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// C = alpha·a·bᵀ + beta·C (rank-1), one pass over C.
+private func outerProduct(m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, strideA: Int, b: UnsafePointer<Float>,
+                          strideB: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if strideB != 1 {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), 1, alpha, a, Int32(strideA), b,
+                    Int32(strideB), beta, c, Int32(ldc))
+        return
+    }
+    for i in 0..<m {
+        let s = alpha * a[i * strideA], row = c + i * ldc
+        if beta == 0 {
+            for j in 0..<n { row[j] = s * b[j] }
+        } else if beta == 1 {
+            for j in 0..<n { row[j] += s * b[j] }
+        } else {
+            for j in 0..<n { row[j] = beta * row[j] + s * b[j] }
+        }
+    }
 }
 
 @inline(__always)

@@ -152,3 +152,21 @@ enum PoolingKernels {
         }
     }
 }
+
+extension PoolingKernels {
+    /// Max-pool backward fused with the ReLU backward that consumes it: dx = scatter(dy)·[y > 0], written
+    /// without materialising the pool's input gradient (saves two full passes over the largest tensors).
+    /// Exact: the scatter target is nonzero only at argmax positions, where the mask is applied.
+    static func maxPoolReluBackward(_ g: PoolGeometry, _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>,
+                                    _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, planes: Range<Int>) {
+        let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
+        for p in planes {
+            let dxp = dx + p * inPlane, yp = y + p * inPlane, dyp = dy + p * outPlane, ap = argmax + p * outPlane
+            dxp.update(repeating: 0, count: inPlane)
+            for o in 0..<outPlane {
+                let i = Int(ap[o])
+                if yp[i] > 0 { dxp[i] += dyp[o] }
+            }
+        }
+    }
+}
