@@ -1,0 +1,135 @@
+// `llmatic search`: LLMatic's quality-diversity search, with a language model when --llm-url is given and the
+// built-in rule mutator otherwise. Everything lands in --out (see `llmatic report`, `llmatic export`).
+import Data
+import Engine
+import Foundation
+import NetCode
+import NetIR
+import Search
+
+enum SearchCommand: Command {
+    static let name = "search"
+    static let summary = "search architectures (LLMatic: CVT-MAP-Elites over networks and prompts)"
+
+    static let options: [OptionSpec] = [
+        OptionSpec("data", "SPEC", "data set, as for train", default: "fashion-mnist"),
+        OptionSpec("evaluations", "N", "candidates to make in total, the seed network included"),
+        OptionSpec("generations", "G", "generations after the seed network"),
+        OptionSpec("batch", "K", "children per generation", default: "4"),
+        OptionSpec("net", "NET", "seed network: built-in name or .py file", default: "initial (LLMatic's seed)"),
+        OptionSpec("epochs", "E", "training epochs per candidate", default: "1"),
+        OptionSpec("max-steps", "N", "cap on optimizer steps per candidate"),
+        OptionSpec("batch-size", "B", "training batch size", default: "128"),
+        OptionSpec("lr", "X", "peak learning rate (SGD, Nesterov, cosine)", default: "0.05"),
+        OptionSpec("validation", "F", "share of the training set the fitness is measured on", default: "0.1"),
+        OptionSpec("time-budget", "S", "seconds one candidate may train; predicted overruns are not started"),
+        OptionSpec("fitness", "NAME", "what the network archive maximises", choices: ["accuracy", "loss"], default: "accuracy"),
+        OptionSpec("niches", "N", "niches of each archive", default: "100"),
+        OptionSpec("initial", "N", "networks in the archive before selection starts", default: "10"),
+        OptionSpec("max-params", "N", "parameter limit per candidate", default: "5000000"),
+        OptionSpec("max-flops", "N", "forward FLOPs limit per sample", default: "300000000"),
+        OptionSpec("max-activations", "N", "activation floats per sample", default: "2000000"),
+        OptionSpec("device", "DEVICE", "device(s), comma-separated for one worker each: \(DeviceSelection.spellings.joined(separator: ", "))",
+                   default: "auto"),
+        OptionSpec("threads", "T", "CPU threads", default: "all cores"),
+        OptionSpec("seed", "S", "seeds the archives, selection, rule edits and training", default: "0"),
+        OptionSpec("out", "DIR", "run folder (created)"),
+        OptionSpec("resume", "DIR", "continue a run from its folder (its config.json; budget options may extend it)"),
+        OptionSpec("llm-url", "URL", "OpenAI-compatible endpoint (http://host:port/v1); without it the rule mutator is used"),
+        OptionSpec("model", "M", "model name for the endpoint"),
+        OptionSpec("llm-api", "API", "endpoint kind", choices: ["chat", "completions"], default: "chat"),
+        OptionSpec("api-key-env", "NAME", "environment variable holding the API key", default: "OPENAI_API_KEY"),
+        OptionSpec("llm-timeout", "S", "seconds per request", default: "120"),
+        OptionSpec("llm-retries", "N", "retries on 429, 5xx and dropped connections", default: "4"),
+        OptionSpec("llm-concurrency", "N", "requests in flight at once", default: "2"),
+        OptionSpec("test-best", nil, "evaluate the best network on the test set at the end; --test-best=false skips", default: "on"),
+        OptionSpec("json", nil, "print one JSON object with the results as the last line of stdout"),
+    ]
+
+    static var help: String {
+        ArgumentParser.help(usage: "llmatic search --data SPEC --evaluations N --out DIR [options]",
+                            summary: "Runs LLMatic: networks as PyTorch source, mutated by a language model or by rules, kept in a CVT-MAP-Elites archive over (depth/width, FLOPs); prompts in a second archive over (instruction, temperature).",
+                            options: options,
+                            notes: """
+                            examples:
+                              llmatic search --data fashion-mnist --evaluations 40 --epochs 1 --out runs/fm
+                              llmatic search --data fashion-mnist --evaluations 200 --llm-url http://localhost:8080/v1 --model qwen2.5-coder --out runs/llm
+                              llmatic search --resume runs/fm --evaluations 80
+                            """)
+    }
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let args = try ArgumentParser.parse(arguments, options: options)
+        if args.helpRequested {
+            print(help)
+            return 0
+        }
+        let json = args.flag("json")
+        let resumeDir = args.string("resume")
+        guard let folder = resumeDir ?? args.string("out") else { throw UsageError("give --out DIR (or --resume DIR)") }
+        let directory = RunDirectory(folder)
+        var config: SearchConfig
+        if resumeDir != nil {
+            guard directory.exists(directory.configPath) else { throw Failure("\(folder) is not a search run (no config.json)") }
+            config = try directory.readJSON(SearchConfig.self, from: directory.configPath)
+            if let e = try args.optionalInt("evaluations", minimum: 1) { config.evaluations = e }
+            if let g = try args.optionalInt("generations", minimum: 0) { config.generations = g }
+        } else {
+            if directory.exists(directory.eventsPath) {
+                throw Failure("\(folder) already holds a run; use --resume \(folder) to continue it or choose another --out")
+            }
+            config = try SearchSetup.config(args)
+        }
+        let data = try DatasetCatalog.load(config.data, seed: config.seed)
+        let shape = data.train.shape
+        let input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
+        config.input = input.dims
+        config.classes = data.train.classes
+        let codec = NetworkCodec.pytorch(input: input)
+        var seedSource: String?
+        if resumeDir == nil {
+            let seed = try NetworkLoading.load(config.seedNetwork, className: nil, input: input, classes: data.train.classes)
+            seedSource = config.seedNetwork.hasSuffix(".py")
+                ? try String(contentsOfFile: config.seedNetwork, encoding: .utf8) : codec.emit(seed.graph)
+        }
+        let backends = try SearchSetup.backends(args)
+        let evaluator = TrainerEvaluator(backends: backends, data: data,
+                                         config: config.training.trainingConfig(seed: config.seed),
+                                         timeBudget: config.training.timeBudget)
+        let mutator: any Mutator = config.mutator.llm.map {
+            LLMMutator(client: LLMClient(config: $0), prompt: LLMPrompt(inputDescription: input.description, classes: config.classes))
+        } ?? RuleMutator(codec: codec)
+        let status = SearchStatusLine(json: json)
+        let engine = try SearchEngine(config: config, directory: directory, seedSource: seedSource, mutator: mutator,
+                                      checker: CandidateChecker(codec: codec, classes: config.classes, limits: config.limits),
+                                      evaluator: evaluator, resume: resumeDir != nil,
+                                      onStatus: { status.update($0) })
+        status.header(config: config, directory: directory, devices: evaluator.deviceNames, mutator: mutator.name,
+                      resumed: engine.state.evaluations)
+        var summary = try Blocking.wait { try await engine.run() }
+        status.finish()
+        if args.flag("test-best", default: true) {
+            summary.best_test_accuracy = try SearchSetup.testBest(engine, directory: directory)
+        }
+        try Report.write(directory)
+        status.result(summary)
+        return 0
+    }
+}
+
+/// Runs async work from the synchronous command entry point.
+enum Blocking {
+    static func wait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = Box<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        guard let result = box.result else { throw Failure("the search ended without a result") }
+        return try result.get()
+    }
+
+    private final class Box<T>: @unchecked Sendable { var result: Result<T, any Error>? }
+}

@@ -1,0 +1,73 @@
+// The options of `search` turned into a SearchConfig and backends, and the final test of the best network.
+import CPUBackend
+import Engine
+import Foundation
+import Search
+
+enum SearchSetup {
+    static func config(_ args: ParsedArguments) throws -> SearchConfig {
+        let evaluations = try args.optionalInt("evaluations", minimum: 1)
+        let generations = try args.optionalInt("generations", minimum: 0)
+        guard evaluations != nil || generations != nil else {
+            throw UsageError("give --evaluations N or --generations G (or both) to bound the search")
+        }
+        var config = SearchConfig(data: args.string("data") ?? "fashion-mnist", seed: try args.uint64("seed", default: 0),
+                                  evaluations: evaluations, generations: generations,
+                                  batch: try args.int("batch", default: 4, minimum: 1))
+        let niches = try args.int("niches", default: 100, minimum: 1)
+        config.niches = niches
+        config.promptNiches = niches
+        config.initialNetworks = try args.int("initial", default: 10, minimum: 1)
+        config.fitness = FitnessMetric(rawValue: args.string("fitness") ?? "accuracy") ?? .accuracy
+        config.seedNetwork = args.string("net") ?? "initial"
+        config.limits = SearchLimits(maxParameters: try args.int("max-params", default: 5_000_000, minimum: 1),
+                                     maxFlops: try args.int("max-flops", default: 300_000_000, minimum: 1),
+                                     maxActivations: try args.int("max-activations", default: 2_000_000, minimum: 1))
+        let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: 1...1e7)
+        config.training = TrainingSettings(epochs: try args.int("epochs", default: 1, minimum: 0),
+                                           maxSteps: try args.optionalInt("max-steps", minimum: 1),
+                                           batchSize: try args.int("batch-size", default: 128, minimum: 1),
+                                           learningRate: try args.double("lr", default: 0.05, range: 0...1e3),
+                                           validationFraction: try args.double("validation", default: 0.1, range: 0.001...0.9),
+                                           timeBudget: budget)
+        if let url = args.string("llm-url") {
+            guard let model = args.string("model") else { throw UsageError("--llm-url needs --model") }
+            config.mutator = MutatorSettings(kind: .llm, llm: LLMConfig(
+                baseURL: url, model: model, api: LLMConfig.API(rawValue: args.string("llm-api") ?? "chat") ?? .chat,
+                apiKeyVariable: args.string("api-key-env") ?? "OPENAI_API_KEY",
+                timeoutSeconds: try args.double("llm-timeout", default: 120, range: 1...3600),
+                retries: try args.int("llm-retries", default: 4, minimum: 0),
+                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1)))
+        } else if args.string("model") != nil {
+            throw UsageError("--model needs --llm-url")
+        }
+        return config
+    }
+
+    /// One backend per listed device: each becomes one worker of the pool.
+    static func backends(_ args: ParsedArguments) throws -> [any Backend] {
+        let threads = try args.int("threads", default: CPUBackend.defaultThreads, minimum: 1)
+        let specs = (args.string("device") ?? "auto").split(separator: ",").map(String.init)
+        guard !specs.isEmpty else { throw UsageError("--device needs a value") }
+        return try specs.map { try DeviceSelection(parsing: $0).makeBackend(threads: threads) }
+    }
+
+    /// Test-set accuracy of the best network, also written to final.json for the report.
+    static func testBest(_ engine: SearchEngine, directory: RunDirectory) throws -> Double? {
+        guard let best = engine.state.networks.best?.payload else { return nil }
+        let outcome = try Blocking.wait { await engine.testBest() }
+        var final = FinalResults(candidate: best.candidate, validationAccuracy: best.accuracy)
+        switch outcome {
+        case .success(let m)?:
+            final.testAccuracy = m.accuracy
+            final.testLoss = m.loss
+        case .failure(let f)?:
+            final.failure = f.description
+            Console.error("warning: could not test the best network: \(f)")
+        case nil:
+            final.failure = "the best network's source or weights are missing"
+        }
+        try directory.writeJSON(final, to: directory.path("final.json"))
+        return final.testAccuracy
+    }
+}

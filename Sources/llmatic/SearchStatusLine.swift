@@ -1,0 +1,65 @@
+// What `search` prints: a header, a live status line after every candidate (redrawn on a terminal, one
+// line per candidate otherwise), and the result (with --json a last line of JSON).
+import Foundation
+import Search
+
+final class SearchStatusLine: @unchecked Sendable {
+    let json: Bool
+    private let lock = NSLock()
+    private var live = false
+
+    init(json: Bool) { self.json = json }
+
+    func header(config: SearchConfig, directory: RunDirectory, devices: [String], mutator: String, resumed: Int) {
+        let budget = [config.evaluations.map { "\($0) evaluations" }, config.generations.map { "\($0) generations" }]
+            .compactMap { $0 }.joined(separator: ", ")
+        print("search: \(config.data), seed network \(config.seedNetwork), mutator \(mutator), \(budget), batch \(config.batch)")
+        print("training: \(config.training.epochs) epoch(s)\(config.training.maxSteps.map { ", at most \($0) steps" } ?? ""), batch size \(config.training.batchSize), lr \(config.training.learningRate)")
+        print("devices: \(devices.joined(separator: "; "))")
+        print("run folder: \(directory.root)\(resumed > 0 ? " (resuming after \(resumed) candidates)" : "")")
+        Console.flush()
+    }
+
+    func update(_ s: SearchStatus) {
+        let best = s.bestAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+        let line = "gen \(s.generation)  evals \(s.evaluations)  coverage \(String(format: "%.0f%%", s.coverage * 100))  "
+            + "best \(best)  failures \(s.failures)  \(String(format: "%.0f", s.evaluationsPerHour)) evals/h  "
+            + "\(Console.duration(s.elapsed))  | \(s.last)"
+        lock.withLock {
+            if Console.isTerminal {
+                Console.live(line)
+                live = true
+            } else {
+                print(line)
+                Console.flush()
+            }
+        }
+    }
+
+    func finish() {
+        lock.withLock {
+            if live { Console.endLive(); live = false }
+        }
+    }
+
+    func result(_ s: SearchSummary) {
+        print("evaluations \(s.evaluations), failures \(s.failures), archive coverage \(String(format: "%.1f%%", s.coverage * 100))")
+        if let a = s.best_accuracy {
+            let test = s.best_test_accuracy.map { String(format: ", test accuracy %.4f", $0) } ?? ""
+            print("best: candidate #\(s.best_candidate ?? 0), validation accuracy \(String(format: "%.4f", a))\(test)")
+        }
+        print("report: \(s.report)")
+        if json {
+            let fields: [(String, JSON)] = [
+                ("evaluations", .int(s.evaluations)), ("failures", .int(s.failures)), ("coverage", .number(s.coverage)),
+                ("best_accuracy", s.best_accuracy.map { .number($0) } ?? .null),
+                ("best_test_accuracy", s.best_test_accuracy.map { .number($0) } ?? .null),
+                ("best_candidate", s.best_candidate.map { .int($0) } ?? .null),
+                ("generations", .int(s.generations)), ("seconds", .number(s.seconds)),
+                ("report", .string(s.report)), ("directory", .string(s.directory)),
+            ]
+            print(JSON.object(fields).text)
+        }
+        Console.flush()
+    }
+}
