@@ -19,12 +19,18 @@ public struct OpenCLBackend: Backend {
     /// Forces these GEMM parameters for every shape (tests and experiments); nil uses tuning/defaults.
     public var gemmOverride: GemmParameters?
 
-    public init(device: OpenCLDevice, tune: Bool = true, profiling: Bool = false, tuningBudget: Double = 30) {
-        self.device = device; self.tune = tune; self.profiling = profiling; self.tuningBudget = tuningBudget
+    /// `tune: nil` tunes on GPUs only: their compilers build a candidate in well under a second, while CPU
+    /// runtimes (PoCL) take seconds per candidate and their default is already measured. The environment
+    /// variable `LLMATIC_OPENCL_TUNE=0`/`1` overrides the default.
+    public init(device: OpenCLDevice, tune: Bool? = nil, profiling: Bool = false, tuningBudget: Double = 30) {
+        let env = ProcessInfo.processInfo.environment["LLMATIC_OPENCL_TUNE"].map { $0 != "0" }
+        self.device = device
+        self.tune = tune ?? env ?? (device.kind == .gpu)
+        self.profiling = profiling; self.tuningBudget = tuningBudget
     }
 
     /// `opencl` or `opencl:N` (see `OpenCLDevice.select`).
-    public init(selection: String, tune: Bool = true, profiling: Bool = false) throws {
+    public init(selection: String, tune: Bool? = nil, profiling: Bool = false) throws {
         self.init(device: try OpenCLDevice.select(selection), tune: tune, profiling: profiling)
     }
 

@@ -61,3 +61,30 @@ final class DeviceTests: XCTestCase {
         XCTAssertEqual(OpenCLError.from(CL_INVALID_KERNEL_ARGS, call: "z"), .call("z", code: -52, name: "CL_INVALID_KERNEL_ARGS"))
     }
 }
+
+/// LLMATIC_KERNELS=DIR reads kernel sources from DIR instead of the embedded copies.
+final class KernelSourceTests: XCTestCase {
+    func testKernelDirectoryOverridesEmbeddedSources() throws {
+        let runtime = try DeviceRuntime.shared(try TestDevice.require())
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmatic-kernels-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer {
+            unsetenv("LLMATIC_KERNELS")
+            try? FileManager.default.removeItem(at: dir)
+        }
+        try "__kernel void from_directory(__global float* x) { x[get_global_id(0)] = 42.0f; }\n"
+            .write(to: dir.appendingPathComponent("probe.cl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try KernelSource.text(of: "probe.cl"), "probe.cl is not embedded")
+        setenv("LLMATIC_KERNELS", dir.path, 1)
+        XCTAssertTrue(try KernelSource.text(of: "probe.cl").contains("from_directory"))
+        XCTAssertNoThrow(try runtime.program(["probe.cl"]).kernel("from_directory"))
+        XCTAssertThrowsError(try KernelSource.text(of: "gemm.cl")) { error in
+            guard case OpenCLError.missingSource = error else { return XCTFail("\(error)") }
+        }
+        unsetenv("LLMATIC_KERNELS")
+        XCTAssertTrue(try KernelSource.text(of: "gemm.cl").contains("__kernel"))
+        // Every file in Kernels/ is embedded.
+        XCTAssertEqual(Set(EmbeddedKernels.sources.keys),
+                       ["common.cl", "gemm.cl", "conv.cl", "batchnorm.cl", "pooling.cl", "elementwise.cl", "loss.cl", "optimizer.cl"])
+    }
+}
