@@ -1,0 +1,53 @@
+import XCTest
+import CPUBackend
+import Data
+import NetIR
+import Train
+@testable import Search
+
+/// A real search: rule mutator, NetCode, Train's Trainer on the CPU backend, on a small synthetic task.
+final class EndToEndTests: XCTestCase {
+    func testSearchTrainsTestsAndExports() async throws {
+        let data = try DatasetCatalog.load("synthetic:1x12x12:4:768:256", seed: 3)
+        let input = TensorShape(channels: 1, height: 12, width: 12)
+        let codec = NetworkCodec.pytorch(input: input)
+        let training = TrainingSettings(epochs: 2, maxSteps: 24, batchSize: 32, validationFraction: 0.2)
+        // One thread: the search's correctness does not depend on the pool, and it keeps the test steady on 2 cores.
+        let evaluator = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data,
+                                         config: training.trainingConfig(seed: 3), timeBudget: 60)
+        var config = SearchConfig(data: "synthetic:1x12x12:4:768:256", seed: 3, evaluations: 14, batch: 3, niches: 20,
+                                  promptNiches: 20, initialNetworks: 3, training: training, seedNetwork: "smallcnn",
+                                  input: input.dims, classes: 4)
+        config.limits = SearchLimits(maxParameters: 400_000, maxFlops: 20_000_000)
+        let dir = TestRun.folder("e2e")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let engine = try SearchEngine(config: config, directory: dir,
+                                      seedSource: codec.emit(try BuiltinNetwork.smallcnn.graph(input: input, classes: 4)),
+                                      mutator: RuleMutator(codec: codec),
+                                      checker: CandidateChecker(codec: codec, classes: 4, limits: config.limits),
+                                      evaluator: evaluator, resume: false)
+        let summary = try await engine.run()
+        XCTAssertEqual(summary.evaluations, 14)
+        let best = try XCTUnwrap(summary.best_accuracy)
+        XCTAssertGreaterThan(best, 0.5, "chance is 0.25")
+        let records = TestRun.candidates(dir)
+        XCTAssert(records.contains { ($0.metrics?.inheritedTensors ?? 0) > 0 }, "children inherit their parents' weights")
+        XCTAssert(records.allSatisfy { $0.failure == nil || $0.failure?.kind != "backend" }, "\(records.compactMap(\.failure))")
+
+        guard case .success(let test)? = await engine.testBest() else { return XCTFail("no test result") }
+        XCTAssertGreaterThan(test.accuracy, 0.4)
+        XCTAssertEqual(test.samples, 256)
+
+        // The exported source and weights load strictly and give the same test accuracy.
+        let exported = try Export.best(dir, top: 2, to: dir.path("export"))
+        XCTAssertEqual(exported.count, 2)
+        let first = try XCTUnwrap(exported.first)
+        let graph = try codec.parse(try XCTUnwrap(dir.read(first.source)), first.source)
+        let trainer = try Trainer(graph: graph, config: training.trainingConfig(seed: 0), backend: CPUBackend(threads: 1))
+        try trainer.loadWeights(from: try XCTUnwrap(first.weights), strict: true)
+        let again = try trainer.evaluate(data.test, normalization: evaluator.normalization)
+        XCTAssertEqual(again.accuracy, test.accuracy, accuracy: 1e-9)
+        try Report.write(dir)
+        XCTAssert(dir.read(dir.reportPath)?.contains("best validation accuracy") ?? false)
+    }
+}
