@@ -100,7 +100,7 @@ final class GraphInterpreterTests: XCTestCase {
     }
 
     /// Eval: the plan's logits equal the interpreter's bit for bit (same kernels, same order of operations).
-    /// Train: the loss of a train step equals the cross-entropy of the interpreter's train-mode logits.
+    /// Train: so do the train step's logits, and its loss is the cross-entropy of the interpreter's logits.
     func testCompiledPlansComputeTheGraph() throws {
         for (name, g) in try graphs() {
             for batch in [1, 3] {
@@ -118,6 +118,8 @@ final class GraphInterpreterTests: XCTestCase {
                     let expected = Reference.softmaxCrossEntropy(batch: batch, classes: h.plan.classes, labelSmoothing: 0,
                                                                  logits: logits, labels: h.labels)
                     h.executor.trainStep(learningRate: 0)
+                    // outputs() after a train step are that step's train-mode logits (batch statistics included).
+                    XCTAssertEqual(h.executor.outputs(), logits, "\(name) batch \(batch) fuse \(fuse) train")
                     let loss = h.executor.takeMetrics().lossSum
                     XCTAssertTrue(close(loss, expected.lossSum, relative: Tolerance.metrics),
                                   "\(name) batch \(batch) fuse \(fuse) train loss \(loss) vs \(expected.lossSum)")
