@@ -44,7 +44,7 @@ enum Limits {
     /// Graph nodes.
     static let nodes = 10_000
     /// Module instances created.
-    static let modules = 50_000
+    static let modules = 10_000
     /// Containers inside containers; bounds the length of `state_dict` paths.
     static let moduleNesting = 64
     /// Elements of any list, tuple or string built during evaluation.

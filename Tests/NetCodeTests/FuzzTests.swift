@@ -44,6 +44,9 @@ final class FuzzTests: XCTestCase {
                 XCTFail("case \(k): \(type(of: error)) is not a SourceError: \(error)")
             }
             slowest = max(slowest, Date().timeIntervalSince(caseStart))
+            if ProcessInfo.processInfo.environment["FUZZ_SLOW"] != nil, Date().timeIntervalSince(caseStart) > 0.05 {
+                print("slow case \(k): \(Date().timeIntervalSince(caseStart)) s: \((try? NetworkSource.parse(source, file: "fuzz.py", input: entry.input)).map { _ in "ok" } ?? parseError(source) ?? "")")
+            }
         }
         let total = Date().timeIntervalSince(start)
         print("fuzz: \(cases) cases, \(parsed) parsed, \(refused) refused, \(String(format: "%.2f", total)) s total, " +
