@@ -58,6 +58,8 @@ indirect enum ExprKind: Sendable {
     case boolean(isAnd: Bool, [Expr])
     case conditional(condition: Expr, then: Expr, otherwise: Expr)
     case comprehension(element: Expr, clauses: [ComprehensionClause])
+    /// `lambda a, b=1: expr`, as a function whose body returns `expr`.
+    case lambda(FunctionDef)
 }
 
 struct Parameter: Sendable {

@@ -68,6 +68,8 @@ extension Interpreter {
             return value
         case .conditional(let condition, let then, let otherwise):
             return try evaluate(truthy(try evaluate(condition, scope), at: condition) ? then : otherwise, scope)
+        case .lambda(let def):
+            return .function(FunctionInfo(def: def, owner: nil, closure: scope))
         case .comprehension(let element, let clauses):
             let inner = Scope(parent: scope, function: scope.function)
             var result: [Value] = []

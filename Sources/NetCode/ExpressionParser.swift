@@ -68,7 +68,7 @@ extension Parser {
     mutating func test() throws -> Expr {
         try enter()
         defer { expressionDepth -= 1 }
-        if current.isKeyword("lambda") { throw error("lambda is not supported", at: current) }
+        if current.isKeyword("lambda") { return try lambda() }
         let value = try orTest()
         guard current.isKeyword("if") else { return value }
         advance()
@@ -81,6 +81,25 @@ extension Parser {
     }
 
     private mutating func orTest() throws -> Expr { try booleanChain(isAnd: false) }
+
+    private mutating func lambda() throws -> Expr {
+        let t = advance()
+        var parameters: [Parameter] = []
+        while !current.isOp(":") {
+            let name = try expectName("a parameter name").text
+            var value: Expr?
+            if current.isOp("=") { advance(); value = try test() }
+            parameters.append(Parameter(name: name, defaultValue: value, kind: .normal, keywordOnly: false))
+            guard current.isOp(",") else { break }
+            advance()
+        }
+        try expect(":")
+        let body = try test()
+        let def = FunctionDef(name: "<lambda>", parameters: parameters,
+                              body: [Stmt(kind: .returnValue(body), line: body.line, column: body.column)],
+                              decorated: false, line: t.line, column: t.column)
+        return try node(.lambda(def), at: t, body)
+    }
 
     private mutating func booleanChain(isAnd: Bool) throws -> Expr {
         let first = try isAnd ? notTest() : booleanChain(isAnd: true)

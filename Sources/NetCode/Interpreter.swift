@@ -184,8 +184,10 @@ final class Interpreter {
             }
         }
         if let v = Self.builtin(name) { return v }
-        for module in starImports where ModuleCatalog.knows(module + "." + name) || TensorOps.knows(module + "." + name) {
-            return .builtin(module + "." + name)
+        for module in starImports {
+            let q = module + "." + name
+            if Self.knownNamespaces.contains(q) { return .namespace(q) }
+            if q == "torch.nn.Module" || ModuleCatalog.knows(q) || TensorOps.knows(q) { return .builtin(q) }
         }
         throw fail("unknown name '\(name)'", at: e)
     }

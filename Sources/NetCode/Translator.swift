@@ -126,6 +126,7 @@ enum NameCollector {
             case .dict(let entries): collect(entries.flatMap { [$0.key, $0.value] }, into: &names)
             case .compare(let first, let rest): collect([first] + rest.map(\.right), into: &names)
             case .conditional(let c, let t, let o): collect([c, t, o], into: &names)
+            case .lambda(let f): collect(f.body, into: &names)
             case .comprehension(let element, let clauses):
                 collect([element] + clauses.flatMap { [$0.target, $0.iterable] + $0.conditions }, into: &names)
             default: break

@@ -46,7 +46,7 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(broken("x = (x,"), "net.py:11:13: '(' was never closed")
         XCTAssertEqual(broken("x = x $ 2"), "net.py:11:15: unexpected character '$'")
         XCTAssertEqual(parseError("class Net(nn.Module)\n    pass\n"), "net.py:1:21: expected ':', found end of line")
-        XCTAssertEqual(parseError("x = lambda y: y\n"), "net.py:1:5: lambda is not supported")
+        XCTAssertEqual(parseError("x = lambda y y\n"), "net.py:1:14: expected ':', found 'y'")
     }
 
     func testUnterminatedStrings() {

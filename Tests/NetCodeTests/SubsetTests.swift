@@ -172,6 +172,9 @@ final class SubsetTests: XCTestCase {
                     cin = w
                 self.features = nn.Sequential(*layers)
                 self.add_module("classifier", nn.Linear(cin * int(math.ceil(28 / 4)) ** 2, 10))
+                self.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) else None)
+                scale = (lambda a, b=2: a * b)(3)
+                self.scale = scale
                 for m in self.modules():
                     if isinstance(m, nn.Conv2d):
                         nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
@@ -195,6 +198,13 @@ final class SubsetTests: XCTestCase {
             "features.4.bias", "classifier.weight", "classifier.bias",
         ])
         XCTAssertEqual(g.outputShape, TensorShape(features: 10))
+    }
+
+    func testStarImports() throws {
+        let source = "from torch.nn import *\nfrom torch.nn.functional import *\nimport torch\n" +
+                     "class Net(Module):\n    def __init__(self):\n        super().__init__()\n" +
+                     "        self.fc = Linear(784, 10)\n    def forward(self, x):\n        return relu(self.fc(torch.flatten(x, 1)))\n"
+        XCTAssertEqual(try parseNet(source).graph.layerNames, ["Input", "Flatten", "Linear", "ReLU"])
     }
 
     func testRefusedStatementsAndExpressions() {
