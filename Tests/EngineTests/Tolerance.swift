@@ -25,6 +25,12 @@ enum Tolerance {
     /// difference is the final Float rounding of each stored value (relative 6e-8) plus one or two ulps of
     /// intermediate Float values the backend reads back (momentum, running stats): 1e-6 relative.
     static let recomputed = 1e-6
+    /// Values worked out by hand (or to 8 significant digits from closed forms) against Float results: a Float
+    /// carries relative 6e-8, and a few Float operations (a sum of four products, a division) add a few ulps.
+    static let handComputed = 1e-6
+    /// Results that are exactly representable and computed exactly (max pool, concatenation, a sum of small
+    /// integers), and Double identities.
+    static let exact = 0.0
     /// Loss/metrics recomputed in Double from known logits; the metrics region is Float (relative 6e-8).
     static let metrics = 1e-6
 }
