@@ -5,7 +5,7 @@
 ///     var x = try b.conv2d("conv1", b.input, out: 32, kernel: 3, padding: 1)
 ///     x = try b.relu("relu1", x)
 ///     let logits = try b.linear("fc", try b.flatten("flatten", x), out: 10)
-///     let net = try b.build(output: logits)   // build after the last add: arguments see the builder as it was
+///     let net = try b.build(output: logits)
 public struct NetworkBuilder {
     public struct Value: Hashable, Sendable { public let index: Int }
 
@@ -82,7 +82,9 @@ public struct NetworkBuilder {
 
     public mutating func concat(_ name: String, _ xs: [Value]) throws -> Value { try add(name, .concat, xs) }
 
-    public func build(output: Value) throws -> Graph {
+    /// `mutating` on purpose: `b.build(output: try b.linear(...))` would otherwise read `b` before the argument
+    /// adds its layer and silently build without it; as a mutating call it is an exclusivity error at compile time.
+    public mutating func build(output: Value) throws -> Graph {
         let g = Graph(inputShape: inputShape, nodes: nodes, output: output.index)
         _ = try g.inferShapes()
         return g
