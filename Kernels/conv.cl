@@ -24,12 +24,15 @@
 
 // col[r][s*OH*OW + o] for the `count` samples starting at x + xOff: r = c*KH*KW + p*KW + q runs over all
 // input channels (every group's rows, group-major), columns over samples then output positions.
+// With `transposed` the layout is col[s*OH*OW + o][r] (im2row: the backward-filter GEMM's B operand).
 __kernel void im2col(__global const float* x, int xOff, __global float* col, int colOff, int count,
-                     int16 geo) {
-    const int ohw = GOH * GOW, cols = count * ohw, khw = GKH * GKW;
+                     int transposed, int16 geo) {
+    const int ohw = GOH * GOW, cols = count * ohw, khw = GKH * GKW, rows = GC * khw;
     const int i = get_global_id(0);
-    if (i >= GC * khw * cols) return;
-    int r = i / cols, j = i - r * cols;
+    if (i >= rows * cols) return;
+    int r, j;
+    if (transposed) { j = i / rows; r = i - j * rows; }
+    else { r = i / cols; j = i - r * cols; }
     int c = r / khw, pq = r - c * khw, p = pq / GKW, q = pq - p * GKW;
     int s = j / ohw, o = j - s * ohw, oh = o / GOW, ow = o - oh * GOW;
     int ih = oh * GSH - GPH + p * GDH, iw = ow * GSW - GPW + q * GDW;

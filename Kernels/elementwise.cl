@@ -80,3 +80,13 @@ __kernel void multiply(__global const float* a, int aOff, __global const float* 
     float v = a[aOff + i] * b[bOff + i];
     y[yOff + i] = accumulate ? y[yOff + i] + v : v;
 }
+
+// y[i] (beta*y +)= sum over t < slices of x[t*sliceStride + i]: the partial products of a split-K GEMM.
+__kernel void sum_slices(__global const float* x, int xOff, int sliceStride, int slices,
+                         __global float* y, int yOff, int n, float beta) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float sum = 0.0f;
+    for (int t = 0; t < slices; ++t) sum += x[xOff + t * sliceStride + i];
+    y[yOff + i] = beta != 0.0f ? beta * y[yOff + i] + sum : sum;
+}

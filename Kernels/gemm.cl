@@ -12,7 +12,8 @@
 // The columns of B (not transposed) and of C may be "split": column n lives at
 // (n / split) * splitStride + n % split, which lets N run over batch x spatial for NCHW tensors (convolution
 // as one GEMM over the whole batch). get_group_id(2) selects a batch entry (groups of a convolution), each
-// operand offset by its own stride. Edges of M, N and K are handled by bounds checks (zero fill).
+// operand offset by its own stride, and optionally a slice of K (split K: more work-groups when M x N is
+// small and K large; the host sums the slices). Edges of M, N and K are handled by bounds checks (zero fill).
 
 #ifndef MWG
 #define MWG 64  // rows of C per work-group
@@ -111,13 +112,16 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
           __global const float* A, int offA, int lda, int strideA,
           __global const float* B, int offB, int ldb, int strideB, int splitB, int splitStrideB,
           __global float* C, int offC, int ldc, int strideC, int splitC, int splitStrideC,
-          __global const float* bias, int offBias, int strideBias, int biasMode, int act, float actParam) {
+          __global const float* bias, int offBias, int strideBias, int biasMode, int act, float actParam,
+          int slices, int kSlice, int sliceStrideC) {
     const int tm = get_local_id(0), tn = get_local_id(1);
     const int m0 = get_group_id(0) * MWG, n0 = get_group_id(1) * NWG;
-    const int z = get_group_id(2);
+    // Split K: slice s of batch entry z sums k in [kBegin, kEnd) into its own copy of C (summed afterwards).
+    const int z = get_group_id(2) / slices, slice = get_group_id(2) - z * slices;
+    const int kBegin = slice * kSlice, kEnd = min(K, kBegin + kSlice);
     A += offA + z * strideA;
     B += offB + z * strideB;
-    C += offC + z * strideC;
+    C += offC + z * strideC + slice * sliceStrideC;
 
     float acc[MWI][NWI];
     #pragma unroll
@@ -139,7 +143,7 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
         int gn = n0 + nn;
         bCol[e] = (!transB && gn < N) ? splitColumn(gn, splitB, splitStrideB) : 0;
     }
-    for (int k0 = 0; k0 < K; k0 += KWG) {
+    for (int k0 = kBegin; k0 < kEnd; k0 += KWG) {
         // Stage A: consecutive work-items take consecutive addresses of A's contiguous dimension.
         #pragma unroll
         for (int e = 0; e < (MWG * KWG) / THREADS; ++e) {
@@ -148,7 +152,7 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
             int mm = transA ? idx % MWG : idx / KWG;
             int gm = m0 + mm, gk = k0 + kk;
             float v = 0.0f;
-            if (gm < M && gk < K) v = transA ? A[gk * lda + gm] : A[gm * lda + gk];
+            if (gm < M && gk < kEnd) v = transA ? A[gk * lda + gm] : A[gm * lda + gk];
             Al[kk * LDAL + mm] = v;
         }
         #pragma unroll
@@ -158,7 +162,7 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
             int nn = transB ? idx / KWG : idx % NWG;
             int gn = n0 + nn, gk = k0 + kk;
             float v = 0.0f;
-            if (gn < N && gk < K) v = transB ? B[gn * ldb + gk] : B[gk * ldb + bCol[e]];
+            if (gn < N && gk < kEnd) v = transB ? B[gn * ldb + gk] : B[gk * ldb + bCol[e]];
             Bl[kk * LDBL + nn] = v;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -204,7 +208,7 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
         #pragma unroll
         for (int c = 0; c < NWI / VWN; ++c) accv[i][c] = (VECN)(0.0f);
     }
-    for (int k = 0; k < K; ++k) {
+    for (int k = kBegin; k < kEnd; ++k) {
         float a[MWI];
         #pragma unroll
         for (int i = 0; i < MWI; ++i) a[i] = aRow[i] >= 0 ? A[aRow[i] + k * aStep] : 0.0f;
@@ -245,7 +249,7 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
         bColumn[j] = gn < N ? (transB ? gn * ldb : splitColumn(gn, splitB, splitStrideB)) : -1;
     }
     const int aStep = transA ? lda : 1, bStep = transB ? 1 : ldb;
-    for (int k = 0; k < K; ++k) {
+    for (int k = kBegin; k < kEnd; ++k) {
         float a[MWI], b[NWI];
         #pragma unroll
         for (int i = 0; i < MWI; ++i) a[i] = aRow[i] >= 0 ? A[aRow[i] + k * aStep] : 0.0f;

@@ -87,7 +87,8 @@ struct GemmBench {
         let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
         let ints: [(Int, Int)] = [(0, s.m), (1, s.n), (2, s.k), (5, s.transA ? 1 : 0), (6, s.transB ? 1 : 0),
                                   (8, 0), (9, lda), (10, 0), (12, 0), (13, ldb), (14, 0), (15, s.n), (16, 0),
-                                  (18, 0), (19, s.n), (20, 0), (21, s.n), (22, 0), (24, 0), (25, 0), (26, 0), (27, 0)]
+                                  (18, 0), (19, s.n), (20, 0), (21, s.n), (22, 0), (24, 0), (25, 0), (26, 0), (27, 0),
+                                  (29, 1), (30, s.k), (31, 0)]
         for (i, v) in ints { try k.set(i, int: Int32(v)) }
         try k.set(3, float: 1)
         try k.set(4, float: 0)

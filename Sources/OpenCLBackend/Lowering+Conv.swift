@@ -34,6 +34,9 @@ struct GemmCall {
     var bias: TensorRef = .absent, strideBias = 0, biasPerColumn = false
     var activation: Activation? = nil
     var batches = 1
+    /// Split K into this many slices, slice s writing its partial C at `c + s * sliceStrideC` (beta 0, no
+    /// epilogue); the caller sums them (`sum_slices`).
+    var slices = 1, sliceStrideC = 0
 }
 
 extension Lowering {
@@ -48,7 +51,8 @@ extension Lowering {
                                  g.b.buffer, .int(g.b.offset), .int(g.ldb), .int(g.strideB), .int(sb.0), .int(sb.1),
                                  g.c.buffer, .int(g.c.offset), .int(g.ldc), .int(g.strideC), .int(sc.0), .int(sc.1)]
             + biasArg + [.int(g.strideBias), .int(g.bias.isPresent ? (g.biasPerColumn ? 2 : 1) : 0), .int(act.code), .float(act.param)]
-        let global = [(g.m + p.mwg - 1) / p.mwg * p.mdimc, (g.n + p.nwg - 1) / p.nwg * p.ndimc, g.batches]
+            + [.int(g.slices), .int((g.k + g.slices - 1) / max(g.slices, 1)), .int(g.sliceStrideC)]
+        let global = [(g.m + p.mwg - 1) / p.mwg * p.mdimc, (g.n + p.nwg - 1) / p.nwg * p.ndimc, g.batches * g.slices]
         return Launch(program: .gemm(p), kernel: "gemm", args: args, global: global, local: [p.mdimc, p.ndimc, 1],
                       op: op, gemmShape: shape)
     }
@@ -93,7 +97,7 @@ extension Lowering {
             let cols = count * ohw
             launches.append(elementwise("conv.cl", "im2col", count: g.groups * patch * cols,
                                         [.buffer(x.region), .int(x.offset + s0 * g.inChannels * hw), .workspace, .int(0),
-                                                            .int(count), .int16(convGeometry(g))]))
+                                         .int(count), .int(0), .int16(convGeometry(g))]))
             launches.append(gemm(GemmCall(m: og, n: cols, k: patch, a: .tensor(w), lda: patch, b: .workspace(0), ldb: cols,
                                           c: .tensor(y, plus: s0 * g.outChannels * ohw), ldc: ohw,
                                           strideA: og * patch, strideB: patch * cols, strideC: og * ohw,
@@ -137,7 +141,18 @@ extension Lowering {
         return launches
     }
 
-    /// dW (+)= dy x_colsᵀ summed over the batch (chunks accumulate), dB (+)= per-channel sums of dy.
+    /// Split-K slices for a GEMM whose M x N tiles are too few to fill the device while K is long (the
+    /// backward-filter GEMM: K = samples x output positions).
+    func kSlices(m: Int, n: Int, k: Int, batches: Int, transA: Bool = false, transB: Bool = false) -> Int {
+        let p = gemmParameters(GemmShape(m: m, n: n, k: k, transA: transA, transB: transB))
+        let tiles = ((m + p.mwg - 1) / p.mwg) * ((n + p.nwg - 1) / p.nwg) * batches
+        let wanted = (4 * computeUnits + tiles - 1) / tiles
+        return max(1, min(wanted, k / 256, 64))
+    }
+
+    /// dW (+)= dy colsᵀ summed over the batch: dy as [OC][samples*plane] (transposed on the device unless a
+    /// single sample) times the im2row matrix [samples*plane][C*KH*KW]; chunks accumulate; a long K is split
+    /// over extra work-groups and summed. dB (+)= per-channel sums of dy.
     mutating func convBackwardFilter(_ g: ConvGeometry, x: TensorRef, dy: TensorRef, dw: TensorRef, db: TensorRef,
                                      accumulate: Bool) throws -> [Launch] {
         let cg = g.inChannels / g.groups, og = g.outChannels / g.groups
@@ -147,31 +162,37 @@ extension Lowering {
             launches.append(reduction("conv.cl", "conv_direct_backward_filter", groups: g.outChannels * patch,
                                       ref(x) + ref(dy) + ref(dw) + [.int(g.batch), flag(accumulate), .int16(convGeometry(g))]))
         } else if dw.isPresent {
-            let colFloats = g.groups * patch * ohw, per = colFloats + g.outChannels * ohw
+            let rows = g.groups * patch, per = (rows + g.outChannels) * ohw
             let size = chunk(g, floatsPerSample: per)
-            needWorkspace(size * per)
+            let slices = kSlices(m: og, n: patch, k: size * ohw, batches: g.groups)
+            let partial = size * per, weights = g.outChannels * patch
+            needWorkspace(partial + (slices > 1 ? slices * weights : 0))
             for (index, (s0, count)) in chunks(g.batch, size).enumerated() {
                 let cols = count * ohw
-                // B: the columns, or x itself for a single-sample 1x1 stride-1 chunk ([C][HW] already).
-                var b = Operand.workspace(0), ldb = cols
-                if g.isPointwise && count == 1 {
-                    b = .tensor(x, plus: s0 * g.inChannels * hw); ldb = hw
-                } else {
-                    launches.append(elementwise("conv.cl", "im2col", count: colFloats * count,
-                                                [.buffer(x.region), .int(x.offset + s0 * g.inChannels * hw), .workspace, .int(0),
-                                                                    .int(count), .int16(convGeometry(g))]))
-                }
-                // A: dy as [OC][samples*plane]; a single sample is that layout already.
+                launches.append(elementwise("conv.cl", "im2col", count: rows * cols,
+                                            [.buffer(x.region), .int(x.offset + s0 * g.inChannels * hw), .workspace, .int(0),
+                                             .int(count), .int(1), .int16(convGeometry(g))]))
                 var a = Operand.tensor(dy, plus: s0 * g.outChannels * ohw)
                 if count > 1 {
-                    a = .workspace(size * colFloats)
+                    a = .workspace(size * rows * ohw)
                     launches.append(elementwise("conv.cl", "nchw_to_cnhw", count: g.outChannels * cols,
                                                 [.buffer(dy.region), .int(dy.offset + s0 * g.outChannels * ohw), .workspace,
-                                                                     .int(size * colFloats), .int(count), .int(g.outChannels), .int(ohw)]))
+                                                 .int(size * rows * ohw), .int(count), .int(g.outChannels), .int(ohw)]))
                 }
-                launches.append(gemm(GemmCall(m: og, n: patch, k: cols, a: a, lda: cols, b: b, ldb: ldb,
-                                              c: .tensor(dw), ldc: patch, beta: (index > 0 || accumulate) ? 1 : 0, transB: true,
-                                              strideA: og * cols, strideB: patch * ldb, strideC: og * patch, batches: g.groups)))
+                let beta: Float = (index > 0 || accumulate) ? 1 : 0
+                var call = GemmCall(m: og, n: patch, k: cols, a: a, lda: cols, b: .workspace(0), ldb: rows,
+                                    c: .tensor(dw), ldc: patch, beta: beta, strideA: og * cols, strideB: patch,
+                                    strideC: og * patch, batches: g.groups)
+                if slices > 1 {
+                    call.c = .workspace(partial); call.beta = 0
+                    call.slices = slices; call.sliceStrideC = weights
+                }
+                launches.append(gemm(call))
+                if slices > 1 {
+                    launches.append(elementwise("elementwise.cl", "sum_slices", count: weights,
+                                                [.workspace, .int(partial), .int(weights), .int(slices),
+                                                 .buffer(dw.region), .int(dw.offset), .int(weights), .float(beta)]))
+                }
             }
         }
         if db.isPresent {

@@ -61,12 +61,16 @@ struct Lowering {
     let elementLocal: Int
     /// Most floats one convolution's scratch may take; larger batches run in chunks of samples.
     let workspaceCap: Int
+    /// The device's compute units (split-K sizing).
+    let computeUnits: Int
     let gemmParameters: (GemmShape) -> GemmParameters
     private(set) var workspaceFloats = 0
     var op = ""
 
-    init(reductionSize: Int, elementLocal: Int, workspaceCap: Int, gemmParameters: @escaping (GemmShape) -> GemmParameters) {
+    init(reductionSize: Int, elementLocal: Int, workspaceCap: Int, computeUnits: Int = 1,
+         gemmParameters: @escaping (GemmShape) -> GemmParameters) {
         self.reductionSize = reductionSize; self.elementLocal = elementLocal; self.workspaceCap = workspaceCap
+        self.computeUnits = computeUnits
         self.gemmParameters = gemmParameters
     }
 

@@ -66,7 +66,8 @@ public final class OpenCLExecutor: PlanExecutor {
         let selector = GemmSelector(runtime: runtime)
         selector.override = gemmOverride
         func lowerAll(_ parameters: @escaping (GemmShape) -> GemmParameters) throws -> ([Launch], [Launch], Int) {
-            var lowering = Lowering(reductionSize: reduction, elementLocal: elementLocal, workspaceCap: cap, gemmParameters: parameters)
+            var lowering = Lowering(reductionSize: reduction, elementLocal: elementLocal, workspaceCap: cap,
+                                    computeUnits: device.computeUnits, gemmParameters: parameters)
             let t = try plan.trainProgram.flatMap { try lowering.lower($0) }
             let e = try plan.evalProgram.flatMap { try lowering.lower($0) }
             return (t, e, lowering.workspaceFloats)

@@ -112,6 +112,26 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Split K: each slice writes its partial product; the slices sum to the full product.
+    func testSplitKSlicesSumToTheProduct() throws {
+        _ = try TestDevice.require()
+        let (m, n, k) = (5, 7, 70)
+        for p in parameterSets {
+            for slices in [2, 3] {
+                var call = GemmCall(m: m, n: n, k: k, a: .tensor(TensorRef(.arena, offset: 0, count: 0)), lda: k,
+                                    b: .tensor(TensorRef(.parameters, offset: 0, count: 0)), ldb: n,
+                                    c: .tensor(TensorRef(.gradients, offset: 0, count: 0)), ldc: n)
+                let a = randomValues(m * k, seed: 5), b = randomValues(k * n, seed: 6)
+                let want = expected(call, a: a, b: b, c: [Float](repeating: 0, count: m * n), bias: [0])
+                call.slices = slices
+                call.sliceStrideC = m * n
+                let parts = try run(call, p, a: a, b: b, c: [Float](repeating: 0, count: slices * m * n), bias: [0])
+                let sum = (0..<(m * n)).map { i in (0..<slices).reduce(Float(0)) { $0 + parts[$1 * m * n + i] } }
+                assertClose(sum, want, .accumulation, "split-K \(slices) with \(p)")
+            }
+        }
+    }
+
     /// Whole training steps with GPU-style parameters forced for every GEMM (local staging, vectors).
     func testNetworkStepWithGPUParameters() throws {
         let device = try TestDevice.require()

@@ -26,6 +26,13 @@ final class OpsTests: XCTestCase {
         }
     }
 
+    /// K = batch x 16 x 16 = 768 splits the backward-filter GEMM into slices on small devices.
+    func testConvolutionBackwardFilterSplitK() throws {
+        try compareWithReference(singleLayer(input: TensorShape(channels: 3, height: 16, width: 16)) { b, x in
+            try self.conv(&b, x, out: 4, kernel: Pair(3), padding: Pair(1))
+        }, batch: 3, tolerance: .accumulation)
+    }
+
     func testConvolutionGroupsDepthwisePointwise() throws {
         // Grouped: 4 -> 6 channels in 2 groups (two GEMMs batched over groups).
         try compareWithReference(singleLayer(input: TensorShape(channels: 4, height: 6, width: 5)) { b, x in
