@@ -7,23 +7,17 @@ public enum NetworkSource {
     /// Parses `source`, picks the network class (`className`, else `Net`, else the last `nn.Module` subclass that
     /// no other class or function uses), instantiates it and translates `forward` for inputs of shape `input`.
     /// Every failure is a `SourceError` located in `file`.
-    ///
-    /// Runs on a private thread with a large stack: freeing deeply nested values that hostile source can build
-    /// (a list inside a list, 100 000 times) recurses in Swift's runtime, and must not overflow the caller's stack.
     public static func parse(_ source: String, file: String = "<network>", input: TensorShape,
                              className: String? = nil) throws -> ParsedNetwork {
         let box = ResultBox()
-        let thread = Thread {
+        let ran = LargeStack.run {
             box.result = Result { try parseHere(source, file: file, input: input, className: className) }
                 .mapError { error in
                     (error as? SourceError) ?? SourceError(location: SourceLocation(file: file, line: 1, column: 1),
                                                            message: "internal error: \(error)")
                 }
-            box.done.signal()
         }
-        thread.stackSize = 512 << 20
-        thread.start()
-        box.done.wait()
+        if !ran { return try parseHere(source, file: file, input: input, className: className) }
         guard let result = box.result else {
             throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result")
         }
@@ -40,6 +34,5 @@ public enum NetworkSource {
 
     private final class ResultBox: @unchecked Sendable {
         var result: Result<ParsedNetwork, SourceError>?
-        let done = DispatchSemaphore(value: 0)
     }
 }

@@ -98,8 +98,13 @@ final class DictBox {
 }
 
 extension Value {
-    /// Equality for dict keys and `==` on constants; objects compare by identity.
-    static func identical(_ a: Value, _ b: Value) -> Bool {
+    /// Equality for dict keys and `==` on constants; objects compare by identity. Containers nested deeper than
+    /// 100 levels (or containing each other) compare unequal rather than recursing without end.
+    static func identical(_ a: Value, _ b: Value, depth: Int = 0) -> Bool {
+        guard depth < 100 else { return false }
+        func same(_ x: [Value], _ y: [Value]) -> Bool {
+            x.count == y.count && zip(x, y).allSatisfy { identical($0, $1, depth: depth + 1) }
+        }
         switch (a, b) {
         case (.none, .none), (.batch, .batch), (.training, .training): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -108,9 +113,8 @@ extension Value {
         case (.int(let x), .float(let y)), (.float(let y), .int(let x)): return Double(x) == y
         case (.bool(let x), .int(let y)), (.int(let y), .bool(let x)): return (x ? 1 : 0) == y
         case (.string(let x), .string(let y)): return x == y
-        case (.tuple(let x), .tuple(let y)): return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
-        case (.list(let x), .list(let y)):
-            return x === y || (x.items.count == y.items.count && zip(x.items, y.items).allSatisfy { identical($0, $1) })
+        case (.tuple(let x), .tuple(let y)): return same(x, y)
+        case (.list(let x), .list(let y)): return x === y || same(x.items, y.items)
         case (.module(let x), .module(let y)): return x === y
         case (.userClass(let x), .userClass(let y)): return x === y
         case (.builtin(let x), .builtin(let y)), (.namespace(let x), .namespace(let y)): return x == y

@@ -71,6 +71,12 @@ final class LimitTests: XCTestCase {
     func testDeeplyNestedValuesAndModules() {
         let lists = network(init: ["v = []", "for i in range(60000):", "    v = [v]"], forward: ["return x"])
         XCTAssertNil(parseError(lists))
+        for (start, wrap) in [("[]", "[v]"), ("()", "(v,)"), ("{}", "{1: v}")] {
+            let nested = network(init: ["v = \(start)", "for i in range(10 ** 6):", "    v = \(wrap)"], forward: ["return x"])
+            assertRefused(nested, "evaluation takes too long")
+        }
+        let cycle = network(init: ["a = []", "b = []", "a.append(b)", "b.append(a)", "assert_equal = a == b"], forward: ["return x"])
+        XCTAssertNil(parseError(cycle))
         let modules = network(init: ["m = nn.ReLU()", "for i in range(5000):", "    m = nn.Sequential(m)", "self.deep = m"],
                               forward: ["return self.deep(x)"])
         assertRefused(modules, "net.py:5:1: modules are nested more than 64 deep")
