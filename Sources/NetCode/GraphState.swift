@@ -49,6 +49,7 @@ struct GraphState {
             for s in inputs.dropFirst() where s != x { throw fail("cannot add tensors of shapes \(x) and \(s)") }
             return x
         case .concat:
+            guard x.rank >= 1 else { throw fail("cannot concatenate tensors without dimensions") }
             for s in inputs.dropFirst() where s.rank != x.rank || s.dims.dropFirst() != x.dims.dropFirst() {
                 throw fail("cannot concatenate shapes \(x) and \(s) along channels")
             }

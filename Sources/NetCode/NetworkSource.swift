@@ -26,6 +26,15 @@ public enum NetworkSource {
 
     /// The work of `parse`, on the current thread.
     static func parseHere(_ source: String, file: String, input: TensorShape, className: String?) throws -> ParsedNetwork {
+        let elements = input.dims.reduce(into: (count: 1, overflow: false)) { acc, d in
+            let (p, o) = acc.count.multipliedReportingOverflow(by: d)
+            acc = (p, acc.overflow || o)
+        }
+        guard input.rank == 1 || input.rank == 3, input.dims.allSatisfy({ $0 > 0 }), !elements.overflow,
+              elements.count <= Limits.tensorElements else {
+            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1),
+                              message: "input shape [\(input)] is not supported (expected CxHxW or F, all positive)")
+        }
         let body = try Parser.parse(source, file: file)
         let interpreter = Interpreter(file: file)
         try interpreter.load(body)

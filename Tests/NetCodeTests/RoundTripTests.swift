@@ -101,6 +101,24 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(try NetworkSource.parse(flatSource, input: flat.inputShape).graph.nodes.map(\.name), ["input", "a", "a_b"])
     }
 
+    /// Graphs from elsewhere may be malformed; emitting must still not trap.
+    func testMalformedGraphsDoNotTrap() {
+        let conv = Layer.conv2d(Conv2dAttributes(inChannels: 1, outChannels: 1, kernel: Pair(1)))
+        let graphs = [
+            Graph(inputShape: TensorShape([1]), nodes: [], output: 0),
+            Graph(inputShape: TensorShape([1]), nodes: [Node(name: "a", layer: conv, inputs: [5, -1])], output: 7),
+            Graph(inputShape: TensorShape([1]), nodes: [Node(name: "input", layer: .input, inputs: []),
+                                                      Node(name: "", module: "..", layer: conv, inputs: [1]),
+                                                      Node(name: "b", module: "", layer: .add, inputs: [])], output: -1),
+        ]
+        for g in graphs { XCTAssertFalse(NetworkSource.emit(g).isEmpty) }
+        for dims in [[0, 28, 28], [3, 32], [], [1 << 40, 1 << 40, 1]] {
+            XCTAssertThrowsError(try NetworkSource.parse("class Net(nn.Module):\n    pass\n", input: TensorShape(dims))) { error in
+                XCTAssertTrue("\(error)".hasPrefix("<network>:1:1: input shape ["), "\(error)")
+            }
+        }
+    }
+
     func testSharedModulesStayShared() throws {
         let source = network(init: ["self.conv = nn.Conv2d(1, 1, 3, padding=1)"],
                              forward: ["y = self.conv(x)", "return self.conv(y) + y"])
