@@ -25,20 +25,20 @@
 // col[r][s*OH*OW + o] for the `count` samples starting at x + xOff: r = c*KH*KW + p*KW + q runs over all
 // input channels (every group's rows, group-major), columns over samples then output positions.
 // With `transposed` the layout is col[s*OH*OW + o][r] (im2row: the backward-filter GEMM's B operand).
+// Two-dimensional launch: dimension 0 runs along the contiguous output index, so the other index (and its
+// divisions) is uniform across a row of work-items.
 __kernel void im2col(__global const float* x, int xOff, __global float* col, int colOff, int count,
                      int transposed, int16 geo) {
     const int ohw = GOH * GOW, cols = count * ohw, khw = GKH * GKW, rows = GC * khw;
-    const int i = get_global_id(0);
-    if (i >= rows * cols) return;
-    int r, j;
-    if (transposed) { j = i / rows; r = i - j * rows; }
-    else { r = i / cols; j = i - r * cols; }
+    const int r = transposed ? get_global_id(0) : get_global_id(1);
+    const int j = transposed ? get_global_id(1) : get_global_id(0);
+    if (r >= rows || j >= cols) return;
     int c = r / khw, pq = r - c * khw, p = pq / GKW, q = pq - p * GKW;
     int s = j / ohw, o = j - s * ohw, oh = o / GOW, ow = o - oh * GOW;
     int ih = oh * GSH - GPH + p * GDH, iw = ow * GSW - GPW + q * GDW;
     float v = 0.0f;
     if (ih >= 0 && ih < GH && iw >= 0 && iw < GW) v = x[xOff + ((s * GC + c) * GH + ih) * GW + iw];
-    col[colOff + i] = v;
+    col[colOff + (transposed ? j * rows + r : r * cols + j)] = v;
 }
 
 // dx (+)= col2im(col): each input element gathers every (p, q) tap that read it, so no atomics are needed.

@@ -62,6 +62,18 @@ extension Lowering {
          g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups]
     }
 
+    /// Columns of `count` samples from `sample` on into the workspace at 0 (`transposed`: im2row), as a 2-D
+    /// launch whose first dimension runs along the contiguous index.
+    func im2col(_ g: ConvGeometry, x: TensorRef, sample: Int, count: Int, transposed: Bool) -> Launch {
+        let rows = g.groups * g.patchSize, cols = count * g.outputPlane
+        let first = transposed ? rows : cols
+        return Launch(program: .family("conv.cl"), kernel: "im2col",
+                      args: [.buffer(x.region), .int(x.offset + sample * g.inChannels * g.inputPlane), .workspace, .int(0),
+                             .int(count), flag(transposed), .int16(convGeometry(g))],
+                      global: [(first + elementLocal - 1) / elementLocal * elementLocal, transposed ? cols : rows],
+                      local: [elementLocal, 1], op: op)
+    }
+
     /// Samples per im2col chunk so the scratch stays under `workspaceCap` (at least one sample).
     func chunk(_ g: ConvGeometry, floatsPerSample: Int) -> Int {
         max(1, min(g.batch, workspaceCap / max(floatsPerSample, 1)))
@@ -95,9 +107,7 @@ extension Lowering {
         var launches: [Launch] = []
         for (s0, count) in chunks(g.batch, size) {
             let cols = count * ohw
-            launches.append(elementwise("conv.cl", "im2col", count: g.groups * patch * cols,
-                                        [.buffer(x.region), .int(x.offset + s0 * g.inChannels * hw), .workspace, .int(0),
-                                         .int(count), .int(0), .int16(convGeometry(g))]))
+            launches.append(im2col(g, x: x, sample: s0, count: count, transposed: false))
             launches.append(gemm(GemmCall(m: og, n: cols, k: patch, a: .tensor(w), lda: patch, b: .workspace(0), ldb: cols,
                                           c: .tensor(y, plus: s0 * g.outChannels * ohw), ldc: ohw,
                                           strideA: og * patch, strideB: patch * cols, strideC: og * ohw,
@@ -169,9 +179,7 @@ extension Lowering {
             needWorkspace(partial + (slices > 1 ? slices * weights : 0))
             for (index, (s0, count)) in chunks(g.batch, size).enumerated() {
                 let cols = count * ohw
-                launches.append(elementwise("conv.cl", "im2col", count: rows * cols,
-                                            [.buffer(x.region), .int(x.offset + s0 * g.inChannels * hw), .workspace, .int(0),
-                                             .int(count), .int(1), .int16(convGeometry(g))]))
+                launches.append(im2col(g, x: x, sample: s0, count: count, transposed: true))
                 var a = Operand.tensor(dy, plus: s0 * g.outChannels * ohw)
                 if count > 1 {
                     a = .workspace(size * rows * ohw)

@@ -38,8 +38,9 @@ public final class OpenCLExecutor: PlanExecutor {
     private var eval: [Prepared] = []
     private var inputStaging: Staging
     private var labelStaging: Staging
-    private var profileEvents: [(op: String, event: cl_event)] = []
+    private var profileEvents: [(op: String, kernel: String, event: cl_event)] = []
     private var profileTotals: [String: (calls: Int, seconds: Double)] = [:]
+    private var kernelTotals: [String: (calls: Int, seconds: Double)] = [:]
 
     init(plan: Plan, runtime: DeviceRuntime, tune: Bool, tuningBudget: Double, profiling: Bool,
          gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil) throws {
@@ -118,7 +119,7 @@ public final class OpenCLExecutor: PlanExecutor {
 
     deinit {
         clFinish(queue.queue)
-        for (_, event) in profileEvents { clReleaseEvent(event) }
+        for (_, _, event) in profileEvents { clReleaseEvent(event) }
         inputStaging.release()
         labelStaging.release()
     }
@@ -174,7 +175,7 @@ public final class OpenCLExecutor: PlanExecutor {
                 }
                 try check(status, "clEnqueueNDRangeKernel(\(p.kernel.name))")
                 enqueueCount += 1
-                if let event { profileEvents.append((p.op, event)) }
+                if let event { profileEvents.append((p.op, p.kernel.name, event)) }
             }
             // Start the device on the step now; clFlush does not wait.
             try check(clFlush(queue.queue), "clFlush")
@@ -227,25 +228,29 @@ public final class OpenCLExecutor: PlanExecutor {
         waitCount += 1
     }
 
-    /// Per-op device time since the last call (profiling mode only), most expensive first.
-    public func takeProfile() -> [(op: String, calls: Int, seconds: Double)] {
+    /// Per-op device time since the last call (profiling mode only), most expensive first. `byKernel` keys
+    /// by `op/kernel` instead (`conv2d/im2col`, `conv2d/gemm`).
+    public func takeProfile(byKernel: Bool = false) -> [(op: String, calls: Int, seconds: Double)] {
         collectProfile()
-        let result = profileTotals.map { (op: $0.key, calls: $0.value.calls, seconds: $0.value.seconds) }
+        let result = (byKernel ? kernelTotals : profileTotals).map { (op: $0.key, calls: $0.value.calls, seconds: $0.value.seconds) }
             .sorted { $0.seconds > $1.seconds }
         profileTotals = [:]
+        kernelTotals = [:]
         return result
     }
 
     private func collectProfile() {
         guard !profileEvents.isEmpty else { return }
         synchronize()
-        for (op, event) in profileEvents {
+        for (op, kernel, event) in profileEvents {
             var start: cl_ulong = 0, end: cl_ulong = 0
             clGetEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil)
             clGetEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil)
             let seconds = end > start ? Double(end - start) * 1e-9 : 0
             let old = profileTotals[op] ?? (0, 0)
             profileTotals[op] = (old.calls + 1, old.seconds + seconds)
+            let k = kernelTotals["\(op)/\(kernel)"] ?? (0, 0)
+            kernelTotals["\(op)/\(kernel)"] = (k.calls + 1, k.seconds + seconds)
             clReleaseEvent(event)
         }
         profileEvents = []
