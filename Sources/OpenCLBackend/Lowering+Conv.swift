@@ -166,7 +166,7 @@ extension Lowering {
     mutating func convBackwardFilter(_ g: ConvGeometry, x: TensorRef, dy: TensorRef, dw: TensorRef, db: TensorRef,
                                      accumulate: Bool) throws -> [Launch] {
         let cg = g.inChannels / g.groups, og = g.outChannels / g.groups
-        let hw = g.inputPlane, ohw = g.outputPlane, patch = g.patchSize
+        let ohw = g.outputPlane, patch = g.patchSize
         var launches: [Launch] = []
         if dw.isPresent && cg == 1 {
             launches.append(reduction("conv.cl", "conv_direct_backward_filter", groups: g.outChannels * patch,

@@ -7,14 +7,19 @@ import ReferenceBackend
 /// The device every test runs on: the fastest GPU, else the first device (PoCL on CI). Discovery and
 /// program builds are cached per process (`DeviceRuntime.shared`), so kernels compile once for all tests.
 enum TestDevice {
-    static let device: OpenCLDevice? = try? OpenCLDevice.select("opencl")
+    /// nil when no platform/device exists; a broken installation is an error (the tests fail, not skip).
+    static let found: Result<OpenCLDevice?, any Error> = Result {
+        try OpenCLDevice.all().isEmpty ? nil : try OpenCLDevice.select("opencl")
+    }
 
     /// Skips only when no OpenCL platform/device exists at all.
     static func require() throws -> OpenCLDevice {
-        guard let device else {
+        switch found {
+        case .success(let device?): return device
+        case .success(nil):
             throw XCTSkip("no OpenCL platform or device is installed (install pocl-opencl-icd to run these tests on the CPU)")
+        case .failure(let error): throw error
         }
-        return device
     }
 }
 
