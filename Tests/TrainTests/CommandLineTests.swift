@@ -19,10 +19,11 @@ final class CommandLineTests: XCTestCase {
 
     func binary() throws -> String {
         if let path = ProcessInfo.processInfo.environment["LLMATIC_BINARY"] { return path }
-        let folder = Bundle(for: Self.self).bundleURL.deletingLastPathComponent()
-        let path = folder.appendingPathComponent("llmatic").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw XCTSkip("no llmatic binary at \(path): build the package with --build-tests (scripts/test does) or set LLMATIC_BINARY")
+        // On Linux the bundle URL is the build folder itself; on macOS it is the .xctest bundle inside it.
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("llmatic").path }
+        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("no llmatic binary at \(candidates[0]): build the package with --build-tests (scripts/test does) or set LLMATIC_BINARY")
         }
         return path
     }
