@@ -18,7 +18,11 @@ extension Benchmarks {
         for net in BuiltinNetwork.allCases {
             for batch in [1, 32, 128] {
                 let ours = try ourRate(net, batch: batch, quick: ctx.quick)
-                let torch = ctx.torch?.imagesPerSecond(net: net.rawValue, batch: batch, seconds: ctx.quick ? 1 : 3)
+                // Several PyTorch runs of a few seconds each: the best with --best, else the median.
+                let runs = (0..<(ctx.quick ? 1 : 3)).compactMap { _ in
+                    ctx.torch?.imagesPerSecond(net: net.rawValue, batch: batch, seconds: ctx.quick ? 1 : 2)
+                }.sorted()
+                let torch = runs.isEmpty ? nil : (Clock.useBest ? runs.last : runs[runs.count / 2])
                 results.append(BenchResult(name: "step \(net.rawValue)", shape: "batch \(batch)", ours: ours, unit: "img/s",
                                            reference: torch, referenceName: "PyTorch",
                                            note: ctx.torch == nil ? "PyTorch not available" : nil))

@@ -138,6 +138,19 @@ enum PoolingKernels {
     static func adaptiveAvgPoolBackward(_ g: AdaptivePoolGeometry, _ dy: UnsafePointer<Float>,
                                         _ dx: UnsafeMutablePointer<Float>, accumulate: Bool, planes: Range<Int>) {
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
+        if outPlane == 1 {
+            // Global average pool: every input of the plane gets dy / (H·W).
+            let scale = 1 / Float(inPlane)
+            for p in planes {
+                let v = dy[p] * scale, dxp = dx + p * inPlane
+                if accumulate {
+                    for i in 0..<inPlane { dxp[i] += v }
+                } else {
+                    dxp.update(repeating: v, count: inPlane)
+                }
+            }
+            return
+        }
         for p in planes {
             let dxp = dx + p * inPlane, dyp = dy + p * outPlane
             if !accumulate { dxp.update(repeating: 0, count: inPlane) }
