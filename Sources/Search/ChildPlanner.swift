@@ -8,8 +8,15 @@ public struct ChildPlan: Sendable, Hashable {
 }
 
 extension SearchState {
-    /// LLMatic's selection. Until the archive holds `initialNetworks` networks: random instructions on the seed
-    /// (candidate 0) at the initial temperature. Then, per child, a mutation with probability
+    /// True while children still come from the seed: the archive holds fewer than `initialNetworks` networks
+    /// and fewer than twice that many children were made (LLMatic ends this phase on either count, since
+    /// children of one tiny seed often share a handful of niches and would keep the search there forever).
+    public func inInitialPhase(_ config: SearchConfig) -> Bool {
+        networks.count < config.initialNetworks && evaluations - 1 < 2 * config.initialNetworks
+    }
+
+    /// LLMatic's selection. In the initial phase: random instructions on the seed (candidate 0) at the initial
+    /// temperature. Then, per child, a mutation with probability
     /// `mutationProbability` (a parent among the fittest, a prompt among the most curious, its temperature
     /// perturbed), else a crossover of a fit parent with another archive member.
     public func plan(generation: Int, count: Int, firstID: Int, config: SearchConfig) -> [ChildPlan] {
@@ -19,7 +26,7 @@ extension SearchState {
         for k in 0..<count {
             let id = firstID + k
             func randomInstruction() -> MutationInstruction { instructions[rng.below(instructions.count)] }
-            guard networks.count >= config.initialNetworks, let parent = fitParent(pool: config.selectionPool, rng: &rng) else {
+            guard !inInitialPhase(config), let parent = fitParent(pool: config.selectionPool, rng: &rng) else {
                 plans.append(ChildPlan(id: id, generation: generation, operation: .mutation(randomInstruction()),
                                        parents: [0], temperature: PromptRules.initialTemperature))
                 continue

@@ -121,4 +121,15 @@ public protocol Evaluator: Sendable {
     func evaluate(_ job: EvaluationJob, device: Int) throws(CandidateFailure) -> CandidateMetrics
     /// Accuracy on the held-out test set of a network with the given weights (for the final report).
     func test(_ graph: Graph, weightsPath: String, device: Int) throws(CandidateFailure) -> TestMetrics
+    /// Trains a network further from the given weights for `epochs`, saves the result to `savingTo`, and
+    /// returns its validation and test metrics (the final polish of the best network).
+    func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String,
+                device: Int) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics)
+}
+
+extension Evaluator {
+    public func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String,
+                       device: Int) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics) {
+        throw .backend("this evaluator cannot train further")
+    }
 }

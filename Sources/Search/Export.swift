@@ -8,7 +8,8 @@ public struct ExportedNetwork: Sendable {
     public var weights: String?
 }
 
-/// Copies the archive's best networks out of a run: `rank1_candidate000042.py` and `.safetensors`. The file
+/// Copies the archive's best networks out of a run: `rank1_candidate000042.py` and `.safetensors` (the
+/// refined weights of `--final-epochs` when present). The file
 /// names are built from the rank and candidate number only, never from anything inside the source.
 public enum Export {
     public static func best(_ directory: RunDirectory, top: Int, to folder: String) throws(RunDirectoryError) -> [ExportedNetwork] {
@@ -23,7 +24,10 @@ public enum Export {
             let stem = folder + "/rank\(rank + 1)_candidate" + RunDirectory.folderName(id)
             try AtomicWrite.write(Array(source.utf8), to: stem + ".py")
             var weights: String? = nil
-            if let bytes = FileManager.default.contents(atPath: directory.candidateFile(id, .weights)) {
+            // The weights after the final extra training when the run did some, else the search's own.
+            let refined = directory.candidateFile(id, .refined)
+            let path = directory.exists(refined) ? refined : directory.candidateFile(id, .weights)
+            if let bytes = FileManager.default.contents(atPath: path) {
                 try AtomicWrite.write(Array(bytes), to: stem + ".safetensors")
                 weights = stem + ".safetensors"
             }

@@ -1,20 +1,5 @@
 import Foundation
 
-/// Test-set results written at the end of a run (`final.json`), shown in the report.
-public struct FinalResults: Codable, Sendable {
-    public var candidate: Int
-    public var validationAccuracy: Double
-    public var testAccuracy: Double?
-    public var testLoss: Double?
-    public var failure: String?
-
-    public init(candidate: Int, validationAccuracy: Double, testAccuracy: Double? = nil, testLoss: Double? = nil,
-                failure: String? = nil) {
-        self.candidate = candidate; self.validationAccuracy = validationAccuracy; self.testAccuracy = testAccuracy
-        self.testLoss = testLoss; self.failure = failure
-    }
-}
-
 /// Builds report.html: one self-contained page (inline CSS and SVG, no scripts, nothing fetched) from the
 /// run folder alone, so `llmatic report DIR` can rebuild it at any time, also mid-run.
 public enum Report {
@@ -26,7 +11,7 @@ public enum Report {
         let config = try directory.readJSON(SearchConfig.self, from: directory.configPath)
         var state = SearchState(config: config)
         let records = state.replay(EventLog.read(RunEvent.self, from: directory.eventsPath))
-        let final = try? directory.readJSON(FinalResults.self, from: directory.path("final.json"))
+        let final = try? directory.readJSON(FinalResults.self, from: directory.finalPath)
         return page(config: config, state: state, records: records, final: final, directory: directory, topK: topK)
     }
 
@@ -74,7 +59,12 @@ public enum Report {
         h += "<div>evaluations<b>\(state.evaluations)</b></div><div>failures<b>\(state.failures)</b></div>"
         h += "<div>archive coverage<b>\(pct(state.coverage))</b></div>"
         h += "<div>best validation accuracy<b>\(pct(state.bestAccuracy))</b></div>"
-        if let t = final?.testAccuracy { h += "<div>test accuracy of the best (#\(final?.candidate ?? 0))<b>\(pct(t))</b></div>" }
+        if let f = final, let t = f.testAccuracy {
+            h += "<div>test accuracy of the best (#\(f.candidate))<b>\(pct(t))</b></div>"
+            if f.epochs > 0, let a = f.finalTestAccuracy {
+                h += "<div>after \(f.epochs) more epoch(s)<b>\(pct(a))</b></div>"
+            }
+        }
         return h + "</div>"
     }
 

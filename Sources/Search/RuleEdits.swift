@@ -68,11 +68,19 @@ enum RuleEdit: CaseIterable {
         let name = g.uniqueName("conv")
         let conv = Conv2dAttributes(inChannels: x.channels, outChannels: out, kernel: Pair(k), padding: Pair(k / 2))
         var last = g.insertAfter(at, name: name, layer: .conv2d(conv))
-        if rng.chance(0.5) {
+        // Mostly with BatchNorm: without it, stacked layers at the search's learning rate often collapse.
+        let bn = rng.chance(0.7)
+        if bn {
             last = g.insertAfter(last, name: g.uniqueName("bn"), layer: .batchNorm(BatchNormAttributes(features: out, dimensions: 2)))
         }
-        g.insertAfter(last, name: g.uniqueName("relu"), layer: .activation(.relu))
-        return "added \(name): Conv2d(\(x.channels), \(out), \(k)) + ReLU after '\(g.nodes[at].name)'"
+        last = g.insertAfter(last, name: g.uniqueName("relu"), layer: .activation(.relu))
+        // On large maps, often downsample too, as a programmer adding a conv block would (keeps FLOPs in check).
+        var pooled = false
+        if x.height >= 8, x.width >= 8, rng.chance(0.4) {
+            g.insertAfter(last, name: g.uniqueName("maxpool"), layer: .maxPool2d(Pool2dAttributes(kernel: Pair(2))))
+            pooled = true
+        }
+        return "added \(name): Conv2d(\(x.channels), \(out), \(k))\(bn ? " + BatchNorm" : "") + ReLU\(pooled ? " + MaxPool2d(2)" : "") after '\(g.nodes[at].name)'"
     }
 
     static func addLinear(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
@@ -187,10 +195,23 @@ enum RuleEdit: CaseIterable {
         return "deleted \(name) (\(type))"
     }
 
+    /// Doubles (or so) one hidden layer; half the time the narrowest one, which is where a network starved of
+    /// channels (LLMatic's 1-channel seed) gains most. Layers under 16 wide go straight to 16.
     static func widenLayer(_ g: inout GraphSurgery, _ rng: inout SearchRandom) -> String? {
-        guard let at = rng.pick(weighted(g)) else { return nil }
-        let factor: Double = rng.pick([1.5, 2.0, 2.0]) ?? 2
+        let layers = weighted(g)
+        let narrowest = layers.min { outWidth(g.nodes[$0].layer) < outWidth(g.nodes[$1].layer) }
+        guard let at = rng.chance(0.5) ? narrowest : rng.pick(layers) else { return nil }
+        let width = outWidth(g.nodes[at].layer)
+        let factor: Double = width < 16 ? Double(16) / Double(max(width, 1)) : (rng.pick([1.5, 2.0, 2.0]) ?? 2)
         return resize(&g, at, factor: factor).map { "widened \($0)" }
+    }
+
+    static func outWidth(_ layer: Layer) -> Int {
+        switch layer {
+        case .conv2d(let a): return a.outChannels
+        case .linear(_, let o, _): return o
+        default: return Int.max
+        }
     }
 
     /// Every hidden Conv2d/Linear scaled by `factor` (the classifier keeps its class count).

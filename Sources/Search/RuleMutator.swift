@@ -88,8 +88,8 @@ public struct RuleMutator: Mutator {
             return e.apply(&g, &rng)
         case .deleteLayer: return RuleEdit.deleteLayer.apply(&g, &rng)
         case .improve:
-            let e = rng.pick([RuleEdit.addConvolution, .widenLayer, .addNormalization, .addPooling, .addResidual,
-                              .enlargeKernel, .addLinear]) ?? .addConvolution
+            let e = rng.pick([RuleEdit.addConvolution, .widenLayer, .widenLayer, .addNormalization, .addPooling,
+                              .addResidual, .enlargeKernel, .addLinear]) ?? .addConvolution
             return e.apply(&g, &rng)
         case .shrink:
             return (rng.chance(0.7) ? RuleEdit.scaleDown : .addPooling).apply(&g, &rng)

@@ -34,6 +34,7 @@ public struct RunDirectory: Sendable {
     public var archivesPath: String { path("archives.json") }
     public var reportPath: String { path("report.html") }
     public var seedPath: String { path("seed.py") }
+    public var finalPath: String { path("final.json") }
 
     public func path(_ name: String) -> String { root + "/" + name }
 
@@ -43,6 +44,8 @@ public struct RunDirectory: Sendable {
 
     public enum CandidateFile: String, Sendable, CaseIterable {
         case source = "net.py", prompt = "prompt.txt", meta = "meta.json", weights = "weights.safetensors"
+        /// The best network's weights after the final extra training (`--final-epochs`).
+        case refined = "refined.safetensors"
         public static var allNames: [String] { allCases.map(\.rawValue) }
     }
 

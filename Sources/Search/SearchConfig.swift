@@ -62,6 +62,10 @@ public struct SearchConfig: Codable, Sendable, Hashable {
     /// Input shape and class count of the data (filled in from the data set).
     public var input: [Int]
     public var classes: Int
+    /// Seconds after which a launch starts no new generation (in-flight children finish); nil: no limit.
+    public var timeLimit: Double?
+    /// Epochs the best network trains further at the end, from its search weights (nil or 0: none).
+    public var finalEpochs: Int?
 
     public init(data: String, seed: UInt64 = 0, evaluations: Int? = 50, generations: Int? = nil, batch: Int = 4,
                 niches: Int = 100, promptNiches: Int = 100, initialNetworks: Int = 10, mutationProbability: Double = 0.85,

@@ -101,6 +101,7 @@ public final class SearchEngine: @unchecked Sendable {
     /// Children the next generation may make, or nil when the budget is spent.
     func childrenFor(generation: Int) -> Int? {
         if let g = config.generations, generation > g { return nil }
+        if let limit = config.timeLimit, Date().timeIntervalSince(started) >= limit { return nil }
         guard let e = config.evaluations else { return config.batch }
         let left = e - state.evaluations
         return left > 0 ? min(config.batch, left) : nil
@@ -208,14 +209,12 @@ public final class SearchEngine: @unchecked Sendable {
         }
     }
 
-    /// Applies a finished child to the archives and writes its meta.json; drops the weights of
-    /// networks that are not (or no longer) in the archive, since only archive members become parents.
+    /// Applies a finished child to the archives and writes its meta.json. Weights are kept only for networks
+    /// that entered the archive (only they become parents); a replaced elite keeps its file, since children
+    /// planned from it may still be training and the seed stays the parent of the initial phase.
     func apply(_ record: inout CandidateRecord) {
-        let niche = record.descriptor.map { state.networks.niche(for: $0) }
-        let previous = niche.flatMap { state.networks.elites[$0]?.payload.candidate }
         state.apply(&record)
         if record.network?.entered != true { directory.remove(directory.candidateFile(record.id, .weights)) }
-        if record.network == .improved, let previous { directory.remove(directory.candidateFile(previous, .weights)) }
         do { try directory.writeJSON(record, to: directory.candidateFile(record.id, .meta)) } catch {
             warn("\(error)")
         }

@@ -86,8 +86,31 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
         }
     }
 
-    func makeTrainer(_ graph: Graph, _ backend: any Backend) throws(CandidateFailure) -> Trainer {
-        do { return try Trainer(graph: graph, config: config, backend: backend) } catch { throw Self.failure(error) }
+    public func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String,
+                       device: Int) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics) {
+        var longer = config
+        longer.epochs = epochs
+        longer.maxSteps = nil
+        let trainer = try makeTrainer(graph, backends[device % max(backends.count, 1)], config: longer)
+        do { try trainer.loadWeights(from: weightsPath, strict: true) } catch {
+            throw .backend("cannot load \(weightsPath): \(error)")
+        }
+        do {
+            let r = try trainer.train(on: trainSet, evaluateOn: validationSet, split: "validation", normalization: normalization)
+            try? trainer.saveWeights(to: savingTo, metadata: ["refined_epochs": "\(epochs)"])
+            let t = try trainer.evaluate(testSet, normalization: normalization, split: "test")
+            let v = r.evaluation
+            return (CandidateMetrics(validationAccuracy: v?.accuracy ?? .nan, validationLoss: v?.loss ?? .nan,
+                                     trainAccuracy: r.trainAccuracy, trainLoss: r.trainLoss, steps: r.steps, epochs: r.epochs,
+                                     seconds: r.seconds, imagesPerSecond: r.imagesPerSecond),
+                    TestMetrics(accuracy: t.accuracy, loss: t.loss, samples: t.samples))
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    func makeTrainer(_ graph: Graph, _ backend: any Backend, config: TrainingConfig? = nil) throws(CandidateFailure) -> Trainer {
+        do { return try Trainer(graph: graph, config: config ?? self.config, backend: backend) } catch { throw Self.failure(error) }
     }
 
     /// Steps this configuration takes on the training split.

@@ -42,6 +42,8 @@ enum SearchCommand: Command {
         OptionSpec("llm-timeout", "S", "seconds per request", default: "120"),
         OptionSpec("llm-retries", "N", "retries on 429, 5xx and dropped connections", default: "4"),
         OptionSpec("llm-concurrency", "N", "requests in flight at once", default: "2"),
+        OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
+        OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
         OptionSpec("test-best", nil, "evaluate the best network on the test set at the end; --test-best=false skips", default: "on"),
         OptionSpec("json", nil, "print one JSON object with the results as the last line of stdout"),
     ]
@@ -74,6 +76,8 @@ enum SearchCommand: Command {
             config = try directory.readJSON(SearchConfig.self, from: directory.configPath)
             if let e = try args.optionalInt("evaluations", minimum: 1) { config.evaluations = e }
             if let g = try args.optionalInt("generations", minimum: 0) { config.generations = g }
+            if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 1...1e8) }
+            if let e = try args.optionalInt("final-epochs", minimum: 0) { config.finalEpochs = e }
         } else {
             if directory.exists(directory.eventsPath) {
                 throw Failure("\(folder) already holds a run; use --resume \(folder) to continue it or choose another --out")
@@ -109,7 +113,8 @@ enum SearchCommand: Command {
         var summary = try Blocking.wait { try await engine.run() }
         status.finish()
         if args.flag("test-best", default: true) {
-            summary.best_test_accuracy = try SearchSetup.testBest(engine, directory: directory)
+            let final = try SearchSetup.finish(engine, epochs: config.finalEpochs ?? 0)
+            summary.best_test_accuracy = final?.bestTestAccuracy
         }
         try Report.write(directory)
         status.result(summary)

@@ -23,6 +23,8 @@ enum SearchSetup {
         config.limits = SearchLimits(maxParameters: try args.int("max-params", default: 5_000_000, minimum: 1),
                                      maxFlops: try args.int("max-flops", default: 300_000_000, minimum: 1),
                                      maxActivations: try args.int("max-activations", default: 2_000_000, minimum: 1))
+        if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 1...1e8) }
+        config.finalEpochs = try args.int("final-epochs", default: 0, minimum: 0)
         let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: 1...1e7)
         config.training = TrainingSettings(epochs: try args.int("epochs", default: 1, minimum: 0),
                                            maxSteps: try args.optionalInt("max-steps", minimum: 1),
@@ -52,22 +54,17 @@ enum SearchSetup {
         return try specs.map { try DeviceSelection(parsing: $0).makeBackend(threads: threads) }
     }
 
-    /// Test-set accuracy of the best network, also written to final.json for the report.
-    static func testBest(_ engine: SearchEngine, directory: RunDirectory) throws -> Double? {
-        guard let best = engine.state.networks.best?.payload else { return nil }
-        let outcome = try Blocking.wait { await engine.testBest() }
-        var final = FinalResults(candidate: best.candidate, validationAccuracy: best.accuracy)
-        switch outcome {
-        case .success(let m)?:
-            final.testAccuracy = m.accuracy
-            final.testLoss = m.loss
-        case .failure(let f)?:
-            final.failure = f.description
-            Console.error("warning: could not test the best network: \(f)")
-        case nil:
-            final.failure = "the best network's source or weights are missing"
+    /// Tests the best network (after `epochs` more of training when asked); final.json gets the details.
+    static func finish(_ engine: SearchEngine, epochs: Int) throws -> FinalResults? {
+        if epochs > 0 {
+            print("training the best network \(epochs) more epoch(s)...")
+            Console.flush()
         }
-        try directory.writeJSON(final, to: directory.path("final.json"))
-        return final.testAccuracy
+        let final = try Blocking.wait { await engine.finalize(epochs: epochs) }
+        if let f = final?.failure { Console.error("warning: final evaluation of the best network failed: \(f)") }
+        if let f = final, let before = f.testAccuracy, let after = f.finalTestAccuracy {
+            print("best #\(f.candidate): test accuracy \(String(format: "%.4f", before)) with its search weights, \(String(format: "%.4f", after)) after \(f.epochs) more epoch(s)")
+        }
+        return final
     }
 }

@@ -34,9 +34,15 @@ final class EndToEndTests: XCTestCase {
         XCTAssert(records.contains { ($0.metrics?.inheritedTensors ?? 0) > 0 }, "children inherit their parents' weights")
         XCTAssert(records.allSatisfy { $0.failure == nil || $0.failure?.kind != "backend" }, "\(records.compactMap(\.failure))")
 
-        guard case .success(let test)? = await engine.testBest() else { return XCTFail("no test result") }
-        XCTAssertGreaterThan(test.accuracy, 0.4)
-        XCTAssertEqual(test.samples, 256)
+        let finalized = await engine.finalize(epochs: 1)
+        let final = try XCTUnwrap(finalized)
+        XCTAssertNil(final.failure)
+        let testBefore = try XCTUnwrap(final.testAccuracy)
+        XCTAssertGreaterThan(testBefore, 0.4)
+        let test = try XCTUnwrap(final.finalTestAccuracy)
+        XCTAssertGreaterThan(test, 0.4)
+        XCTAssert(dir.exists(dir.finalPath))
+        XCTAssert(dir.exists(dir.candidateFile(final.candidate, .refined)))
 
         // The exported source and weights load strictly and give the same test accuracy.
         let exported = try Export.best(dir, top: 2, to: dir.path("export"))
@@ -46,7 +52,7 @@ final class EndToEndTests: XCTestCase {
         let trainer = try Trainer(graph: graph, config: training.trainingConfig(seed: 0), backend: CPUBackend(threads: 1))
         try trainer.loadWeights(from: try XCTUnwrap(first.weights), strict: true)
         let again = try trainer.evaluate(data.test, normalization: evaluator.normalization)
-        XCTAssertEqual(again.accuracy, test.accuracy, accuracy: 1e-9)
+        XCTAssertEqual(again.accuracy, test, accuracy: 1e-9, "export carries the refined weights")
         try Report.write(dir)
         XCTAssert(dir.read(dir.reportPath)?.contains("best validation accuracy") ?? false)
     }
