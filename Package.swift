@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fastFlags),
         .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
         .target(name: "Search", dependencies: ["NetIR", "NetCode", "Engine", "Data", "Train"]),
-        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "Search"]),
+        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "ReferenceBackend", "Data", "Train", "Search"]),
         .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),

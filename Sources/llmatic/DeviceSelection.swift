@@ -2,6 +2,7 @@
 import CPUBackend
 import Engine
 import OpenCLBackend
+import ReferenceBackend
 
 enum DeviceSelection: Equatable, CustomStringConvertible {
     /// The best available device: the fastest OpenCL GPU, else the CPU backend (an OpenCL CPU device such as
@@ -48,8 +49,7 @@ enum DeviceSelection: Equatable, CustomStringConvertible {
         case .cpu:
             return CPUBackend(threads: threads)
         case .reference:
-            // The llmatic target does not link ReferenceBackend (Package.swift); the tests use it directly.
-            throw Failure("the reference backend is not linked into the llmatic binary; it runs in the test suite (scripts/test)")
+            return ReferenceBackend()
         case .opencl:
             return try OpenCLBackend(selection: description)
         }
