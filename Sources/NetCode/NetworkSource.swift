@@ -10,7 +10,7 @@ public enum NetworkSource {
     public static func parse(_ source: String, file: String = "<network>", input: TensorShape,
                              className: String? = nil) throws -> ParsedNetwork {
         let box = ResultBox()
-        let ran = LargeStack.run {
+        let ran = LargeStack.shared.run {
             box.result = Result { try parseHere(source, file: file, input: input, className: className) }
                 .mapError { error in
                     (error as? SourceError) ?? SourceError(location: SourceLocation(file: file, line: 1, column: 1),

@@ -101,6 +101,22 @@ final class LimitTests: XCTestCase {
         XCTAssertNil(outcome.error)
     }
 
+    /// Many callers at once share the pool of parser threads; every result must be right.
+    func testConcurrentParses() throws {
+        let entries = Corpus.entries
+        let sources = try entries.map { try Corpus.source($0) }
+        let failures = Outcome()
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 64) { k in
+            let entry = entries[k % entries.count]
+            let result = try? NetworkSource.parse(sources[k % entries.count], file: entry.name, input: entry.input)
+            if result?.totalParameterCount != entry.parameters {
+                lock.withLock { failures.error = (failures.error ?? "") + entry.name + " " }
+            }
+        }
+        XCTAssertNil(failures.error)
+    }
+
     private final class Outcome: @unchecked Sendable {
         var error: String?
         var finished = false
