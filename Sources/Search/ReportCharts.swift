@@ -76,12 +76,14 @@ enum SVGChart {
     /// tooltip; fitness is scaled between the worst and best elite so differences stay visible.
     static func heatMap(centroids: [[Double]], cells: [Int: Cell], xLabel: String, yLabel: String,
                         xTicks: [(Double, String)], yTicks: [(Double, String)]) -> String {
-        let size = 420.0, pad = 48.0
-        let values = cells.values.compactMap(\.fitness).filter(\.isFinite)
-        let lo = values.min() ?? 0, hi = values.max() ?? 1
-        func px(_ x: Double) -> Double { pad + x * size }
+        let size = 420.0, pad = 48.0, left = 84.0, legend = 70.0
+        let values = cells.values.compactMap(\.fitness).filter(\.isFinite).sorted()
+        // The colour range starts at the 10th percentile: one collapsed network at chance level would otherwise
+        // paint every good network the same yellow.
+        let lo = values.isEmpty ? 0 : values[values.count / 10], hi = values.last ?? 1
+        func px(_ x: Double) -> Double { left + x * size }
         func py(_ y: Double) -> Double { pad + (1 - y) * size }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size + 2 * pad))\" height=\"\(Int(size + 2 * pad))\" role=\"img\">"
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + size + pad + legend))\" height=\"\(Int(size + 2 * pad))\" role=\"img\">"
         for i in centroids.indices {
             let poly = voronoiCell(i, centroids)
             guard !poly.isEmpty else { continue }
@@ -91,14 +93,23 @@ enum SVGChart {
             let title = HTML.escape(cell?.label ?? "niche \(i): empty")
             s += "<polygon points=\"\(points)\" fill=\"\(fill)\" stroke=\"#ffffff\" stroke-width=\"1\"><title>\(title)</title></polygon>"
         }
-        s += "<rect x=\"\(fmt(pad))\" y=\"\(fmt(pad))\" width=\"\(fmt(size))\" height=\"\(fmt(size))\" fill=\"none\" stroke=\"#333\"/>"
+        s += "<rect x=\"\(fmt(left))\" y=\"\(fmt(pad))\" width=\"\(fmt(size))\" height=\"\(fmt(size))\" fill=\"none\" stroke=\"#333\"/>"
+        // Colour legend: a column of swatches from the range's top to its bottom.
+        let lx = left + size + 20
+        for k in 0..<20 {
+            let t = 1 - Double(k) / 19
+            s += "<rect x=\"\(fmt(lx))\" y=\"\(fmt(pad + Double(k) * 12))\" width=\"14\" height=\"12\" fill=\"\(colour(t))\"/>"
+        }
+        s += "<text x=\"\(fmt(lx))\" y=\"\(fmt(pad - 6))\" font-size=\"11\">\(String(format: "%.3g", hi))</text>"
+        s += "<text x=\"\(fmt(lx))\" y=\"\(fmt(pad + 20 * 12 + 12))\" font-size=\"11\">\(String(format: "%.3g", lo))</text>"
+        s += "<text x=\"\(fmt(lx))\" y=\"\(fmt(pad + 20 * 12 + 26))\" font-size=\"10\">or less</text>"
         for (x, label) in xTicks {
             s += "<text x=\"\(fmt(px(x)))\" y=\"\(fmt(pad + size + 16))\" font-size=\"11\" text-anchor=\"middle\">\(HTML.escape(label))</text>"
         }
         for (y, label) in yTicks {
-            s += "<text x=\"\(fmt(pad - 6))\" y=\"\(fmt(py(y) + 4))\" font-size=\"11\" text-anchor=\"end\">\(HTML.escape(label))</text>"
+            s += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(py(y) + 4))\" font-size=\"11\" text-anchor=\"end\">\(HTML.escape(label))</text>"
         }
-        s += "<text x=\"\(fmt(pad + size / 2))\" y=\"\(fmt(pad + size + 36))\" font-size=\"12\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
+        s += "<text x=\"\(fmt(left + size / 2))\" y=\"\(fmt(pad + size + 36))\" font-size=\"12\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
         s += "<text transform=\"translate(14,\(fmt(pad + size / 2))) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
         return s + "</svg>"
     }
