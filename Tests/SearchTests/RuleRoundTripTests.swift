@@ -5,7 +5,7 @@ import NetIR
 
 /// Rule edits travel as source, like a language model's: every child must survive emit -> parse unchanged
 /// in shape, size and cost.
-final class RoundTripTests: XCTestCase {
+final class RuleRoundTripTests: XCTestCase {
     let fashion = TensorShape(channels: 1, height: 28, width: 28)
 
     func testRuleChildrenParseBackThroughNetCode() throws {
