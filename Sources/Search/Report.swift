@@ -30,7 +30,7 @@ public enum Report {
         h += SVGChart.lineChart(state.history.map { (Double($0.evaluations), Optional($0.coverage)) }, title: "archive coverage",
                                 yRange: 0...max(state.coverage, 0.05), colour: "#d62728")
         h += "</div></div>"
-        h += promptSection(state)
+        h += promptSection(state, pool: config.selectionPool)
         h += failureSection(records)
         h += bestSection(state, records, directory, topK)
         h += "<p class=\"meta\">Generated \(e(CandidateRecord.now())) from \(records.count) candidate records.</p>"
@@ -96,7 +96,7 @@ public enum Report {
         return String(format: "%.3g", x)
     }
 
-    static func promptSection(_ state: SearchState) -> String {
+    static func promptSection(_ state: SearchState, pool: Int) -> String {
         var h = "<h2>Prompts</h2><table><tr><th class=\"l\">instruction</th><th>uses</th><th>entered archive</th>"
         h += "<th>failed</th><th>success rate</th><th>curiosity</th><th>mean temperature</th></tr>"
         let order = ["seed"] + MutationInstruction.allCases.map(\.description) + ["crossover"]
@@ -106,11 +106,11 @@ public enum Report {
             h += "<tr><td class=\"l\">\(HTML.escape(name))</td><td>\(s.uses)</td><td>\(s.successes)</td><td>\(s.failures)</td>"
             h += "<td>\(pct(rate))</td><td>\(String(format: "%.1f", s.curiosity))</td><td>\(String(format: "%.2f", s.meanTemperature))</td></tr>"
         }
-        h += "</table><p class=\"meta\">Prompt archive: \(state.prompts.archive.count) of \(state.prompts.archive.centroids.count) niches filled. Most curious:</p>"
-        h += "<table><tr><th class=\"l\">instruction</th><th>temperature</th><th>curiosity</th><th>from candidate</th></tr>"
-        for p in state.prompts.mostCurious(8) {
-            h += "<tr><td class=\"l\">\(HTML.escape(p.instruction.description))</td><td>\(String(format: "%.2f", p.temperature))</td>"
-            h += "<td>\(String(format: "%.1f", p.curiosity))</td><td>#\(p.candidate)</td></tr>"
+        h += "</table><p class=\"meta\">Prompt archive: \(state.prompts.archive.count) of \(state.prompts.archive.centroids.count) niches filled. Prompts by curiosity (mutations draw from the top \(pool)):</p>"
+        h += "<table><tr><th class=\"l\">instruction</th><th>curiosity</th><th>temperature</th><th>from candidate</th></tr>"
+        for p in state.prompts.mostCurious(MutationInstruction.allCases.count) {
+            h += "<tr><td class=\"l\">\(HTML.escape(p.instruction.description))</td><td>\(String(format: "%.1f", p.curiosity))</td>"
+            h += "<td>\(String(format: "%.2f", p.temperature))</td><td>\(p.candidate >= 0 ? "#\(p.candidate)" : "-")</td></tr>"
         }
         return h + "</table>"
     }

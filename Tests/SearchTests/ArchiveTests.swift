@@ -69,9 +69,32 @@ final class PromptRuleTests: XCTestCase {
         XCTAssertEqual(top.first?.instruction, .addConvolution)
         XCTAssertEqual(top.first?.curiosity ?? 0, 1.5, accuracy: 1e-12)
         archive.record(.deleteLayer, temperature: 0.6, entered: false, candidate: 4)
-        let all = archive.mostCurious(10)
+        let all = archive.mostCurious(13)
+        XCTAssertEqual(all.count, 13, "every prompt has a score from the start")
         XCTAssertEqual(all.last?.instruction, .deleteLayer)
         XCTAssertEqual(all.last?.curiosity ?? 0, -0.5, accuracy: 1e-12)
+    }
+
+    func testCuriosityIsPerPromptSoAFailingPromptGivesWay() {
+        var archive = PromptArchive(niches: 100, seed: 1)
+        var rng = SearchRandom(seed: 3)
+        // Many temperatures of one prompt, mostly failing: each lands in its own niche, but the prompt's one
+        // score sinks, and untried prompts (score 0) overtake it.
+        for k in 0..<12 {
+            archive.record(.addLinear, temperature: PromptRules.mutate(0.6, rng: &rng), entered: k % 4 == 0, candidate: k)
+        }
+        XCTAssertEqual(archive.curiosity(.addLinear), 3 - 4.5, accuracy: 1e-12)
+        XCTAssertFalse(archive.mostCurious(3).contains { $0.instruction == .addLinear })
+        XCTAssertEqual(archive.mostCurious(1).first?.temperature, PromptRules.initialTemperature)
+    }
+
+    func testMostCuriousCarriesTheBestTemperature() {
+        var archive = PromptArchive(niches: 100, seed: 1)
+        archive.record(.grow, temperature: 0.2, entered: true, candidate: 1)
+        archive.record(.grow, temperature: 0.9, entered: false, candidate: 2)
+        let top = archive.mostCurious(1).first
+        XCTAssertEqual(top?.instruction, .grow)
+        XCTAssertEqual(top?.temperature, 0.2, "the temperature whose child entered the archive")
     }
 
     func testPromptFitnessIsEnteredOrNot() {
