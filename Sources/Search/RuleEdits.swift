@@ -74,13 +74,27 @@ enum RuleEdit: CaseIterable {
             last = g.insertAfter(last, name: g.uniqueName("bn"), layer: .batchNorm(BatchNormAttributes(features: out, dimensions: 2)))
         }
         last = g.insertAfter(last, name: g.uniqueName("relu"), layer: .activation(.relu))
-        // On large maps, often downsample too, as a programmer adding a conv block would (keeps FLOPs in check).
-        var pooled = false
-        if x.height >= 8, x.width >= 8, rng.chance(0.4) {
-            g.insertAfter(last, name: g.uniqueName("maxpool"), layer: .maxPool2d(Pool2dAttributes(kernel: Pair(2))))
-            pooled = true
+        // On large maps, often downsample too, as a programmer adding a conv block would (keeps FLOPs in check);
+        // always when the wider maps would reach the classifier's Linear as a huge flattened vector (a 128x28x28
+        // feature map feeding Linear(100352, 512) breaks the parameter limit or diverges).
+        var pools = 0, size = min(x.height, x.width)
+        while size >= 8, pools == 0 && rng.chance(0.4) || flattenedFeatures(g) > maxFlattened {
+            last = g.insertAfter(last, name: g.uniqueName("maxpool"), layer: .maxPool2d(Pool2dAttributes(kernel: Pair(2))))
+            pools += 1
+            size /= 2
         }
-        return "added \(name): Conv2d(\(x.channels), \(out), \(k))\(bn ? " + BatchNorm" : "") + ReLU\(pooled ? " + MaxPool2d(2)" : "") after '\(g.nodes[at].name)'"
+        let pooling = pools == 0 ? "" : " + MaxPool2d(2)" + (pools > 1 ? " x\(pools)" : "")
+        return "added \(name): Conv2d(\(x.channels), \(out), \(k))\(bn ? " + BatchNorm" : "") + ReLU\(pooling) after '\(g.nodes[at].name)'"
+    }
+
+    /// Above this many features per sample, a convolution block also downsamples.
+    static let maxFlattened = 8192
+
+    /// The largest vector a Flatten makes in the (repaired) graph; 0 when there is none or shapes fail.
+    static func flattenedFeatures(_ g: GraphSurgery) -> Int {
+        guard let repaired = try? g.repaired(), let shapes = try? repaired.inferShapes() else { return 0 }
+        return repaired.nodes.indices.filter { if case .flatten = repaired.nodes[$0].layer { return true } else { return false } }
+            .map { shapes[$0].count }.max() ?? 0
     }
 
     static func addLinear(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {

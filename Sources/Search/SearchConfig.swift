@@ -12,15 +12,41 @@ public struct TrainingSettings: Codable, Sendable, Hashable {
     /// Seconds one candidate may train (nil: no limit).
     public var timeBudget: Double?
     public var labelSmoothing: Float
+    /// Share of each candidate's steps spent warming the learning rate up linearly. Children start from
+    /// inherited weights next to freshly initialised layers; a cold start at the full rate often blows such
+    /// mixtures up (measured: 1 in 2 conv-added children of an MLP went to chance accuracy without it).
+    public var warmupFraction: Double
 
     public init(epochs: Int = 1, maxSteps: Int? = nil, batchSize: Int = 128, learningRate: Double = 0.05,
-                validationFraction: Double = 0.1, timeBudget: Double? = nil, labelSmoothing: Float = 0) {
+                validationFraction: Double = 0.1, timeBudget: Double? = nil, labelSmoothing: Float = 0,
+                warmupFraction: Double = TrainingSettings.defaultWarmupFraction) {
         self.epochs = epochs; self.maxSteps = maxSteps; self.batchSize = batchSize; self.learningRate = learningRate
         self.validationFraction = validationFraction; self.timeBudget = timeBudget; self.labelSmoothing = labelSmoothing
+        self.warmupFraction = warmupFraction
+    }
+
+    public static let defaultWarmupFraction = 0.1
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, maxSteps, batchSize, learningRate, validationFraction, timeBudget, labelSmoothing, warmupFraction
+    }
+
+    /// Runs written before `warmupFraction` existed resume with the default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        timeBudget = try c.decodeIfPresent(Double.self, forKey: .timeBudget)
+        labelSmoothing = try c.decode(Float.self, forKey: .labelSmoothing)
+        warmupFraction = try c.decodeIfPresent(Double.self, forKey: .warmupFraction) ?? Self.defaultWarmupFraction
     }
 
     public func trainingConfig(seed: UInt64) -> TrainingConfig {
-        TrainingConfig(epochs: epochs, batchSize: batchSize, learningRate: learningRate, labelSmoothing: labelSmoothing,
+        TrainingConfig(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                       schedule: LearningRateSchedule(.cosine, warmupFraction: warmupFraction), labelSmoothing: labelSmoothing,
                        seed: seed, validationFraction: validationFraction, maxSteps: maxSteps)
     }
 }

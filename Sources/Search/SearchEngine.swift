@@ -25,6 +25,9 @@ public struct SearchSummary: Codable, Sendable {
     public var best_test_accuracy: Double?
     public var generations: Int
     public var seconds: Double
+    /// Share of the search's worker time (wall x devices) not spent training and validating candidates:
+    /// mutation, checking, plan compilation, weight files, logging, archive updates and idle workers.
+    public var overhead: Double
     public var report: String
     public var directory: String
 }
@@ -44,6 +47,8 @@ public final class SearchEngine: @unchecked Sendable {
     let onStatus: (@Sendable (SearchStatus) -> Void)?
     let started = Date()
     var evaluationsAtStart = 0
+    /// Seconds this session's candidates spent in `Trainer.train` (training and validation).
+    var trainingSeconds = 0.0
     let resumed: Bool
 
     /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
@@ -213,6 +218,7 @@ public final class SearchEngine: @unchecked Sendable {
     /// that entered the archive (only they become parents); a replaced elite keeps its file, since children
     /// planned from it may still be training and the seed stays the parent of the initial phase.
     func apply(_ record: inout CandidateRecord) {
+        trainingSeconds += record.metrics?.seconds ?? 0
         state.apply(&record)
         if record.network?.entered != true { directory.remove(directory.candidateFile(record.id, .weights)) }
         do { try directory.writeJSON(record, to: directory.candidateFile(record.id, .meta)) } catch {
@@ -258,10 +264,12 @@ public final class SearchEngine: @unchecked Sendable {
 
     func summary(generations: Int) -> SearchSummary {
         let best = state.networks.best?.payload
+        let elapsed = Date().timeIntervalSince(started)
+        let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
         return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
                              best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: nil,
-                             generations: max(generations, 0), seconds: Date().timeIntervalSince(started),
-                             report: directory.reportPath, directory: directory.root)
+                             generations: max(generations, 0), seconds: elapsed,
+                             overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0, report: directory.reportPath, directory: directory.root)
     }
 
     /// Test-set accuracy of the archive's best network, with the weights it was trained to.

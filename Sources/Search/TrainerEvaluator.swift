@@ -45,7 +45,7 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
         var inherited = Set<String>()
         // Later loads overwrite earlier ones, so the first parent goes last and wins.
         for path in job.inheritFrom.reversed() where FileManager.default.fileExists(atPath: path) {
-            if let report = try? trainer.loadWeights(from: path, strict: false) { inherited.formUnion(report.loaded) }
+            if let report = try? trainer.loadWeights(from: path, strict: false, wholeModules: true) { inherited.formUnion(report.loaded) }
         }
         let result: TrainingResult
         do {

@@ -32,14 +32,26 @@ extension Plan {
 
     /// Copies the tensors of `file` into the parameter and buffer regions. Strict: every network tensor must be
     /// there as F32 with its exact shape and nothing else may be (except `num_batches_tracked`). Non-strict (weight
-    /// inheritance): tensors whose name and shape match are loaded, the rest reported.
-    public func applyStateDict(_ file: SafetensorsFile, path: String, strict: Bool, parameters: inout [Float],
-                               buffers: inout [Float]) throws(SafetensorsError) -> WeightLoadReport {
+    /// inheritance): tensors whose name and shape match are loaded, the rest reported; with `wholeModules`, a
+    /// module's tensors load only if all of them match (a bias trained for other weights is not inherited
+    /// next to freshly initialised weights).
+    public func applyStateDict(_ file: SafetensorsFile, path: String, strict: Bool, wholeModules: Bool = false,
+                               parameters: inout [Float], buffers: inout [Float]) throws(SafetensorsError) -> WeightLoadReport {
         var report = WeightLoadReport(loaded: [], kept: [], ignored: [])
         var known = Set(batchNormModules.map { "\($0).num_batches_tracked" })
         let targets = parameterSlots.map { ($0, true) } + bufferSlots.map { ($0, false) }
+        var incomplete = Set<Substring>()
+        if wholeModules && !strict {
+            for (slot, _) in targets where file.tensor(named: slot.name)?.shape != slot.dims {
+                incomplete.insert(Self.module(of: slot.name))
+            }
+        }
         for (slot, isParameter) in targets {
             known.insert(slot.name)
+            if incomplete.contains(Self.module(of: slot.name)) {
+                report.kept.append(slot.name)
+                continue
+            }
             guard let tensor = file.tensor(named: slot.name) else {
                 if strict { throw .missingTensor(path: path, tensor: slot.name) }
                 report.kept.append(slot.name)
@@ -66,6 +78,11 @@ extension Plan {
         }
         return report
     }
+
+    /// `fc1` for `fc1.weight`; `layer1.0.bn1` for `layer1.0.bn1.running_mean`.
+    static func module(of tensor: String) -> Substring {
+        tensor.lastIndex(of: ".").map { tensor[..<$0] } ?? Substring(tensor)
+    }
 }
 
 extension Trainer {
@@ -81,15 +98,17 @@ extension Trainer {
     /// Loads model weights from a safetensors file (see `Plan.applyStateDict`). Optimizer state and step are
     /// left as they are; use a checkpoint to resume training.
     @discardableResult
-    public func loadWeights(from path: String, strict: Bool = true) throws(SafetensorsError) -> WeightLoadReport {
-        try loadWeights(SafetensorsFile.read(path: path), path: path, strict: strict)
+    public func loadWeights(from path: String, strict: Bool = true, wholeModules: Bool = false) throws(SafetensorsError) -> WeightLoadReport {
+        try loadWeights(SafetensorsFile.read(path: path), path: path, strict: strict, wholeModules: wholeModules)
     }
 
     @discardableResult
-    public func loadWeights(_ file: SafetensorsFile, path: String, strict: Bool = true) throws(SafetensorsError) -> WeightLoadReport {
+    public func loadWeights(_ file: SafetensorsFile, path: String, strict: Bool = true,
+                            wholeModules: Bool = false) throws(SafetensorsError) -> WeightLoadReport {
         var parameters = executor.read(.parameters)
         var buffers = executor.read(.buffers)
-        let report = try plan.applyStateDict(file, path: path, strict: strict, parameters: &parameters, buffers: &buffers)
+        let report = try plan.applyStateDict(file, path: path, strict: strict, wholeModules: wholeModules,
+                                             parameters: &parameters, buffers: &buffers)
         executor.write(.parameters, parameters)
         if plan.bufferCount > 0 { executor.write(.buffers, buffers) }
         return report

@@ -21,6 +21,7 @@ enum SearchCommand: Command {
         OptionSpec("max-steps", "N", "cap on optimizer steps per candidate"),
         OptionSpec("batch-size", "B", "training batch size", default: "128"),
         OptionSpec("lr", "X", "peak learning rate (SGD, Nesterov, cosine)", default: "0.05"),
+        OptionSpec("warmup-fraction", "F", "share of each candidate's steps warming the learning rate up", default: "0.1"),
         OptionSpec("validation", "F", "share of the training set the fitness is measured on", default: "0.1"),
         OptionSpec("time-budget", "S", "seconds one candidate may train; predicted overruns are not started"),
         OptionSpec("fitness", "NAME", "what the network archive maximises", choices: ["accuracy", "loss"], default: "accuracy"),

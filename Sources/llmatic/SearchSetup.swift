@@ -31,7 +31,8 @@ enum SearchSetup {
                                            batchSize: try args.int("batch-size", default: 128, minimum: 1),
                                            learningRate: try args.double("lr", default: 0.05, range: 0...1e3),
                                            validationFraction: try args.double("validation", default: 0.1, range: 0.001...0.9),
-                                           timeBudget: budget)
+                                           timeBudget: budget,
+                                           warmupFraction: try args.double("warmup-fraction", default: TrainingSettings.defaultWarmupFraction, range: 0...1))
         if let url = args.string("llm-url") {
             guard let model = args.string("model") else { throw UsageError("--llm-url needs --model") }
             config.mutator = MutatorSettings(kind: .llm, llm: LLMConfig(

@@ -43,6 +43,24 @@ final class RuleMutatorTests: XCTestCase {
         XCTAssertLessThan(notApplicable, 500)
     }
 
+    /// A convolution added to LLMatic's seed (a 28x28 map flattened straight into the classifier) must
+    /// downsample until the flattened vector is small enough, or the classifier's Linear explodes.
+    func testAddedConvolutionKeepsTheFlattenedVectorSmall() throws {
+        let seed = try BuiltinNetwork.initial.graph(input: fashion)
+        var sawPooling = false
+        for s in 0..<200 {
+            var rng = SearchRandom(seed: UInt64(s))
+            var g = GraphSurgery(seed)
+            guard let shapes = g.shapes(), let note = RuleEdit.addConvolution(&g, shapes, &rng) else { continue }
+            let child = try g.repaired()
+            let flattened = RuleEdit.flattenedFeatures(GraphSurgery(child))
+            XCTAssertLessThanOrEqual(flattened, RuleEdit.maxFlattened, note)
+            XCTAssertLessThan(child.parameterCount, 1_000_000, note)
+            if note.contains("MaxPool2d") { sawPooling = true }
+        }
+        XCTAssert(sawPooling)
+    }
+
     func testRecurrentIsRejectedWithAReason() throws {
         let g = try BuiltinNetwork.smallcnn.graph(input: fashion)
         var rng = SearchRandom(seed: 1)

@@ -77,4 +77,24 @@ final class StateDictTests: XCTestCase {
         XCTAssertEqual(parameters[fc.offset], 0, "a kept tensor keeps its own values")
         XCTAssertEqual(parameters[0], 2)
     }
+
+    /// A module whose weight changed shape keeps its own bias too: inheriting a bias trained for other weights
+    /// next to fresh weights is what made search children diverge.
+    func testWholeModuleInheritanceSkipsAModuleWithAnyMismatch() throws {
+        let p = try plan()
+        var tensors = p.stateDict(parameters: [Float](repeating: 2, count: p.parameterCount), buffers: p.initialBuffers(),
+                                  batchesTracked: 0)
+        let at = try XCTUnwrap(tensors.firstIndex { $0.name == "fc.weight" })
+        tensors[at] = SafetensorsTensor(name: "fc.weight", shape: [1, 1], floats: [2])
+        for whole in [false, true] {
+            var parameters = [Float](repeating: 0, count: p.parameterCount)
+            var buffers = p.initialBuffers()
+            let report = try p.applyStateDict(SafetensorsFile(tensors: tensors), path: "w", strict: false, wholeModules: whole,
+                                              parameters: &parameters, buffers: &buffers)
+            let bias = try XCTUnwrap(p.parameterSlots.first { $0.name == "fc.bias" })
+            XCTAssertEqual(report.kept.contains("fc.bias"), whole)
+            XCTAssertEqual(parameters[bias.offset], whole ? 0 : 2)
+            XCTAssert(report.loaded.contains("conv1.weight") && report.kept.contains("fc.weight"))
+        }
+    }
 }
