@@ -72,7 +72,7 @@ enum TrainCommand: Command {
         let network = try NetworkLoading.load(setup.netSpec, className: args.string("class"), input: input, classes: data.train.classes)
         let backend = try setup.device.makeBackend(threads: setup.threads)
         let trainer = try Trainer(graph: network.graph, config: config, backend: backend)
-        if let path = args.string("load") { try trainer.loadWeights(from: path, strict: false) }
+        if let path = args.string("load") { try trainer.loadWeights(from: path) }
 
         let report = TrainReport(json: args.flag("json"), network: network, data: data, trainer: trainer, dataSpec: setup.dataSpec)
         report.printHeader()
