@@ -2,18 +2,21 @@
 //
 // Each work-group computes an MWG x NWG tile of C with MDIMC x NDIMC work-items; each work-item holds an
 // MWI x NWI block of accumulators in registers. K advances KWG at a time; with LOCAL_STAGING the A and B
-// tiles are first copied to local memory by the whole work-group (coalesced global reads), otherwise every
-// work-item reads its own operands straight from global memory (better on CPUs, whose caches do the job),
-// with VWN > 1 as explicit vectors along N.
-// A work-item's rows are spread in chunks of VWM across the tile, so neighbouring work-items read
-// neighbouring local memory (no bank conflicts) and each chunk is one vector load; columns likewise.
+// tiles are first copied to local memory by the whole work-group (coalesced global reads). Without it, the
+// CPU path (VWN > 1) copies only B's KWG x NWG block into local memory (one contiguous, L1-resident block
+// whatever ldb is) and reads A directly, with VWN-wide vector accumulators and a vector epilogue; VWN == 1
+// reads both operands straight from global memory (scalar).
+// With local staging a work-item's rows are spread in chunks of VWM across the tile, so neighbouring
+// work-items read neighbouring local memory (no bank conflicts) and each chunk is one vector load; columns
+// likewise. On the CPU path a work-item's rows and columns are contiguous instead.
 //
 // Layouts (row-major, element offsets): A is M x K (lda) or, transposed, K x M; B is K x N (ldb) or N x K.
 // The columns of B (not transposed) and of C may be "split": column n lives at
 // (n / split) * splitStride + n % split, which lets N run over batch x spatial for NCHW tensors (convolution
 // as one GEMM over the whole batch). get_group_id(2) selects a batch entry (groups of a convolution), each
 // operand offset by its own stride, and optionally a slice of K (split K: more work-groups when M x N is
-// small and K large; the host sums the slices). Edges of M, N and K are handled by bounds checks (zero fill).
+// small and K large; the host sums the slices). Edges of M, N and K are handled by bounds checks (zero fill),
+// on the CPU path by clamping (see there).
 
 #ifndef MWG
 #define MWG 64  // rows of C per work-group
@@ -60,6 +63,15 @@
 // Row of the tile held in a work-item's register i: chunks of VWM rows, MDIMC*VWM apart.
 #define TILE_ROW(i, t) (((i) / VWM) * (MDIMC * VWM) + (t) * VWM + ((i) % VWM))
 #define TILE_COL(j, t) (((j) / VWN) * (NDIMC * VWN) + (t) * VWN + ((j) % VWN))
+#define CPU_PATH (!LOCAL_STAGING && VWN > 1)
+#if CPU_PATH
+// CPU path: a work-item's rows and columns are contiguous (work-items past an edge of C can then idle).
+#define ROW_OF(i, t) ((t) * MWI + (i))
+#define COL_OF(j, t) ((t) * NWI + (j))
+#else
+#define ROW_OF(i, t) TILE_ROW(i, t)
+#define COL_OF(j, t) TILE_COL(j, t)
+#endif
 
 // Reads W consecutive floats at p into dst[base ... base+W-1] (a vector load where W > 1).
 #if VWM == 1
@@ -181,59 +193,128 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-#elif VWN > 1
-    // Direct reads with explicit vectors along N (what CPU OpenCL compilers vectorise well): a chunk of VWN
-    // adjacent columns is one vector load of B when B is not transposed and the chunk lies inside N and
-    // inside one split segment; otherwise its lanes are gathered. Each chunk accumulates in one vector.
-    int aRow[MWI], bLane[NWI], bChunk[NWI / VWN];
+#elif CPU_PATH
+    // CPU path. K advances in blocks of KWG: the group's KWG x NWG block of B is copied into local memory
+    // (contiguous, so it stays in L1 whatever ldb is, and every work-item of the group reuses it), then each
+    // work-item multiplies its MWI rows of A (read straight from global memory, a few cache lines per k) by
+    // its NWI columns of the block, accumulating in VECN registers. The barriers make PoCL run the copy for
+    // the whole group before any work-item computes, so the block is reused while it is hot.
+    // Rows and columns past M and N are clamped into the matrices: they read valid memory, compute values the
+    // epilogue drops, and the inner loop needs no bounds checks.
+    __local float Bl[KWG * NWG];
+    const int tid = tn * MDIMC + tm;
+    // The copy: chunk c (VWN columns) of block row kk is done by work-item tid = c + CHUNKS * (kk % passes),
+    // `passes` rows at a time; with fewer work-items than chunks each takes several chunks of every row.
+#define CHUNKS (NWG / VWN)
+#define PASSES (THREADS >= CHUNKS ? THREADS / CHUNKS : 1)
+#define MY_CHUNKS ((CHUNKS + THREADS - 1) / THREADS)
+#define CHUNK_OF(j) (tid % CHUNKS + (j) * THREADS)
+    const bool copies = tid < PASSES * CHUNKS;
+    // Where the chunks this work-item copies start in B: one vector load per k when the chunk's VWN columns
+    // lie inside N and inside one split segment (and B is not transposed), else lane by lane.
+    int chunkAt[MY_CHUNKS], laneAt[MY_CHUNKS][VWN];
+    #pragma unroll
+    for (int j = 0; j < MY_CHUNKS; ++j) {
+        int gn = n0 + min(CHUNK_OF(j), CHUNKS - 1) * VWN, last = gn + VWN - 1;
+        chunkAt[j] = (!transB && last < N && gn / splitB == last / splitB) ? splitColumn(gn, splitB, splitStrideB) : -1;
+        #pragma unroll
+        for (int v = 0; v < VWN; ++v) {
+            int n = min(gn + v, N - 1);
+            laneAt[j][v] = chunkAt[j] >= 0 ? 0 : transB ? n * ldb : splitColumn(n, splitB, splitStrideB);
+        }
+    }
+    const int bStep = transB ? 1 : ldb, aStep = transA ? lda : 1;
+    int aRow[MWI];
     #pragma unroll
     for (int i = 0; i < MWI; ++i) {
-        int gm = m0 + TILE_ROW(i, tm);
-        aRow[i] = gm < M ? (transA ? gm : gm * lda) : -1;
+        int gm = min(m0 + ROW_OF(i, tm), M - 1);
+        aRow[i] = transA ? gm : gm * lda;
     }
-    #pragma unroll
-    for (int j = 0; j < NWI; ++j) {
-        int gn = n0 + TILE_COL(j, tn);
-        bLane[j] = gn < N ? (transB ? gn * ldb : splitColumn(gn, splitB, splitStrideB)) : -1;
-    }
-    #pragma unroll
-    for (int c = 0; c < NWI / VWN; ++c) {
-        int gn = n0 + TILE_COL(c * VWN, tn), last = gn + VWN - 1;
-        bChunk[c] = (!transB && last < N && gn / splitB == last / splitB) ? bLane[c * VWN] : -1;
-    }
-    const int aStep = transA ? lda : 1, bStep = transB ? 1 : ldb;
+    // Work-items wholly past the edge of C skip the arithmetic (not the barriers).
+    const bool idle = m0 + ROW_OF(0, tm) >= M || n0 + COL_OF(0, tn) >= N;
     VECN accv[MWI][NWI / VWN];
     #pragma unroll
     for (int i = 0; i < MWI; ++i) {
         #pragma unroll
         for (int c = 0; c < NWI / VWN; ++c) accv[i][c] = (VECN)(0.0f);
     }
-    for (int k = kBegin; k < kEnd; ++k) {
-        float a[MWI];
-        #pragma unroll
-        for (int i = 0; i < MWI; ++i) a[i] = aRow[i] >= 0 ? A[aRow[i] + k * aStep] : 0.0f;
-        #pragma unroll
-        for (int c = 0; c < NWI / VWN; ++c) {
-            VECN b;
-            if (bChunk[c] >= 0) {
-                b = VLOADN(0, B + bChunk[c] + k * ldb);
-            } else {
-                float lanes[VWN];
-                #pragma unroll
-                for (int v = 0; v < VWN; ++v) {
-                    int at = bLane[c * VWN + v];
-                    lanes[v] = at >= 0 ? B[at + k * bStep] : 0.0f;
-                }
-                b = VLOADN(0, lanes);
-            }
+    for (int k0 = kBegin; k0 < kEnd; k0 += KWG) {
+        const int kn = min(KWG, kEnd - k0);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = copies ? tid / CHUNKS : kn; kk < kn; kk += PASSES) {
+            const int gk = k0 + kk;
             #pragma unroll
-            for (int i = 0; i < MWI; ++i) accv[i][c] += a[i] * b;
+            for (int j = 0; j < MY_CHUNKS; ++j) {
+                if (CHUNK_OF(j) >= CHUNKS) break;
+                VECN v;
+                if (chunkAt[j] >= 0) {
+                    v = VLOADN(0, B + chunkAt[j] + gk * ldb);
+                } else {
+                    float lanes[VWN];
+                    #pragma unroll
+                    for (int l = 0; l < VWN; ++l) lanes[l] = B[laneAt[j][l] + gk * bStep];
+                    v = VLOADN(0, lanes);
+                }
+                VSTOREN(v, 0, Bl + kk * NWG + CHUNK_OF(j) * VWN);
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (!idle) {
+            __global const float* Ak = A + k0 * aStep;
+            for (int kk = 0; kk < kn; ++kk) {
+                VECN b[NWI / VWN];
+                #pragma unroll
+                for (int c = 0; c < NWI / VWN; ++c) b[c] = VLOADN(0, Bl + kk * NWG + COL_OF(c * VWN, tn));
+                #pragma unroll
+                for (int i = 0; i < MWI; ++i) {
+                    const float a = Ak[aRow[i] + kk * aStep];
+                    #pragma unroll
+                    for (int c = 0; c < NWI / VWN; ++c) accv[i][c] = a * b[c] + accv[i][c];
+                }
+            }
         }
     }
+    // Vector epilogue: a chunk of VWN columns inside N and inside one split segment of C is one vector
+    // load/store; other chunks go lane by lane through the scalar epilogue's arithmetic.
+    bias += offBias + z * strideBias;
     #pragma unroll
-    for (int i = 0; i < MWI; ++i) {
+    for (int c = 0; c < NWI / VWN; ++c) {
+        const int gn = n0 + COL_OF(c * VWN, tn), last = gn + VWN - 1;
+        if (gn >= N) continue;
+        const bool whole = last < N && gn / splitC == last / splitC;
+        const int col = splitColumn(gn, splitC, splitStrideC);
         #pragma unroll
-        for (int c = 0; c < NWI / VWN; ++c) VSTOREN(accv[i][c], 0, &acc[i][c * VWN]);
+        for (int i = 0; i < MWI; ++i) {
+            const int gm = m0 + ROW_OF(i, tm);
+            if (gm >= M) continue;
+            if (whole) {
+                __global float* out = C + gm * ldc + col;
+                VECN v = alpha * accv[i][c];
+                if (beta != 0.0f) v += beta * VLOADN(0, out);
+                if (biasMode == 1) v += bias[gm];
+                else if (biasMode == 2) v += VLOADN(0, bias + gn);
+                if (act == ACT_RELU) v = fmax(v, (VECN)(0.0f));
+                else if (act != ACT_NONE) {
+                    float lanes[VWN];
+                    VSTOREN(v, 0, lanes);
+                    #pragma unroll
+                    for (int l = 0; l < VWN; ++l) lanes[l] = activate(lanes[l], act, actParam);
+                    v = VLOADN(0, lanes);
+                }
+                VSTOREN(v, 0, out);
+            } else {
+                float lanes[VWN];
+                VSTOREN(accv[i][c], 0, lanes);
+                for (int l = 0; l < VWN && gn + l < N; ++l) {
+                    const int at = gm * ldc + splitColumn(gn + l, splitC, splitStrideC);
+                    float v = alpha * lanes[l];
+                    if (beta != 0.0f) v += beta * C[at];
+                    if (biasMode == 1) v += bias[gm];
+                    else if (biasMode == 2) v += bias[gn + l];
+                    C[at] = activate(v, act, actParam);
+                }
+            }
+        }
     }
 #else
     // Direct global reads: each work-item precomputes where its rows of A and columns of B start.
@@ -263,16 +344,17 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
     }
 #endif
 
+#if !CPU_PATH
     // Epilogue: scale, accumulate into C (never read when beta == 0, so stale NaNs cannot leak), bias, act.
     bias += offBias + z * strideBias;
     #pragma unroll
     for (int j = 0; j < NWI; ++j) {
-        int gn = n0 + TILE_COL(j, tn);
+        int gn = n0 + COL_OF(j, tn);
         if (gn >= N) continue;
         int col = splitColumn(gn, splitC, splitStrideC);
         #pragma unroll
         for (int i = 0; i < MWI; ++i) {
-            int gm = m0 + TILE_ROW(i, tm);
+            int gm = m0 + ROW_OF(i, tm);
             if (gm >= M) continue;
             int at = gm * ldc + col;
             float v = alpha * acc[i][j];
@@ -282,4 +364,5 @@ void gemm(int M, int N, int K, float alpha, float beta, int transA, int transB,
             C[at] = activate(v, act, actParam);
         }
     }
+#endif
 }

@@ -25,8 +25,9 @@ public struct GemmParameters: Hashable, Codable, Sendable, CustomStringConvertib
          ("LOCAL_STAGING", localStaging ? 1 : 0)].map { ($0.0, String($0.1)) }
     }
 
-    /// Local memory the kernel declares (tiles plus one float of row padding each).
-    var localBytes: Int { localStaging ? 4 * kwg * (mwg + 1 + nwg + 1) : 0 }
+    /// Local memory the kernel declares: both tiles plus one float of row padding each, or on the CPU path
+    /// (direct reads, VWN > 1) the KWG x NWG block of B.
+    var localBytes: Int { localStaging ? 4 * kwg * (mwg + 1 + nwg + 1) : vwn > 1 ? 4 * kwg * nwg : 0 }
 
     /// The kernel's static constraints (mirrors the `#error` in gemm.cl) and the device's limits.
     func fits(_ device: OpenCLDevice) -> Bool {
@@ -43,9 +44,11 @@ public struct GemmParameters: Hashable, Codable, Sendable, CustomStringConvertib
     /// Defaults as data, most specific first: (device-name fragment or vendor fragment or kind, parameters).
     /// The first entry whose key matches the device and whose parameters fit is used.
     static let defaults: [(match: String, parameters: GemmParameters)] = [
-        // CPUs (PoCL, Intel CPU runtime): caches replace local memory; each work-item keeps a 4 x 16 block in
-        // float8 registers. PoCL 3.1, 2 EPYC cores, 512^3: 7-15 GFLOP/s (noisy host) vs 1.6 for scalar 4x8.
-        ("kind:cpu", GemmParameters(mwg: 32, nwg: 64, kwg: 16, mdimc: 8, ndimc: 4, vwm: 1, vwn: 8, localStaging: false)),
+        // CPUs (PoCL, Intel CPU runtime): the CPU path of gemm.cl. Each work-item keeps a 6 x 16 block in twelve
+        // float8 registers (of AVX2's sixteen); the group's 64 x 32 block of B sits in local memory (8 KiB, L1).
+        // PoCL 3.1, 2 EPYC cores, 512^3: ~37-70 GFLOP/s (shared host) vs 13-30 for the previous 4 x 16 direct-read
+        // kernel; see Perf/README.md (opencl-gemm).
+        ("kind:cpu", GemmParameters(mwg: 48, nwg: 32, kwg: 64, mdimc: 8, ndimc: 2, vwm: 1, vwn: 8, localStaging: false)),
         ("vendor:nvidia", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
         ("vendor:advanced micro devices", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
         ("vendor:amd", GemmParameters(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4, localStaging: true)),
@@ -69,9 +72,23 @@ public struct GemmParameters: Hashable, Codable, Sendable, CustomStringConvertib
     }
 
     /// The tuner's search space: a hand-picked grid (tile shapes x staging x vector widths) filtered by what
-    /// fits the device, the device's default first so a short budget still tries it.
+    /// fits the device, the device's default first so a short budget still tries it. CPUs get the CPU path's
+    /// grid (register blocks of a work-item x work-group shapes x K blocks), GPUs the staged grid.
     static func candidates(for device: OpenCLDevice) -> [GemmParameters] {
         var list: [GemmParameters] = [defaultFor(device)]
+        func add(_ p: GemmParameters) { if p.fits(device) && !list.contains(p) { list.append(p) } }
+        if device.kind == .cpu {
+            // (rows, columns) per work-item: 12 or fewer float8 accumulators, so they stay in registers.
+            for (mwi, nwi) in [(6, 16), (4, 24), (4, 16), (8, 8), (3, 32), (6, 8)] {
+                for (mdimc, ndimc) in [(8, 2), (8, 1), (4, 4), (4, 2), (16, 1), (2, 8)] {
+                    for kwg in [64, 32, 128] {
+                        add(GemmParameters(mwg: mwi * mdimc, nwg: nwi * ndimc, kwg: kwg, mdimc: mdimc, ndimc: ndimc,
+                                           vwm: 1, vwn: 8, localStaging: false))
+                    }
+                }
+            }
+            return list
+        }
         let tiles: [(Int, Int, Int, Int)] = [(16, 16, 4, 4), (32, 32, 8, 8), (32, 64, 8, 8), (64, 32, 8, 8),
                                               (64, 64, 8, 8), (64, 64, 16, 16), (128, 64, 16, 16), (64, 128, 16, 16),
                                               (128, 128, 16, 16), (32, 32, 16, 16), (16, 64, 4, 16)]
@@ -79,18 +96,16 @@ public struct GemmParameters: Hashable, Codable, Sendable, CustomStringConvertib
             for kwg in [8, 16, 32] {
                 for staging in [true, false] {
                     for vw in [1, 2, 4] {
-                        let p = GemmParameters(mwg: mwg, nwg: nwg, kwg: kwg, mdimc: mdimc, ndimc: ndimc,
-                                               vwm: vw, vwn: vw, localStaging: staging)
-                        if !staging && vw > 1 && vw < 4 { continue }   // direct reads: scalar or float4/float8 columns
-                        if p.fits(device) && !list.contains(p) { list.append(p) }
+                        if !staging && vw > 1 && vw < 4 { continue }   // direct reads: scalar or float4 columns
+                        add(GemmParameters(mwg: mwg, nwg: nwg, kwg: kwg, mdimc: mdimc, ndimc: ndimc,
+                                           vwm: vw, vwn: vw, localStaging: staging))
                     }
                 }
             }
         }
-        // Interleave GPU-style (staged) and CPU-style candidates by the device kind's likely winners first.
-        let preferStaging = device.kind != .cpu
+        // Staged candidates first, those with KWG 16 ahead.
         let head = list.prefix(1)
-        let rest = list.dropFirst().sorted { ($0.localStaging == preferStaging ? 0 : 1, $0.kwg == 16 ? 0 : 1) < ($1.localStaging == preferStaging ? 0 : 1, $1.kwg == 16 ? 0 : 1) }
+        let rest = list.dropFirst().sorted { ($0.localStaging ? 0 : 1, $0.kwg == 16 ? 0 : 1) < ($1.localStaging ? 0 : 1, $1.kwg == 16 ? 0 : 1) }
         return Array(head) + rest
     }
 }

@@ -8,12 +8,14 @@ import NetIR
 /// set of the defaults table (so the GPU paths, local staging and vector widths, run on PoCL too).
 final class GemmTests: XCTestCase {
     /// Parameter sets under test: the defaults table, the conservative reference, and shapes that stress the
-    /// mapping (VW 8, non-square work-groups, direct reads).
+    /// mapping (VW 8, non-square work-groups, direct reads, the CPU path's chunked copy of B).
     var parameterSets: [GemmParameters] {
         var sets = [GemmParameters.conservative] + GemmParameters.defaults.map(\.parameters)
         sets.append(GemmParameters(mwg: 64, nwg: 32, kwg: 8, mdimc: 8, ndimc: 8, vwm: 8, vwn: 4, localStaging: true))
         sets.append(GemmParameters(mwg: 16, nwg: 64, kwg: 32, mdimc: 4, ndimc: 16, vwm: 2, vwn: 1, localStaging: false))
         sets.append(GemmParameters(mwg: 8, nwg: 32, kwg: 8, mdimc: 4, ndimc: 2, vwm: 1, vwn: 4, localStaging: false))
+        // CPU path with one work-item copying several chunks of B per row, and K blocks shorter than K.
+        sets.append(GemmParameters(mwg: 6, nwg: 16, kwg: 4, mdimc: 1, ndimc: 1, vwm: 1, vwn: 8, localStaging: false))
         var unique: [GemmParameters] = []
         for p in sets where !unique.contains(p) { unique.append(p) }
         return unique
@@ -95,19 +97,22 @@ final class GemmTests: XCTestCase {
     /// and split columns in B and C (NCHW tensors viewed as [channels, batch*plane]).
     func testEpilogueBatchesAndSplits() throws {
         _ = try TestDevice.require()
-        let (m, plane, samples, k) = (5, 7, 3, 6)
-        let n = plane * samples
-        for p in parameterSets {
-            for perColumn in [false, true] {
-                let call = GemmCall(m: m, n: n, k: k, a: .tensor(TensorRef(.arena, offset: 3, count: 0)), lda: k,
-                                    b: .tensor(TensorRef(.parameters, offset: 2, count: 0)), ldb: plane,
-                                    c: .tensor(TensorRef(.gradients, offset: 1, count: 0)), ldc: plane,
-                                    alpha: 0.5, beta: 1, strideA: m * k, strideB: k * plane, strideC: m * plane,
-                                    splitB: (plane, 2 * k * plane), splitC: (plane, 2 * m * plane),
-                                    bias: TensorRef(.buffers, offset: 1, count: 0), strideBias: perColumn ? n : m,
-                                    biasPerColumn: perColumn, activation: .relu, batches: 2)
-                try verify(call, sizes: (3 + 2 * m * k, 2 + samples * 2 * k * plane, 1 + samples * 2 * m * plane, 1 + 2 * n),
-                          p, "epilogue perColumn \(perColumn)")
+        // Planes of 7 columns split most vector chunks; planes of 16 keep them whole (the CPU path's vector epilogue).
+        for plane in [7, 16] {
+            let (m, samples, k) = (5, 3, 6)
+            let n = plane * samples
+            for p in parameterSets {
+                for perColumn in [false, true] {
+                    let call = GemmCall(m: m, n: n, k: k, a: .tensor(TensorRef(.arena, offset: 3, count: 0)), lda: k,
+                                        b: .tensor(TensorRef(.parameters, offset: 2, count: 0)), ldb: plane,
+                                        c: .tensor(TensorRef(.gradients, offset: 1, count: 0)), ldc: plane,
+                                        alpha: 0.5, beta: 1, strideA: m * k, strideB: k * plane, strideC: m * plane,
+                                        splitB: (plane, 2 * k * plane), splitC: (plane, 2 * m * plane),
+                                        bias: TensorRef(.buffers, offset: 1, count: 0), strideBias: perColumn ? n : m,
+                                        biasPerColumn: perColumn, activation: .relu, batches: 2)
+                    try verify(call, sizes: (3 + 2 * m * k, 2 + samples * 2 * k * plane, 1 + samples * 2 * m * plane, 1 + 2 * n),
+                              p, "epilogue plane \(plane) perColumn \(perColumn)")
+                }
             }
         }
     }
