@@ -36,6 +36,8 @@ struct Launch {
     var op: String
     /// GEMM launches carry their problem so the tuner can collect shapes.
     var gemmShape: GemmShape?
+    /// The plan instruction this launch belongs to (`12 conv2 conv2d`), for per-instruction profiles.
+    var instruction = ""
 }
 
 /// Activation codes shared with Kernels/common.cl (ACT_*).

@@ -28,6 +28,7 @@ public final class OpenCLExecutor: PlanExecutor {
         let local: [Int]
         let dynamic: [(index: Int, value: DynamicArg)]
         let op: String
+        let instruction: String
     }
 
     let runtime: DeviceRuntime
@@ -38,9 +39,8 @@ public final class OpenCLExecutor: PlanExecutor {
     private var eval: [Prepared] = []
     private var inputStaging: Staging
     private var labelStaging: Staging
-    private var profileEvents: [(op: String, kernel: String, event: cl_event)] = []
-    private var profileTotals: [String: (calls: Int, seconds: Double)] = [:]
-    private var kernelTotals: [String: (calls: Int, seconds: Double)] = [:]
+    private var profileEvents: [(op: String, kernel: String, instruction: String, event: cl_event)] = []
+    private var profileTotals: [ProfileKey: [String: (calls: Int, seconds: Double)]] = [:]
 
     init(plan: Plan, runtime: DeviceRuntime, tune: Bool, tuningBudget: Double, profiling: Bool,
          gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil) throws {
@@ -69,8 +69,13 @@ public final class OpenCLExecutor: PlanExecutor {
         func lowerAll(_ parameters: @escaping (GemmShape) -> GemmParameters) throws -> ([Launch], [Launch], Int) {
             var lowering = Lowering(reductionSize: reduction, elementLocal: elementLocal, workspaceCap: cap,
                                     computeUnits: device.computeUnits, gemmParameters: parameters)
-            let t = try plan.trainProgram.flatMap { try lowering.lower($0) }
-            let e = try plan.evalProgram.flatMap { try lowering.lower($0) }
+            func label(_ program: [Instruction]) throws -> [Launch] {
+                try program.enumerated().flatMap { i, ins in
+                    try lowering.lower(ins).map { var l = $0; l.instruction = "\(i) \(ins.node) \(ins.opName)"; return l }
+                }
+            }
+            let t = try label(plan.trainProgram)
+            let e = try label(plan.evalProgram)
             return (t, e, lowering.workspaceFloats)
         }
         var (trainLaunches, evalLaunches, workspaceFloats) = try lowerAll { selector.parameters(for: $0) }
@@ -109,7 +114,8 @@ public final class OpenCLExecutor: PlanExecutor {
             if limit > 0 && size > limit {
                 throw OpenCLError.unsupported("\(launch.kernel) needs work-groups of \(size); this device allows \(limit) for it")
             }
-            return Prepared(kernel: kernel, global: launch.global, local: launch.local, dynamic: dynamic, op: launch.op)
+            return Prepared(kernel: kernel, global: launch.global, local: launch.local, dynamic: dynamic, op: launch.op,
+                            instruction: launch.instruction)
         }
         train = try trainLaunches.map(prepare)
         eval = try evalLaunches.map(prepare)
@@ -119,7 +125,7 @@ public final class OpenCLExecutor: PlanExecutor {
 
     deinit {
         clFinish(queue.queue)
-        for (_, _, event) in profileEvents { clReleaseEvent(event) }
+        for (_, _, _, event) in profileEvents { clReleaseEvent(event) }
         inputStaging.release()
         labelStaging.release()
     }
@@ -175,7 +181,7 @@ public final class OpenCLExecutor: PlanExecutor {
                 }
                 try check(status, "clEnqueueNDRangeKernel(\(p.kernel.name))")
                 enqueueCount += 1
-                if let event { profileEvents.append((p.op, p.kernel.name, event)) }
+                if let event { profileEvents.append((p.op, p.kernel.name, p.instruction, event)) }
             }
             // Start the device on the step now; clFlush does not wait.
             try check(clFlush(queue.queue), "clFlush")
@@ -228,29 +234,31 @@ public final class OpenCLExecutor: PlanExecutor {
         waitCount += 1
     }
 
-    /// Per-op device time since the last call (profiling mode only), most expensive first. `byKernel` keys
-    /// by `op/kernel` instead (`conv2d/im2col`, `conv2d/gemm`).
-    public func takeProfile(byKernel: Bool = false) -> [(op: String, calls: Int, seconds: Double)] {
+    /// How `takeProfile` groups kernel times: by op (`conv2d`), by `op/kernel` (`conv2d/im2col`), or by plan
+    /// instruction (`12 conv2 conv2d`: index in the train or eval program, node, op).
+    public enum ProfileKey: Sendable { case op, kernel, instruction }
+
+    /// Device time per group since the last call with the same key (profiling mode only), most expensive first.
+    public func takeProfile(by key: ProfileKey = .op) -> [(op: String, calls: Int, seconds: Double)] {
         collectProfile()
-        let result = (byKernel ? kernelTotals : profileTotals).map { (op: $0.key, calls: $0.value.calls, seconds: $0.value.seconds) }
+        let result = (profileTotals[key] ?? [:]).map { (op: $0.key, calls: $0.value.calls, seconds: $0.value.seconds) }
             .sorted { $0.seconds > $1.seconds }
-        profileTotals = [:]
-        kernelTotals = [:]
+        profileTotals[key] = nil
         return result
     }
 
     private func collectProfile() {
         guard !profileEvents.isEmpty else { return }
         synchronize()
-        for (op, kernel, event) in profileEvents {
+        for (op, kernel, instruction, event) in profileEvents {
             var start: cl_ulong = 0, end: cl_ulong = 0
             clGetEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil)
             clGetEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil)
             let seconds = end > start ? Double(end - start) * 1e-9 : 0
-            let old = profileTotals[op] ?? (0, 0)
-            profileTotals[op] = (old.calls + 1, old.seconds + seconds)
-            let k = kernelTotals["\(op)/\(kernel)"] ?? (0, 0)
-            kernelTotals["\(op)/\(kernel)"] = (k.calls + 1, k.seconds + seconds)
+            for (key, name) in [(ProfileKey.op, op), (.kernel, "\(op)/\(kernel)"), (.instruction, instruction)] {
+                let old = profileTotals[key]?[name] ?? (0, 0)
+                profileTotals[key, default: [:]][name] = (old.calls + 1, old.seconds + seconds)
+            }
             clReleaseEvent(event)
         }
         profileEvents = []
