@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
         .target(name: "Search", dependencies: ["NetIR", "NetCode", "Engine", "Data", "Train"]),
         .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "ReferenceBackend", "Data", "Train", "Search"]),
-        .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS"],
+        .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS", "COpenCL"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "ReferenceBackend"]),

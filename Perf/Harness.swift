@@ -35,6 +35,8 @@ struct Benchmark: Sendable {
     var name: String
     var summary: String
     var run: @Sendable (BenchContext) throws -> [BenchResult]
+    /// What the reference column is, when it is not PyTorch (the results header says it).
+    var referenceNote: (@Sendable () -> String)? = nil
 }
 
 enum Clock {
@@ -158,7 +160,8 @@ enum Format {
         var lines = ["| benchmark | shape | ours | reference | ratio |", "|---|---|---|---|---|"]
         for r in results {
             let ratio = r.ratio.map { String(format: "%.2f", $0) } ?? "-"
-            let ref = r.reference.map { "\(number($0)) (\(r.referenceName))" } ?? (r.note ?? "-")
+            var ref = r.reference.map { "\(number($0)) (\(r.referenceName))" } ?? (r.note ?? "-")
+            if r.reference != nil, let note = r.note { ref += "; \(note)" }
             lines.append("| \(r.name) | \(r.shape) | \(number(r.ours)) \(r.unit) | \(ref) | \(ratio) |")
         }
         return lines.joined(separator: "\n")

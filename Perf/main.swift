@@ -1,12 +1,14 @@
 // Perf: micro-benchmarks of the trainer, each side by side with its reference.
 // Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET BATCH (time of every instruction)
+//        | Perf --profile-opencl NET BATCH (device time of every instruction on OpenCL)
+//        | Perf --gemm-sweep MxNxK,... "MWG=.. NWG=.. ..." ... (our OpenCL GEMM with given parameters, and CLBlast)
 // Results: Perf/results/<benchmark>.json and the table in Perf/README.md (between the results markers).
 import Foundation
 
 /// The benchmark registry. To add one, define `static let myBench = Benchmark(...)` in an extension of
 /// `Benchmarks` in a new file and append it here.
 enum Benchmarks {
-    static var all: [Benchmark] { [sgemm, conv, memoryBound, step, memory] }
+    static var all: [Benchmark] { [sgemm, conv, memoryBound, step, memory, openCLGemm, openCLStep] }
 }
 
 var quick = false, useTorch = true
@@ -15,6 +17,15 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--profile" {
     Clock.useBest = true
     try Benchmarks.profile(Array(arguments.dropFirst()))
+    exit(0)
+}
+if arguments.first == "--profile-opencl" {
+    try Benchmarks.profileOpenCL(Array(arguments.dropFirst()))
+    exit(0)
+}
+if arguments.first == "--gemm-sweep" {
+    Clock.useBest = true
+    try Benchmarks.gemmSweep(Array(arguments.dropFirst()))
     exit(0)
 }
 if arguments.first == "--child-rss" {
@@ -30,7 +41,7 @@ while let a = arguments.first {
     case "--filter":
         if let f = arguments.first { filters.append(f); arguments.removeFirst() }
     default:
-        FileHandle.standardError.write(Data("usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | --profile NET BATCH [THREADS]\n".utf8))
+        FileHandle.standardError.write(Data("usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | --profile NET BATCH [THREADS] | --profile-opencl NET BATCH [STEPS] | --gemm-sweep SHAPES [PARAMETERS...]\n".utf8))
         exit(2)
     }
 }
@@ -52,7 +63,7 @@ for bench in selected {
     print(Format.table(results))
     let file = ResultFile(benchmark: bench.name, date: dateFormatter.string(from: Date()),
                           machine: .init(cpu: Machine.cpuModel, cores: Machine.cores, flags: Machine.flags, build: build),
-                          reference: torchNote, results: results)
+                          reference: bench.referenceNote?() ?? torchNote, results: results)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(file).write(to: resultsDir.appendingPathComponent("\(bench.name).json"))

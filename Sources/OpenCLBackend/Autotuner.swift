@@ -82,6 +82,12 @@ struct GemmBench {
     }
 
     private func enqueue(_ p: GemmParameters, times: Int) throws {
+        let k = try bind(p)
+        for _ in 0..<times { try launch(k, p) }
+    }
+
+    /// A gemm kernel built with `p`, every argument bound to C = A B on this bench's buffers.
+    func bind(_ p: GemmParameters) throws -> Kernel {
         let k = try GemmBench.kernel(runtime, p)
         let s = shape
         let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
@@ -97,11 +103,15 @@ struct GemmBench {
         try k.set(11, b.mem)
         try k.set(17, c.mem)
         try k.set(23, c.mem)
+        return k
+    }
+
+    /// Enqueues a kernel from `bind(p)` once (no wait).
+    func launch(_ k: Kernel, _ p: GemmParameters) throws {
+        let s = shape
         let global = [(s.m + p.mwg - 1) / p.mwg * p.mdimc, (s.n + p.nwg - 1) / p.nwg * p.ndimc, 1]
         let local = [p.mdimc, p.ndimc, 1]
-        for _ in 0..<times {
-            try check(clEnqueueNDRangeKernel(queue.queue, k.kernel, 3, nil, global, local, 0, nil, nil), "clEnqueueNDRangeKernel(gemm)")
-        }
+        try check(clEnqueueNDRangeKernel(queue.queue, k.kernel, 3, nil, global, local, 0, nil, nil), "clEnqueueNDRangeKernel(gemm)")
     }
 }
 
