@@ -37,6 +37,10 @@ final class SearchEngineTests: XCTestCase {
         try Report.write(dir)
         let html = try XCTUnwrap(dir.read(dir.reportPath))
         XCTAssert(html.contains("<svg") && html.contains("best validation accuracy") && html.contains("class Net(nn.Module)"))
+        // Self-contained: nothing for a browser to fetch, nothing to run.
+        for outside in ["<script", "src=", "href=\"http", "@import", "url(", "<link", "<iframe"] {
+            XCTAssertFalse(html.lowercased().contains(outside), "report.html contains \(outside)")
+        }
     }
 
     func testReplayRebuildsTheSameArchives() async throws {
