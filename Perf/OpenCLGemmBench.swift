@@ -15,9 +15,11 @@ enum OpenCLBench {
         }
     }
 
-    /// `32x64x16 wg 8x4 v1x8 direct`: tile MWGxNWGxKWG, work-group, vector widths, operand path.
+    /// `48x32x64 wg 8x2 v1x8 cpu`: tile MWGxNWGxKWG, work-group, vector widths, kernel path (local staging,
+    /// the CPU path, or scalar direct reads).
     static func compact(_ p: GemmParameters) -> String {
-        "\(p.mwg)x\(p.nwg)x\(p.kwg) wg \(p.mdimc)x\(p.ndimc) v\(p.vwm)x\(p.vwn) \(p.localStaging ? "local" : "direct")"
+        let path = p.localStaging ? "local" : p.vwn > 1 ? "cpu" : "direct"
+        return "\(p.mwg)x\(p.nwg)x\(p.kwg) wg \(p.mdimc)x\(p.ndimc) v\(p.vwm)x\(p.vwn) \(path)"
     }
 
     /// `MWG=32 NWG=64 ...` (GemmParameters.description) back to parameters; missing keys keep the CPU default.
@@ -87,7 +89,8 @@ extension Benchmarks {
                     let theirs = try probe.readC()
                     let diff = OpenCLBench.relativeDifference(ours, theirs)
                     // A disagreement is shown in the row, never dropped: both are still timed.
-                    note += diff <= 1e-4 ? String(format: "; agree (%.1e)", diff) : String(format: "; DISAGREE: max diff %.2e of max |C|", diff)
+                    note += diff == 0 ? "; results identical" : diff <= 1e-4 ? String(format: "; agree (%.1e)", diff)
+                        : String(format: "; DISAGREE: max diff %.2e of max |C|", diff)
                     let t = try OpenCLBench.time(probe, quick: ctx.quick) {
                         try lib.multiply(m: m, n: n, k: k, a: probe.a, b: probe.b, c: probe.c, queue: probe.queue)
                     }
