@@ -13,10 +13,12 @@ public final class OpenCLExecutor: PlanExecutor {
     public var seed: UInt32 = 0
     public var step: Int = 0
     /// Kernel enqueues and host waits since load (waits: blocking reads/writes, finishes, staging waits).
-    public private(set) var enqueueCount = 0
-    public private(set) var waitCount = 0
+    public internal(set) var enqueueCount = 0
+    public internal(set) var waitCount = 0
+    /// Bytes written from the host to the device since load (batches, region writes, resident data and orders).
+    public internal(set) var uploadedBytes = 0
     /// The first OpenCL failure during a step (steps cannot throw); sync points report NaN while set.
-    public private(set) var failure: OpenCLError?
+    public internal(set) var failure: OpenCLError?
     public var trainLaunchCount: Int { train.count }
     public var evalLaunchCount: Int { eval.count }
     /// Bytes allocated on the device (regions plus scratch).
@@ -33,7 +35,7 @@ public final class OpenCLExecutor: PlanExecutor {
 
     let runtime: DeviceRuntime
     let queue: CommandQueue
-    private var buffers: [Region: Buffer] = [:]
+    var buffers: [Region: Buffer] = [:]
     private var workspace: Buffer
     private var train: [Prepared] = []
     private var eval: [Prepared] = []
@@ -41,6 +43,8 @@ public final class OpenCLExecutor: PlanExecutor {
     private var labelStaging: Staging
     private var profileEvents: [(op: String, kernel: String, instruction: String, event: cl_event)] = []
     private var profileTotals: [ProfileKey: [String: (calls: Int, seconds: Double)]] = [:]
+    /// The data set kept on the device, when a trainer asked for it (OpenCLExecutor+ResidentData.swift).
+    var resident: ResidentDataSet?
 
     init(plan: Plan, runtime: DeviceRuntime, tune: Bool, tuningBudget: Double, profiling: Bool,
          gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil) throws {
@@ -226,6 +230,7 @@ public final class OpenCLExecutor: PlanExecutor {
                    "clEnqueueWriteBuffer(\(region))")
         }
         waitCount += 1
+        uploadedBytes += 4 * count
     }
 
     /// Waits for all enqueued work (for benchmarks that time steps).
@@ -275,7 +280,7 @@ public final class OpenCLExecutor: PlanExecutor {
         return failure == nil
     }
 
-    private func record(_ status: cl_int, _ call: String) {
+    func record(_ status: cl_int, _ call: String) {
         if status != CL_SUCCESS && failure == nil { failure = OpenCLError.from(status, call: call) }
     }
 
@@ -301,6 +306,7 @@ public final class OpenCLExecutor: PlanExecutor {
         record(clEnqueueWriteBuffer(queue.queue, buffer.mem, cl_bool(CL_FALSE), 0, staging.bytes, staging.memory[slot],
                                     0, nil, &event), "clEnqueueWriteBuffer(\(region))")
         staging.events[slot] = event
+        uploadedBytes += staging.bytes
     }
 }
 
