@@ -28,17 +28,21 @@ public struct TrainingConfig: Sendable, Equatable {
     public var metricsEvery: Int
     /// Batches the loader prepares ahead.
     public var prefetch: Int
+    /// Keep the training set on the device and build batches there when the backend can (no per-step image
+    /// upload); otherwise, or when false, batches come from the host loader. Augmentation then draws
+    /// counter-based choices, so augmented runs differ between the two paths (unaugmented ones do not).
+    public var residentData: Bool
 
     public init(epochs: Int = 1, batchSize: Int = 128, evalBatchSize: Int? = nil, learningRate: Double = 0.05,
                 optimizer: OptimizerConfig = TrainingConfig.defaultOptimizer, schedule: LearningRateSchedule = .cosine,
                 labelSmoothing: Float = 0, seed: UInt64 = 0, validationFraction: Double = 0,
                 augmentation: Augmentation = .none, maxSteps: Int? = nil, evaluateEveryEpochs: Int = 0,
-                metricsEvery: Int = 50, prefetch: Int = 4) {
+                metricsEvery: Int = 50, prefetch: Int = 4, residentData: Bool = true) {
         self.epochs = epochs; self.batchSize = batchSize; self.evalBatchSize = evalBatchSize
         self.learningRate = learningRate; self.optimizer = optimizer; self.schedule = schedule
         self.labelSmoothing = labelSmoothing; self.seed = seed; self.validationFraction = validationFraction
         self.augmentation = augmentation; self.maxSteps = maxSteps; self.evaluateEveryEpochs = evaluateEveryEpochs
-        self.metricsEvery = metricsEvery; self.prefetch = prefetch
+        self.metricsEvery = metricsEvery; self.prefetch = prefetch; self.residentData = residentData
     }
 
     /// SGD with Nesterov momentum 0.9: with the cosine schedule and lr 0.05 it trains the built-in networks

@@ -37,15 +37,12 @@ extension Trainer {
         var loop = LoopState(totalSteps: total, startStep: executor.step)
         var waitSeconds = 0.0
         if total > executor.step {
-            let loader = BatchLoader(dataset: trainSet, batchSize: batch, shuffle: true,
-                                     augmentation: config.augmentation, normalization: normalization,
-                                     seed: Self.loaderSeed(config.seed), dropLast: true, prefetch: config.prefetch,
-                                     epochs: (total + perEpoch - 1) / perEpoch)
-            defer { loader.stop() }
-            var skipped = 0
-            while executor.step < total, let b = loader.next() {
-                if skipped < loop.startStep { skipped += 1; continue }   // resuming: replay the data order only
-                executor.setBatch(images: b.images, labels: b.labels)
+            // The data set on the device when the backend can hold it, else the host loader (BatchFeed).
+            let feed = BatchFeed(trainSet: trainSet, config: config, normalization: normalization, executor: executor,
+                                 seed: Self.loaderSeed(config.seed), perEpoch: perEpoch, totalSteps: total,
+                                 startStep: loop.startStep)
+            defer { feed.stop() }
+            while executor.step < total, let b = feed.next(executor) {
                 let stepIndex = executor.step
                 let rate = config.schedule.rate(step: stepIndex, totalSteps: total, peak: config.learningRate)
                 executor.trainStep(learningRate: Float(rate))
@@ -76,7 +73,7 @@ extension Trainer {
                     loop.closeEpoch(b.epoch + 1, evaluation: evaluation)
                 }
             }
-            waitSeconds = loader.waitSeconds
+            waitSeconds = feed.waitSeconds
         }
         let trainSeconds = (start.duration(to: clock.now) - loop.evaluationTime).seconds
         var finalEvaluation: EvaluationResult?

@@ -34,6 +34,8 @@ enum TrainCommand: Command {
         OptionSpec("validation", "F", "hold out this share of the training set and report validation, not test", default: "0"),
         OptionSpec("device", "DEVICE", "where to train: \(DeviceSelection.spellings.joined(separator: ", "))", default: "auto: the fastest OpenCL GPU, else cpu"),
         OptionSpec("threads", "T", "CPU threads", default: "\(CPUBackend.defaultThreads) (all cores)"),
+        OptionSpec("resident-data", nil, "keep the training set on an OpenCL device and build batches there; =false uploads each batch",
+                   default: "on"),
         OptionSpec("seed", "S", "seeds initialisation, shuffling, augmentation and dropout", default: "0"),
         OptionSpec("max-steps", "N", "stop after N optimizer steps (the schedule spans the capped run)"),
         OptionSpec("metrics-every", "N", "read loss/accuracy from the device every N steps", default: "50"),
@@ -124,6 +126,7 @@ struct TrainSetup {
             validationFraction: try args.double("validation", default: 0, range: 0...0.99),
             maxSteps: try args.optionalInt("max-steps", minimum: 0),
             evaluateEveryEpochs: try args.int("eval-every", default: 0, minimum: 0),
-            metricsEvery: try args.int("metrics-every", default: 50, minimum: 1))
+            metricsEvery: try args.int("metrics-every", default: 50, minimum: 1),
+            residentData: args.flag("resident-data", default: true))
     }
 }
