@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),
-        .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR"]),
+        .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "Train"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data"]),
     ]
 )

@@ -36,6 +36,7 @@ extension Trainer {
 
         var loop = LoopState(totalSteps: total, startStep: executor.step)
         var waitSeconds = 0.0
+        var resident = false
         if total > executor.step {
             // The data set on the device when the backend can hold it, else the host loader (BatchFeed).
             let feed = BatchFeed(trainSet: trainSet, config: config, normalization: normalization, executor: executor,
@@ -74,6 +75,7 @@ extension Trainer {
                 }
             }
             waitSeconds = feed.waitSeconds
+            resident = feed.isResident
         }
         let trainSeconds = (start.duration(to: clock.now) - loop.evaluationTime).seconds
         var finalEvaluation: EvaluationResult?
@@ -94,7 +96,7 @@ extension Trainer {
             trainLoss: last?.trainLoss ?? .nan, trainAccuracy: last?.trainAccuracy ?? .nan,
             evaluation: finalEvaluation, history: loop.history,
             imagesPerSecond: steps > 0 ? Double(steps * batch) / max(trainSeconds, 1e-9) : 0,
-            loaderWaitFraction: trainSeconds > 0 ? waitSeconds / trainSeconds : 0,
+            loaderWaitFraction: trainSeconds > 0 ? waitSeconds / trainSeconds : 0, residentData: resident,
             epochs: perEpoch > 0 ? Double(executor.step) / Double(perEpoch) : 0, steps: executor.step,
             parameters: cost.parameters, flops: cost.flops, arenaBytes: plan.arenaCount * 4, deviceBytes: plan.totalBytes,
             seconds: start.duration(to: clock.now).seconds, trainSeconds: trainSeconds,

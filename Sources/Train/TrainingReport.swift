@@ -49,6 +49,8 @@ public struct TrainingResult: Sendable, Equatable {
     public var imagesPerSecond: Double
     /// Share of training time spent waiting for the data loader.
     public var loaderWaitFraction: Double
+    /// True when the batches were built on the device from a resident copy of the data set (no loader).
+    public var residentData: Bool
     /// Epochs completed, fractional when `maxSteps` stopped the run mid-epoch.
     public var epochs: Double
     public var steps: Int

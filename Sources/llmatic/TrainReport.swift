@@ -83,8 +83,12 @@ final class TrainReport {
             let name = e.split.padding(toLength: 10, withPad: " ", startingAt: 0)
             print("  \(name)  " + String(format: "loss %.4f  accuracy %.2f%%  (%d images)", e.loss, e.accuracy * 100, e.samples))
         }
-        print(String(format: "  speed       %.0f training images/s, data loader wait %.2f%% of training time",
-                     r.imagesPerSecond, r.loaderWaitFraction * 100))
+        if r.residentData {
+            print(String(format: "  speed       %.0f training images/s, batches built on the device", r.imagesPerSecond))
+        } else {
+            print(String(format: "  speed       %.0f training images/s, data loader wait %.2f%% of training time",
+                         r.imagesPerSecond, r.loaderWaitFraction * 100))
+        }
         if let path { print("  saved       \(path)") }
         if json { print(jsonObject(r, savedTo: path).text) }
     }
@@ -102,6 +106,7 @@ final class TrainReport {
         }
         fields += [
             ("train_images_per_second", .number(r.imagesPerSecond)), ("loader_wait_fraction", .number(r.loaderWaitFraction)),
+            ("resident_data", .bool(r.residentData)),
             ("seconds", .number(r.seconds)), ("train_seconds", .number(r.trainSeconds)),
             ("evaluation_seconds", .number(r.evaluationSeconds)), ("arena_bytes", .int(r.arenaBytes)),
             ("learning_rate", .number(config.learningRate)), ("optimizer", .string(optimizerText)),

@@ -85,6 +85,7 @@ final class KernelSourceTests: XCTestCase {
         XCTAssertTrue(try KernelSource.text(of: "gemm.cl").contains("__kernel"))
         // Every file in Kernels/ is embedded.
         XCTAssertEqual(Set(EmbeddedKernels.sources.keys),
-                       ["common.cl", "gemm.cl", "conv.cl", "batchnorm.cl", "pooling.cl", "elementwise.cl", "loss.cl", "optimizer.cl"])
+                       ["common.cl", "gemm.cl", "conv.cl", "batchnorm.cl", "pooling.cl", "elementwise.cl", "loss.cl", "optimizer.cl",
+                        "data.cl"])
     }
 }
