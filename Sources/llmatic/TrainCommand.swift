@@ -42,6 +42,9 @@ enum TrainCommand: Command {
         OptionSpec("eval-every", "N", "also evaluate after every N epochs (0: only at the end)", default: "0"),
         OptionSpec("load", "FILE", "start from weights in a .safetensors file (PyTorch state_dict names)"),
         OptionSpec("save", "FILE", "save the trained weights as .safetensors (loads with torch's load_state_dict)"),
+        OptionSpec("checkpoint", "FILE", "save the training state (weights, optimizer, step) there every --checkpoint-every steps and each epoch"),
+        OptionSpec("checkpoint-every", "N", "steps between checkpoints (rounded up to --metrics-every)", default: "500"),
+        OptionSpec("resume", "FILE", "continue from a checkpoint (same network, optimizer and data); keeps checkpointing to FILE"),
         OptionSpec("json", nil, "print one JSON object with the results as the last line of stdout"),
     ]
 
@@ -54,6 +57,7 @@ enum TrainCommand: Command {
                               llmatic train --net smallcnn --data fashion-mnist --epochs 2
                               llmatic train --net mynet.py --class Net --data cifar10:~/cifar-10-batches-bin --augment --json
                               llmatic train --net resnet8 --data synthetic:3x32x32:10:2048:512 --optimizer adamw --lr 0.002
+                              llmatic train --net resnet8 --epochs 30 --checkpoint r8.ckpt   # killed? --resume r8.ckpt
                             """)
     }
 
@@ -64,6 +68,10 @@ enum TrainCommand: Command {
             return 0
         }
         let setup = try TrainSetup(args)
+        let every = try args.int("checkpoint-every", default: 500, minimum: 1)
+        if args.string("load") != nil && args.string("resume") != nil {
+            throw UsageError("--load and --resume exclude each other (a checkpoint holds the weights)")
+        }
         let data = try DatasetCatalog.load(setup.dataSpec, seed: setup.config.seed)
         let shape = data.train.shape
         let input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
@@ -75,10 +83,19 @@ enum TrainCommand: Command {
         let backend = try setup.device.makeBackend(threads: setup.threads)
         let trainer = try Trainer(graph: network.graph, config: config, backend: backend)
         if let path = args.string("load") { try trainer.loadWeights(from: path) }
+        if let path = args.string("resume") { try trainer.restoreCheckpoint(from: path) }
+        let checkpoints = (args.string("checkpoint") ?? args.string("resume")).map {
+            TrainCheckpoints(path: $0, every: every, trainer: trainer)
+        }
 
         let report = TrainReport(json: args.flag("json"), network: network, data: data, trainer: trainer, dataSpec: setup.dataSpec)
         report.printHeader()
-        let result = try trainer.run(data) { report.progress($0) }
+        if trainer.step > 0 { print("resume    at step \(trainer.step) from \(args.string("resume") ?? "")") }
+        if let c = checkpoints { print("checkpoint \(c.path) every \(c.every) steps and at each epoch end") }
+        let result = try trainer.run(data) { p in
+            report.progress(p)
+            checkpoints?.progress(p)
+        }
         report.finishProgress()
         if let path = args.string("save") {
             try trainer.saveWeights(to: path, metadata: ["net": network.label, "data": setup.dataSpec])

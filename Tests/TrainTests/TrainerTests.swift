@@ -80,6 +80,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(try trained(other).parameters, a.parameters, "the seed must matter")
     }
 
+    /// What `llmatic train --checkpoint` does: save from the progress callback in the middle of a cosine run;
+    /// a run killed there and resumed from the file ends exactly where the whole run ends.
+    func testCheckpointSavedFromTheProgressCallbackResumesExactly() throws {
+        let data = try syntheticData("1x8x8:3:96:16")
+        let graph = try tinyBatchNormNet(input: TensorShape(channels: 1, height: 8, width: 8), classes: 3)
+        let config = TrainingConfig(epochs: 2, batchSize: 16, learningRate: 0.05, seed: 3, metricsEvery: 4)
+        let path = try makeScratchDirectory(self) + "/mid.ckpt.safetensors"
+        let whole = try Trainer(graph: graph, config: config, backend: fastBackend())
+        var savedAt: Int?
+        _ = try whole.run(data) { p in
+            if p.step == 4 { try? whole.saveCheckpoint(to: path); savedAt = p.step }
+        }
+        XCTAssertEqual(savedAt, 4)
+        let resumed = try Trainer(graph: graph, config: config, backend: fastBackend())
+        try resumed.restoreCheckpoint(from: path)
+        XCTAssertEqual(resumed.step, 4)
+        _ = try resumed.run(data)
+        XCTAssertEqual(resumed.step, whole.step)
+        XCTAssertEqual(resumed.parameters().map(\.bitPattern), whole.parameters().map(\.bitPattern))
+        XCTAssertEqual(resumed.executor.read(.buffers).map(\.bitPattern), whole.executor.read(.buffers).map(\.bitPattern))
+    }
+
     func testResumedRunMatchesTheUninterruptedOne() throws {
         let data = try syntheticData("1x8x8:3:96:16")
         let graph = try tinyBatchNormNet(input: TensorShape(channels: 1, height: 8, width: 8), classes: 3)
