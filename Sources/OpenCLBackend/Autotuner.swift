@@ -168,7 +168,21 @@ struct GemmTuner {
             guard let seconds = try? bench.time(p, repeats: 3) else { continue }
             if best == nil || seconds < best?.1 ?? .infinity { best = (p, seconds) }
         }
-        return best?.0
+        return confirmed(best?.0, bench)
+    }
+
+    /// A winner of three short runs may just have been lucky on a busy machine: it replaces the device default
+    /// only if it is still at least 3% faster when both are timed again, alternately, best of five each.
+    func confirmed(_ winner: GemmParameters?, _ bench: GemmBench) -> GemmParameters? {
+        let fallback = GemmParameters.defaultFor(runtime.device)
+        guard let winner, winner != fallback, (try? bench.result(fallback)) != nil else { return winner }
+        var bestWinner = Double.infinity, bestDefault = Double.infinity
+        for _ in 0..<5 {
+            guard let w = try? bench.time(winner, repeats: 1), let d = try? bench.time(fallback, repeats: 1) else { return winner }
+            bestWinner = min(bestWinner, w)
+            bestDefault = min(bestDefault, d)
+        }
+        return bestWinner < 0.97 * bestDefault ? winner : fallback
     }
 
     /// A candidate's result agrees with the reference configuration's up to Float reassociation.

@@ -23,6 +23,8 @@ public final class OpenCLExecutor: PlanExecutor {
     public var evalLaunchCount: Int { eval.count }
     /// Bytes allocated on the device (regions plus scratch).
     public private(set) var deviceBytes = 0
+    /// The GEMM problems of the plan as lowered for this device (what `llmatic tune` tunes).
+    public private(set) var gemmShapes: [GemmShape] = []
 
     struct Prepared {
         let kernel: Kernel
@@ -92,6 +94,7 @@ public final class OpenCLExecutor: PlanExecutor {
         workspace = try runtime.buffer(bytes: 4 * workspaceFloats, queue: queue, what: "convolution workspace")
         total += max(4 * workspaceFloats, 4)
         deviceBytes = total
+        gemmShapes = Set((trainLaunches + evalLaunches).compactMap(\.gemmShape)).sorted { $0.flops > $1.flops }
         inputStaging = Staging(bytes: 4 * plan.inputCount)
         labelStaging = Staging(bytes: 4 * plan.labelCount)
 

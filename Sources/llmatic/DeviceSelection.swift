@@ -40,18 +40,19 @@ enum DeviceSelection: Equatable, CustomStringConvertible {
         }
     }
 
-    /// The backend for this selection. `threads` sizes the CPU backend's pool.
-    func makeBackend(threads: Int) throws -> any Backend {
+    /// The backend for this selection. `threads` sizes the CPU backend's pool; `tune: false` keeps OpenCL GEMMs
+    /// on the device defaults (nil: tune on GPUs, where it is quick, as `OpenCLBackend` decides).
+    func makeBackend(threads: Int, tune: Bool? = nil) throws -> any Backend {
         switch self {
         case .auto:
-            if let gpu = OpenCLDevice.fastestGPU() { return OpenCLBackend(device: gpu) }
+            if let gpu = OpenCLDevice.fastestGPU() { return OpenCLBackend(device: gpu, tune: tune) }
             return CPUBackend(threads: threads)
         case .cpu:
             return CPUBackend(threads: threads)
         case .reference:
             return ReferenceBackend()
         case .opencl:
-            return try OpenCLBackend(selection: description)
+            return try OpenCLBackend(selection: description, tune: tune)
         }
     }
 }

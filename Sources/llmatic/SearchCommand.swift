@@ -33,6 +33,7 @@ enum SearchCommand: Command {
         OptionSpec("device", "DEVICE", "device(s), comma-separated for one worker each: \(DeviceSelection.spellings.joined(separator: ", "))",
                    default: "auto"),
         OptionSpec("threads", "T", "CPU threads", default: "all cores"),
+        OptionSpec("no-tune", nil, "OpenCL: use the device's default GEMM parameters instead of autotuning each candidate's shapes"),
         OptionSpec("seed", "S", "seeds the archives, selection, rule edits and training", default: "0"),
         OptionSpec("out", "DIR", "run folder (created)"),
         OptionSpec("resume", "DIR", "continue a run from its folder (its config.json; budget options may extend it)"),

@@ -52,7 +52,8 @@ enum SearchSetup {
         let threads = try args.int("threads", default: CPUBackend.defaultThreads, minimum: 1)
         let specs = (args.string("device") ?? "auto").split(separator: ",").map(String.init)
         guard !specs.isEmpty else { throw UsageError("--device needs a value") }
-        return try specs.map { try DeviceSelection(parsing: $0).makeBackend(threads: threads) }
+        let tune: Bool? = args.flag("no-tune") ? false : nil
+        return try specs.map { try DeviceSelection(parsing: $0).makeBackend(threads: threads, tune: tune) }
     }
 
     /// Tests the best network (after `epochs` more of training when asked); final.json gets the details.

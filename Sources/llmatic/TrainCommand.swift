@@ -34,6 +34,7 @@ enum TrainCommand: Command {
         OptionSpec("validation", "F", "hold out this share of the training set and report validation, not test", default: "0"),
         OptionSpec("device", "DEVICE", "where to train: \(DeviceSelection.spellings.joined(separator: ", "))", default: "auto: the fastest OpenCL GPU, else cpu"),
         OptionSpec("threads", "T", "CPU threads", default: "\(CPUBackend.defaultThreads) (all cores)"),
+        OptionSpec("no-tune", nil, "OpenCL: use the device's default GEMM parameters instead of autotuning this plan's shapes (tuning runs on GPUs by default; see llmatic tune)"),
         OptionSpec("resident-data", nil, "keep the training set on an OpenCL device and build batches there; =false uploads each batch",
                    default: "on"),
         OptionSpec("seed", "S", "seeds initialisation, shuffling, augmentation and dropout", default: "0"),
@@ -80,7 +81,7 @@ enum TrainCommand: Command {
             config.augmentation = Augmentation(cropPadding: shape.height >= 32 ? 4 : 2, horizontalFlip: true)
         }
         let network = try NetworkLoading.load(setup.netSpec, className: args.string("class"), input: input, classes: data.train.classes)
-        let backend = try setup.device.makeBackend(threads: setup.threads)
+        let backend = try setup.device.makeBackend(threads: setup.threads, tune: args.flag("no-tune") ? false : nil)
         let trainer = try Trainer(graph: network.graph, config: config, backend: backend)
         if let path = args.string("load") { try trainer.loadWeights(from: path) }
         if let path = args.string("resume") { try trainer.restoreCheckpoint(from: path) }
