@@ -18,8 +18,13 @@ extension OpenCLBackend {
     /// Shapes the budget did not reach keep the default and are reported with it.
     public func tuneGemm(_ shapes: [GemmShape], budgetSeconds: Double,
                          progress: ((GemmShape, Int, Int) -> Void)? = nil) throws -> [GemmTuningResult] {
+        try tuneGemm(shapes, budgetSeconds: budgetSeconds, cacheFile: GemmTuner.cacheURL, progress: progress)
+    }
+
+    func tuneGemm(_ shapes: [GemmShape], budgetSeconds: Double, cacheFile: URL,
+                  progress: ((GemmShape, Int, Int) -> Void)? = nil) throws -> [GemmTuningResult] {
         let runtime = try DeviceRuntime.shared(device)
-        let tuner = GemmTuner(runtime: runtime, budgetSeconds: budgetSeconds)
+        let tuner = GemmTuner(runtime: runtime, budgetSeconds: budgetSeconds, cacheFile: cacheFile)
         let before = GemmTuner.loadCache(tuner.cacheFile)
         let ordered = shapes.sorted { $0.flops > $1.flops }
         var chosen: [GemmShape: GemmParameters] = [:]
@@ -28,7 +33,7 @@ extension OpenCLBackend {
             progress?(shape, i + 1, ordered.count)
             // One shape per call, so progress shows and the deadline is shared across shapes.
             let left = deadline.timeIntervalSinceNow
-            let one = GemmTuner(runtime: runtime, budgetSeconds: max(left, 0))
+            let one = GemmTuner(runtime: runtime, budgetSeconds: max(left, 0), cacheFile: cacheFile)
             chosen.merge(one.tune([shape])) { $1 }
         }
         let selector = GemmSelector(runtime: runtime)

@@ -179,4 +179,28 @@ final class GemmTests: XCTestCase {
         let cachedTuner = GemmTuner(runtime: runtime, budgetSeconds: 0, candidates: [], cacheFile: tuner.cacheFile)
         XCTAssertEqual(cachedTuner.tune([shape])[shape], chosen)
     }
+
+    /// `llmatic tune`'s entry point: every shape gets a result whose parameters compute the right product,
+    /// and the second call finds the choice in the cache.
+    func testTuneGemmReportsEveryShapeAndCaches() throws {
+        let device = try TestDevice.require()
+        let backend = OpenCLBackend(device: device, tune: false)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmatic-tunegemm-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("tuning.json")
+        let shapes = [GemmShape(m: 40, n: 72, k: 24), GemmShape(m: 8, n: 16, k: 8, transB: true)]
+        let first = try backend.tuneGemm(shapes, budgetSeconds: 4, cacheFile: file)
+        XCTAssertEqual(Set(first.map(\.shape)), Set(shapes))
+        XCTAssertFalse(first.contains { $0.cached })
+        let runtime = try DeviceRuntime.shared(device)
+        for r in first {
+            XCTAssertGreaterThan(r.chosenGFLOPS, 0)
+            let bench = try GemmBench(runtime: runtime, shape: r.shape)
+            XCTAssertTrue(GemmTuner.matches(try bench.result(r.chosen), try bench.result(.conservative)), "\(r.shape) \(r.chosen)")
+        }
+        let second = try backend.tuneGemm(shapes, budgetSeconds: 0, cacheFile: file)
+        let tunedBefore = Set(first.filter { $0.chosen != $0.defaultParameters }.map(\.shape))
+        for r in second where tunedBefore.contains(r.shape) { XCTAssertTrue(r.cached, "\(r.shape)") }
+        XCTAssertEqual(second.map(\.chosen), first.map(\.chosen))
+    }
 }
