@@ -12,6 +12,8 @@ public struct NetworkBuilder {
     public private(set) var nodes: [Node]
     public private(set) var shapes: [TensorShape]
     public let inputShape: TensorShape
+    /// Names taken so far: a duplicate is caught in O(1), which matters for generated networks of many layers.
+    private var names: Set<String> = ["input"]
 
     public init(input: TensorShape) {
         inputShape = input
@@ -28,12 +30,13 @@ public struct NetworkBuilder {
     public mutating func add(_ name: String, _ layer: Layer, _ inputs: [Value], module: String? = nil,
                              location: SourceLocation? = nil) throws -> Value {
         let node = Node(name: name, module: module, layer: layer, inputs: inputs.map(\.index), location: location)
-        if nodes.contains(where: { $0.name == name }) {
+        if names.contains(name) {
             throw NetworkError(layer: name, location: location, message: "duplicate layer name")
         }
         let shape = try Graph.outputShape(of: layer, inputs: inputs.map { shapes[$0.index] }) {
             NetworkError(layer: name, location: location, message: $0)
         }
+        names.insert(name)
         nodes.append(node)
         shapes.append(shape)
         return Value(index: nodes.count - 1)

@@ -19,6 +19,10 @@ public struct ParameterSpec: Hashable, Codable, Sendable {
     /// Inputs feeding one output (for the default initialisation).
     public var fanIn: Int
     public var count: Int { dims.reduce(1, *) }
+
+    public init(name: String, module: String, dims: [Int], role: ParameterRole, fanIn: Int) {
+        self.name = name; self.module = module; self.dims = dims; self.role = role; self.fanIn = fanIn
+    }
 }
 
 /// A non-trainable tensor that is part of the model: BatchNorm running statistics.

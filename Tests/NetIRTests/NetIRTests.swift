@@ -67,6 +67,17 @@ final class NetIRTests: XCTestCase {
         XCTAssertThrowsError(try b.concat("cat2", [a, p]))
     }
 
+    func testDuplicateNamesAreRejectedAndLeaveTheBuilderUnchanged() throws {
+        var b = NetworkBuilder(input: fashion)
+        let a = try b.conv2d("a", b.input, out: 4, kernel: 3, padding: 1)
+        XCTAssertThrowsError(try b.relu("a", a)) { XCTAssert("\($0)".contains("duplicate layer name"), "\($0)") }
+        XCTAssertThrowsError(try b.relu("input", a))
+        XCTAssertEqual(b.nodes.count, 2)
+        // A layer whose shape check failed did not take its name.
+        XCTAssertThrowsError(try b.linear("fc", a, out: 3))
+        XCTAssertNoThrow(try b.relu("fc", a))
+    }
+
     func testGroupsMustDivideChannels() {
         var b = NetworkBuilder(input: TensorShape(channels: 6, height: 8, width: 8))
         XCTAssertThrowsError(try b.conv2d("dw", b.input, out: 8, kernel: 3, groups: 4))
