@@ -23,9 +23,7 @@ enum ExportCommand: Command {
             print(help)
             return 0
         }
-        guard let folder = args.positionals.first else { throw UsageError("give the run folder: llmatic export DIR --best") }
-        let directory = RunDirectory(folder)
-        guard directory.exists(directory.configPath) else { throw Failure("\(folder) is not a search run (no config.json)") }
+        let directory = try args.runFolder(usage: "llmatic export DIR --best")
         let exported = try Export.best(directory, top: try args.int("top", default: 1, minimum: 1),
                                        to: args.string("to") ?? directory.path("export"))
         for e in exported { print("\(e.source)  \(e.weights ?? "(no weights)")  validation accuracy \(String(format: "%.4f", e.accuracy))") }

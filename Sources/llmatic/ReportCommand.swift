@@ -21,9 +21,7 @@ enum ReportCommand: Command {
             print(help)
             return 0
         }
-        guard let folder = args.positionals.first else { throw UsageError("give the run folder: llmatic report DIR") }
-        let directory = RunDirectory(folder)
-        guard directory.exists(directory.configPath) else { throw Failure("\(folder) is not a search run (no config.json)") }
+        let directory = try args.runFolder(usage: "llmatic report DIR")
         try Report.write(directory, topK: try args.int("top", default: 5, minimum: 1))
         print(directory.reportPath)
         return 0
