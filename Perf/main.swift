@@ -46,7 +46,10 @@ while let a = arguments.first {
     }
 }
 
-let root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
+// The checkout whose Perf/results and Perf/README.md are written: where this file was compiled, unless
+// LLMATIC_PERF_ROOT names another (a binary carried to a GPU machine runs in a copy of the checkout elsewhere).
+let root = ProcessInfo.processInfo.environment["LLMATIC_PERF_ROOT"].map { URL(fileURLWithPath: $0) }
+    ?? URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
 let (torch, torchNote) = useTorch ? TorchPeer.locate(root: root) : (nil, "PyTorch skipped (--no-torch)")
 let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 let context = BenchContext(quick: quick, torch: torch, root: root, executable: executable)
