@@ -86,3 +86,21 @@ inline float workGroupSum(float value, __local float* scratch) {
     barrier(CLK_LOCAL_MEM_FENCE);  // scratch may be reused right after
     return total;
 }
+
+// The engine's counter-based randomness (Sources/Engine/Randomness.swift), bit for bit: CounterRandom.mix is
+// lowbias32, and the bits for (seed, step, salt, index) are mix(mix((mix(seed ^ C) ^ step) + salt * K) ^ index)
+// (Swift's `^` and `&+` share one precedence level, left to right, and `&*` binds tighter). Dropout masks and
+// the resident data set's crop/flip choices both draw from it.
+inline uint mix32(uint v) {
+    uint x = v;
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+inline uint counterBits(uint seed, uint step, uint salt, uint index) {
+    return mix32(mix32((mix32(seed ^ 0x9e3779b9u) ^ step) + salt * 0x85ebca6bu) ^ index);
+}

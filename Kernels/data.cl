@@ -3,23 +3,6 @@
 // The host's loader computes pixel * scale + shift without fusing; keep it unfused so both agree exactly.
 #pragma OPENCL FP_CONTRACT OFF
 
-// CounterRandom.mix (lowbias32). Must match Sources/Engine/Randomness.swift bit for bit.
-inline uint dataMix(uint v) {
-    uint x = v;
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
-
-// ResidentAugmentation.bits: (mix(seed ^ C) ^ step) + salt * K, then two more rounds (Swift's ^ and &+ share
-// one precedence level, left to right).
-inline uint dataBits(uint seed, uint step, uint salt, uint index) {
-    return dataMix(dataMix((dataMix(seed ^ 0x9e3779b9u) ^ step) + salt * 0x85ebca6bu) ^ index);
-}
-
 // One work-item per input element of the batch (n = batch * C * H * W). Row r < valid takes sample
 // order[first + r]: out[c][y][x] = padded[c][y + oy][x' + ox] (x' = W-1-x when flipped, padded = image shifted
 // by `padding` with zeros around), then * affine[c] + affine[C + c]. Rows from `valid` on are 0 with label -1.
@@ -44,10 +27,10 @@ __kernel void gather_batch(__global const uchar* pixels, __global const int* sam
     int oy = padding, ox = padding;
     if (padding > 0) {
         uint bound = (uint)(2 * padding + 1);
-        oy = (int)mul_hi(dataBits(seed, step, 0xA0u, (uint)row), bound);
-        ox = (int)mul_hi(dataBits(seed, step, 0xA1u, (uint)row), bound);
+        oy = (int)mul_hi(counterBits(seed, step, 0xA0u, (uint)row), bound);
+        ox = (int)mul_hi(counterBits(seed, step, 0xA1u, (uint)row), bound);
     }
-    int flipped = flip && (dataBits(seed, step, 0xA2u, (uint)row) >> 31) == 1u;
+    int flipped = flip && (counterBits(seed, step, 0xA2u, (uint)row) >> 31) == 1u;
     int oxIndex = pos % width;
     int sy = pos / width + oy - padding;
     int sx = (flipped ? width - 1 - oxIndex : oxIndex) + ox - padding;

@@ -43,22 +43,8 @@ __kernel void fill(__global float* y, int yOff, int n, float value) {
     if (i < n) y[yOff + i] = value;
 }
 
-// The engine's CounterRandom.mix (lowbias32). Must match Sources/Engine/Randomness.swift bit for bit.
-inline uint mix32(uint v) {
-    uint x = v;
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
-
-// Swift's `^` and `&+` share one precedence level (left to right) and `&*` binds tighter, so the engine's
-// `mix(seed ^ C) ^ step &+ salt &* K` is `(mix(seed ^ C) ^ step) + salt * K` here.
 inline float counterUniform(uint seed, uint step, uint salt, uint index) {
-    uint h = mix32(mix32((mix32(seed ^ 0x9e3779b9u) ^ step) + salt * 0x85ebca6bu) ^ index);
-    return (float)(h >> 8) * (1.0f / 16777216.0f);
+    return (float)(counterBits(seed, step, salt, index) >> 8) * (1.0f / 16777216.0f);
 }
 
 // y = x * mask, mask = keep ? scale : 0 with keep = uniform(seed, step, salt, i) >= p and scale = 1/(1-p).
