@@ -1,4 +1,5 @@
 import NetIR
+import Train
 
 /// Why a candidate has no fitness. Recorded with the candidate; never stops the run.
 public enum CandidateFailure: Error, Sendable, Equatable, Codable, CustomStringConvertible {
@@ -123,13 +124,13 @@ public protocol Evaluator: Sendable {
     func test(_ graph: Graph, weightsPath: String, device: Int) throws(CandidateFailure) -> TestMetrics
     /// Trains a network further from the given weights for `epochs`, saves the result to `savingTo`, and
     /// returns its validation and test metrics (the final polish of the best network).
-    func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String,
-                device: Int) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics)
+    func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String, device: Int,
+                progress: (@Sendable (TrainingProgress) -> Void)?) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics)
 }
 
 extension Evaluator {
-    public func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String,
-                       device: Int) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics) {
+    public func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String, device: Int,
+                       progress: (@Sendable (TrainingProgress) -> Void)?) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics) {
         throw .backend("this evaluator cannot train further")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Train
 
 /// What the end of a run measured on the best network (`final.json`, shown in the report).
 public struct FinalResults: Codable, Sendable {
@@ -25,7 +26,8 @@ public struct FinalResults: Codable, Sendable {
 extension SearchEngine {
     /// Tests the archive's best network on the test set and, with `epochs > 0`, trains it that much further
     /// (weights to `refined.safetensors`) and tests again. Writes final.json; nil when the archive is empty.
-    public func finalize(epochs: Int) async -> FinalResults? {
+    /// `progress` sees the extra training's reports (on the worker's thread).
+    public func finalize(epochs: Int, progress: (@Sendable (TrainingProgress) -> Void)? = nil) async -> FinalResults? {
         guard let best = state.networks.best?.payload,
               let source = directory.read(directory.candidateFile(best.candidate, .source)),
               case .success(let checked) = checker.check(source, file: "best.py") else { return nil }
@@ -37,7 +39,8 @@ extension SearchEngine {
             do throws(CandidateFailure) {
                 let test = try evaluator.test(checked.graph, weightsPath: weights, device: device)
                 guard epochs > 0 else { return .success((test, nil)) }
-                let more = try evaluator.refine(checked.graph, weightsPath: weights, epochs: epochs, savingTo: refined, device: device)
+                let more = try evaluator.refine(checked.graph, weightsPath: weights, epochs: epochs, savingTo: refined, device: device,
+                                                progress: progress)
                 return .success((test, more))
             } catch {
                 return .failure(error)

@@ -86,8 +86,8 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
         }
     }
 
-    public func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String,
-                       device: Int) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics) {
+    public func refine(_ graph: Graph, weightsPath: String, epochs: Int, savingTo: String, device: Int,
+                       progress: (@Sendable (TrainingProgress) -> Void)?) throws(CandidateFailure) -> (CandidateMetrics, TestMetrics) {
         var longer = config
         longer.epochs = epochs
         longer.maxSteps = nil
@@ -96,7 +96,8 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
             throw .backend("cannot load \(weightsPath): \(error)")
         }
         do {
-            let r = try trainer.train(on: trainSet, evaluateOn: validationSet, split: "validation", normalization: normalization)
+            let r = try trainer.train(on: trainSet, evaluateOn: validationSet, split: "validation", normalization: normalization,
+                                      progress: progress)
             try? trainer.saveWeights(to: savingTo, metadata: ["refined_epochs": "\(epochs)"])
             let t = try trainer.evaluate(testSet, normalization: normalization, split: "test")
             let v = r.evaluation

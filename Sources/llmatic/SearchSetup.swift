@@ -62,7 +62,20 @@ enum SearchSetup {
             print("training the best network \(epochs) more epoch(s)...")
             Console.flush()
         }
-        let final = try Blocking.wait { await engine.finalize(epochs: epochs) }
+        let final = try Blocking.wait {
+            await engine.finalize(epochs: epochs) { p in
+                // Live on a terminal; otherwise a line per epoch (a plain log would get one per metrics read).
+                let line = String(format: "  epoch %d/%d  step %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  ETA ", p.epoch, p.epochs,
+                                  p.step, p.totalSteps, p.imagesPerSecond, p.loss, p.accuracy * 100) + Console.duration(p.eta)
+                if Console.isTerminal {
+                    Console.live(line)
+                    if p.step == p.totalSteps { Console.endLive() }
+                } else if p.endOfEpoch {
+                    print(line)
+                    Console.flush()
+                }
+            }
+        }
         if let f = final?.failure { Console.error("warning: final evaluation of the best network failed: \(f)") }
         if let f = final, let before = f.testAccuracy, let after = f.finalTestAccuracy {
             print("best #\(f.candidate): test accuracy \(String(format: "%.4f", before)) with its search weights, \(String(format: "%.4f", after)) after \(f.epochs) more epoch(s)")
