@@ -32,7 +32,7 @@ struct ConvolutionKernel {
 
     /// Column-buffer floats per worker and partial-gradient floats per worker this convolution needs.
     static func workspaceNeeds(_ g: ConvGeometry) -> (col: Int, partial: Int) {
-        (g.isPointwise ? 0 : g.patchSize * g.outputPlane, g.outChannels * g.patchSize + g.outChannels)
+        (g.isPointwise ? 0 : g.patchSize * g.outputPlane + Im2col.scratchFloats(g), g.outChannels * g.patchSize + g.outChannels)
     }
 
     func splitsBatch(_ workers: Int) -> Bool { g.batch >= workers }
@@ -63,7 +63,7 @@ struct ConvolutionKernel {
             if pointwise {
                 source = xg + j0; ldb = plane
             } else {
-                im2col.gather(xg, channels: 0..<cg, columns: columns, col)
+                im2col.gather(xg, channels: 0..<cg, columns: columns, col, scratch: col + patch * plane)
                 source = UnsafePointer(col); ldb = width
             }
             sgemm(GemmShape(m: og, n: width, k: patch, ldb: ldb, ldc: plane), w + grp * og * patch, source,
@@ -191,7 +191,7 @@ struct ConvolutionKernel {
         if pointwise {
             source = xg + c0 * plane
         } else {
-            im2col.gather(xg, channels: channels, columns: 0..<plane, col)
+            im2col.gather(xg, channels: channels, columns: 0..<plane, col, scratch: col + patch * plane)
             source = UnsafePointer(col)
         }
         sgemm(GemmShape(transB: true, m: outputs.count, n: channels.count * kk, k: plane, lda: plane, ldb: plane, ldc: patch),

@@ -71,6 +71,11 @@ final class ConvolutionComparisonTests: XCTestCase {
                  padding: Pair(1, 0), dilation: Pair(2, 1)),
             Case(name: "1x3 s(2,1) p(0,1)", input: image(3, 6, 5), out: 2, kernel: Pair(1, 3), stride: Pair(2, 1), padding: Pair(0, 1), batch: 1),
             Case(name: "5x5 p2 on 3x3 (kernel > input)", input: image(2, 3, 3), out: 3, kernel: Pair(5), padding: Pair(2)),
+            // Narrow maps with unit horizontal stride take im2col's padded-plane path, also with vertical stride and
+            // dilation; 40 wide takes the segment path.
+            Case(name: "3x3 s(2,1) p(2,1) d(2,1) (padded plane)", input: image(3, 9, 7), out: 4, stride: Pair(2, 1),
+                 padding: Pair(2, 1), dilation: Pair(2, 1), batch: 5),
+            Case(name: "3x3 p1 on 5x40 (segments)", input: image(2, 5, 40), out: 3, batch: 3),
         ])
     }
 
