@@ -19,10 +19,13 @@ struct ConvolutionKernel {
     /// One column buffer per worker (`colCount` floats each) and partial weight-gradient buffers (`partialCount`).
     let cols: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     let partials: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// Backward-data as a forward convolution of dy, where the geometry allows (stride 1, one group).
+    let transposed: ConvolutionBackwardDataGather?
 
     init(_ g: ConvGeometry, workspace: Workspace) {
         self.g = g
         im2col = Im2col(g: g)
+        transposed = ConvolutionBackwardDataGather(g)
         cg = g.inChannels / g.groups; og = g.outChannels / g.groups
         kk = g.kernelH * g.kernelW; patch = g.patchSize; plane = g.outputPlane
         inSample = g.inChannels * g.inputPlane; outSample = g.outChannels * plane
@@ -32,7 +35,8 @@ struct ConvolutionKernel {
 
     /// Column-buffer floats per worker and partial-gradient floats per worker this convolution needs.
     static func workspaceNeeds(_ g: ConvGeometry) -> (col: Int, partial: Int) {
-        (g.isPointwise ? 0 : g.patchSize * g.outputPlane + Im2col.scratchFloats(g), g.outChannels * g.patchSize + g.outChannels)
+        let forward = g.isPointwise ? 0 : g.patchSize * g.outputPlane + Im2col.scratchFloats(g)
+        return (max(forward, ConvolutionBackwardDataGather(g)?.scratchFloats ?? 0), g.outChannels * g.patchSize + g.outChannels)
     }
 
     func splitsBatch(_ workers: Int) -> Bool { g.batch >= workers }
@@ -80,7 +84,13 @@ struct ConvolutionKernel {
 
     func backwardData(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate: Bool,
                       part: Int, parts: Int) {
-        if splitsBatch(parts) {
+        if splitsBatch(parts), let transposed {
+            // Each worker flips the (small) weights into its own scratch: no barrier between workers needed.
+            let samples = slice(g.batch, part, parts)
+            guard !samples.isEmpty else { return }
+            transposed.flip(w, into: cols[part])
+            transposed.run(dy: dy, dx: dx, samples: samples, accumulate: accumulate, scratch: cols[part])
+        } else if splitsBatch(parts) {
             for n in slice(g.batch, part, parts) {
                 for grp in 0..<g.groups {
                     backwardDataTile(dy: dy + n * outSample, w: w, dx: dx + n * inSample, group: grp, channels: 0..<cg,
