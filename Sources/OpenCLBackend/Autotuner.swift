@@ -139,21 +139,22 @@ struct GemmTuner {
     }
 
     /// Tuned parameters for `shapes` (cached ones without running anything).
-    func tune(_ shapes: [GemmShape]) -> [GemmShape: GemmParameters] {
+    /// `progress` hears of each shape (index from 1, count) before it is looked up or tuned. The cache is saved
+    /// after every newly tuned shape, so a run stopped midway keeps what it measured.
+    func tune(_ shapes: [GemmShape], progress: ((GemmShape, Int, Int) -> Void)? = nil) -> [GemmShape: GemmParameters] {
         var cache = Self.loadCache(cacheFile)
         var result: [GemmShape: GemmParameters] = [:]
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(budgetSeconds, 0) * 1e9)
-        var changed = false
-        for shape in shapes {
+        for (i, shape) in shapes.enumerated() {
+            progress?(shape, i + 1, shapes.count)
             if let known = cache[key(shape)] { result[shape] = known; continue }
             guard DispatchTime.now().uptimeNanoseconds < deadline else { continue }
             if let best = tuneOne(shape, deadline: deadline) {
                 result[shape] = best
                 cache[key(shape)] = best
-                changed = true
+                Self.saveCache(cache, to: cacheFile)
             }
         }
-        if changed { Self.saveCache(cache, to: cacheFile) }
         return result
     }
 

@@ -27,17 +27,8 @@ extension OpenCLBackend {
         let tuner = GemmTuner(runtime: runtime, budgetSeconds: budgetSeconds, cacheFile: cacheFile)
         let before = GemmTuner.loadCache(tuner.cacheFile)
         let ordered = shapes.sorted { $0.flops > $1.flops }
-        var chosen: [GemmShape: GemmParameters] = [:]
-        let deadline = Date().addingTimeInterval(max(budgetSeconds, 0))
-        for (i, shape) in ordered.enumerated() {
-            progress?(shape, i + 1, ordered.count)
-            // One shape per call, so progress shows and the deadline is shared across shapes.
-            let left = deadline.timeIntervalSinceNow
-            let one = GemmTuner(runtime: runtime, budgetSeconds: max(left, 0), cacheFile: cacheFile)
-            chosen.merge(one.tune([shape])) { $1 }
-        }
         let selector = GemmSelector(runtime: runtime)
-        selector.chosen = chosen
+        selector.chosen = tuner.tune(ordered, progress: progress)
         let fallback = GemmParameters.defaultFor(device)
         return try ordered.map { shape in
             let bench = try GemmBench(runtime: runtime, shape: shape)
