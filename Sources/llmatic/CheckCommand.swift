@@ -27,10 +27,7 @@ enum CheckCommand: Command {
             return 0
         }
         guard let spec = args.positionals.first else { throw UsageError("missing the network to check (a built-in name or a .py file)") }
-        let inputText = args.string("input") ?? "1x28x28"
-        guard let input = TensorShape(parsing: inputText), input.isImage else {
-            throw UsageError("invalid value '\(inputText)' for --input: expected CxHxW such as 1x28x28 or 3x32x32")
-        }
+        let input = try args.inputShape()
         let classes = try args.int("classes", default: 10, minimum: 2)
         let network = try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
         let graph = network.graph

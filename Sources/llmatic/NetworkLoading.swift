@@ -34,3 +34,14 @@ enum NetworkLoading {
                              unusedParameters: parsed.unusedParameterCount)
     }
 }
+
+extension ParsedArguments {
+    /// `--input CxHxW` (default 1x28x28), which `check` and `tune` take: the image shape networks are built for.
+    func inputShape() throws(UsageError) -> TensorShape {
+        let text = string("input") ?? "1x28x28"
+        guard let input = TensorShape(parsing: text), input.isImage else {
+            throw UsageError("invalid value '\(text)' for --input: expected CxHxW such as 1x28x28 or 3x32x32")
+        }
+        return input
+    }
+}

@@ -65,8 +65,7 @@ enum SearchSetup {
         let final = try Blocking.wait {
             await engine.finalize(epochs: epochs) { p in
                 // Live on a terminal; otherwise a line per epoch (a plain log would get one per metrics read).
-                let line = String(format: "  epoch %d/%d  step %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  ETA ", p.epoch, p.epochs,
-                                  p.step, p.totalSteps, p.imagesPerSecond, p.loss, p.accuracy * 100) + Console.duration(p.eta)
+                let line = "  " + TrainReport.progressLine(p, learningRate: false)
                 if Console.isTerminal {
                     Console.live(line)
                     if p.step == p.totalSteps { Console.endLive() }

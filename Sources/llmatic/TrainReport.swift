@@ -51,9 +51,7 @@ final class TrainReport {
 
     /// One report per metrics read: redrawn in place on a terminal, a plain line otherwise.
     func progress(_ p: TrainingProgress) {
-        let line = String(format: "epoch %d/%d  step %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  lr %.4g  ETA ",
-                          p.epoch, p.epochs, p.step, p.totalSteps, p.imagesPerSecond, p.loss, p.accuracy * 100,
-                          p.learningRate) + Console.duration(p.eta)
+        let line = Self.progressLine(p, learningRate: true)
         if Console.isTerminal {
             Console.flush()
             Console.live(line)
@@ -66,6 +64,13 @@ final class TrainReport {
             print(line)
             Console.flush()
         }
+    }
+
+    /// One progress report as text (also the search's final training uses it, without the learning rate).
+    static func progressLine(_ p: TrainingProgress, learningRate: Bool) -> String {
+        String(format: "epoch %d/%d  step %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  ", p.epoch, p.epochs, p.step,
+               p.totalSteps, p.imagesPerSecond, p.loss, p.accuracy * 100)
+            + (learningRate ? String(format: "lr %.4g  ", p.learningRate) : "") + "ETA " + Console.duration(p.eta)
     }
 
     func finishProgress() {
