@@ -59,6 +59,11 @@ struct GemmBench {
     /// Runs C = A B once with `p` and returns C.
     func result(_ p: GemmParameters) throws -> [Float] {
         try enqueue(p, times: 1)
+        return try readC()
+    }
+
+    /// C as it is now (a blocking read, so it waits for the queue).
+    func readC() throws -> [Float] {
         var values = [Float](repeating: 0, count: shape.m * shape.n)
         try values.withUnsafeMutableBytes { raw in
             try check(clEnqueueReadBuffer(queue.queue, c.mem, cl_bool(CL_TRUE), 0, raw.count, raw.baseAddress, 0, nil, nil),
