@@ -58,3 +58,27 @@ final class NB201CellTests: XCTestCase {
         XCTAssertThrowsError(try NB201Table(contentsOf: path))
     }
 }
+
+final class NB201EditTests: XCTestCase {
+    func testEveryInstructionMakesANewCellOfItsKind() throws {
+        var rng = SearchRandom(seed: 11)
+        for _ in 0..<200 {
+            let parent = NB201Cell.random(rng: &rng)
+            for instruction in MutationInstruction.allCases {
+                let (child, note) = parent.edited(by: instruction, rng: &rng)
+                XCTAssertNotEqual(child, parent, "\(instruction) on \(parent)")
+                XCTAssertFalse(note.isEmpty)
+                if instruction == .addConvolution, parent.ops.contains(where: { $0 != .conv3x3 }) {
+                    XCTAssertGreaterThan(child.ops.filter { $0 == .conv3x3 }.count, parent.ops.filter { $0 == .conv3x3 }.count)
+                }
+                if instruction == .addResidual, parent.ops.contains(where: { $0 != .skipConnect }) {
+                    XCTAssertGreaterThan(child.ops.filter { $0 == .skipConnect }.count, parent.ops.filter { $0 == .skipConnect }.count)
+                }
+            }
+            let other = NB201Cell.random(rng: &rng)
+            let child = NB201Cell.crossover(parent, other, rng: &rng)
+            XCTAssertNotEqual(child, parent)
+            XCTAssertNotEqual(child, other)
+        }
+    }
+}
