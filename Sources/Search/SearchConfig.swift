@@ -92,6 +92,8 @@ public struct SearchConfig: Codable, Sendable, Hashable {
     public var timeLimit: Double?
     /// Epochs the best network trains further at the end, from its search weights (nil or 0: none).
     public var finalEpochs: Int?
+    /// NAS-Bench-201 cells instead of free-form networks (nil: free-form; runs before it existed decode as nil).
+    public var space: NB201SpaceSettings?
 
     public init(data: String, seed: UInt64 = 0, evaluations: Int? = 50, generations: Int? = nil, batch: Int = 4,
                 niches: Int = 100, promptNiches: Int = 100, initialNetworks: Int = 10, mutationProbability: Double = 0.85,

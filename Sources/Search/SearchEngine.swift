@@ -23,6 +23,8 @@ public struct SearchSummary: Codable, Sendable {
     public var best_candidate: Int?
     /// Test-set accuracy of the best network with its trained weights (nil when not measured).
     public var best_test_accuracy: Double?
+    /// NAS-Bench-201 table runs: the best network's cell string.
+    public var best_cell: String?
     public var generations: Int
     public var seconds: Double
     /// Share of the search's worker time (wall x devices) not spent training and validating candidates:
@@ -50,6 +52,8 @@ public final class SearchEngine: @unchecked Sendable {
     /// Seconds this session's candidates spent in `Trainer.train` (training and validation).
     var trainingSeconds = 0.0
     let resumed: Bool
+    /// Cells looked up in a results table so far; a repeat is skipped (`skipIfDuplicate`).
+    var queriedCells = Set<String>()
 
     /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
     public init(config: SearchConfig, directory: RunDirectory, seedSource: String?, mutator: any Mutator,
@@ -76,12 +80,16 @@ public final class SearchEngine: @unchecked Sendable {
         }
         state = Self.replay(directory: directory, config: config)
         evaluationsAtStart = state.evaluations
+        queriedCells = Self.queriedCells(directory.eventsPath)
     }
 
     /// The archives as the event log has them: every complete candidate line applied in order.
     public static func replay(directory: RunDirectory, config: SearchConfig) -> SearchState {
         var state = SearchState(config: config)
-        _ = state.replay(EventLog.read(RunEvent.self, from: directory.eventsPath))
+        let duplicates = duplicateIDs(directory.eventsPath)
+        _ = state.replay(EventLog.read(RunEvent.self, from: directory.eventsPath).filter { event in
+            if case .candidate(let r) = event { return !duplicates.contains(r.id) } else { return true }
+        })
         return state
     }
 
@@ -92,12 +100,18 @@ public final class SearchEngine: @unchecked Sendable {
         } catch { throw .directory(error) }
         try await evaluateSeedIfNeeded()
         var generation = max(state.lastGeneration + 1, 1)
-        while let count = childrenFor(generation: generation), count > 0 {
+        var withoutNew = 0
+        while let count = childrenFor(generation: generation), count > 0, withoutNew < Self.maxGenerationsWithoutNewCells {
             let firstID = max(state.maxCandidate, directory.candidateFolders().last ?? 0) + 1
             let plans = state.plan(generation: generation, count: count, firstID: firstID, config: config)
+            let before = state.evaluations
             await runGeneration(plans)
             try closeGeneration(generation)
+            withoutNew = state.evaluations == before ? withoutNew + 1 : 0
             generation += 1
+        }
+        if withoutNew > 0 && withoutNew >= Self.maxGenerationsWithoutNewCells {
+            warn("stopped: \(withoutNew) generations in a row found only cells already looked up")
         }
         try writeSnapshot()
         return summary(generations: generation - 1)
@@ -126,7 +140,7 @@ public final class SearchEngine: @unchecked Sendable {
         var record = await makeChild(plan, source: .success(MutationOutput(source: source, prompt: "seed network\n", note: "seed")))
         log(record)
         if let f = record.failure { throw .seedFailed(f) }
-        apply(&record)
+        if !skipIfDuplicate(record) { apply(&record) }
         try closeGeneration(0)
     }
 
@@ -144,7 +158,7 @@ public final class SearchEngine: @unchecked Sendable {
                 log(record)
                 finished[record.id] = record
                 while next < order.count, var r = finished.removeValue(forKey: order[next]) {
-                    apply(&r)
+                    if !skipIfDuplicate(r) { apply(&r) }
                     next += 1
                 }
             }
@@ -267,7 +281,8 @@ public final class SearchEngine: @unchecked Sendable {
         let elapsed = Date().timeIntervalSince(started)
         let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
         return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
-                             best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: nil,
+                             best_accuracy: best?.accuracy, best_candidate: best?.candidate,
+                             best_test_accuracy: bestBenchmark()?.testAccuracy, best_cell: bestBenchmark()?.cell,
                              generations: max(generations, 0), seconds: elapsed,
                              overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0, report: directory.reportPath, directory: directory.root)
     }

@@ -19,10 +19,14 @@ enum SearchSetup {
         config.promptNiches = niches
         config.initialNetworks = try args.int("initial", default: 10, minimum: 1)
         config.fitness = FitnessMetric(rawValue: args.string("fitness") ?? "accuracy") ?? .accuracy
-        config.seedNetwork = args.string("net") ?? "initial"
+        config.space = try space(args)
+        config.seedNetwork = args.string("net") ?? (config.space != nil ? NetworkLoading.nb201Prefix + NB201SpaceSettings.defaultSeedCell : "initial")
+        // NAS-Bench-201's largest cell (all 3x3 convolutions) needs 443 M FLOPs and 3.2 M activation floats per
+        // 32x32 image (measured with `llmatic check`), more than the free-form defaults allow.
+        let big = config.space != nil
         config.limits = SearchLimits(maxParameters: try args.int("max-params", default: 5_000_000, minimum: 1),
-                                     maxFlops: try args.int("max-flops", default: 300_000_000, minimum: 1),
-                                     maxActivations: try args.int("max-activations", default: 2_000_000, minimum: 1))
+                                     maxFlops: try args.int("max-flops", default: big ? 1_000_000_000 : 300_000_000, minimum: 1),
+                                     maxActivations: try args.int("max-activations", default: big ? 8_000_000 : 2_000_000, minimum: 1))
         if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 1...1e8) }
         config.finalEpochs = try args.int("final-epochs", default: 0, minimum: 0)
         let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: 1...1e7)
@@ -45,6 +49,22 @@ enum SearchSetup {
             throw UsageError("--model needs --llm-url")
         }
         return config
+    }
+
+    /// `--space nb201 [--cells-per-stage N] [--benchmark TABLE]`, or nil for free-form networks.
+    static func space(_ args: ParsedArguments) throws -> NB201SpaceSettings? {
+        switch args.string("space") ?? "free" {
+        case "free":
+            for option in ["cells-per-stage", "benchmark"] where args.string(option) != nil {
+                throw UsageError("--\(option) needs --space nb201")
+            }
+            return nil
+        case "nb201":
+            return NB201SpaceSettings(cellsPerStage: try args.int("cells-per-stage", default: NB201Network.defaultCellsPerStage, minimum: 1),
+                                      benchmark: args.string("benchmark"))
+        case let other:
+            throw UsageError("invalid value '\(other)' for --space: expected free or nb201")
+        }
     }
 
     /// One backend per listed device: each becomes one worker of the pool.
