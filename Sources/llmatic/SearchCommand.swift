@@ -31,7 +31,7 @@ enum SearchCommand: Command {
         OptionSpec("time-budget", "S", "seconds one candidate may train; predicted overruns are not started"),
         OptionSpec("fitness", "NAME", "what the network archive maximises", choices: ["accuracy", "loss"], default: "accuracy"),
         OptionSpec("niches", "N", "niches of each archive", default: "100"),
-        OptionSpec("initial", "N", "networks in the archive before selection starts", default: "10"),
+        OptionSpec("initial", "N", "networks in the archive before selection starts", default: "10; --space nb201: 5"),
         OptionSpec("max-params", "N", "parameter limit per candidate", default: "5000000"),
         OptionSpec("max-flops", "N", "forward FLOPs limit per sample", default: "300000000"),
         OptionSpec("max-activations", "N", "activation floats per sample", default: "2000000"),
@@ -100,6 +100,7 @@ enum SearchCommand: Command {
             let table = try NB201Table(contentsOf: path)
             input = table.dataShape.input
             config.classes = table.dataShape.classes
+            if resumeDir == nil && args.string("data") == nil { config.data = "nas-bench-201 table \(table.name)" }
             evaluator = TableEvaluator(table: table, recognizer: space.recognizer)
         } else {
             let data = try DatasetCatalog.load(config.data, seed: config.seed)

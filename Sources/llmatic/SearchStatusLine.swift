@@ -48,6 +48,7 @@ final class SearchStatusLine: @unchecked Sendable {
             let test = s.best_test_accuracy.map { String(format: ", test accuracy %.4f", $0) } ?? ""
             print("best: candidate #\(s.best_candidate ?? 0), validation accuracy \(String(format: "%.4f", a))\(test)")
         }
+        if let cell = s.best_cell { print("best cell: \(cell)") }
         print(String(format: "search overhead: %.1f%% of worker time (everything but training and validation)", s.overhead * 100))
         print("report: \(s.report)")
         if json {
@@ -56,6 +57,7 @@ final class SearchStatusLine: @unchecked Sendable {
                 ("best_accuracy", s.best_accuracy.map { .number($0) } ?? .null),
                 ("best_test_accuracy", s.best_test_accuracy.map { .number($0) } ?? .null),
                 ("best_candidate", s.best_candidate.map { .int($0) } ?? .null),
+                ("best_cell", s.best_cell.map { .string($0) } ?? .null),
                 ("generations", .int(s.generations)), ("seconds", .number(s.seconds)),
                 ("overhead", .number(s.overhead)),
                 ("report", .string(s.report)), ("directory", .string(s.directory)),

@@ -50,8 +50,9 @@ public struct NB201Recognizer: Sendable {
     }()
 }
 
-/// Formal sums of a cell's operations: atom id -> multiplicity, id -1 being the cell's input. Keys are
-/// canonical strings: `2*x+1*c3(1*x)` is twice the input plus one 3x3 convolution of it.
+/// Formal sums of a cell's operations: atom id -> multiplicity, id -1 being the cell's input. `key` writes a sum
+/// as a tree (`2*x+1*c3(1*x)`: twice the input plus one 3x3 convolution of it), `canonicalKey` as a labelled
+/// graph that also keeps which operations share an input.
 struct CellSum {
     static let input = -1
     var atoms: [Int: (kind: String, argument: [Int: Int])] = [:]
@@ -80,6 +81,59 @@ struct CellSum {
         return k
     }
 
+    /// The computation's canonical form. The tree key alone (`key`) would merge two operations applied to one
+    /// shared value with the same two operations applied to two equal but distinct values, so the atoms are
+    /// labelled in the order of their tree keys (every order of equal ones tried) and the graph is written with
+    /// the labels; the smallest writing is the key. Equal keys <=> the same computation up to renaming.
+    mutating func canonicalKey(_ output: [Int: Int]) -> String {
+        var reachable: [Int] = []
+        var seen = Set<Int>()
+        var stack = Array(output.keys)
+        while let id = stack.popLast() {
+            guard id != Self.input, seen.insert(id).inserted, let atom = atoms[id] else { continue }
+            reachable.append(id)
+            stack += atom.argument.keys
+        }
+        var tree: [Int: String] = [:]
+        for id in reachable { tree[id] = atomKey(id) }
+        var groups: [[Int]] = []
+        for id in reachable.sorted(by: { (tree[$0] ?? "", $0) < (tree[$1] ?? "", $1) }) {
+            if let first = groups.last?.first, tree[first] == tree[id] { groups[groups.count - 1].append(id) } else { groups.append([id]) }
+        }
+        let atoms = self.atoms
+        func write(_ order: [Int]) -> String {
+            var label: [Int: Int] = [Self.input: -1]
+            for (i, id) in order.enumerated() { label[id] = i }
+            func sum(_ s: [Int: Int]) -> String {
+                s.map { (label[$0.key] ?? -2, $0.value) }.sorted { $0 < $1 }.map { "\($0.0)*\($0.1)" }.joined(separator: ",")
+            }
+            return order.map { "\(atoms[$0]?.kind ?? "?")(\(sum(atoms[$0]?.argument ?? [:])))" }.joined(separator: ";") + "=" + sum(output)
+        }
+        var best: String?
+        var order: [Int] = []
+        func place(_ g: Int) {
+            guard g < groups.count else {
+                let w = write(order)
+                if best.map({ w < $0 }) ?? true { best = w }
+                return
+            }
+            for p in Self.permutations(groups[g]) {
+                order += p
+                place(g + 1)
+                order.removeLast(p.count)
+            }
+        }
+        place(0)
+        return best ?? "=0"
+    }
+
+    static func permutations(_ items: [Int]) -> [[Int]] {
+        guard items.count > 1 else { return [items] }
+        return items.indices.flatMap { i in
+            permutations(Array(items[..<i] + items[(i + 1)...])).map { [items[i]] + $0 }
+        }
+    }
+
     /// The key of a cell's output, built from its edges (atom ids are edge indices).
     static func key(of cell: NB201Cell) -> String {
         var algebra = CellSum()
@@ -98,7 +152,7 @@ struct CellSum {
             }
             nodes.append(sum)
         }
-        return algebra.key(nodes[NB201Cell.nodes - 1])
+        return algebra.canonicalKey(nodes[NB201Cell.nodes - 1])
     }
 }
 
@@ -242,7 +296,8 @@ private struct SkeletonReader {
         let where_ = "stage \(s + 1) (\(c) channels)"
         if start == end {
             // Cells that are the identity leave nothing in the graph; any count of them is the same network.
-            guard let identity = NB201Recognizer.representatives["1*x"] else { throw fail("\(where_) is empty") }
+            var algebra = CellSum()
+            guard let identity = NB201Recognizer.representatives[algebra.canonicalKey([CellSum.input: 1])] else { throw fail("\(where_) is empty") }
             return identity
         }
         var lastError = "it is not \(cellsPerStage) copies of one cell"
@@ -330,9 +385,9 @@ private struct SkeletonReader {
             nodes.insert(v)
             return result
         }
-        let key = algebra.key(try sum(output, depth: 0))
-        guard let cell = NB201Recognizer.representatives[key] else {
-            throw NB201Error("the cell ending at \(describe(output)) computes \(key), which no NAS-Bench-201 cell computes (x: the cell's input, c3/c1: ReLU-Conv-BN, p: avg_pool_3x3)")
+        let outputSum = try sum(output, depth: 0)
+        guard let cell = NB201Recognizer.representatives[algebra.canonicalKey(outputSum)] else {
+            throw NB201Error("the cell ending at \(describe(output)) computes \(algebra.key(outputSum)), which no NAS-Bench-201 cell computes (x: the cell's input, c3/c1: ReLU-Conv-BN, p: avg_pool_3x3)")
         }
         return (cell, nodes)
     }

@@ -70,14 +70,15 @@ extension NetworkCodec {
 /// The rule mutator on NAS-Bench-201: reads the parent's cell back from its code, applies the instruction as
 /// an edge edit (`NB201Cell.edited(by:rng:)`) or crosses two cells edge-wise, and writes the child's code.
 /// A child must compute something new: edits that give a cell with no code form, or the parent's own
-/// computation again, are drawn again.
+/// computation again, are drawn again (up to `attempts` times: an instruction's edit often lands on an edge that
+/// cannot change the output; with 24 tries 1 child in about 1,200 found nothing on cifar10.json).
 public struct NB201Mutator: Mutator {
     public let space: NB201SpaceSettings
     public let input: TensorShape
     public let classes: Int
     public var attempts: Int
 
-    public init(space: NB201SpaceSettings, input: TensorShape, classes: Int, attempts: Int = 24) {
+    public init(space: NB201SpaceSettings, input: TensorShape, classes: Int, attempts: Int = 64) {
         self.space = space; self.input = input; self.classes = classes; self.attempts = attempts
     }
 
