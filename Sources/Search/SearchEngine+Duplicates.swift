@@ -1,4 +1,5 @@
 import Foundation
+import NetIR
 
 /// The `duplicate` line of events.jsonl: a child whose cell this run had already looked up in a results table.
 /// It is not applied to the archives and does not count as an evaluation (so `evaluations` counts distinct
@@ -43,6 +44,14 @@ extension SearchEngine {
         directory.remove(directory.candidateFile(record.id, .weights))
         onStatus?(status(last: "#\(record.id) \(record.operation): duplicate cell, not counted"))
         return true
+    }
+
+    /// The archive's best cell on NAS-Bench-201 runs: the table's answer, else read back from its source.
+    func bestCell() -> String? {
+        if let lookup = bestBenchmark() { return lookup.cell }
+        guard let space = config.space, let best = state.networks.best?.payload,
+              let source = directory.read(directory.candidateFile(best.candidate, .source)) else { return nil }
+        return (try? space.recognizer.cell(source: source, file: "best.py", input: TensorShape(config.input)))?.description
     }
 
     /// The cell and table test accuracy of the archive's best network, when a table evaluated it.

@@ -23,7 +23,7 @@ public struct SearchSummary: Codable, Sendable {
     public var best_candidate: Int?
     /// Test-set accuracy of the best network with its trained weights (nil when not measured).
     public var best_test_accuracy: Double?
-    /// NAS-Bench-201 table runs: the best network's cell string.
+    /// NAS-Bench-201 runs (`--space nb201`): the best network's cell string.
     public var best_cell: String?
     public var generations: Int
     public var seconds: Double
@@ -282,7 +282,7 @@ public final class SearchEngine: @unchecked Sendable {
         let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
         return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
                              best_accuracy: best?.accuracy, best_candidate: best?.candidate,
-                             best_test_accuracy: bestBenchmark()?.testAccuracy, best_cell: bestBenchmark()?.cell,
+                             best_test_accuracy: bestBenchmark()?.testAccuracy, best_cell: bestCell(),
                              generations: max(generations, 0), seconds: elapsed,
                              overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0, report: directory.reportPath, directory: directory.root)
     }

@@ -14,7 +14,7 @@ extension CommandLineTests {
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let json = try outcome.json()
         XCTAssertEqual(json["parameters"] as? Int, 1_073_466)
-        XCTAssertTrue(outcome.stdout.contains("sgd momentum 0.9 nesterov, lr 0.1 cosine"), outcome.stdout)
+        XCTAssertTrue(outcome.stdout.contains("sgd momentum 0.9 nesterov weight decay 0.0005, lr 0.1 cosine, augmentation (crop 4, flip)"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("batch 32"), "explicit --batch-size must override the recipe: \(outcome.stdout)")
 
         let check = try llmatic(["check", "nb201:|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "--input", "3x32x32"])
