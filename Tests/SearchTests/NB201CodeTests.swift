@@ -1,8 +1,11 @@
+import CPUBackend
+import Data
 import Foundation
 import NetCode
 import NetIR
 import XCTest
 @testable import Search
+@testable import Train
 
 /// NAS-Bench-201 cells as PyTorch source and back: every connected cell round-trips through NetCode and the
 /// recogniser, rewritten sources are still recognised, networks outside the space fail with `outside-space`,
@@ -215,35 +218,82 @@ final class NB201CodeTests: XCTestCase {
         XCTAssertEqual(try graph(try source(try cell(cells[0]))).parameterCount, 1_073_466)
     }
 
-    /// PyTorch builds the emitted source and counts the same parameters (skipped without torch).
-    func testPyTorchCountsTheSameParameters() throws {
+    /// PyTorch builds the emitted source and counts the same parameters, and a network we trained a step loads
+    /// into it with `strict=True` and gives PyTorch our eval-mode logits to 1e-4 (skipped without torch).
+    func testPyTorchBuildsOurSourceAndLoadsOurWeights() throws {
         let folder = NSTemporaryDirectory() + "llmatic-nb201-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        var arguments: [String] = []
         var expected: [Int] = []
-        var paths: [String] = []
         for (i, text) in [Self.bestCell, "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_3x3~0|none~1|avg_pool_3x3~2|"].enumerated() {
             let c = try cell(text)
             let path = "\(folder)/net\(i).py"
             try source(c).write(toFile: path, atomically: true, encoding: .utf8)
-            paths.append(path)
+            arguments += ["count", path, "3x32x32"]
             expected.append(try graph(try source(c)).parameterCount)
         }
-        let script = """
-        import importlib.util, sys
-        for path in sys.argv[1:]:
+        // One cell per stage at 16x16 keeps the trained network small; one step makes BatchNorm statistics real.
+        let small = TensorShape(channels: 3, height: 16, width: 16)
+        let text = try source(try cell(Self.bestCell), cellsPerStage: 1, input: small)
+        let sourcePath = "\(folder)/trained.py", weights = "\(folder)/trained.safetensors", inputsPath = "\(folder)/inputs.bin"
+        try text.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        let data = try DatasetCatalog.load("synthetic:3x16x16:10:16:8", seed: 2)
+        let trainer = try Trainer(graph: try graph(text, input: small),
+                                  config: TrainingConfig(epochs: 1, batchSize: 8, learningRate: 0.05, seed: 5), backend: CPUBackend(threads: 2))
+        _ = try trainer.train(on: data.train)
+        try trainer.saveWeights(to: weights)
+        let inputs = (0..<(4 * small.count)).map { Float(cos(Double($0) * 0.21)) }
+        try Data(inputs.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
+            .write(to: URL(fileURLWithPath: inputsPath))
+        let ours = try trainer.logits(for: inputs)
+        arguments += ["logits", sourcePath, "3x16x16", weights, inputsPath]
+
+        let script = #"""
+        import importlib.util, json, struct, sys
+        import torch
+
+        def network(path):
             spec = importlib.util.spec_from_file_location("net", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            net = module.Net()
-            import torch
-            y = net(torch.zeros(2, 3, 32, 32))
-            assert tuple(y.shape) == (2, 10), y.shape
-            print(sum(p.numel() for p in net.parameters()))
-        """
+            return module.Net()
+
+        def safetensors(path):
+            blob = open(path, "rb").read()
+            size = struct.unpack("<Q", blob[:8])[0]
+            header = json.loads(blob[8:8 + size])
+            kinds = {"F32": torch.float32, "I64": torch.int64}
+            out = {}
+            for name, entry in header.items():
+                if name != "__metadata__":
+                    a, b = entry["data_offsets"]
+                    out[name] = torch.frombuffer(bytearray(blob[8 + size + a:8 + size + b]), dtype=kinds[entry["dtype"]]).reshape(entry["shape"]).clone()
+            return out
+
+        args = sys.argv[1:]
+        while args:
+            if args[0] == "count":
+                _, path, shape = args[:3]
+                args = args[3:]
+                net = network(path)
+                c, h, w = [int(v) for v in shape.split("x")]
+                assert tuple(net(torch.zeros(2, c, h, w)).shape) == (2, 10)
+                print("count", sum(p.numel() for p in net.parameters()))
+            else:
+                _, path, shape, weights, inputs = args[:5]
+                args = args[5:]
+                net = network(path)
+                net.load_state_dict(safetensors(weights), strict=True)
+                net.eval()
+                c, h, w = [int(v) for v in shape.split("x")]
+                x = torch.frombuffer(bytearray(open(inputs, "rb").read()), dtype=torch.float32).reshape(-1, c, h, w)
+                with torch.no_grad():
+                    print("logits", json.dumps(net(x).flatten().tolist()))
+        """#
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + paths
+        process.arguments = ["python3", "-c", script] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -251,9 +301,17 @@ final class NB201CodeTests: XCTestCase {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         if process.terminationStatus != 0 && (output.contains("No module named 'torch'") || process.terminationStatus == 127) {
-            throw XCTSkip("python3 with torch is not available: parameter counts not compared with PyTorch")
+            throw XCTSkip("python3 with torch is not available: parameter counts and weights not checked against PyTorch")
         }
         XCTAssertEqual(process.terminationStatus, 0, output)
-        XCTAssertEqual(output.split(separator: "\n").compactMap { Int($0) }, expected, output)
+        let lines = output.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("count ") }.compactMap { Int($0.dropFirst(6)) }, expected, output)
+        let theirs = try lines.first { $0.hasPrefix("logits ") }.map {
+            try JSONSerialization.jsonObject(with: Data($0.dropFirst(7).utf8)) as? [NSNumber]
+        } ?? nil
+        let values = try XCTUnwrap(theirs, output).map(\.doubleValue)
+        XCTAssertEqual(values.count, ours.count)
+        let worst = zip(ours, values).map { abs(Double($0) - $1) }.max() ?? .infinity
+        XCTAssertLessThan(worst, 1e-4, "largest |ours - PyTorch| over \(values.count) logits")
     }
 }
