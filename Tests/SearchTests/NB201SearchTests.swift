@@ -107,6 +107,23 @@ final class NB201SearchTests: XCTestCase {
         XCTAssertEqual(replayed.evaluations, 20)
         XCTAssertEqual(SearchEngine.queriedCells(dir.eventsPath), Set(cells))
         print("NB201 table search: \(summary.evaluations) distinct cells, \(duplicates.count) duplicates skipped, \(summary.generations) generations, \(String(format: "%.1f", summary.seconds)) s")
+
+        // Resumed with a larger budget: the cells looked up before still count as seen.
+        config.evaluations = 30
+        let resumed = try SearchEngine(config: config, directory: dir, seedSource: nil,
+                                       mutator: NB201Mutator(space: space, input: Self.cifar, classes: 10),
+                                       checker: CandidateChecker(codec: codec, classes: 10, limits: config.limits),
+                                       evaluator: evaluator, resume: true)
+        XCTAssertEqual(resumed.state.evaluations, 20)
+        // (LLMatic's selection can exhaust its parents' neighbourhoods before 30; the run then stops after
+        // `maxGenerationsWithoutNewCells`, so the budget is an upper bound here.)
+        let more = try await resumed.run()
+        XCTAssertGreaterThan(more.evaluations, 20)
+        XCTAssertLessThanOrEqual(more.evaluations, 30)
+        let allDuplicates = SearchEngine.duplicateIDs(dir.eventsPath)
+        let allCells = TestRun.candidates(dir).filter { !allDuplicates.contains($0.id) }.compactMap { $0.metrics?.benchmark?.cell }
+        XCTAssertEqual(allCells.count, more.evaluations)
+        XCTAssertEqual(Set(allCells).count, allCells.count, "a cell was counted twice across the resume")
     }
 
     /// config.json from before `space` existed still decodes (as a free-form run); a space survives a round trip.
