@@ -293,11 +293,11 @@ private struct SkeletonReader {
             throw fail("stage \(s + 1) is not a chain of cells between its neighbours")
         }
         try checkLayers(after: from, upTo: to, channels: c, stage: s)
-        let where_ = "stage \(s + 1) (\(c) channels)"
+        let place = "stage \(s + 1) (\(c) channels)"
         if start == end {
             // Cells that are the identity leave nothing in the graph; any count of them is the same network.
             var algebra = CellSum()
-            guard let identity = NB201Recognizer.representatives[algebra.canonicalKey([CellSum.input: 1])] else { throw fail("\(where_) is empty") }
+            guard let identity = NB201Recognizer.representatives[algebra.canonicalKey([CellSum.input: 1])] else { throw fail("\(place) is empty") }
             return identity
         }
         var lastError = "it is not \(cellsPerStage) copies of one cell"
@@ -324,7 +324,7 @@ private struct SkeletonReader {
                 return cell
             }
         }
-        throw fail("\(where_) is not \(cellsPerStage) copies of one NAS-Bench-201 cell (\(lastError))")
+        throw fail("\(place) is not \(cellsPerStage) copies of one NAS-Bench-201 cell (\(lastError))")
     }
 
     /// Every live layer inside a stage is one a cell may hold, so a foreign layer is named as such.
