@@ -116,7 +116,7 @@ enum BenchSearchCommand: Command {
 
     static func render(table: NB201Table, rows: [NB201BenchRow], queries: [Int], oracle: (chosenTest: Double, bestTest: Double),
                        repeats: Int, seconds: Double) -> String {
-        let label = 30
+        let label = 34
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
         func left(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
         var lines = ["\(table.name) (\(table.path)): test accuracy (%) of the best-validation cell, mean +- sd of \(repeats) seeds",

@@ -18,6 +18,7 @@ enum SearchSetup {
         config.niches = niches
         config.promptNiches = niches
         config.initialNetworks = try args.int("initial", default: 10, minimum: 1)
+        config.algorithm = args.string("algorithm").flatMap(SearchAlgorithm.init(rawValue:)) ?? .standard
         config.fitness = FitnessMetric(rawValue: args.string("fitness") ?? "accuracy") ?? .accuracy
         config.seedNetwork = args.string("net") ?? "initial"
         config.limits = SearchLimits(maxParameters: try args.int("max-params", default: 5_000_000, minimum: 1),
