@@ -47,7 +47,7 @@ public struct NB201TableSearch {
                 }) else { break }
                 cells[plan.id] = child.0
                 var r = record(plan, cell: child.0, result: child.1)
-                if child.fallback { r.note = "random unseen cell after \(tries) repeats" }
+                if child.fallback { r.note = "\(child.0) (a random unseen cell: \(tries) tries repeated queried cells)" }
                 records.append(r)
             }
             if records.isEmpty { break }
@@ -68,7 +68,8 @@ public struct NB201TableSearch {
         }
     }
 
-    /// The record `apply` takes, as a trained child's would be: metrics, fitness, cost and descriptor.
+    /// The record `apply` takes, as a trained child's would be: metrics, fitness, cost and descriptor. The
+    /// table has no loss; 1 - accuracy stands in, so `--fitness loss` ranks cells as accuracy does.
     func record(_ plan: ChildPlan, cell: NB201Cell, result: NB201Result) -> CandidateRecord {
         var r = CandidateRecord(id: plan.id, generation: plan.generation, operation: plan.operation,
                                 parents: plan.parents, temperature: plan.temperature)
