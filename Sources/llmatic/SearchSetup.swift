@@ -18,10 +18,13 @@ enum SearchSetup {
         config.niches = niches
         config.promptNiches = niches
         config.space = try space(args)
-        // On NAS-Bench-201 a repeated cell does not count, so the seed-only start (until the archive holds
+        config.algorithm = args.string("algorithm").flatMap(SearchAlgorithm.init(rawValue:)) ?? .standard
+        // On NAS-Bench-201 a repeated cell does not count, so LLMatic's seed-only start (until the archive holds
         // `initial` networks or 2 x `initial` evaluations were made) can exhaust the seed's neighbourhood first:
-        // measured on cifar10.json, seed 0, 10 stalled at 19 distinct cells; 5 reached 200.
-        config.initialNetworks = try args.int("initial", default: config.space != nil ? 5 : 10, minimum: 1)
+        // measured on cifar10.json, seed 0, 10 stalled at 19 distinct cells; 5 reached 200. Elite-curious ends
+        // that phase at 40% of `initial` and needs no change.
+        let shortStart = config.space != nil && config.algorithm == .llmatic
+        config.initialNetworks = try args.int("initial", default: shortStart ? 5 : 10, minimum: 1)
         config.fitness = FitnessMetric(rawValue: args.string("fitness") ?? "accuracy") ?? .accuracy
         config.seedNetwork = args.string("net") ?? (config.space != nil ? NetworkLoading.nb201Prefix + NB201SpaceSettings.defaultSeedCell : "initial")
         // NAS-Bench-201's largest cell (all 3x3 convolutions) needs 443 M FLOPs and 3.2 M activation floats per
