@@ -154,7 +154,7 @@ extension SearchEngine {
               !parsed.repairs.isEmpty else { return checked }
         let repaired = NetworkSource.emit(parsed.graph, className: parsed.className)
         guard case .success(let fixed) = checker.check(repaired, file: file) else { return checked }
-        try? directory.writeText(output.source, to: directory.candidateFolder(plan.id) + "/reply.py")
+        try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .reply))
         try? directory.writeText(repaired, to: directory.candidateFile(plan.id, .source))
         output.source = repaired
         record.repairs = (record.repairs ?? []) + parsed.repairs.map(\.description)
@@ -188,8 +188,8 @@ extension SearchEngine {
         record.repairRound = "failed"
         guard case .success(var fixed)? = attempt else { return .failure(failure) }
         if let usage = fixed.usage { record.llm = (record.llm ?? LLMUsage()) + usage }
-        try? directory.writeText(fixed.prompt, to: directory.candidateFolder(plan.id) + "/repair-prompt.txt")
-        try? directory.writeText(source, to: directory.candidateFolder(plan.id) + "/reply.py")
+        try? directory.writeText(fixed.prompt, to: directory.candidateFile(plan.id, .repairPrompt))
+        try? directory.writeText(source, to: directory.candidateFile(plan.id, .reply))
         try? directory.writeText(fixed.source, to: directory.candidateFile(plan.id, .source))
         let checked = checkRepairing(&fixed, plan: plan, file: file, record: &record)
         if case .success = checked {
