@@ -206,7 +206,8 @@ extension SearchEngine {
         var candidate = candidate
         var structure = candidate.graph.structuralHash
         var by = record.llm != nil && record.fallback == nil ? "model" : "rules"
-        for attempt in 0...ChildServices.ruleRetries {
+        var tries = 0
+        while true {
             guard let owner = children.structures.claim(structure, by: plan.id) else {
                 record.structure = structure
                 return .train(candidate)
@@ -215,10 +216,16 @@ extension SearchEngine {
                                             parents: plan.parents, duplicateOf: owner, structure: structure, by: by,
                                             llm: by == "model" ? record.llm : nil, time: CandidateRecord.now())
             do { try log.append(duplicate) } catch { warn("\(error)") }
-            guard var retry = request, attempt < ChildServices.ruleRetries else { break }
-            retry.seed = SearchRandom(seed: retry.seed, 0xD0B, UInt64(attempt)).state
-            guard case .success(let output) = await Self.call(children.rules, retry),
-                  case .success(let checked) = checker.check(output.source, file: file) else { continue }
+            var next: (MutationOutput, CheckedCandidate)? = nil
+            while next == nil, tries < ChildServices.ruleRetries, var retry = request {
+                retry.seed = SearchRandom(seed: retry.seed, 0xD0B, UInt64(tries)).state
+                tries += 1
+                if case .success(let output) = await Self.call(children.rules, retry),
+                   case .success(let checked) = checker.check(output.source, file: file) {
+                    next = (output, checked)
+                }
+            }
+            guard let (output, checked) = next else { break }
             if by == "model" { record.fallback = "the model's child repeats #\(owner)" }
             by = "rules"
             record.llm = nil; record.repairs = nil; record.repairRound = nil

@@ -38,7 +38,7 @@ public struct LLMPrompt: Sendable {
     var shapeComment: String { "# Input x: \(inputShape) images. Output: [N, \(classes)] class logits.\n" }
 
     func annotated(_ code: String) -> String {
-        shapeComment + (code.hasSuffix("\n") ? code : code + "\n")
+        shapeComment + terminated(code)
     }
 
     func instruction(_ operation: Variation) -> String {
@@ -66,17 +66,21 @@ public struct LLMPrompt: Sendable {
     }
 
     /// The repair round: the model's own code and the located error (`file:line:column: message`).
+    /// The code goes back exactly as the model wrote it (no comment line added), so the error's line numbers match.
     public func repairMessages(source: String, error: String) -> [(role: String, content: String)] {
-        [("system", system), ("user", "```python\n" + annotated(source) + "```\n\n" + repairRequest(error))]
+        [("system", system), ("user", "```python\n" + terminated(source) + "```\n\n" + repairRequest(error))]
     }
 
     public func repairBody(source: String, error: String) -> String {
-        annotated(source) + "\"\"\"" + repairRequest(error) + "\"\"\"\n"
+        terminated(source) + "\"\"\"" + repairRequest(error) + "\"\"\"\n"
     }
 
     func repairRequest(_ error: String) -> String {
-        "This network fails to load with the error:\n\(error)\nFix the error and give the complete corrected file."
+        "This network fails to load with the error:\n\(error)\nThe input x is \(inputShape) images and the output " +
+            "must be [N, \(classes)] class logits. Fix the error and give the complete corrected file."
     }
+
+    func terminated(_ code: String) -> String { code.hasSuffix("\n") ? code : code + "\n" }
 }
 
 extension String {
