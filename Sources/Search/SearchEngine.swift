@@ -61,6 +61,8 @@ public final class SearchEngine: @unchecked Sendable {
     let resumed: Bool
     /// Duplicate detection, repairs and the model's fallback (ChildVetting.swift).
     let children: ChildServices
+    /// With a language model, plan and generate the next generation while this one trains (on by default).
+    var overlapsGenerations = true
 
     /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
     public init(config: SearchConfig, directory: RunDirectory, seedSource: String?, mutator: any Mutator,
@@ -106,6 +108,12 @@ public final class SearchEngine: @unchecked Sendable {
         } catch { throw .directory(error) }
         try await evaluateSeedIfNeeded()
         var generation = max(state.lastGeneration + 1, 1)
+        if children.fallback != nil && overlapsGenerations {
+            // A language model: generation overlaps training (OverlappedGenerations.swift).
+            let last = try await runOverlapped(from: generation)
+            try writeSnapshot()
+            return summary(generations: last)
+        }
         var barren = 0
         while let count = childrenFor(generation: generation), count > 0 {
             let firstID = max(state.maxCandidate, directory.candidateFolders().last ?? 0) + 1
@@ -128,11 +136,11 @@ public final class SearchEngine: @unchecked Sendable {
     static let barrenGenerations = 5
 
     /// Children the next generation may make, or nil when the budget is spent.
-    func childrenFor(generation: Int) -> Int? {
+    func childrenFor(generation: Int, inFlight: Int = 0) -> Int? {
         if let g = config.generations, generation > g { return nil }
         if let limit = config.timeLimit, Date().timeIntervalSince(started) >= limit { return nil }
         guard let e = config.evaluations else { return config.batch }
-        let left = e - state.evaluations
+        let left = e - state.evaluations - inFlight
         return left > 0 ? min(config.batch, left) : nil
     }
 

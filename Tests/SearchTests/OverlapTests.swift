@@ -1,0 +1,54 @@
+import XCTest
+@testable import Search
+
+/// The trainer does not wait on the model: with an endpoint as slow per reply as two trainings, overlapped
+/// generations keep evaluations per hour near the rule mutator's, where the in-step loop loses a third.
+final class OverlapTests: XCTestCase {
+    /// A distinct valid network per request (conv width 8 + request index), so nothing is a duplicate.
+    static func network(_ index: Int) -> String {
+        let w = 8 + index
+        return ChildVettingTests.header + """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(1, \(w), 3, padding=1)
+                self.fc = nn.Linear(\(w) * 14 * 14, 10)
+
+            def forward(self, x):
+                x = F.max_pool2d(F.relu(self.conv(x)), 2)
+                return self.fc(torch.flatten(x, 1))
+
+        """
+    }
+
+    func evaluationsPerHour(llm: Bool, overlap: Bool, replySeconds: Double, trainSeconds: Double,
+                            evaluations: Int) async throws -> (Double, SearchSummary) {
+        let dir = TestRun.folder("overlap")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let server = try TestHTTPServer(maxRequests: 500) { r in
+            .slow(seconds: replySeconds, body: ChildVettingTests.reply(Self.network(r.index)))
+        }
+        defer { server.stop() }
+        let fake = FakeEvaluator(delay: trainSeconds)
+        let engine = llm
+            ? try ChildVettingTests.engine(dir, llm: ChildVettingTests.llmConfig(server.baseURL), evaluations: evaluations,
+                                           batch: 4, evaluator: fake)
+            : try TestRun.engine(dir, config: TestRun.config(evaluations: evaluations, batch: 4), evaluator: fake)
+        engine.overlapsGenerations = overlap
+        let summary = try await engine.run()
+        return (Double(summary.evaluations - 1) * 3600 / summary.seconds, summary)
+    }
+
+    func testOverlapKeepsTheTrainerBusyWithASlowModel() async throws {
+        let (rules, _) = try await evaluationsPerHour(llm: false, overlap: false, replySeconds: 0, trainSeconds: 0.25, evaluations: 17)
+        let (inStep, _) = try await evaluationsPerHour(llm: true, overlap: false, replySeconds: 0.5, trainSeconds: 0.25, evaluations: 17)
+        let (overlapped, summary) = try await evaluationsPerHour(llm: true, overlap: true, replySeconds: 0.5, trainSeconds: 0.25,
+                                                                 evaluations: 17)
+        print(String(format: "evaluations per hour: rules %.0f, model in step %.0f (%.0f%%), model overlapped %.0f (%.0f%%)",
+                     rules, inStep, 100 * inStep / rules, overlapped, 100 * overlapped / rules))
+        XCTAssertEqual(summary.evaluations, 17)
+        XCTAssertEqual(try XCTUnwrap(summary.llm_valid_rate), 1, accuracy: 1e-12)
+        XCTAssertGreaterThan(overlapped, inStep * 1.15, "overlap must pay")
+        XCTAssertGreaterThan(overlapped, rules * 0.75)
+    }
+}
