@@ -95,7 +95,8 @@ public final class LLMClient: Sendable {
                 case .failure(.connection(let m)):
                     failure = .transport(m)
                 }
-                guard attempt < config.retries else { throw failure }
+                // A child past its deadline is cancelled: no more attempts for it.
+                guard attempt < config.retries, !Task.isCancelled else { throw failure }
                 let backoff = min(config.maxBackoffSeconds, config.backoffSeconds * pow(2, Double(attempt)))
                 let delay = min(config.maxBackoffSeconds, max(wait ?? 0, backoff * rng.uniform(0.5, 1.5)))
                 try? await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1e9))

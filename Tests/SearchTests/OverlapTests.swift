@@ -51,4 +51,30 @@ final class OverlapTests: XCTestCase {
         XCTAssertGreaterThan(overlapped, inStep * 1.15, "overlap must pay")
         XCTAssertGreaterThan(overlapped, rules * 0.75)
     }
+
+    /// Overlap keeps the run a function of the replies: an endpoint whose reply depends only on the prompt gives
+    /// the same candidates, structures and archive twice, whatever order the replies arrive in.
+    func testSameRepliesSameRunWhenOverlapped() async throws {
+        var runs: [[String]] = []
+        for name in ["a", "b"] {
+            let dir = TestRun.folder("overlap-det-\(name)")
+            defer { try? FileManager.default.removeItem(atPath: dir.root) }
+            let server = try TestHTTPServer(maxRequests: 500) { r in
+                // Width from the prompt's text; a random delay shuffles the arrival order.
+                let width = r.body.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 12
+                return .slow(seconds: Double.random(in: 0...0.1), body: ChildVettingTests.reply(Self.network(width)))
+            }
+            defer { server.stop() }
+            let engine = try ChildVettingTests.engine(dir, llm: ChildVettingTests.llmConfig(server.baseURL), evaluations: 21,
+                                                      batch: 4, evaluator: FakeEvaluator(delay: 0.01))
+            _ = try await engine.run()
+            let records = TestRun.candidates(dir).sorted { $0.id < $1.id }
+            let duplicates = DuplicateRecord.all(in: dir.eventsPath).sorted { ($0.id, $0.structure) < ($1.id, $1.structure) }
+            runs.append(records.map { "#\($0.id) \($0.operation) \($0.parents) \($0.structure ?? "-") \($0.fallback ?? "")" }
+                        + duplicates.map { "dup #\($0.id) of #\($0.duplicateOf) by \($0.by)" }
+                        + engine.state.networks.ranked.map { "elite #\($0.payload.candidate)" })
+        }
+        XCTAssertEqual(runs[0], runs[1])
+        XCTAssert(runs[0].contains { $0.hasPrefix("dup ") }, "twelve widths for twenty children: some repeat")
+    }
 }
