@@ -62,9 +62,9 @@ public final class LLMClient: Sendable {
         try await exchange(system: system, user: user, temperature: temperature, seed: seed).text
     }
 
-    /// `complete`, with the tokens the server reports and the seconds it took (waiting for a slot included).
+    /// `complete`, with the tokens the server reports and the seconds from getting a request slot to the reply
+    /// (retries and backoff included, the wait for a slot not).
     public func exchange(system: String?, user: String, temperature: Double, seed: UInt64) async throws(MutatorError) -> LLMReply {
-        let clock = Date()
         guard let url = config.endpoint else { throw .transport("invalid base URL '\(config.baseURL)'") }
         let body = try requestBody(system: system, user: user, temperature: temperature)
         var headers = ["Content-Type": "application/json", "Accept": "application/json"]
@@ -72,6 +72,7 @@ public final class LLMClient: Sendable {
         let config = self.config
         let sentHeaders = headers
         return try await limiter.run { () async throws(MutatorError) -> LLMReply in
+            let clock = Date()
             var rng = SearchRandom(seed: seed, 0x11A)
             var attempt = 0
             while true {
