@@ -106,7 +106,8 @@ extension SearchEngine {
             }
             parents.append(s)
         }
-        let example = exampleFor(plan).flatMap { directory.read(directory.candidateFile($0, .source)) }
+        let example = children.fallback == nil ? nil
+            : exampleFor(plan).flatMap { directory.read(directory.candidateFile($0, .source)) }
         return .success(MutationRequest(operation: plan.operation, parents: parents, temperature: plan.temperature,
                                         seed: SearchRandom(seed: config.seed, 0xC41D, UInt64(plan.id)).state,
                                         example: example))
@@ -143,21 +144,28 @@ extension SearchEngine {
         do throws(MutatorError) { return .success(try await mutator.generate(request)) } catch { return .failure(error) }
     }
 
-    /// The checks, and when they fail on a mismatched input size of a mutator's child, the same source with the
-    /// sizes set from the inferred input (kept as net.py; the original reply as reply.py).
+    /// The checks, and when they fail on a mismatched input size of a mutator's child (or a last Linear that does
+    /// not output the class count), the same network with the sizes set (emitted as net.py; the reply as reply.py).
     func checkRepairing(_ output: inout MutationOutput, plan: ChildPlan, file: String,
                         record: inout CandidateRecord) -> Result<CheckedCandidate, CandidateFailure> {
         let checked = checker.check(output.source, file: file)
         guard case .failure(let failure) = checked, plan.generation > 0, isRepairable(failure),
               let input = children.repairInput,
-              let parsed = try? NetworkSource.parse(output.source, file: file, input: input, repairInputSizes: true),
-              !parsed.repairs.isEmpty else { return checked }
-        let repaired = NetworkSource.emit(parsed.graph, className: parsed.className)
+              let parsed = try? NetworkSource.parse(output.source, file: file, input: input, repairInputSizes: true)
+        else { return checked }
+        var graph = parsed.graph
+        var repairs = parsed.repairs.map(\.description)
+        if let (fixed, change) = OutputRepair.repaired(graph, classes: checker.classes) {
+            graph = fixed
+            repairs.append(change)
+        }
+        guard !repairs.isEmpty else { return checked }
+        let repaired = NetworkSource.emit(graph, className: parsed.className)
         guard case .success(let fixed) = checker.check(repaired, file: file) else { return checked }
         try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .reply))
         try? directory.writeText(repaired, to: directory.candidateFile(plan.id, .source))
         output.source = repaired
-        record.repairs = (record.repairs ?? []) + parsed.repairs.map(\.description)
+        record.repairs = (record.repairs ?? []) + repairs
         return .success(fixed)
     }
 

@@ -244,6 +244,21 @@ final class ChildVettingTests: XCTestCase {
 
         """
         XCTAssertThrowsError(try NetworkSource.parse(shared, file: "n.py", input: TestRun.fashion, repairInputSizes: true))
+        // The last Linear's out_features is set to the class count; a hidden Linear's is a design choice.
+        let wide = try NetworkSource.parse(Self.seedTwin.replacingOccurrences(of: "nn.Linear(128, 10)", with: "nn.Linear(128, 512)"),
+                                           file: "n.py", input: TestRun.fashion).graph
+        let (fixed, change) = try XCTUnwrap(OutputRepair.repaired(wide, classes: 10))
+        XCTAssertEqual(try fixed.inferShapes()[fixed.output], TensorShape(features: 10))
+        XCTAssert(change.hasSuffix("head = Linear(out_features=512 -> 10)"), change)
+        XCTAssertEqual(fixed.structuralHash, try Self.structure(Self.seedTwin))
+        let pooled = try NetworkSource.parse(Self.seedTwin.replacingOccurrences(of: "return self.head(F.relu(self.hidden(x)))",
+                                                                                with: "return F.relu(self.hidden(x))"),
+                                             file: "n.py", input: TestRun.fashion).graph
+        XCTAssertNotNil(OutputRepair.repaired(pooled, classes: 10), "a ReLU after the last Linear keeps its shape")
+        let conv = try NetworkSource.parse(Self.header + "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c = nn.Conv2d(1, 4, 3)\n\n    def forward(self, x):\n        return torch.flatten(self.c(x), 1)\n",
+                                           file: "n.py", input: TestRun.fashion).graph
+        XCTAssertNil(OutputRepair.repaired(conv, classes: 10), "no Linear at the output: nothing unambiguous to change")
+
         let parsed = try NetworkSource.parse(Self.misSized, file: "n.py", input: TestRun.fashion, repairInputSizes: true)
         XCTAssertEqual(parsed.repairs.map(\.module), ["conv2", "bn2", "fc1"])
         XCTAssertEqual(parsed.repairs.first?.location?.line, 9, "the line where conv2 is constructed")
