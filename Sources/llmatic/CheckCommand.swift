@@ -69,7 +69,8 @@ enum CheckCommand: Command {
               !parsed.repairs.isEmpty else { return }
         var text = "note: a search would repair this network without the model, setting input sizes from the tensor that reaches each layer:\n"
         for r in parsed.repairs { text += "  \(r)\n" }
-        FileHandle.standardError.write(Data(text.utf8))
+        // On stdout: stderr stays the error alone, beginning with file:line:column.
+        print(text, terminator: "")
     }
 
     struct Row {
