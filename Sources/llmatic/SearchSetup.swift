@@ -50,7 +50,9 @@ enum SearchSetup {
                 apiKeyVariable: args.string("api-key-env") ?? "OPENAI_API_KEY",
                 timeoutSeconds: try args.double("llm-timeout", default: 120, range: 1...3600),
                 retries: try args.int("llm-retries", default: 4, minimum: 0),
-                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1)))
+                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1),
+                childDeadlineSeconds: args.string("llm-deadline") == nil ? nil
+                    : try args.double("llm-deadline", default: 0, range: 0.1...36000)))
         } else if args.string("model") != nil {
             throw UsageError("--model needs --llm-url")
         }

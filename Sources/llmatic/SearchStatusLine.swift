@@ -50,6 +50,10 @@ final class SearchStatusLine: @unchecked Sendable {
         }
         if let cell = s.best_cell { print("best cell: \(cell)") }
         print(String(format: "search overhead: %.1f%% of worker time (everything but training and validation)", s.overhead * 100))
+        if let rate = s.llm_valid_rate {
+            print(String(format: "model: %.0f%% of replies trained or skipped as duplicates, %d duplicates, %d repaired, %.0f s in the model",
+                         rate * 100, s.duplicates, s.repairs, s.llm_seconds))
+        }
         print("report: \(s.report)")
         if json {
             let fields: [(String, JSON)] = [
@@ -60,6 +64,8 @@ final class SearchStatusLine: @unchecked Sendable {
                 ("best_cell", s.best_cell.map { .string($0) } ?? .null),
                 ("generations", .int(s.generations)), ("seconds", .number(s.seconds)),
                 ("overhead", .number(s.overhead)),
+                ("llm_valid_rate", s.llm_valid_rate.map { .number($0) } ?? .null), ("duplicates", .int(s.duplicates)),
+                ("repairs", .int(s.repairs)), ("llm_seconds", .number(s.llm_seconds)),
                 ("report", .string(s.report)), ("directory", .string(s.directory)),
             ]
             print(JSON.object(fields).text)

@@ -87,7 +87,7 @@ final class NB201SearchTests: XCTestCase {
                                       evaluator: evaluator, resume: false)
         let summary = try await engine.run()
         XCTAssertEqual(summary.evaluations, 20)
-        let duplicates = SearchEngine.duplicateIDs(dir.eventsPath)
+        let duplicates = SearchEngine.repeatedCellIDs(dir.eventsPath)
         let counted = TestRun.candidates(dir).filter { !duplicates.contains($0.id) }
         XCTAssertEqual(counted.count, 20)
         let cells = counted.compactMap { $0.metrics?.benchmark?.cell }
@@ -105,7 +105,7 @@ final class NB201SearchTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(summary.best_accuracy), counted.compactMap { $0.metrics?.validationAccuracy }.max() ?? -1, accuracy: 1e-12)
         let replayed = SearchEngine.replay(directory: dir, config: config)
         XCTAssertEqual(replayed.evaluations, 20)
-        XCTAssertEqual(SearchEngine.queriedCells(dir.eventsPath), Set(cells))
+        XCTAssertEqual(Set(SearchEngine.queriedCells(dir.eventsPath).keys), Set(cells))
         print("NB201 table search: \(summary.evaluations) distinct cells, \(duplicates.count) duplicates skipped, \(summary.generations) generations, \(String(format: "%.1f", summary.seconds)) s")
 
         // Resumed with a larger budget: the cells looked up before still count as seen.
@@ -120,7 +120,7 @@ final class NB201SearchTests: XCTestCase {
         let more = try await resumed.run()
         XCTAssertGreaterThan(more.evaluations, 20)
         XCTAssertLessThanOrEqual(more.evaluations, 30)
-        let allDuplicates = SearchEngine.duplicateIDs(dir.eventsPath)
+        let allDuplicates = SearchEngine.repeatedCellIDs(dir.eventsPath)
         let allCells = TestRun.candidates(dir).filter { !allDuplicates.contains($0.id) }.compactMap { $0.metrics?.benchmark?.cell }
         XCTAssertEqual(allCells.count, more.evaluations)
         XCTAssertEqual(Set(allCells).count, allCells.count, "a cell was counted twice across the resume")
