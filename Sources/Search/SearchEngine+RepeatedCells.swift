@@ -27,7 +27,7 @@ extension SearchEngine {
 
     /// Cells the logged, counted candidates looked up, with the candidate that did (to recognise repeats after
     /// a resume).
-    static func queriedCells(_ path: String) -> [String: Int] {
+    public static func queriedCells(_ path: String) -> [String: Int] {
         let repeated = repeatedCellIDs(path)
         var cells: [String: Int] = [:]
         for event in EventLog.read(RunEvent.self, from: path) {

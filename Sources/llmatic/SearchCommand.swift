@@ -99,13 +99,17 @@ enum SearchCommand: Command {
         }
         let input: TensorShape
         let evaluator: any Evaluator
+        // Cells a NAS-Bench-201 run has made or looked up (after a resume: those in its log), shared by the cell
+        // mutator and the table evaluator so children are new cells.
+        let seenCells = NB201SeenCells(resumeDir == nil ? [] : SearchEngine.queriedCells(directory.eventsPath).keys
+            .compactMap { try? NB201Cell(string: $0) })
         if let space = config.space, let path = space.benchmark {
             // A table search trains nothing: the table's data set fixes the network's input and classes.
             let table = try NB201Table(contentsOf: path)
             input = table.dataShape.input
             config.classes = table.dataShape.classes
             if resumeDir == nil && args.string("data") == nil { config.data = "nas-bench-201 table \(table.name)" }
-            evaluator = TableEvaluator(table: table, recognizer: space.recognizer)
+            evaluator = TableEvaluator(table: table, recognizer: space.recognizer, seen: seenCells)
         } else {
             let data = try DatasetCatalog.load(config.data, seed: config.seed)
             let shape = data.train.shape
@@ -126,7 +130,7 @@ enum SearchCommand: Command {
         }
         let mutator: any Mutator = config.mutator.llm.map {
             LLMMutator(client: LLMClient(config: $0), prompt: LLMPrompt(inputDescription: input.description, classes: config.classes))
-        } ?? config.space.map { NB201Mutator(space: $0, input: input, classes: config.classes) } ?? RuleMutator(codec: codec)
+        } ?? config.space.map { NB201Mutator(space: $0, input: input, classes: config.classes, seen: seenCells) } ?? RuleMutator(codec: codec)
         let status = SearchStatusLine(json: json)
         let engine = try SearchEngine(config: config, directory: directory, seedSource: seedSource, mutator: mutator,
                                       checker: CandidateChecker(codec: codec, classes: config.classes, limits: config.limits),

@@ -67,6 +67,26 @@ final class NB201SearchTests: XCTestCase {
         }
     }
 
+    /// With a ledger of seen cells, a child is never a seen cell: edits that land on one are drawn again, and
+    /// when every edit does (here: the parent's whole neighbourhood is seen), a random unseen cell is taken.
+    func testCellMutatorAvoidsSeenCellsAndFallsBackToAnUnseenOne() throws {
+        let space = NB201SpaceSettings(cellsPerStage: 1)
+        let parentCell = try NB201Cell(string: NB201SpaceSettings.defaultSeedCell)
+        let seed = try NB201Network(cell: parentCell, cellsPerStage: 1).source()
+        let seen = NB201SeenCells([parentCell] + parentCell.neighbours)
+        let mutator = NB201Mutator(space: space, input: Self.cifar, classes: 10, seen: seen)
+        var made = Set<NB201Cell>()
+        for k in 0..<20 {
+            let request = MutationRequest(operation: .mutation(.improve), parents: [seed], temperature: 0.5, seed: UInt64(k))
+            let output = try mutator.generateNow(request)
+            let child = try space.recognizer.cell(source: output.source, file: "child.py", input: Self.cifar)
+            XCTAssertFalse(([parentCell] + parentCell.neighbours).map { NB201Recognizer.representative(of: $0) }.contains(child),
+                           "child \(child) is a seen cell")
+            XCTAssertTrue(output.note.contains("random unseen cell"), output.note)
+            XCTAssertTrue(made.insert(child).inserted, "the same unseen cell twice: \(child)")
+        }
+    }
+
     /// A table search with the cell mutator: `evaluations` counts distinct cells, repeats are logged as
     /// duplicates and not counted, fitness is the table's validation accuracy, the summary names the best
     /// cell and its test accuracy, and a resume rebuilds the same counts.

@@ -77,9 +77,11 @@ public struct NB201Mutator: Mutator {
     public let input: TensorShape
     public let classes: Int
     public var attempts: Int
+    /// Cells this run already made or looked up: a child must be none of them (nil: only the parent is avoided).
+    public let seen: NB201SeenCells?
 
-    public init(space: NB201SpaceSettings, input: TensorShape, classes: Int, attempts: Int = 64) {
-        self.space = space; self.input = input; self.classes = classes; self.attempts = attempts
+    public init(space: NB201SpaceSettings, input: TensorShape, classes: Int, attempts: Int = 64, seen: NB201SeenCells? = nil) {
+        self.space = space; self.input = input; self.classes = classes; self.attempts = attempts; self.seen = seen
     }
 
     public var name: String { "rules (nas-bench-201 cells)" }
@@ -110,8 +112,15 @@ public struct NB201Mutator: Mutator {
             }
             if case .seed = request.operation { child = made; break }
             guard let computed = NB201Recognizer.representative(of: made.0), computed != parent else { continue }
+            if let seen, !seen.claim(computed) { continue }
             child = made
             break
+        }
+        if child == nil, let seen, let cell = seen.randomUnseen(rng: &rng) {
+            // Every edit tried landed on a cell this run has seen: a random unseen cell keeps the budget for new
+            // ones (the table search's `queryNew` does the same).
+            seen.claim(cell)
+            child = (cell, "\(request.operation) found only seen cells in \(attempts) tries; random unseen cell")
         }
         guard let child else { throw .notApplicable("no \(request.operation) edit of \(parent) gave a new cell with a code form in \(attempts) tries") }
         let source: String
@@ -129,8 +138,12 @@ public struct NB201Mutator: Mutator {
 public struct TableEvaluator: Evaluator {
     public let table: NB201Table
     public let recognizer: NB201Recognizer
+    /// Every cell looked up is marked here (children of a language model too), for the cell mutator.
+    public let seen: NB201SeenCells?
 
-    public init(table: NB201Table, recognizer: NB201Recognizer) { self.table = table; self.recognizer = recognizer }
+    public init(table: NB201Table, recognizer: NB201Recognizer, seen: NB201SeenCells? = nil) {
+        self.table = table; self.recognizer = recognizer; self.seen = seen
+    }
 
     public var deviceNames: [String] { ["table \(table.name)"] }
 
@@ -147,6 +160,7 @@ public struct TableEvaluator: Evaluator {
 
     public func evaluate(_ job: EvaluationJob, device: Int) throws(CandidateFailure) -> CandidateMetrics {
         let (cell, result) = try lookup(job.graph)
+        seen?.claim(cell)
         var metrics = CandidateMetrics(validationAccuracy: result.validationAccuracy / 100, validationLoss: .nan)
         metrics.benchmark = BenchmarkLookup(cell: cell.description, testAccuracy: result.testAccuracy / 100)
         return metrics
