@@ -8,7 +8,8 @@ final class ChildServices: @unchecked Sendable {
     let structures: StructureRegistry
     /// Present when the mutator is a language model.
     let fallback: ModelFallback?
-    let rules: RuleMutator
+    /// The model-free mutator of the run's space (free-form rules, or NAS-Bench-201 cell edits).
+    let rules: any Mutator
     /// Free-form PyTorch children: set mismatched input sizes from the inferred input (`InputSizeRepair`).
     let repairInput: TensorShape?
     /// Per generation, the archive's best candidates when it was planned (few-shot examples).
@@ -18,7 +19,7 @@ final class ChildServices: @unchecked Sendable {
     func setExamples(_ candidates: [Int], generation: Int) { lock.withLock { examplesByGeneration[generation] = candidates } }
     func examples(generation: Int) -> [Int] { lock.withLock { examplesByGeneration[generation] ?? [] } }
 
-    init(structures: StructureRegistry, fallback: ModelFallback?, rules: RuleMutator, repairInput: TensorShape?) {
+    init(structures: StructureRegistry, fallback: ModelFallback?, rules: any Mutator, repairInput: TensorShape?) {
         self.structures = structures; self.fallback = fallback; self.rules = rules; self.repairInput = repairInput
     }
 

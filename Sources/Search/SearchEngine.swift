@@ -97,7 +97,9 @@ public final class SearchEngine: @unchecked Sendable {
         queriedCells = Self.queriedCells(directory.eventsPath)
         children = ChildServices(structures: StructureRegistry(directory: directory, checker: checker),
                                  fallback: (mutator as? any RepairingMutator)?.fallbackDeadline.map { ModelFallback(deadline: $0) },
-                                 rules: RuleMutator(codec: checker.codec), repairInput: checker.codec.input)
+                                 rules: config.space.map { NB201Mutator(space: $0, input: checker.codec.input, classes: checker.classes) }
+                                     ?? RuleMutator(codec: checker.codec),
+                                 repairInput: checker.codec.input)
     }
 
     /// The archives as the event log has them: every complete candidate line applied in order.
