@@ -81,7 +81,7 @@ enum SearchCommand: Command {
             config = try directory.readJSON(SearchConfig.self, from: directory.configPath)
             if let e = try args.optionalInt("evaluations", minimum: 1) { config.evaluations = e }
             if let g = try args.optionalInt("generations", minimum: 0) { config.generations = g }
-            if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 1...1e8) }
+            if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: SearchConfig.timeLimitRange) }
             if let e = try args.optionalInt("final-epochs", minimum: 0) { config.finalEpochs = e }
             try SearchResume.prepare(directory, config: config, rebuildLog: args.flag("rebuild-log"))
         } else {
