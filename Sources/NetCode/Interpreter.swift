@@ -49,6 +49,11 @@ final class Interpreter {
     var moduleCount = 0
     /// The graph being built while `forward` runs; nil while the network is being instantiated.
     var graph: GraphState?
+    /// Repair mode (`NetworkSource.parse(repairInputSizes: true)`): input sizes are set from the tensor that
+    /// reaches a module instead of being an error. Off for every strict parse.
+    var repairInputSizes = false
+    var inputSizeRepairs: [InputSizeRepair] = []
+    var repairedLayers: [String: Layer] = [:]
 
     static let knownNamespaces: Set<String> = [
         "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "collections", "math", "typing", "numpy",

@@ -6,18 +6,20 @@ import NetIR
 public enum NetworkSource {
     /// Parses `source`, picks the network class (`className`, else `Net`, else the last `nn.Module` subclass that
     /// no other class or function uses), instantiates it and translates `forward` for inputs of shape `input`.
-    /// Every failure is a `SourceError` located in `file`.
+    /// Every failure is a `SourceError` located in `file`. With `repairInputSizes`, a Linear's in_features, a
+    /// Conv2d's in_channels or a BatchNorm's num_features that disagrees with the tensor reaching it is set
+    /// from that tensor (see `InputSizeRepair`) and listed in `repairs`; everything else stays as strict.
     public static func parse(_ source: String, file: String = "<network>", input: TensorShape,
-                             className: String? = nil) throws -> ParsedNetwork {
+                             className: String? = nil, repairInputSizes: Bool = false) throws -> ParsedNetwork {
         let box = ResultBox()
         let ran = LargeStack.shared.run {
-            box.result = Result { try parseHere(source, file: file, input: input, className: className) }
+            box.result = Result { try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
                 .mapError { error in
                     (error as? SourceError) ?? SourceError(location: SourceLocation(file: file, line: 1, column: 1),
                                                            message: "internal error: \(error)")
                 }
         }
-        if !ran { return try parseHere(source, file: file, input: input, className: className) }
+        if !ran { return try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
         guard let result = box.result else {
             throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result")
         }
@@ -25,7 +27,8 @@ public enum NetworkSource {
     }
 
     /// The work of `parse`, on the current thread.
-    static func parseHere(_ source: String, file: String, input: TensorShape, className: String?) throws -> ParsedNetwork {
+    static func parseHere(_ source: String, file: String, input: TensorShape, className: String?,
+                          repair: Bool) throws -> ParsedNetwork {
         let elements = input.dims.reduce(into: (count: 1, overflow: false)) { acc, d in
             let (p, o) = acc.count.multipliedReportingOverflow(by: d)
             acc = (p, acc.overflow || o)
@@ -37,8 +40,11 @@ public enum NetworkSource {
         }
         let body = try Parser.parse(source, file: file)
         let interpreter = Interpreter(file: file)
+        interpreter.repairInputSizes = repair
         try interpreter.load(body)
-        return try interpreter.translate(try interpreter.selectClass(className), input: input)
+        var parsed = try interpreter.translate(try interpreter.selectClass(className), input: input)
+        parsed.repairs = interpreter.inputSizeRepairs
+        return parsed
     }
 
     private final class ResultBox: @unchecked Sendable {

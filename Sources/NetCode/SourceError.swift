@@ -21,6 +21,8 @@ public struct ParsedNetwork: Sendable {
     /// Parameters of modules defined in `__init__` but never called in `forward`. PyTorch still counts them in
     /// `parameters()` and `state_dict()`, so `graph.parameterCount + unusedParameterCount` equals PyTorch's count.
     public var unusedParameters: [ParameterSpec]
+    /// Input sizes set from the inferred input (repair mode only; always empty for a strict parse).
+    public var repairs: [InputSizeRepair] = []
 
     public init(graph: Graph, className: String, unusedParameters: [ParameterSpec]) {
         self.graph = graph; self.className = className; self.unusedParameters = unusedParameters

@@ -156,6 +156,10 @@ extension Interpreter {
         graph = nil
         defer { graph = g }
         guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e) }
+        var layer = layer
+        if repairInputSizes, let module, inputs.count == 1 {
+            layer = repairedLayer(layer, module: module, input: g.shapes[inputs[0]], graph: g, definedBy: m)
+        }
         let v: Int
         do {
             v = try g.append(Node(name: name, module: module, layer: layer, inputs: inputs, location: location(e)))

@@ -11,6 +11,10 @@ public struct NetworkCost: Hashable, Codable, Sendable {
     public var width: Int
     /// Floats of all layer outputs per sample (activation memory of a forward pass, before reuse).
     public var activations: Int
+    public init(parameters: Int, flops: Int, depth: Int, width: Int, activations: Int) {
+        self.parameters = parameters; self.flops = flops; self.depth = depth; self.width = width; self.activations = activations
+    }
+
     /// LLMatic's first descriptor: depth / width.
     public var depthWidthRatio: Double { width > 0 ? Double(depth) / Double(width) : 0 }
 }

@@ -41,6 +41,8 @@ public struct CandidateChecker: Sendable {
             graph = try codec.parse(source, file)
         } catch let e as NetworkError {
             return .failure(.shape(e.description))
+        } catch let f as CandidateFailure {
+            return .failure(f)
         } catch {
             return .failure(Self.classify(String(describing: error)))
         }

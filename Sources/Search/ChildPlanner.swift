@@ -8,17 +8,19 @@ public struct ChildPlan: Sendable, Hashable {
 }
 
 extension SearchState {
-    /// True while children still come from the seed: the archive holds fewer than `initialNetworks` networks
-    /// and fewer than twice that many children were made (LLMatic ends this phase on either count, since
-    /// children of one tiny seed often share a handful of niches and would keep the search there forever).
+    /// True while children still come from the seed: the archive holds fewer than the algorithm's seed-phase
+    /// networks (`--initial` for LLMatic) and fewer than twice that many children were made (LLMatic ends this
+    /// phase on either count, since children of one tiny seed often share a handful of niches and would keep
+    /// the search there forever).
     public func inInitialPhase(_ config: SearchConfig) -> Bool {
-        networks.count < config.initialNetworks && evaluations - 1 < 2 * config.initialNetworks
+        let networksWanted = config.selection.seedPhaseNetworks(initial: config.initialNetworks)
+        return networks.count < networksWanted && evaluations - 1 < 2 * networksWanted
     }
 
-    /// LLMatic's selection. In the initial phase: random instructions on the seed (candidate 0) at the initial
-    /// temperature. Then, per child, a mutation with probability
-    /// `mutationProbability` (a parent among the fittest, a prompt among the most curious, its temperature
-    /// perturbed), else a crossover of a fit parent with another archive member.
+    /// The children of one generation. In the initial phase: random instructions on the seed (candidate 0) at
+    /// the initial temperature. Then, per child, a mutation with probability `mutationProbability` (a parent
+    /// chosen by the algorithm, a prompt among the `selectionPool` most curious, its temperature perturbed),
+    /// else a crossover of such a parent with another archive member.
     public func plan(generation: Int, count: Int, firstID: Int, config: SearchConfig) -> [ChildPlan] {
         var rng = SearchRandom(seed: config.seed, 0x6E4E, UInt64(generation))
         let instructions = MutationInstruction.allCases
@@ -26,7 +28,7 @@ extension SearchState {
         for k in 0..<count {
             let id = firstID + k
             func randomInstruction() -> MutationInstruction { instructions[rng.below(instructions.count)] }
-            guard !inInitialPhase(config), let parent = fitParent(pool: config.selectionPool, rng: &rng) else {
+            guard !inInitialPhase(config), let parent = parent(config, rng: &rng) else {
                 plans.append(ChildPlan(id: id, generation: generation, operation: .mutation(randomInstruction()),
                                        parents: [0], temperature: PromptRules.initialTemperature))
                 continue
@@ -45,5 +47,18 @@ extension SearchState {
             }
         }
         return plans
+    }
+
+    /// The (first) parent of a child after the initial phase; nil while the archive is empty.
+    /// LLMatic: uniformly one of the `selectionPool` fittest networks. elite-curious: the fittest network (the
+    /// incumbent) with probability `SearchAlgorithm.incumbentShare`, else as LLMatic.
+    func parent(_ config: SearchConfig, rng: inout SearchRandom) -> NetworkElite? {
+        switch config.selection {
+        case .llmatic:
+            return fitParent(pool: config.selectionPool, rng: &rng)
+        case .eliteCurious:
+            guard let incumbent = networks.best?.payload else { return nil }
+            return rng.chance(SearchAlgorithm.incumbentShare) ? incumbent : fitParent(pool: config.selectionPool, rng: &rng)
+        }
     }
 }

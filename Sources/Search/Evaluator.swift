@@ -18,6 +18,9 @@ public enum CandidateFailure: Error, Sendable, Equatable, Codable, CustomStringC
     case outOfMemory(String)
     /// The device or the trainer failed for another reason.
     case backend(String)
+    /// The network is not in the run's search space (NAS-Bench-201: another skeleton, a foreign operation, a
+    /// cell the benchmark table lacks).
+    case outsideSpace(String)
 
     public var kind: String {
         switch self {
@@ -29,13 +32,14 @@ public enum CandidateFailure: Error, Sendable, Equatable, Codable, CustomStringC
         case .timeout: return "timeout"
         case .outOfMemory: return "out-of-memory"
         case .backend: return "backend"
+        case .outsideSpace: return "outside-space"
         }
     }
 
     public var message: String {
         switch self {
         case .generation(let m), .parse(let m), .shape(let m), .limit(let m), .divergence(let m), .timeout(let m),
-             .outOfMemory(let m), .backend(let m):
+             .outOfMemory(let m), .backend(let m), .outsideSpace(let m):
             return m
         }
     }
@@ -51,6 +55,7 @@ public enum CandidateFailure: Error, Sendable, Equatable, Codable, CustomStringC
         case "divergence": self = .divergence(message)
         case "timeout": self = .timeout(message)
         case "out-of-memory": self = .outOfMemory(message)
+        case "outside-space": self = .outsideSpace(message)
         default: self = .backend(message)
         }
     }
@@ -96,6 +101,8 @@ public struct CandidateMetrics: Sendable, Equatable, Codable {
     /// Tensors copied from the parents, of all the network's tensors.
     public var inheritedTensors: Int
     public var totalTensors: Int
+    /// Set when a results table answered instead of training (NAS-Bench-201): the cell and its test accuracy.
+    public var benchmark: BenchmarkLookup?
 
     public init(validationAccuracy: Double, validationLoss: Double, trainAccuracy: Double = .nan, trainLoss: Double = .nan,
                 steps: Int = 0, epochs: Double = 0, seconds: Double = 0, imagesPerSecond: Double = 0,

@@ -18,12 +18,16 @@ enum HTTPFailure: Error, Sendable {
     case connection(String)
 }
 
-/// One POST through URLSession with a hard size cap and a watchdog. The cap stops a hostile or runaway server
+/// One POST: `http` through `SocketHTTP`, `https` through URLSession with a hard size cap and a watchdog. The cap stops a hostile or runaway server
 /// from filling memory (the delegate cancels the task as soon as the body passes it); the watchdog enforces
 /// the overall deadline even if URLSession's own timers do not fire (seen with stalled bodies on Linux).
 enum HTTPFetch {
     static func post(_ url: URL, headers: [String: String], body: Data, timeout: Double,
                      maxBytes: Int) async -> Result<HTTPReply, HTTPFailure> {
+        // Plain http (a local model server) goes over our own socket: URLSession spins while it waits on Linux.
+        if url.scheme?.lowercased() == "http" {
+            return await SocketHTTP.post(url, headers: headers, body: body, timeout: timeout, maxBytes: maxBytes)
+        }
         // URLSession on Linux truncates sub-second timeouts (0.5 s fired after 30 ms, measured), so its own
         // timers get whole seconds with a margin and the watchdog below enforces the real deadline.
         let slack = (timeout + 1).rounded(.up)

@@ -19,10 +19,17 @@ public struct LLMConfig: Codable, Sendable, Hashable {
     public var maxTokens: Int
     /// Replies larger than this are abandoned mid-transfer.
     public var maxReplyBytes: Int
+    /// Longest a child waits for the model, retries included, before the rule mutator makes it instead
+    /// (nil: `timeoutSeconds` plus 10 s, so one slow reply degrades but a retry after a dropped connection fits).
+    public var childDeadlineSeconds: Double?
+
+    public var childDeadline: Double { childDeadlineSeconds ?? timeoutSeconds + 10 }
 
     public init(baseURL: String, model: String, api: API = .chat, apiKeyVariable: String = "OPENAI_API_KEY",
                 timeoutSeconds: Double = 120, retries: Int = 4, backoffSeconds: Double = 1, maxBackoffSeconds: Double = 30,
-                concurrency: Int = 2, maxTokens: Int = 2048, maxReplyBytes: Int = 4 << 20) {
+                concurrency: Int = 2, maxTokens: Int = 2048, maxReplyBytes: Int = 4 << 20,
+                childDeadlineSeconds: Double? = nil) {
+        self.childDeadlineSeconds = childDeadlineSeconds
         self.baseURL = baseURL; self.model = model; self.api = api; self.apiKeyVariable = apiKeyVariable
         self.timeoutSeconds = timeoutSeconds; self.retries = retries; self.backoffSeconds = backoffSeconds
         self.maxBackoffSeconds = maxBackoffSeconds; self.concurrency = concurrency; self.maxTokens = maxTokens
@@ -52,13 +59,20 @@ public final class LLMClient: Sendable {
 
     /// The reply text for a chat exchange or a completion prompt, per `config.api`.
     public func complete(system: String?, user: String, temperature: Double, seed: UInt64) async throws(MutatorError) -> String {
+        try await exchange(system: system, user: user, temperature: temperature, seed: seed).text
+    }
+
+    /// `complete`, with the tokens the server reports and the seconds from getting a request slot to the reply
+    /// (retries and backoff included, the wait for a slot not).
+    public func exchange(system: String?, user: String, temperature: Double, seed: UInt64) async throws(MutatorError) -> LLMReply {
         guard let url = config.endpoint else { throw .transport("invalid base URL '\(config.baseURL)'") }
         let body = try requestBody(system: system, user: user, temperature: temperature)
         var headers = ["Content-Type": "application/json", "Accept": "application/json"]
         if let apiKey { headers["Authorization"] = "Bearer \(apiKey)" }
         let config = self.config
         let sentHeaders = headers
-        return try await limiter.run { () async throws(MutatorError) -> String in
+        return try await limiter.run { () async throws(MutatorError) -> LLMReply in
+            let clock = Date()
             var rng = SearchRandom(seed: seed, 0x11A)
             var attempt = 0
             while true {
@@ -68,7 +82,9 @@ public final class LLMClient: Sendable {
                 var wait: Double? = nil
                 switch outcome {
                 case .success(let reply) where (200..<300).contains(reply.status):
-                    return try Self.replyText(reply.body, api: config.api)
+                    var usage = Self.usage(reply.body)
+                    usage.seconds = Date().timeIntervalSince(clock)
+                    return LLMReply(text: try Self.replyText(reply.body, api: config.api), usage: usage)
                 case .success(let reply):
                     failure = .http(status: reply.status, body: Self.snippet(reply.body))
                     guard reply.status == 429 || reply.status >= 500 else { throw failure }
@@ -80,7 +96,8 @@ public final class LLMClient: Sendable {
                 case .failure(.connection(let m)):
                     failure = .transport(m)
                 }
-                guard attempt < config.retries else { throw failure }
+                // A child past its deadline is cancelled: no more attempts for it.
+                guard attempt < config.retries, !Task.isCancelled else { throw failure }
                 let backoff = min(config.maxBackoffSeconds, config.backoffSeconds * pow(2, Double(attempt)))
                 let delay = min(config.maxBackoffSeconds, max(wait ?? 0, backoff * rng.uniform(0.5, 1.5)))
                 try? await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1e9))
@@ -116,6 +133,14 @@ public final class LLMClient: Sendable {
         if let message = first["message"] as? [String: Any], let content = message["content"] as? String { return content }
         if let text = first["text"] as? String { return text }
         throw .badReply("choice without text (\(api.rawValue) API): \(snippet(data))")
+    }
+
+    /// `usage.prompt_tokens` and `usage.completion_tokens` when present (zeros otherwise); one reply.
+    static func usage(_ data: Data) -> LLMUsage {
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        let usage = json?["usage"] as? [String: Any]
+        func count(_ key: String) -> Int { (usage?[key] as? NSNumber)?.intValue ?? 0 }
+        return LLMUsage(replies: 1, promptTokens: count("prompt_tokens"), completionTokens: count("completion_tokens"))
     }
 
     static func snippet(_ data: Data) -> String {

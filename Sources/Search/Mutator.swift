@@ -6,9 +6,12 @@ public struct MutationRequest: Sendable {
     public var temperature: Double
     /// Seeds the rule mutator's choices (and is ignored by a language model).
     public var seed: UInt64
+    /// A valid network from the archive, shown to a language model as an example (EvoPrompting); rules ignore it.
+    public var example: String?
 
-    public init(operation: Variation, parents: [String], temperature: Double, seed: UInt64) {
+    public init(operation: Variation, parents: [String], temperature: Double, seed: UInt64, example: String? = nil) {
         self.operation = operation; self.parents = parents; self.temperature = temperature; self.seed = seed
+        self.example = example
     }
 }
 
@@ -19,9 +22,11 @@ public struct MutationOutput: Sendable {
     public var prompt: String
     /// What the mutator did, in a few words, for the log (`inserted conv 3x3 after relu1`).
     public var note: String
+    /// The language model's exchanges for this child (nil for rules).
+    public var usage: LLMUsage?
 
-    public init(source: String, prompt: String, note: String) {
-        self.source = source; self.prompt = prompt; self.note = note
+    public init(source: String, prompt: String, note: String, usage: LLMUsage? = nil) {
+        self.source = source; self.prompt = prompt; self.note = note; self.usage = usage
     }
 }
 

@@ -42,6 +42,16 @@ public struct CandidateRecord: Codable, Sendable {
     public var prompt: InsertionOutcome?
     /// Temperature stored in the prompt archive (after the +-0.05 improvement rule).
     public var promptTemperature: Double?
+    /// `Graph.structuralHash` of the network that was checked (nil when it never passed the checks).
+    public var structure: String?
+    /// Input sizes set without the model before training (`fc1 = Linear(in_features=512 -> 128)`).
+    public var repairs: [String]?
+    /// The model's repair round, when one was needed: `fixed` or `failed`.
+    public var repairRound: String?
+    /// What the language model spent on this child (nil for rule children).
+    public var llm: LLMUsage?
+    /// Why the rule mutator made this child instead of the language model.
+    public var fallback: String?
     public var seconds: Double
     public var time: String
 

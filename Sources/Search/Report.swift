@@ -31,6 +31,7 @@ public enum Report {
                                 yRange: 0...max(state.coverage, 0.05), colour: "#d62728")
         h += "</div></div>"
         h += promptSection(state, pool: config.selectionPool)
+        h += ChildYield(records: records, duplicates: DuplicateRecord.all(in: directory.eventsPath)).htmlTable()
         h += failureSection(records)
         h += bestSection(state, records, directory, topK)
         h += "<p class=\"meta\">Generated \(e(CandidateRecord.now())) from \(records.count) candidate records.</p>"

@@ -46,6 +46,10 @@ public struct RunDirectory: Sendable {
         case source = "net.py", prompt = "prompt.txt", meta = "meta.json", weights = "weights.safetensors"
         /// The best network's weights after the final extra training (`--final-epochs`).
         case refined = "refined.safetensors"
+        /// The model's own source when net.py is its repair (by input sizes or a repair round).
+        case reply = "reply.py"
+        /// The repair round's prompt (the child's code and its located error).
+        case repairPrompt = "repair-prompt.txt"
         public static var allNames: [String] { allCases.map(\.rawValue) }
     }
 

@@ -92,19 +92,27 @@ public struct SearchConfig: Codable, Sendable, Hashable {
     public var timeLimit: Double?
     /// Epochs the best network trains further at the end, from its search weights (nil or 0: none).
     public var finalEpochs: Int?
+    /// NAS-Bench-201 cells instead of free-form networks (nil: free-form; runs before it existed decode as nil).
+    public var space: NB201SpaceSettings?
+    /// How children are selected (`SearchAlgorithm`). Nil, as in every config.json written before the choice
+    /// existed, is LLMatic's own algorithm, so old runs resume with the selection they started with.
+    public var algorithm: SearchAlgorithm?
 
     public init(data: String, seed: UInt64 = 0, evaluations: Int? = 50, generations: Int? = nil, batch: Int = 4,
                 niches: Int = 100, promptNiches: Int = 100, initialNetworks: Int = 10, mutationProbability: Double = 0.85,
                 selectionPool: Int = 3, fitness: FitnessMetric = .accuracy, descriptors: DescriptorSpace = DescriptorSpace(),
                 limits: SearchLimits = SearchLimits(), training: TrainingSettings = TrainingSettings(),
                 seedNetwork: String = "initial", mutator: MutatorSettings = MutatorSettings(), input: [Int] = [1, 28, 28],
-                classes: Int = 10) {
+                classes: Int = 10, algorithm: SearchAlgorithm = .standard) {
         self.data = data; self.seed = seed; self.evaluations = evaluations; self.generations = generations
         self.batch = batch; self.niches = niches; self.promptNiches = promptNiches; self.initialNetworks = initialNetworks
         self.mutationProbability = mutationProbability; self.selectionPool = selectionPool; self.fitness = fitness
         self.descriptors = descriptors; self.limits = limits; self.training = training; self.seedNetwork = seedNetwork
-        self.mutator = mutator; self.input = input; self.classes = classes
+        self.mutator = mutator; self.input = input; self.classes = classes; self.algorithm = algorithm
     }
+
+    /// The algorithm this run selects with.
+    public var selection: SearchAlgorithm { algorithm ?? .llmatic }
 
     /// Problems a user can make on the command line, named.
     public func validate() throws(SearchError) {

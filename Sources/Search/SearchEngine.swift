@@ -23,11 +23,22 @@ public struct SearchSummary: Codable, Sendable {
     public var best_candidate: Int?
     /// Test-set accuracy of the best network with its trained weights (nil when not measured).
     public var best_test_accuracy: Double?
+    /// NAS-Bench-201 runs (`--space nb201`): the best network's cell string.
+    public var best_cell: String?
     public var generations: Int
     public var seconds: Double
     /// Share of the search's worker time (wall x devices) not spent training and validating candidates:
     /// mutation, checking, plan compilation, weight files, logging, archive updates and idle workers.
     public var overhead: Double
+    /// Language-model yield (see `ChildYield`): children that trained or were skipped as duplicates, over the
+    /// model's replies (nil without a model).
+    public var llm_valid_rate: Double?
+    /// Children skipped because their network was already made (model and rules alike).
+    public var duplicates: Int = 0
+    /// Children repaired before training: input sizes without the model, plus fixed repair rounds.
+    public var repairs: Int = 0
+    /// Wall-clock seconds of the model's exchanges (overlapping exchanges each count).
+    public var llm_seconds: Double = 0
     public var report: String
     public var directory: String
 }
@@ -50,6 +61,13 @@ public final class SearchEngine: @unchecked Sendable {
     /// Seconds this session's candidates spent in `Trainer.train` (training and validation).
     var trainingSeconds = 0.0
     let resumed: Bool
+    /// Duplicate detection, repairs and the model's fallback (ChildVetting.swift).
+    let children: ChildServices
+    /// With a language model, plan and generate the next generation while this one trains (on by default).
+    var overlapsGenerations = true
+    /// Cells looked up in a results table so far, with the candidate that first did; a repeat is skipped
+    /// (`skipIfRepeatedCell`).
+    var queriedCells: [String: Int] = [:]
 
     /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
     public init(config: SearchConfig, directory: RunDirectory, seedSource: String?, mutator: any Mutator,
@@ -76,12 +94,19 @@ public final class SearchEngine: @unchecked Sendable {
         }
         state = Self.replay(directory: directory, config: config)
         evaluationsAtStart = state.evaluations
+        queriedCells = Self.queriedCells(directory.eventsPath)
+        children = ChildServices(structures: StructureRegistry(directory: directory, checker: checker),
+                                 fallback: (mutator as? any RepairingMutator)?.fallbackDeadline.map { ModelFallback(deadline: $0) },
+                                 rules: RuleMutator(codec: checker.codec), repairInput: checker.codec.input)
     }
 
     /// The archives as the event log has them: every complete candidate line applied in order.
     public static func replay(directory: RunDirectory, config: SearchConfig) -> SearchState {
         var state = SearchState(config: config)
-        _ = state.replay(EventLog.read(RunEvent.self, from: directory.eventsPath))
+        let repeated = repeatedCellIDs(directory.eventsPath)
+        _ = state.replay(EventLog.read(RunEvent.self, from: directory.eventsPath).filter { event in
+            if case .candidate(let r) = event { return !repeated.contains(r.id) } else { return true }
+        })
         return state
     }
 
@@ -92,23 +117,42 @@ public final class SearchEngine: @unchecked Sendable {
         } catch { throw .directory(error) }
         try await evaluateSeedIfNeeded()
         var generation = max(state.lastGeneration + 1, 1)
+        if children.fallback != nil && overlapsGenerations {
+            // A language model: generation overlaps training (OverlappedGenerations.swift).
+            let last = try await runOverlapped(from: generation)
+            try writeSnapshot()
+            return summary(generations: last)
+        }
+        var barren = 0
         while let count = childrenFor(generation: generation), count > 0 {
             let firstID = max(state.maxCandidate, directory.candidateFolders().last ?? 0) + 1
             let plans = state.plan(generation: generation, count: count, firstID: firstID, config: config)
+            let before = state.evaluations
             await runGeneration(plans)
             try closeGeneration(generation)
             generation += 1
+            // Duplicates are not evaluations; a mutator that only repeats networks must not loop for ever.
+            barren = state.evaluations == before ? barren + 1 : 0
+            if barren >= barrenLimit {
+                warn("\(barren) generations in a row made only duplicates; stopping")
+                break
+            }
         }
         try writeSnapshot()
         return summary(generations: generation - 1)
     }
 
+    static let barrenGenerations = 5
+    /// Generations in a row without a new network before the run stops: NAS-Bench-201 children repeat cells
+    /// far more often than free-form ones (about 9 in 10 on cifar10.json), so that space waits longer.
+    var barrenLimit: Int { config.space != nil ? Self.maxGenerationsWithoutNewCells : Self.barrenGenerations }
+
     /// Children the next generation may make, or nil when the budget is spent.
-    func childrenFor(generation: Int) -> Int? {
+    func childrenFor(generation: Int, inFlight: Int = 0) -> Int? {
         if let g = config.generations, generation > g { return nil }
         if let limit = config.timeLimit, Date().timeIntervalSince(started) >= limit { return nil }
         guard let e = config.evaluations else { return config.batch }
-        let left = e - state.evaluations
+        let left = e - state.evaluations - inFlight
         return left > 0 ? min(config.batch, left) : nil
     }
 
@@ -123,63 +167,58 @@ public final class SearchEngine: @unchecked Sendable {
             throw .directory(.notARun("\(directory.seedPath) is missing"))
         }
         let plan = ChildPlan(id: 0, generation: 0, operation: .seed, parents: [], temperature: 0)
-        var record = await makeChild(plan, source: .success(MutationOutput(source: source, prompt: "seed network\n", note: "seed")))
+        guard var record = await makeChild(plan, source: .success(MutationOutput(source: source, prompt: "seed network\n", note: "seed")),
+                                           turns: CandidateTurns(order: [0])) else { return }
         log(record)
         if let f = record.failure { throw .seedFailed(f) }
-        apply(&record)
+        if !skipIfRepeatedCell(record) { apply(&record) }
         try closeGeneration(0)
     }
 
     func runGeneration(_ plans: [ChildPlan]) async {
-        await withTaskGroup(of: CandidateRecord.self) { group in
+        let turns = CandidateTurns(order: plans.map(\.id))
+        for g in Set(plans.map(\.generation)) {
+            children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: g)
+        }
+        await withTaskGroup(of: (Int, CandidateRecord?).self) { group in
             for plan in plans {
-                group.addTask { await self.makeChild(plan, source: nil) }
+                group.addTask { (plan.id, await self.makeChild(plan, source: nil, turns: turns)) }
             }
             // Records are logged as they finish but applied in candidate order, so the archives (and so the
             // next generation) do not depend on which child happened to finish first.
             let order = plans.map(\.id).sorted()
             var next = 0
-            var finished: [Int: CandidateRecord] = [:]
-            for await record in group {
-                log(record)
-                finished[record.id] = record
-                while next < order.count, var r = finished.removeValue(forKey: order[next]) {
-                    apply(&r)
+            var finished: [Int: CandidateRecord?] = [:]
+            for await (id, record) in group {
+                if let record { log(record) }
+                finished[id] = record
+                while next < order.count, let r = finished.removeValue(forKey: order[next]) {
+                    if var r, !skipIfRepeatedCell(r) { apply(&r) }   // nil: a duplicate, nothing to apply
                     next += 1
                 }
             }
         }
     }
 
-    /// Generates (unless `source` is given), checks and evaluates one child. Never throws: every failure is
-    /// part of the record.
-    func makeChild(_ plan: ChildPlan, source: Result<MutationOutput, MutatorError>?) async -> CandidateRecord {
+    /// Generates (unless `source` is given), checks, repairs and evaluates one child; nil when the child only
+    /// repeated networks already made (logged as duplicates). Never throws: every failure is part of the record.
+    func makeChild(_ plan: ChildPlan, source: Result<MutationOutput, MutatorError>?, turns: CandidateTurns) async -> CandidateRecord? {
         let clock = Date()
         var record = CandidateRecord(id: plan.id, generation: plan.generation, operation: plan.operation,
                                      parents: plan.parents, temperature: plan.temperature)
         let folder = directory.candidateFolder(plan.id)
         do { try directory.makeFolder(folder) } catch {
             record.failure = .backend("\(error)")
+            await turns.wait(for: plan.id)
+            await turns.pass(plan.id)
             return record
         }
-        let generated: Result<MutationOutput, MutatorError>
-        if let source { generated = source } else { generated = await generate(plan) }
-        let output: MutationOutput
-        switch generated {
-        case .success(let o): output = o
-        case .failure(let e):
-            record.failure = .generation(e.description)
-            try? directory.writeText("\(plan.operation)\n(no source: \(e))\n", to: directory.candidateFile(plan.id, .prompt))
-            record.seconds = Date().timeIntervalSince(clock)
-            return record
-        }
-        record.note = output.note
-        try? directory.writeText(output.prompt, to: directory.candidateFile(plan.id, .prompt))
-        try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .source))
-        switch checker.check(output.source, file: "candidates/\(RunDirectory.folderName(plan.id))/net.py") {
-        case .failure(let f):
-            record.failure = f
-        case .success(let checked):
+        switch await prepareChild(plan, given: source, turns: turns, record: &record) {
+        case .duplicate:
+            return nil
+        case .failed:
+            break
+        case .train(let checked):
             record.cost = CostSummary(checked.cost)
             record.descriptor = config.descriptors.descriptor(checked.cost)
             let job = EvaluationJob(candidate: plan.id, graph: checked.graph,
@@ -195,23 +234,6 @@ public final class SearchEngine: @unchecked Sendable {
         }
         record.seconds = Date().timeIntervalSince(clock)
         return record
-    }
-
-    func generate(_ plan: ChildPlan) async -> Result<MutationOutput, MutatorError> {
-        var parents: [String] = []
-        for p in plan.parents {
-            guard let s = directory.read(directory.candidateFile(p, .source)) else {
-                return .failure(.invalidParent("candidate \(p) has no net.py"))
-            }
-            parents.append(s)
-        }
-        let request = MutationRequest(operation: plan.operation, parents: parents, temperature: plan.temperature,
-                                      seed: SearchRandom(seed: config.seed, 0xC41D, UInt64(plan.id)).state)
-        do throws(MutatorError) {
-            return .success(try await mutator.generate(request))
-        } catch {
-            return .failure(error)
-        }
     }
 
     /// Applies a finished child to the archives and writes its meta.json. Weights are kept only for networks
@@ -266,10 +288,13 @@ public final class SearchEngine: @unchecked Sendable {
         let best = state.networks.best?.payload
         let elapsed = Date().timeIntervalSince(started)
         let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
+        let yield = ChildYield(directory: directory, config: config).total
         return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
-                             best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: nil,
+                             best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: bestBenchmark()?.testAccuracy, best_cell: bestCell(),
                              generations: max(generations, 0), seconds: elapsed,
-                             overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0, report: directory.reportPath, directory: directory.root)
+                             overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0,
+                             llm_valid_rate: yield.validRate, duplicates: yield.duplicates, repairs: yield.repaired,
+                             llm_seconds: yield.llmSeconds, report: directory.reportPath, directory: directory.root)
     }
 
     /// Test-set accuracy of the archive's best network, with the weights it was trained to.

@@ -1,12 +1,14 @@
 import Dispatch
 
 /// One worker per device. A job waits for a free device, then runs on that device's own serial queue, so
-/// a device never trains two networks at once and the search's async tasks never block a thread.
+/// a device never trains two networks at once and the search's async tasks never block a thread. Waiting jobs
+/// get a device lowest candidate first: with generations overlapped, a generation's last child must not queue
+/// behind the next generation's, or the generation after them cannot be planned and the model idles.
 public actor WorkerPool {
     let evaluator: any Evaluator
     private let queues: [DispatchQueue]
     private var free: [Int]
-    private var waiting: [CheckedContinuation<Int, Never>] = []
+    private var waiting: [(priority: Int, continuation: CheckedContinuation<Int, Never>)] = []
 
     public init(evaluator: any Evaluator) {
         self.evaluator = evaluator
@@ -18,7 +20,7 @@ public actor WorkerPool {
     public var deviceCount: Int { queues.count }
 
     public func evaluate(_ job: EvaluationJob) async -> Result<CandidateMetrics, CandidateFailure> {
-        let device = await acquire()
+        let device = await acquire(priority: job.candidate)
         let evaluator = self.evaluator
         let result = await withCheckedContinuation { (c: CheckedContinuation<Result<CandidateMetrics, CandidateFailure>, Never>) in
             queues[device].async {
@@ -35,7 +37,7 @@ public actor WorkerPool {
 
     /// Runs `body` on a free device's queue (for test-set evaluation of the best networks).
     public func onDevice<T: Sendable>(_ body: @escaping @Sendable (Int) -> T) async -> T {
-        let device = await acquire()
+        let device = await acquire(priority: Int.min)
         let value = await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
             queues[device].async { c.resume(returning: body(device)) }
         }
@@ -43,12 +45,16 @@ public actor WorkerPool {
         return value
     }
 
-    private func acquire() async -> Int {
+    private func acquire(priority: Int) async -> Int {
         if let d = free.popLast() { return d }
-        return await withCheckedContinuation { waiting.append($0) }
+        return await withCheckedContinuation { waiting.append((priority, $0)) }
     }
 
     private func release(_ device: Int) {
-        if waiting.isEmpty { free.append(device) } else { waiting.removeFirst().resume(returning: device) }
+        guard let first = waiting.indices.min(by: { waiting[$0].priority < waiting[$1].priority }) else {
+            free.append(device)
+            return
+        }
+        waiting.remove(at: first).continuation.resume(returning: device)
     }
 }

@@ -1,5 +1,6 @@
 // `llmatic check`: parse a network, infer every shape, and print a layer table with parameters and FLOPs.
 import Foundation
+import NetCode
 import NetIR
 
 enum CheckCommand: Command {
@@ -29,7 +30,13 @@ enum CheckCommand: Command {
         guard let spec = args.positionals.first else { throw UsageError("missing the network to check (a built-in name or a .py file)") }
         let input = try args.inputShape()
         let classes = try args.int("classes", default: 10, minimum: 2, maximum: SizeLimits.dimension)
-        let network = try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
+        let network: LoadedNetwork
+        do {
+            network = try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
+        } catch {
+            noteRepairs(spec, className: args.string("class"), input: input)
+            throw error
+        }
         let graph = network.graph
         let cost = try graph.cost()
         let layers = try layerRows(graph)
@@ -53,6 +60,17 @@ enum CheckCommand: Command {
                                ("layers", .array(rows))]).text)
         }
         return 0
+    }
+
+    /// Check stays strict; when the only faults are input sizes, it says what a search would set them to.
+    static func noteRepairs(_ spec: String, className: String?, input: TensorShape) {
+        guard spec.hasSuffix(".py"), let source = try? String(contentsOfFile: spec, encoding: .utf8),
+              let parsed = try? NetworkSource.parse(source, file: spec, input: input, className: className, repairInputSizes: true),
+              !parsed.repairs.isEmpty else { return }
+        var text = "note: a search would repair this network without the model, setting input sizes from the tensor that reaches each layer:\n"
+        for r in parsed.repairs { text += "  \(r)\n" }
+        // On stdout: stderr stays the error alone, beginning with file:line:column.
+        print(text, terminator: "")
     }
 
     struct Row {

@@ -2,6 +2,7 @@
 import Foundation
 import NetCode
 import NetIR
+import Search
 
 struct LoadedNetwork {
     var graph: Graph
@@ -14,8 +15,20 @@ struct LoadedNetwork {
 enum NetworkLoading {
     static var builtinNames: [String] { BuiltinNetwork.allCases.map(\.rawValue) }
 
-    /// Builds the network for `input` images and `classes` outputs (built-ins adapt; files are what they are).
-    static func load(_ spec: String, className: String?, input: TensorShape, classes: Int) throws -> LoadedNetwork {
+    /// `nb201:CELL`: a NAS-Bench-201 cell in the benchmark's network (`cellsPerStage` cells per stage).
+    static let nb201Prefix = "nb201:"
+
+    /// Builds the network for `input` images and `classes` outputs (built-ins and NAS-Bench-201 cells adapt;
+    /// files are what they are).
+    static func load(_ spec: String, className: String?, input: TensorShape, classes: Int,
+                     cellsPerStage: Int = NB201Network.defaultCellsPerStage) throws -> LoadedNetwork {
+        if spec.hasPrefix(nb201Prefix) {
+            guard className == nil else { throw UsageError("--class applies to network files, not to '\(spec)'") }
+            let source = try nb201Source(spec, input: input, classes: classes, cellsPerStage: cellsPerStage)
+            // The same path as a search child: the emitted source through NetCode.
+            let parsed = try NetworkSource.parse(source, file: spec, input: input)
+            return LoadedNetwork(graph: parsed.graph, label: spec, unusedParameters: parsed.unusedParameterCount)
+        }
         if let builtin = BuiltinNetwork(rawValue: spec) {
             guard className == nil else { throw UsageError("--class applies to network files, not the built-in '\(spec)'") }
             return LoadedNetwork(graph: try builtin.graph(input: input, classes: classes), label: spec, unusedParameters: 0)
@@ -32,6 +45,14 @@ enum NetworkLoading {
         let parsed = try NetworkSource.parse(source, file: spec, input: input, className: className)
         return LoadedNetwork(graph: parsed.graph, label: "\(spec):\(parsed.className)",
                              unusedParameters: parsed.unusedParameterCount)
+    }
+}
+
+extension NetworkLoading {
+    /// The PyTorch source of `nb201:CELL` for this data.
+    static func nb201Source(_ spec: String, input: TensorShape, classes: Int, cellsPerStage: Int) throws -> String {
+        let cell = try NB201Cell(string: String(spec.dropFirst(nb201Prefix.count)))
+        return try NB201Network(cell: cell, cellsPerStage: cellsPerStage, inputChannels: input.channels, classes: classes).source()
     }
 }
 

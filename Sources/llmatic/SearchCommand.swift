@@ -17,7 +17,12 @@ enum SearchCommand: Command {
         OptionSpec("evaluations", "N", "candidates to make in total, the seed network included"),
         OptionSpec("generations", "G", "generations after the seed network"),
         OptionSpec("batch", "K", "children per generation", default: "4"),
-        OptionSpec("net", "NET", "seed network: built-in name or .py file", default: "initial (LLMatic's seed)"),
+        OptionSpec("net", "NET", "seed network: built-in name, .py file or nb201:CELL",
+                   default: "initial (LLMatic's seed); with --space nb201 nb201:\(NB201SpaceSettings.defaultSeedCell)"),
+        OptionSpec("space", "SPACE", "free: any network the parser reads; nb201: NAS-Bench-201 cells in the benchmark's network (children outside it fail as outside-space)",
+                   choices: ["free", "nb201"], default: "free"),
+        OptionSpec("cells-per-stage", "N", "nb201: cells in each of the three stages", default: "5"),
+        OptionSpec("benchmark", "TABLE", "nb201: look children up in a NAS-Bench-201 results table (../shared/nb201/cifar10.json) instead of training; fitness val_acc_200, test_acc_200 reported only; repeated cells are skipped and not counted; no data set is loaded"),
         OptionSpec("epochs", "E", "training epochs per candidate", default: "1"),
         OptionSpec("max-steps", "N", "cap on optimizer steps per candidate"),
         OptionSpec("batch-size", "B", "training batch size", default: "128"),
@@ -27,7 +32,10 @@ enum SearchCommand: Command {
         OptionSpec("time-budget", "S", "seconds one candidate may train; predicted overruns are not started"),
         OptionSpec("fitness", "NAME", "what the network archive maximises", choices: ["accuracy", "loss"], default: "accuracy"),
         OptionSpec("niches", "N", "niches of each archive", default: "100"),
-        OptionSpec("initial", "N", "networks in the archive before selection starts", default: "10"),
+        OptionSpec("initial", "N", "networks in the archive before selection starts (elite-curious: 40% of N)",
+                   default: "10; --space nb201 --algorithm llmatic: 5"),
+        OptionSpec("algorithm", "NAME", "selection: elite-curious (incumbent-biased parents, shorter seed phase) or LLMatic's own; see docs/nb201.md",
+                   choices: SearchAlgorithm.allCases.map(\.rawValue), default: SearchAlgorithm.standard.rawValue),
         OptionSpec("max-params", "N", "parameter limit per candidate", default: "5000000"),
         OptionSpec("max-flops", "N", "forward FLOPs limit per sample", default: "300000000"),
         OptionSpec("max-activations", "N", "activation floats per sample", default: "2000000"),
@@ -45,7 +53,8 @@ enum SearchCommand: Command {
         OptionSpec("api-key-env", "NAME", "environment variable holding the API key", default: "OPENAI_API_KEY"),
         OptionSpec("llm-timeout", "S", "seconds per request", default: "120"),
         OptionSpec("llm-retries", "N", "retries on 429, 5xx and dropped connections", default: "4"),
-        OptionSpec("llm-concurrency", "N", "requests in flight at once", default: "2"),
+        OptionSpec("llm-concurrency", "N", "requests in flight at once (a llama.cpp server serves as many as its parallel slots, -np; two keep the next generation's prompts queued while one reply is written)", default: "2"),
+        OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
         OptionSpec("test-best", nil, "evaluate the best network on the test set at the end; --test-best=false skips", default: "on"),
@@ -61,6 +70,8 @@ enum SearchCommand: Command {
                               llmatic search --data fashion-mnist --evaluations 40 --epochs 1 --out runs/fm
                               llmatic search --data fashion-mnist --evaluations 200 --llm-url http://localhost:8080/v1 --model qwen2.5-coder --out runs/llm
                               llmatic search --resume runs/fm --evaluations 80
+                              llmatic search --space nb201 --data fashion-mnist --evaluations 20 --cells-per-stage 1 --out runs/nb201
+                              llmatic search --space nb201 --benchmark ../shared/nb201/cifar10.json --evaluations 200 --json --out runs/table
                             """)
     }
 
@@ -92,26 +103,37 @@ enum SearchCommand: Command {
             config = try SearchSetup.config(args)
             try config.validate()
         }
-        let data = try DatasetCatalog.load(config.data, seed: config.seed)
-        try config.training.trainingConfig(seed: config.seed).checkBatchFits(data)
-        let shape = data.train.shape
-        let input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
+        let input: TensorShape
+        let evaluator: any Evaluator
+        if let space = config.space, let path = space.benchmark {
+            // A table search trains nothing: the table's data set fixes the network's input and classes.
+            let table = try NB201Table(contentsOf: path)
+            input = table.dataShape.input
+            config.classes = table.dataShape.classes
+            if resumeDir == nil && args.string("data") == nil { config.data = "nas-bench-201 table \(table.name)" }
+            evaluator = TableEvaluator(table: table, recognizer: space.recognizer)
+        } else {
+            let data = try DatasetCatalog.load(config.data, seed: config.seed)
+            try config.training.trainingConfig(seed: config.seed).checkBatchFits(data)
+            let shape = data.train.shape
+            input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
+            config.classes = data.train.classes
+            evaluator = TrainerEvaluator(backends: try SearchSetup.backends(args), data: data,
+                                         config: config.training.trainingConfig(seed: config.seed),
+                                         timeBudget: config.training.timeBudget)
+        }
         config.input = input.dims
-        config.classes = data.train.classes
-        let codec = NetworkCodec.pytorch(input: input)
+        let codec = config.space.map { NetworkCodec.nb201(input: input, classes: config.classes, space: $0) } ?? NetworkCodec.pytorch(input: input)
         var seedSource: String?
         if resumeDir == nil {
-            let seed = try NetworkLoading.load(config.seedNetwork, className: nil, input: input, classes: data.train.classes)
+            let seed = try NetworkLoading.load(config.seedNetwork, className: nil, input: input, classes: config.classes,
+                                               cellsPerStage: config.space?.cellsPerStage ?? NB201Network.defaultCellsPerStage)
             seedSource = config.seedNetwork.hasSuffix(".py")
                 ? try String(contentsOfFile: config.seedNetwork, encoding: .utf8) : codec.emit(seed.graph)
         }
-        let backends = try SearchSetup.backends(args)
-        let evaluator = TrainerEvaluator(backends: backends, data: data,
-                                         config: config.training.trainingConfig(seed: config.seed),
-                                         timeBudget: config.training.timeBudget)
         let mutator: any Mutator = config.mutator.llm.map {
             LLMMutator(client: LLMClient(config: $0), prompt: LLMPrompt(inputDescription: input.description, classes: config.classes))
-        } ?? RuleMutator(codec: codec)
+        } ?? config.space.map { NB201Mutator(space: $0, input: input, classes: config.classes) } ?? RuleMutator(codec: codec)
         let status = SearchStatusLine(json: json)
         let engine = try SearchEngine(config: config, directory: directory, seedSource: seedSource, mutator: mutator,
                                       checker: CandidateChecker(codec: codec, classes: config.classes, limits: config.limits),

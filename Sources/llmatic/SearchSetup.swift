@@ -18,12 +18,22 @@ enum SearchSetup {
         let niches = try args.int("niches", default: 100, minimum: 1, maximum: SearchConfig.maxNiches)
         config.niches = niches
         config.promptNiches = niches
-        config.initialNetworks = try args.int("initial", default: 10, minimum: 1)
+        config.space = try space(args)
+        config.algorithm = args.string("algorithm").flatMap(SearchAlgorithm.init(rawValue:)) ?? .standard
+        // On NAS-Bench-201 a repeated cell does not count, so LLMatic's seed-only start (until the archive holds
+        // `initial` networks or 2 x `initial` evaluations were made) can exhaust the seed's neighbourhood first:
+        // measured on cifar10.json, seed 0, 10 stalled at 19 distinct cells; 5 reached 200. Elite-curious ends
+        // that phase at 40% of `initial` and needs no change.
+        let shortStart = config.space != nil && config.algorithm == .llmatic
+        config.initialNetworks = try args.int("initial", default: shortStart ? 5 : 10, minimum: 1)
         config.fitness = FitnessMetric(rawValue: args.string("fitness") ?? "accuracy") ?? .accuracy
-        config.seedNetwork = args.string("net") ?? "initial"
+        config.seedNetwork = args.string("net") ?? (config.space != nil ? NetworkLoading.nb201Prefix + NB201SpaceSettings.defaultSeedCell : "initial")
+        // NAS-Bench-201's largest cell (all 3x3 convolutions) needs 443 M FLOPs and 3.2 M activation floats per
+        // 32x32 image (measured with `llmatic check`), more than the free-form defaults allow.
+        let big = config.space != nil
         config.limits = SearchLimits(maxParameters: try args.int("max-params", default: 5_000_000, minimum: 1),
-                                     maxFlops: try args.int("max-flops", default: 300_000_000, minimum: 1),
-                                     maxActivations: try args.int("max-activations", default: 2_000_000, minimum: 1))
+                                     maxFlops: try args.int("max-flops", default: big ? 1_000_000_000 : 300_000_000, minimum: 1),
+                                     maxActivations: try args.int("max-activations", default: big ? 8_000_000 : 2_000_000, minimum: 1))
         if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: SearchConfig.timeLimitRange) }
         config.finalEpochs = try args.int("final-epochs", default: 0, minimum: 0)
         let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: SearchConfig.timeBudgetRange)
@@ -42,7 +52,9 @@ enum SearchSetup {
                 apiKeyVariable: args.string("api-key-env") ?? "OPENAI_API_KEY",
                 timeoutSeconds: try args.double("llm-timeout", default: 120, range: SearchConfig.llmTimeoutRange),
                 retries: try args.int("llm-retries", default: 4, minimum: 0, maximum: SearchConfig.llmRetriesRange.upperBound),
-                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1, maximum: SearchConfig.llmConcurrencyRange.upperBound)))
+                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1, maximum: SearchConfig.llmConcurrencyRange.upperBound),
+                childDeadlineSeconds: args.string("llm-deadline") == nil ? nil
+                    : try args.double("llm-deadline", default: 0, range: 0.1...36000)))
         } else if args.string("model") != nil {
             throw UsageError("--model needs --llm-url")
         }
@@ -52,6 +64,22 @@ enum SearchSetup {
     /// The `--device` list, checked before anything is loaded.
     static func devices(_ args: ParsedArguments) throws(UsageError) -> [DeviceSelection] {
         try DeviceSelection.list(parsing: args.string("device") ?? "auto")
+    }
+
+    /// `--space nb201 [--cells-per-stage N] [--benchmark TABLE]`, or nil for free-form networks.
+    static func space(_ args: ParsedArguments) throws -> NB201SpaceSettings? {
+        switch args.string("space") ?? "free" {
+        case "free":
+            for option in ["cells-per-stage", "benchmark"] where args.string(option) != nil {
+                throw UsageError("--\(option) needs --space nb201")
+            }
+            return nil
+        case "nb201":
+            return NB201SpaceSettings(cellsPerStage: try args.int("cells-per-stage", default: NB201Network.defaultCellsPerStage, minimum: 1),
+                                      benchmark: args.string("benchmark"))
+        case let other:
+            throw UsageError("invalid value '\(other)' for --space: expected free or nb201")
+        }
     }
 
     /// One backend per listed device: each becomes one worker of the pool.

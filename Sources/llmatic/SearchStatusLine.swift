@@ -48,7 +48,12 @@ final class SearchStatusLine: @unchecked Sendable {
             let test = s.best_test_accuracy.map { String(format: ", test accuracy %.4f", $0) } ?? ""
             print("best: candidate #\(s.best_candidate ?? 0), validation accuracy \(String(format: "%.4f", a))\(test)")
         }
+        if let cell = s.best_cell { print("best cell: \(cell)") }
         print(String(format: "search overhead: %.1f%% of worker time (everything but training and validation)", s.overhead * 100))
+        if let rate = s.llm_valid_rate {
+            print(String(format: "model: %.0f%% of replies trained or skipped as duplicates, %d duplicates, %d repaired, %.0f s in the model",
+                         rate * 100, s.duplicates, s.repairs, s.llm_seconds))
+        }
         print("report: \(s.report)")
         if json {
             let fields: [(String, JSON)] = [
@@ -56,8 +61,11 @@ final class SearchStatusLine: @unchecked Sendable {
                 ("best_accuracy", s.best_accuracy.map { .number($0) } ?? .null),
                 ("best_test_accuracy", s.best_test_accuracy.map { .number($0) } ?? .null),
                 ("best_candidate", s.best_candidate.map { .int($0) } ?? .null),
+                ("best_cell", s.best_cell.map { .string($0) } ?? .null),
                 ("generations", .int(s.generations)), ("seconds", .number(s.seconds)),
                 ("overhead", .number(s.overhead)),
+                ("llm_valid_rate", s.llm_valid_rate.map { .number($0) } ?? .null), ("duplicates", .int(s.duplicates)),
+                ("repairs", .int(s.repairs)), ("llm_seconds", .number(s.llm_seconds)),
                 ("report", .string(s.report)), ("directory", .string(s.directory)),
             ]
             print(JSON.object(fields).text)

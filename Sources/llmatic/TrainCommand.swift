@@ -5,6 +5,7 @@ import Data
 import Engine
 import Foundation
 import NetIR
+import Search
 import Train
 
 enum TrainCommand: Command {
@@ -12,8 +13,11 @@ enum TrainCommand: Command {
     static let summary = "train a network (built-in or PyTorch file) on a data set and report test accuracy"
 
     static let options: [OptionSpec] = [
-        OptionSpec("net", "NET", "built-in network or PyTorch source file (.py)",
+        OptionSpec("net", "NET", "built-in network, PyTorch source file (.py), or nb201:CELL (a NAS-Bench-201 cell string such as '|nor_conv_3x3~0|+|...|' in the benchmark's network, built through its PyTorch source)",
                    default: "smallcnn; built-ins: \(NetworkLoading.builtinNames.joined(separator: ", "))"),
+        OptionSpec("cells-per-stage", "N", "nb201:CELL networks: cells in each of the three stages", default: "5"),
+        OptionSpec("recipe", "NAME", "option defaults of a published setup; nb201: SGD Nesterov 0.9, lr 0.1 cosine, weight decay 5e-4, batch 256, crop+flip (explicit options override)",
+                   choices: TrainingRecipe.allCases.map(\.rawValue)),
         OptionSpec("class", "NAME", "the nn.Module class to use from a .py file (default: Net, else the top-level module)"),
         OptionSpec("data", "SPEC", "data set: fashion-mnist[:DIR], mnist[:DIR], cifar10:DIR, cifar100:DIR, synthetic[:CxHxW:CLASSES:TRAIN:TEST]",
                    default: "fashion-mnist"),
@@ -78,10 +82,11 @@ enum TrainCommand: Command {
         let shape = data.train.shape
         let input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
         var config = setup.config
-        if args.flag("augment") {
+        if args.flag("augment", default: setup.recipe?.augment ?? false) {
             config.augmentation = Augmentation(cropPadding: shape.height >= 32 ? 4 : 2, horizontalFlip: true)
         }
-        let network = try NetworkLoading.load(setup.netSpec, className: args.string("class"), input: input, classes: data.train.classes)
+        let network = try NetworkLoading.load(setup.netSpec, className: args.string("class"), input: input, classes: data.train.classes,
+                                              cellsPerStage: try args.int("cells-per-stage", default: NB201Network.defaultCellsPerStage, minimum: 1))
         let backend = try setup.device.makeBackend(threads: setup.threads, tune: args.flag("no-tune") ? false : nil)
         let trainer = try Trainer(graph: network.graph, config: config, backend: backend)
         if let path = args.string("load") { try trainer.loadWeights(from: path) }
@@ -114,31 +119,33 @@ struct TrainSetup {
     var device: DeviceSelection
     var threads: Int
     var config: TrainingConfig
+    var recipe: TrainingRecipe?
 
     init(_ args: ParsedArguments) throws(UsageError) {
+        recipe = try TrainingRecipe.parse(args)
         netSpec = args.string("net") ?? "smallcnn"
         dataSpec = args.string("data") ?? "fashion-mnist"
         device = try DeviceSelection(parsing: args.string("device") ?? "auto")
         threads = try args.threads()
-        let optimizerName = args.string("optimizer") ?? "sgd"
-        let momentum = try args.double("momentum", default: 0.9, range: 0...0.999_999)
-        let weightDecay = try args.double("weight-decay", default: optimizerName == "adamw" ? 0.01 : 0, range: 0...1e3)
+        let optimizerName = args.string("optimizer") ?? recipe?.optimizer ?? "sgd"
+        let momentum = try args.double("momentum", default: recipe?.momentum ?? 0.9, range: 0...0.999_999)
+        let weightDecay = try args.double("weight-decay", default: recipe?.weightDecay ?? (optimizerName == "adamw" ? 0.01 : 0), range: 0...1e3)
         let optimizer: OptimizerConfig
         switch optimizerName {
         case "adam", "adamw":
             optimizer = .adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: Float(weightDecay), decoupled: optimizerName == "adamw")
         default:
-            let nesterov = args.flag("nesterov", default: true)
+            let nesterov = args.flag("nesterov", default: recipe?.nesterov ?? true)
             optimizer = .sgd(momentum: Float(momentum), nesterov: nesterov && momentum > 0, weightDecay: Float(weightDecay))
         }
-        let shape = LearningRateSchedule.Shape(rawValue: args.string("schedule") ?? "cosine") ?? .cosine
+        let shape = LearningRateSchedule.Shape(rawValue: args.string("schedule") ?? recipe?.schedule ?? "cosine") ?? .cosine
         let schedule = LearningRateSchedule(shape, warmupSteps: try args.int("warmup", default: 0, minimum: 0),
                                             warmupFraction: try args.double("warmup-fraction", default: 0, range: 0...1))
         config = TrainingConfig(
             epochs: try args.int("epochs", default: 1, minimum: 0, maximum: TrainingConfig.maxEpochs),
-            batchSize: try args.int("batch-size", default: 128, minimum: 1, maximum: TrainingConfig.maxBatchSize),
+            batchSize: try args.int("batch-size", default: recipe?.batchSize ?? 128, minimum: 1, maximum: TrainingConfig.maxBatchSize),
             evalBatchSize: try args.optionalInt("eval-batch-size", minimum: 1, maximum: TrainingConfig.maxBatchSize),
-            learningRate: try args.double("lr", default: optimizerName == "sgd" ? 0.05 : 0.001, range: 0...1e6),
+            learningRate: try args.double("lr", default: recipe?.learningRate ?? (optimizerName == "sgd" ? 0.05 : 0.001), range: 0...1e6),
             optimizer: optimizer, schedule: schedule,
             labelSmoothing: Float(try args.double("label-smoothing", default: 0, range: 0...0.999)),
             seed: try args.uint64("seed", default: 0),

@@ -7,7 +7,8 @@ import NetIR
 final class HostileReplyTests: XCTestCase {
     static let marker = "/tmp/llmatic-pwned-\(getpid())"
 
-    /// A valid, large network whose comments and docstrings carry markup.
+    /// A valid, large network whose comments and docstrings carry markup. It trains once (its repeats are
+    /// duplicates), and the fake evaluator makes it the best network so that it reaches the report.
     static let markupNet = """
     # filename: ../../../../tmp/evil.py
     import torch
@@ -52,7 +53,10 @@ final class HostileReplyTests: XCTestCase {
                                  prompt: LLMPrompt(inputDescription: "1x28x28", classes: 10))
         var config = TestRun.config(evaluations: 25, batch: 4)
         config.mutator = MutatorSettings(kind: .llm, llm: llm)
-        let summary = try await TestRun.engine(dir, config: config, mutator: mutator).run()
+        let fake = FakeEvaluator()
+        let markupCode = try XCTUnwrap(CodeExtraction.extract(from: Self.replies[0]))
+        fake.fixedAccuracy[try NetworkCodec.pytorch(input: TestRun.fashion).parse(markupCode, "m.py").structuralHash] = 0.99
+        let summary = try await TestRun.engine(dir, config: config, evaluator: fake, mutator: mutator).run()
         XCTAssertEqual(summary.evaluations, 25)
         try Report.write(dir)
 

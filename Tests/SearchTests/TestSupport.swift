@@ -13,6 +13,8 @@ final class FakeEvaluator: Evaluator, @unchecked Sendable {
     var jobs: [Int] = []
     var inheritRequests: [[String]] = []
     var failEvery: Int?
+    /// Accuracy for particular networks (by `Graph.structuralHash`), instead of the size rule.
+    var fixedAccuracy: [String: Double] = [:]
 
     init(devices: Int = 1, delay: Double = 0, failEvery: Int? = nil) {
         self.devices = devices; self.delay = delay; self.failEvery = failEvery
@@ -32,7 +34,7 @@ final class FakeEvaluator: Evaluator, @unchecked Sendable {
         if let n = failEvery, job.candidate > 0, job.candidate % n == 0 { throw .divergence("fake divergence") }
         let parameters = Double(job.graph.parameterCount)
         var rng = SearchRandom(seed: UInt64(job.candidate), 7)
-        let accuracy = min(0.99, 0.5 + 0.04 * log10(max(parameters, 1)) + 0.02 * rng.unit())
+        let accuracy = fixedAccuracy[job.graph.structuralHash] ?? min(0.99, 0.5 + 0.04 * log10(max(parameters, 1)) + 0.02 * rng.unit())
         if let path = job.weightsPath {
             FileManager.default.createFile(atPath: path, contents: Data("weights of \(job.candidate)".utf8))
         }

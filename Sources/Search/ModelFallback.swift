@@ -1,0 +1,67 @@
+import Foundation
+
+/// Keeps a slow or dead language-model endpoint from stalling the search: each child's exchange has a deadline,
+/// and after `threshold` consecutive transport failures (refused or dropped connections, timeouts, 5xx) the
+/// breaker opens for `coolDown` seconds, during which children go straight to the rule mutator. The first
+/// child after the cool-down probes the endpoint again; a success closes the breaker.
+final class ModelFallback: @unchecked Sendable {
+    let deadline: Double
+    let threshold: Int
+    let coolDown: Double
+    private let lock = NSLock()
+    private var consecutiveFailures = 0
+    private var openUntil: Date?
+
+    init(deadline: Double, threshold: Int = 3, coolDown: Double = 60) {
+        self.deadline = deadline; self.threshold = threshold; self.coolDown = coolDown
+    }
+
+    /// Why the model should not be asked now, or nil.
+    func refusal(now: Date = Date()) -> String? {
+        lock.withLock {
+            guard let until = openUntil else { return nil }
+            if now >= until { openUntil = nil; return nil }
+            return "endpoint unavailable after \(consecutiveFailures) failed exchanges; rules until it is probed again"
+        }
+    }
+
+    func record(_ outcome: Result<MutationOutput, MutatorError>?) {
+        lock.withLock {
+            switch outcome {
+            case .success, .failure(.noCode), .failure(.badReply), .failure(.invalidParent), .failure(.notApplicable):
+                consecutiveFailures = 0
+            case .failure(.http(let status, _)) where status < 500 && status != 429:
+                consecutiveFailures = 0
+            case .failure, nil:
+                consecutiveFailures += 1
+                if consecutiveFailures >= threshold { openUntil = Date().addingTimeInterval(coolDown) }
+            }
+        }
+    }
+
+    /// `body`'s result, or nil when it takes longer than `deadline`; the late exchange is cancelled and its
+    /// result dropped.
+    func withDeadline(_ body: @escaping @Sendable () async -> Result<MutationOutput, MutatorError>) async
+        -> Result<MutationOutput, MutatorError>? {
+        let work = Task { await body() }
+        let once = Once()
+        let seconds = deadline
+        return await withCheckedContinuation { (c: CheckedContinuation<Result<MutationOutput, MutatorError>?, Never>) in
+            Task {
+                let r = await work.value
+                if once.claim() { c.resume(returning: r) }
+            }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9))
+                if once.claim() { work.cancel(); c.resume(returning: nil) }
+            }
+        }
+    }
+}
+
+/// True for the first caller only.
+private final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func claim() -> Bool { lock.withLock { defer { done = true }; return !done } }
+}
