@@ -56,12 +56,13 @@ extension CommandLineTests {
         // Batch against memory: smallcnn on 64x64 images needs ~0.45 GB at batch 256; allow it 50 MB.
         try assertOneLineFailure(["train", "--data", "synthetic:1x64x64:4:512:64", "--batch-size", "256", "--device", "cpu"],
                                  status: 1, says: "lower the batch size", environment: ["LLMATIC_MEMORY_LIMIT": "50M"])
-        // More threads than cores: capped, with a warning.
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = try llmatic(["train", "--net", "smallcnn", "--data", small, "--threads", "64", "--max-steps", "1",
+        // More threads than cores: capped at the core count the warning names, which the backend then uses.
+        let threads = try llmatic(["train", "--net", "smallcnn", "--data", small, "--threads", "4096", "--max-steps", "1",
                                    "--device", "cpu", "--json"])
         XCTAssertEqual(threads.status, 0, threads.stderr)
-        XCTAssertTrue(threads.stderr.contains("warning: --threads 64 is more than the \(cores) cores"), threads.stderr)
+        let warning = try XCTUnwrap(threads.stderr.split(separator: "\n").first { $0.hasPrefix("warning: --threads 4096 is more than the ") })
+        let cores = try XCTUnwrap(warning.split(separator: " ").compactMap { Int($0) }.first { $0 != 4096 })
+        XCTAssertLessThan(cores, 4096)
         let device = try XCTUnwrap(try threads.json()["device"] as? String)
         XCTAssertTrue(device.contains("(\(cores) thread"), device)
     }
