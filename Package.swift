@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
         .target(name: "Search", dependencies: ["NetIR", "NetCode", "Engine", "Data", "Train"]),
         .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "ReferenceBackend", "Data", "Train", "Search"]),
+        // Seeded fuzzing of the readers of untrusted input (scripts/fuzz); its corpus is Fuzz/corpus.
+        .executableTarget(name: "Fuzz", dependencies: ["NetIR", "NetCode", "Data"], path: "Fuzz", exclude: ["corpus", "README.md"]),
         .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS", "COpenCL"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),

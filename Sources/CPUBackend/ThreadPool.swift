@@ -66,7 +66,9 @@ private final class PoolCore: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let next = Atomic<Int>(0)
     private let done = Atomic<Int>(0)
-    private var parts = 1
+    /// Atomic although it only ever holds `workers`: a worker that found no part left reads it with no later
+    /// synchronisation, while the next `run` writes it (a data race ThreadSanitizer reports, benign or not).
+    private let parts = Atomic<Int>(1)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var task: ParallelTask?
@@ -86,7 +88,7 @@ private final class PoolCore: @unchecked Sendable {
         if n == 1 { body(0, 1); return }
         withoutActuallyEscaping(body) { escaping in
             task = escaping
-            parts = n
+            parts.store(n, ordering: .relaxed)   // published by the sequentially consistent stores below
             done.store(0, ordering: .sequentiallyConsistent)
             next.store(0, ordering: .sequentiallyConsistent)
             generation.add(1, ordering: .sequentiallyConsistent)
@@ -150,7 +152,7 @@ private final class PoolCore: @unchecked Sendable {
             if stopping.load(ordering: .acquiring) { return }
             while true {
                 let p = next.add(1, ordering: .sequentiallyConsistent).oldValue
-                if p >= parts { break }
+                if p >= parts.load(ordering: .relaxed) { break }
                 runPart(p)
                 done.add(1, ordering: .sequentiallyConsistent)
             }
@@ -160,7 +162,7 @@ private final class PoolCore: @unchecked Sendable {
     /// Runs one claimed part; the task reference is released before the part is reported done.
     @inline(never)
     private func runPart(_ p: Int) {
-        if let task { task(p, parts) }
+        if let task { task(p, parts.load(ordering: .relaxed)) }
     }
 
     deinit {

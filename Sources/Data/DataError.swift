@@ -18,6 +18,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case unknownDatasetSpec(spec: String, reason: String)
     /// No folder holding the data set was found.
     case datasetNotFound(spec: String, searched: [String], hint: String)
+    /// A file or spec that would need more memory than the machine can give (see `MemoryBudget`), or a gzip
+    /// stream that inflates beyond the size its contents declare. `source` is the path or the spec.
+    case tooLarge(source: String, reason: String)
 
     public var description: String {
         switch self {
@@ -43,6 +46,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .datasetNotFound(let spec, let searched, let hint):
             let folders = searched.isEmpty ? "(none)" : searched.joined(separator: ", ")
             return "dataset '\(spec)' not found; searched: \(folders). \(hint)"
+        case .tooLarge(let source, let reason):
+            return "\(source): \(reason)"
         }
     }
 }

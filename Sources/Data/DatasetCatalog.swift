@@ -134,5 +134,23 @@ struct SyntheticSpec {
         self.classes = classes
         self.train = train
         self.test = test
+        guard dims.allSatisfy({ $0 <= Self.maxSide }) else {
+            throw .unknownDatasetSpec(spec: spec, reason: "image shape '\(parts[0])' has a size above \(Self.maxSide)")
+        }
+        if let refusal = MemoryBudget.refusal(memoryNeeded, for: "the synthetic data set (\(train) + \(test) images of \(shape))") {
+            throw .tooLarge(source: spec, reason: refusal)
+        }
+    }
+
+    /// Largest channel count, height or width: keeps the padded pattern sizes far from overflow.
+    static let maxSide = 1 << 24
+
+    /// Bytes the generator allocates: the images and labels of both halves, the per-class float patterns over the
+    /// padded image and the double-precision fields they are built from; nil when the count overflows.
+    var memoryNeeded: Int? {
+        let padded = [shape.height + 2 * SyntheticPrototypes.maxShift, shape.width + 2 * SyntheticPrototypes.maxShift]
+        return MemoryBudget.bytes([[train, shape.channels, shape.height, shape.width], [train],
+                                   [test, shape.channels, shape.height, shape.width], [test],
+                                   [classes, shape.channels, 4] + padded, [shape.channels + 3, 8] + padded])
     }
 }

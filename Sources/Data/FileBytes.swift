@@ -13,19 +13,24 @@ enum FileBytes {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    /// The raw bytes of `path`.
+    /// The raw bytes of `path`; a file larger than `MemoryBudget` allows is refused before it is read.
     static func read(_ path: String) throws(DataError) -> [UInt8] {
         guard exists(path) else { throw .fileMissing(path: path) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if let refusal = MemoryBudget.refusal(size, for: "reading the file") { throw .tooLarge(source: path, reason: refusal) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: "permission denied or I/O error")
         }
         return [UInt8](data)
     }
 
-    /// The bytes of `path`, gunzipped when the file starts with the gzip magic.
+    /// The bytes of `path`, gunzipped when the file starts with the gzip magic; inflating stops at what
+    /// `MemoryBudget` allows (formats with a header bound it tighter, see `IDXReader`).
     static func readMaybeGzip(_ path: String) throws(DataError) -> [UInt8] {
         let bytes = try read(path)
-        return Gzip.isGzip(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+        guard Gzip.isGzip(bytes) else { return bytes }
+        return try Gzip.decompress(bytes, path: path, limit: MemoryBudget.allowance,
+                                   limitReason: ", more than this machine can give a data set")
     }
 
     /// `name` in `directory`, or `name.gz` if only that exists; nil if neither does.

@@ -9,9 +9,13 @@ enum Gzip {
         bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
     }
 
-    /// Inflates every gzip member in `input` (gzip allows concatenated members).
+    /// Inflates every gzip member in `input` (gzip allows concatenated members), never holding more than
+    /// `limit` + 1 output bytes: a stream that inflates beyond `limit` is `tooLarge`, with `limitReason` saying
+    /// where the limit comes from. With `prefix`, returns as soon as `limit` bytes are out (or the stream ends):
+    /// the header of a file, read before its size is known.
     /// A stream that ends before its end marker, bad data, or a CRC mismatch is `corruptGzip`.
-    static func decompress(_ input: [UInt8], path: String) throws(DataError) -> [UInt8] {
+    static func decompress(_ input: [UInt8], path: String, limit: Int, limitReason: String = "",
+                           prefix: Bool = false) throws(DataError) -> [UInt8] {
         var stream = z_stream()
         // 15 + 32: the largest window, with automatic gzip/zlib header detection. The macro
         // inflateInit2 is not imported into Swift, so call the function it expands to.
@@ -21,15 +25,21 @@ enum Gzip {
         }
         defer { inflateEnd(&stream) }
 
-        var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
+        // One byte past the limit tells "exactly the limit" from "more than the limit".
+        let capacity = prefix ? limit : min(limit, Int.max - 1) + 1
+        var output = [UInt8](repeating: 0, count: min(initialCapacity(for: input), capacity))
         var inOffset = 0
         var outOffset = 0
         // Chunks stay below 1 GiB because zlib counts bytes in 32-bit fields.
         let chunkLimit = 1 << 30
 
         while true {
+            if outOffset == capacity {
+                if prefix { return output }
+                throw .tooLarge(source: path, reason: "the gzip stream inflates to more than \(limit) bytes\(limitReason)")
+            }
             if outOffset == output.count {
-                output.append(contentsOf: repeatElement(0, count: max(output.count, 1 << 16)))
+                output.append(contentsOf: repeatElement(0, count: min(max(output.count, 1 << 16), capacity - output.count)))
             }
             let inChunk = min(input.count - inOffset, chunkLimit)
             let outChunk = min(output.count - outOffset, chunkLimit)
@@ -51,7 +61,7 @@ enum Gzip {
 
             switch status {
             case Z_STREAM_END:
-                if inOffset == input.count {
+                if inOffset == input.count || (prefix && outOffset == capacity) {
                     output.removeSubrange(outOffset...)
                     return output
                 }
@@ -62,8 +72,12 @@ enum Gzip {
                 inflateReset(&stream)
             case Z_OK, Z_BUF_ERROR:
                 // With all input consumed and output space left over, zlib has nothing more to give:
-                // the stream was cut short.
+                // the stream was cut short. (A prefix that ends early is read as it is.)
                 if inOffset == input.count && stream.avail_out > 0 {
+                    if prefix {
+                        output.removeSubrange(outOffset...)
+                        return output
+                    }
                     throw .corruptGzip(path: path, reason: "stream ends early (truncated after \(input.count) compressed bytes)")
                 }
             default:
@@ -73,7 +87,7 @@ enum Gzip {
     }
 
     /// The size the gzip trailer records (mod 2^32), capped so a corrupt trailer cannot
-    /// trigger a huge allocation; the output grows as needed anyway.
+    /// trigger a huge allocation (the caller caps it again at its limit); the output grows as needed anyway.
     private static func initialCapacity(for input: [UInt8]) -> Int {
         let fallback = max(input.count * 4, 1 << 16)
         guard input.count >= 18 else { return fallback }

@@ -10,17 +10,32 @@ public enum IDXReader {
     /// Reads an idx3-ubyte image file: `pixels` holds `count` images of `height` x `width`, row-major.
     public static func readImages(path: String) throws(DataError)
         -> (count: Int, height: Int, width: Int, pixels: [UInt8]) {
-        let bytes = try FileBytes.readMaybeGzip(path)
-        let dims = try header(bytes, path: path, magic: imagesMagic, dimensions: 3)
-        let payload = try checkedPayload(bytes, path: path, headerSize: 16, dims: dims)
+        let (dims, payload) = try read(path, magic: imagesMagic, dimensions: 3)
         return (dims[0], dims[1], dims[2], payload)
     }
 
     /// Reads an idx1-ubyte label file.
     public static func readLabels(path: String) throws(DataError) -> [UInt8] {
-        let bytes = try FileBytes.readMaybeGzip(path)
-        let dims = try header(bytes, path: path, magic: labelsMagic, dimensions: 1)
-        return try checkedPayload(bytes, path: path, headerSize: 8, dims: dims)
+        try read(path, magic: labelsMagic, dimensions: 1).payload
+    }
+
+    /// The header first (inflating only its bytes from a .gz), then the whole file, whose size the header
+    /// fixes: a file is never inflated past it, and a header declaring more than `MemoryBudget` allows is
+    /// refused before anything of that size is allocated.
+    private static func read(_ path: String, magic: UInt32, dimensions: Int) throws(DataError) -> (dims: [Int], payload: [UInt8]) {
+        let raw = try FileBytes.read(path)
+        let headerSize = 4 * (1 + dimensions)
+        let compressed = Gzip.isGzip(raw)
+        let head = compressed ? try Gzip.decompress(raw, path: path, limit: headerSize, prefix: true) : raw
+        let dims = try header(head, path: path, magic: magic, dimensions: dimensions)
+        let expected = MemoryBudget.bytes([[headerSize], dims])
+        if let refusal = MemoryBudget.refusal(expected, for: "the data its header declares (\(dims.map(String.init).joined(separator: "x")) bytes)") {
+            throw .tooLarge(source: path, reason: refusal)
+        }
+        let bytes = compressed
+            ? try Gzip.decompress(raw, path: path, limit: expected ?? 0, limitReason: ", the size its IDX header declares")
+            : raw
+        return (dims, try checkedPayload(bytes, path: path, headerSize: headerSize, dims: dims))
     }
 
     /// Validates the magic and returns the dimensions that follow it.

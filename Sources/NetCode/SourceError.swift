@@ -51,10 +51,10 @@ enum Limits {
     static let moduleNesting = 64
     /// Elements of any list, tuple or string built during evaluation.
     static let collection = 100_000
-    /// Any single size argument: channels, features, kernel, stride, padding.
-    static let dimension = 1 << 24
+    /// Any single size argument: channels, features, kernel, stride, padding (NetIR's bound).
+    static let dimension = SizeLimits.dimension
     /// Elements of one layer's output per sample, and parameters of one layer.
-    static let tensorElements = 1 << 32
+    static let tensorElements = SizeLimits.tensorElements
     /// Multiply-adds of one layer per sample; keeps FLOP counts far from overflowing.
-    static let layerWork = 1 << 48
+    static let layerWork = SizeLimits.layerWork
 }

@@ -23,14 +23,14 @@ extension Graph {
     /// Shapes, parameters, FLOPs, depth and width. Throws the shape error if the network does not fit together.
     public func cost() throws -> NetworkCost {
         let shapes = try inferShapes()
+        let perNode = flopsPerNode(shapes: shapes)
         var flops = 0
         var activations = 0
         var longest = [Int](repeating: 0, count: nodes.count)
         var width = 0
         for (i, node) in nodes.enumerated() {
             let out = shapes[i]
-            let x = node.inputs.first.map { shapes[$0] } ?? out
-            flops += Self.flops(of: node.layer, input: x, output: out, inputCount: node.inputs.count)
+            flops += perNode[i]
             if i > 0 { activations += out.count }
             let fromInputs = node.inputs.map { longest[$0] }.max() ?? 0
             longest[i] = fromInputs + (node.layer.isWeighted ? 1 : 0)
@@ -38,6 +38,14 @@ extension Graph {
         }
         return NetworkCost(parameters: parameterCount, flops: flops, depth: longest[output], width: width,
                            activations: activations)
+    }
+
+    /// FLOPs per sample of each node, for the node shapes `inferShapes()` returned; `cost().flops` is their sum.
+    public func flopsPerNode(shapes: [TensorShape]) -> [Int] {
+        nodes.enumerated().map { i, node in
+            let x = node.inputs.first.map { shapes[$0] } ?? shapes[i]
+            return Self.flops(of: node.layer, input: x, output: shapes[i], inputCount: node.inputs.count)
+        }
     }
 
     static func flops(of layer: Layer, input x: TensorShape, output y: TensorShape, inputCount: Int) -> Int {

@@ -24,14 +24,27 @@ extension Graph {
                 throw fail("\(node.layer.typeName) takes two or more inputs, got \(node.inputs.count)")
             }
             let ins = node.inputs.map { shapes[$0] }
+            if i == 0, inputShape.checkedCount == nil {
+                throw fail("input shape \(inputShape) is too large (at most \(SizeLimits.tensorElements) elements, "
+                           + "\(SizeLimits.dimension) per side)")
+            }
             shapes.append(i == 0 ? inputShape : try Self.outputShape(of: node.layer, inputs: ins, fail: fail))
         }
         return shapes
     }
 
-    /// The output shape of one layer for the given input shapes.
+    /// The output shape of one layer for the given input shapes, every size within `SizeLimits`.
     static func outputShape(of layer: Layer, inputs: [TensorShape],
                             fail: (String) -> NetworkError) throws -> TensorShape {
+        try checkSizes(of: layer, inputs: inputs, fail: fail)
+        let output = try shapeRule(of: layer, inputs: inputs, fail: fail)
+        try checkSizes(of: layer, output: output, fail: fail)
+        return output
+    }
+
+    /// The shape arithmetic of each layer kind; its inputs and attributes are within `SizeLimits`.
+    private static func shapeRule(of layer: Layer, inputs: [TensorShape],
+                                  fail: (String) -> NetworkError) throws -> TensorShape {
         let x = inputs.first ?? TensorShape([])
         func needImage() throws {
             guard x.isImage else { throw fail("expects an image input [C, H, W], got [\(x)] (flattened too early?)") }

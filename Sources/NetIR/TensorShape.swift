@@ -19,10 +19,11 @@ public struct TensorShape: Hashable, Codable, Sendable, CustomStringConvertible 
     /// `1x28x28`, the notation the command line uses.
     public var description: String { dims.map(String.init).joined(separator: "x") }
 
-    /// Parses `3x32x32` or `10`.
+    /// Parses `3x32x32` or `10`; nil for anything else, and for a shape beyond `SizeLimits`.
     public init?(parsing text: String) {
         let parts = text.split(separator: "x").map { Int($0) }
         guard !parts.isEmpty, parts.count != 2, parts.count <= 3, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         dims = parts.compactMap { $0 }
+        guard checkedCount != nil else { return nil }
     }
 }

@@ -50,6 +50,11 @@ public struct OpenCLDevice: Sendable, CustomStringConvertible {
 
     /// Every device on every platform; an empty list (not an error) when no OpenCL platform is installed.
     public static func all() throws -> [OpenCLDevice] {
+        try PoCLTempFiles.sweeping(enumerate)
+    }
+
+    /// The work of `all()`; the first call initialises every installed OpenCL runtime.
+    private static func enumerate() throws -> [OpenCLDevice] {
         var count: cl_uint = 0
         let status = clGetPlatformIDs(0, nil, &count)
         if status == -1001 || count == 0 { return [] }   // CL_PLATFORM_NOT_FOUND_KHR: no ICD installed

@@ -128,6 +128,7 @@ public struct SearchConfig: Codable, Sendable, Hashable {
         guard training.validationFraction > 0, training.validationFraction < 1 else {
             throw bad("validation fraction must be in (0, 1): the fitness is measured on it")
         }
+        try validateValues()   // every other setting's range: SearchConfigChecks.swift
     }
 }
 

@@ -42,7 +42,7 @@ final class BatchFeed {
             let loader = BatchLoader(dataset: trainSet, batchSize: config.batchSize, shuffle: true,
                                      augmentation: config.augmentation, normalization: normalization, seed: seed,
                                      dropLast: true, prefetch: config.prefetch,
-                                     epochs: perEpoch > 0 ? (totalSteps + perEpoch - 1) / perEpoch : 0)
+                                     epochs: perEpoch > 0 ? totalSteps / perEpoch + (totalSteps % perEpoch > 0 ? 1 : 0) : 0)
             source = .host(loader)
             skip = startStep
         }

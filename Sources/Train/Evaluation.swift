@@ -68,7 +68,11 @@ extension Trainer {
             // No optimizer state: momentum 0 SGD keeps no copies, and this plan never takes a training step.
             let options = PlanOptions(batchSize: evalBatch, optimizer: .sgd(momentum: 0, nesterov: false, weightDecay: 0),
                                       labelSmoothing: config.labelSmoothing)
-            target = try Self.load(try Self.compile(graph, options), on: backend)
+            let evalPlan = try Self.compile(graph, options)
+            var evalConfig = config
+            evalConfig.batchSize = evalBatch
+            try Self.checkMemory(evalPlan, config: evalConfig)
+            target = try Self.load(evalPlan, on: backend)
             evalExecutor = target
         }
         target.write(.parameters, executor.read(.parameters))

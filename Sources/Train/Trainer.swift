@@ -39,6 +39,7 @@ public final class Trainer {
         let options = PlanOptions(batchSize: config.batchSize, optimizer: config.optimizer,
                                   labelSmoothing: config.labelSmoothing)
         plan = try Self.compile(graph, options)
+        try Self.checkMemory(plan, config: config)
         executor = try Self.load(plan, on: backend)
         resetParameters(seed: config.seed)
     }

@@ -49,12 +49,24 @@ public struct TrainingConfig: Sendable, Equatable {
     /// well in a couple of epochs (measured on Fashion-MNIST, see README).
     public static let defaultOptimizer = OptimizerConfig.sgd(momentum: 0.9, nesterov: true, weightDecay: 0)
 
+    /// Upper bounds on counts a user gives. Train and Data build with -Ounchecked, so products such as
+    /// epochs x steps per epoch or batch x elements per image must be kept from wrapping where they enter;
+    /// these bounds are far above any real run and leave every such product well inside an Int.
+    public static let maxEpochs = 1_000_000
+    public static let maxSteps = 1 << 40
+    public static let maxBatchSize = 1 << 24
+
     /// Checks the values a user can get wrong; names the setting.
     public func validate() throws(TrainingError) {
         func bad(_ name: String, _ message: String) -> TrainingError { .invalidConfig(setting: name, message: message) }
-        guard epochs >= 0 else { throw bad("epochs", "must be 0 or more, got \(epochs)") }
-        guard batchSize >= 1 else { throw bad("batch size", "must be at least 1, got \(batchSize)") }
-        if let e = evalBatchSize, e < 1 { throw bad("eval batch size", "must be at least 1, got \(e)") }
+        guard epochs >= 0, epochs <= Self.maxEpochs else { throw bad("epochs", "must be in 0...\(Self.maxEpochs), got \(epochs)") }
+        guard batchSize >= 1, batchSize <= Self.maxBatchSize else {
+            throw bad("batch size", "must be in 1...\(Self.maxBatchSize), got \(batchSize)")
+        }
+        if let e = evalBatchSize, e < 1 || e > Self.maxBatchSize {
+            throw bad("eval batch size", "must be in 1...\(Self.maxBatchSize), got \(e)")
+        }
+        if let m = maxSteps, m > Self.maxSteps { throw bad("max steps", "must be at most \(Self.maxSteps), got \(m)") }
         guard learningRate.isFinite, learningRate >= 0 else { throw bad("learning rate", "must be finite and >= 0, got \(learningRate)") }
         guard labelSmoothing >= 0, labelSmoothing < 1 else { throw bad("label smoothing", "must be in [0, 1), got \(labelSmoothing)") }
         guard validationFraction >= 0, validationFraction < 1 else {

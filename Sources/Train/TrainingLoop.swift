@@ -28,7 +28,9 @@ extension Trainer {
         guard perEpoch > 0 || config.epochs == 0 || config.maxSteps == 0 else {
             throw .datasetTooSmall(images: trainSet.count, batchSize: batch)
         }
-        let planned = config.epochs * perEpoch
+        // Saturating: Train builds with -Ounchecked, where a wrapped product would silently plan no steps.
+        let (product, overflow) = config.epochs.multipliedReportingOverflow(by: perEpoch)
+        let planned = overflow ? Int.max : product
         let total = min(planned, config.maxSteps ?? planned)
         let normalization = normalization ?? Normalization.fit(trainSet)
         let clock = ContinuousClock()

@@ -42,15 +42,16 @@ struct ParsedArguments {
         flags.contains(name) ? true : switchedOff.contains(name) ? false : fallback
     }
 
-    func int(_ name: String, default fallback: Int, minimum: Int = Int.min) throws(UsageError) -> Int {
+    func int(_ name: String, default fallback: Int, minimum: Int = Int.min, maximum: Int = Int.max) throws(UsageError) -> Int {
         guard let text = values[name] else { return fallback }
         guard let v = Int(text) else { throw UsageError("invalid value '\(text)' for --\(name): expected a whole number") }
         guard v >= minimum else { throw UsageError("invalid value '\(text)' for --\(name): must be at least \(minimum)") }
+        guard v <= maximum else { throw UsageError("invalid value '\(text)' for --\(name): must be at most \(maximum)") }
         return v
     }
 
-    func optionalInt(_ name: String, minimum: Int = Int.min) throws(UsageError) -> Int? {
-        values[name] == nil ? nil : try int(name, default: 0, minimum: minimum)
+    func optionalInt(_ name: String, minimum: Int = Int.min, maximum: Int = Int.max) throws(UsageError) -> Int? {
+        values[name] == nil ? nil : try int(name, default: 0, minimum: minimum, maximum: maximum)
     }
 
     func uint64(_ name: String, default fallback: UInt64) throws(UsageError) -> UInt64 {

@@ -57,7 +57,7 @@ enum BenchSearchCommand: Command {
             return SearchAlgorithm(rawValue: name).map { [$0] } ?? SearchAlgorithm.allCases
         }()
         var base = SearchConfig(data: "nb201")
-        base.niches = try args.int("niches", default: 100, minimum: 1)
+        base.niches = try args.int("niches", default: 100, minimum: 1, maximum: SearchConfig.maxNiches)
         base.promptNiches = base.niches
         base.initialNetworks = try args.int("initial", default: 10, minimum: 1)
         base.batch = try args.int("batch", default: 4, minimum: 1)

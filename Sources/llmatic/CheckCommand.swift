@@ -29,7 +29,7 @@ enum CheckCommand: Command {
         }
         guard let spec = args.positionals.first else { throw UsageError("missing the network to check (a built-in name or a .py file)") }
         let input = try args.inputShape()
-        let classes = try args.int("classes", default: 10, minimum: 2)
+        let classes = try args.int("classes", default: 10, minimum: 2, maximum: SizeLimits.dimension)
         let network: LoadedNetwork
         do {
             network = try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
@@ -81,21 +81,18 @@ enum CheckCommand: Command {
         var flops: Int
     }
 
-    /// One row per node. A layer's FLOPs are NetIR's own count, taken as the difference between the costs of the
-    /// graph cut after it and before it, so the table always sums to `Graph.cost().flops`.
+    /// One row per node. A layer's FLOPs are NetIR's own per-node count, the terms `Graph.cost().flops` sums, so
+    /// the table always sums to it (linear in the number of nodes).
     static func layerRows(_ graph: Graph) throws -> [Row] {
         let shapes = try graph.inferShapes()
+        let flops = graph.flopsPerNode(shapes: shapes)
         var seenModules = Set<String>()
-        var previousFlops = 0
         var rows: [Row] = []
         for (i, node) in graph.nodes.enumerated() {
-            let prefix = Graph(inputShape: graph.inputShape, nodes: Array(graph.nodes[0...i]), output: i)
-            let flops = try prefix.cost().flops
             let owns = seenModules.insert(node.module).inserted
             let parameters = owns ? node.layer.parameterShapes.reduce(0) { $0 + $1.dims.reduce(1, *) } : 0
             let type = node.module == node.name ? node.layer.typeName : "\(node.layer.typeName) (shares \(node.module))"
-            rows.append(Row(name: node.name, type: type, shape: shapes[i], parameters: parameters, flops: flops - previousFlops))
-            previousFlops = flops
+            rows.append(Row(name: node.name, type: type, shape: shapes[i], parameters: parameters, flops: flops[i]))
         }
         return rows
     }

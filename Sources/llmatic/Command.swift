@@ -72,7 +72,7 @@ enum CommandRegistry {
         }
         guard let command = command(named: first) else {
             let names = commands.map(\.name)
-            Console.error("llmatic: unknown command '\(first)'" + ArgumentParser.suggestion(for: first, among: names, prefix: "", kind: "commands"))
+            Console.error("llmatic: unknown command '\(first.escapedForOneLine)'" + ArgumentParser.suggestion(for: first, among: names, prefix: "", kind: "commands"))
             return 2
         }
         do {
@@ -84,18 +84,19 @@ enum CommandRegistry {
         }
     }
 
-    /// The line(s) for stderr and the exit status of a failed command: 2 for a wrong call, 1 otherwise.
+    /// The line(s) for stderr and the exit status of a failed command: 2 for a wrong call, 1 otherwise. The
+    /// message itself is one line: what it quotes has its line breaks and invisible characters escaped.
     static func report(_ error: any Error, command: String) -> (String, Int32) {
         if let usage = error as? UsageError {
-            return ("llmatic \(command): \(usage.message)\nrun `llmatic \(command) --help` for the options", 2)
+            return ("llmatic \(command): \(usage.message.escapedForOneLine)\nrun `llmatic \(command) --help` for the options", 2)
         }
         if let source = error as? SourceError {
-            return (source.description, 1)   // file:line:column: message, as editors expect
+            return (source.description.escapedForOneLine, 1)   // file:line:column: message, as editors expect
         }
         if let network = error as? NetworkError, network.location != nil {
-            return (network.description, 1)
+            return (network.description.escapedForOneLine, 1)
         }
-        return ("llmatic \(command): error: \(error)", 1)
+        return ("llmatic \(command): error: " + "\(error)".escapedForOneLine, 1)
     }
 }
 

@@ -25,9 +25,9 @@ enum Console {
 
     /// `1:05`, `1:02:03`.
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "-:--" }
+        guard seconds.isFinite, seconds >= 0, seconds < 1e12 else { return "-:--" }
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600 ? String(format: "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60) : String(format: "%ld:%02ld", s / 60, s % 60)
     }
 
     /// `1.23 M`, `456.7 k`: counts for people.

@@ -31,6 +31,16 @@ enum DeviceSelection: Equatable, CustomStringConvertible {
         }
     }
 
+    /// `--device` of search: a comma-separated list, one worker per entry. An empty entry (`cpu,,cpu`) is
+    /// refused rather than skipped: the user meant some device there.
+    static func list(parsing text: String) throws(UsageError) -> [DeviceSelection] {
+        let entries = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !entries.contains(where: \.isEmpty) else {
+            throw UsageError("invalid value '\(text)' for --device: the list has an empty entry (separate devices by single commas, such as cpu,opencl:0)")
+        }
+        return try entries.map { (entry: String) throws(UsageError) -> DeviceSelection in try DeviceSelection(parsing: entry) }
+    }
+
     var description: String {
         switch self {
         case .auto: return "auto"

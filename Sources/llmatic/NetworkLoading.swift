@@ -61,7 +61,8 @@ extension ParsedArguments {
     func inputShape() throws(UsageError) -> TensorShape {
         let text = string("input") ?? "1x28x28"
         guard let input = TensorShape(parsing: text), input.isImage else {
-            throw UsageError("invalid value '\(text)' for --input: expected CxHxW such as 1x28x28 or 3x32x32")
+            throw UsageError("invalid value '\(text)' for --input: expected CxHxW such as 1x28x28 or 3x32x32 "
+                             + "(each side at most \(SizeLimits.dimension), at most \(SizeLimits.tensorElements) elements)")
         }
         return input
     }

@@ -6,6 +6,7 @@ import Foundation
 import NetCode
 import NetIR
 import Search
+import Train
 
 enum SearchCommand: Command {
     static let name = "search"
@@ -40,11 +41,12 @@ enum SearchCommand: Command {
         OptionSpec("max-activations", "N", "activation floats per sample", default: "2000000"),
         OptionSpec("device", "DEVICE", "device(s), comma-separated for one worker each: \(DeviceSelection.spellings.joined(separator: ", "))",
                    default: "auto"),
-        OptionSpec("threads", "T", "CPU threads", default: "all cores"),
+        OptionSpec("threads", "T", "CPU threads; more than the cores is capped at the cores, with a warning", default: "all cores"),
         OptionSpec("no-tune", nil, "OpenCL: use the device's default GEMM parameters instead of autotuning each candidate's shapes"),
         OptionSpec("seed", "S", "seeds the archives, selection, rule edits and training", default: "0"),
         OptionSpec("out", "DIR", "run folder (created)"),
         OptionSpec("resume", "DIR", "continue a run from its folder (its config.json; budget options may extend it)"),
+        OptionSpec("rebuild-log", nil, "with --resume: rebuild a missing or damaged events.jsonl from the candidates' meta.json files (the old log is kept as events.jsonl.damaged)"),
         OptionSpec("llm-url", "URL", "OpenAI-compatible endpoint (http://host:port/v1); without it the rule mutator is used"),
         OptionSpec("model", "M", "model name for the endpoint"),
         OptionSpec("llm-api", "API", "endpoint kind", choices: ["chat", "completions"], default: "chat"),
@@ -83,19 +85,23 @@ enum SearchCommand: Command {
         let resumeDir = args.string("resume")
         guard let folder = resumeDir ?? args.string("out") else { throw UsageError("give --out DIR (or --resume DIR)") }
         let directory = RunDirectory(folder)
+        _ = try SearchSetup.devices(args)   // a bad --device list is refused before any data is read
         var config: SearchConfig
         if resumeDir != nil {
             guard directory.exists(directory.configPath) else { throw Failure("\(folder) is not a search run (no config.json)") }
             config = try directory.readJSON(SearchConfig.self, from: directory.configPath)
             if let e = try args.optionalInt("evaluations", minimum: 1) { config.evaluations = e }
             if let g = try args.optionalInt("generations", minimum: 0) { config.generations = g }
-            if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 1...1e8) }
+            if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: SearchConfig.timeLimitRange) }
             if let e = try args.optionalInt("final-epochs", minimum: 0) { config.finalEpochs = e }
+            try SearchResume.prepare(directory, config: config, rebuildLog: args.flag("rebuild-log"))
         } else {
+            if args.flag("rebuild-log") { throw UsageError("--rebuild-log goes with --resume DIR") }
             if directory.exists(directory.eventsPath) {
                 throw Failure("\(folder) already holds a run; use --resume \(folder) to continue it or choose another --out")
             }
             config = try SearchSetup.config(args)
+            try config.validate()
         }
         let input: TensorShape
         let evaluator: any Evaluator
@@ -112,6 +118,7 @@ enum SearchCommand: Command {
             evaluator = TableEvaluator(table: table, recognizer: space.recognizer, seen: seenCells)
         } else {
             let data = try DatasetCatalog.load(config.data, seed: config.seed)
+            try config.training.trainingConfig(seed: config.seed).checkBatchFits(data)
             let shape = data.train.shape
             input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
             config.classes = data.train.classes

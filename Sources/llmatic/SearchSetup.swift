@@ -3,6 +3,7 @@ import CPUBackend
 import Engine
 import Foundation
 import Search
+import Train
 
 enum SearchSetup {
     static func config(_ args: ParsedArguments) throws -> SearchConfig {
@@ -14,7 +15,7 @@ enum SearchSetup {
         var config = SearchConfig(data: args.string("data") ?? "fashion-mnist", seed: try args.uint64("seed", default: 0),
                                   evaluations: evaluations, generations: generations,
                                   batch: try args.int("batch", default: 4, minimum: 1))
-        let niches = try args.int("niches", default: 100, minimum: 1)
+        let niches = try args.int("niches", default: 100, minimum: 1, maximum: SearchConfig.maxNiches)
         config.niches = niches
         config.promptNiches = niches
         config.space = try space(args)
@@ -33,30 +34,36 @@ enum SearchSetup {
         config.limits = SearchLimits(maxParameters: try args.int("max-params", default: 5_000_000, minimum: 1),
                                      maxFlops: try args.int("max-flops", default: big ? 1_000_000_000 : 300_000_000, minimum: 1),
                                      maxActivations: try args.int("max-activations", default: big ? 8_000_000 : 2_000_000, minimum: 1))
-        if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 1...1e8) }
+        if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: SearchConfig.timeLimitRange) }
         config.finalEpochs = try args.int("final-epochs", default: 0, minimum: 0)
-        let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: 1...1e7)
-        config.training = TrainingSettings(epochs: try args.int("epochs", default: 1, minimum: 0),
-                                           maxSteps: try args.optionalInt("max-steps", minimum: 1),
-                                           batchSize: try args.int("batch-size", default: 128, minimum: 1),
-                                           learningRate: try args.double("lr", default: 0.05, range: 0...1e3),
-                                           validationFraction: try args.double("validation", default: 0.1, range: 0.001...0.9),
+        let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: SearchConfig.timeBudgetRange)
+        config.training = TrainingSettings(epochs: try args.int("epochs", default: 1, minimum: 0, maximum: TrainingConfig.maxEpochs),
+                                           maxSteps: try args.optionalInt("max-steps", minimum: 1, maximum: TrainingConfig.maxSteps),
+                                           batchSize: try args.int("batch-size", default: 128, minimum: 1, maximum: TrainingConfig.maxBatchSize),
+                                           learningRate: try args.double("lr", default: 0.05, range: SearchConfig.learningRateRange),
+                                           validationFraction: try args.double("validation", default: 0.1, range: SearchConfig.validationRange),
                                            timeBudget: budget,
-                                           warmupFraction: try args.double("warmup-fraction", default: TrainingSettings.defaultWarmupFraction, range: 0...1))
+                                           warmupFraction: try args.double("warmup-fraction", default: TrainingSettings.defaultWarmupFraction, range: SearchConfig.warmupRange))
         if let url = args.string("llm-url") {
+            if let problem = LLMConfig.urlProblem(url) { throw UsageError("invalid value for --llm-url: it \(problem)") }
             guard let model = args.string("model") else { throw UsageError("--llm-url needs --model") }
             config.mutator = MutatorSettings(kind: .llm, llm: LLMConfig(
                 baseURL: url, model: model, api: LLMConfig.API(rawValue: args.string("llm-api") ?? "chat") ?? .chat,
                 apiKeyVariable: args.string("api-key-env") ?? "OPENAI_API_KEY",
-                timeoutSeconds: try args.double("llm-timeout", default: 120, range: 1...3600),
-                retries: try args.int("llm-retries", default: 4, minimum: 0),
-                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1),
+                timeoutSeconds: try args.double("llm-timeout", default: 120, range: SearchConfig.llmTimeoutRange),
+                retries: try args.int("llm-retries", default: 4, minimum: 0, maximum: SearchConfig.llmRetriesRange.upperBound),
+                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1, maximum: SearchConfig.llmConcurrencyRange.upperBound),
                 childDeadlineSeconds: args.string("llm-deadline") == nil ? nil
                     : try args.double("llm-deadline", default: 0, range: 0.1...36000)))
         } else if args.string("model") != nil {
             throw UsageError("--model needs --llm-url")
         }
         return config
+    }
+
+    /// The `--device` list, checked before anything is loaded.
+    static func devices(_ args: ParsedArguments) throws(UsageError) -> [DeviceSelection] {
+        try DeviceSelection.list(parsing: args.string("device") ?? "auto")
     }
 
     /// `--space nb201 [--cells-per-stage N] [--benchmark TABLE]`, or nil for free-form networks.
@@ -77,11 +84,9 @@ enum SearchSetup {
 
     /// One backend per listed device: each becomes one worker of the pool.
     static func backends(_ args: ParsedArguments) throws -> [any Backend] {
-        let threads = try args.int("threads", default: CPUBackend.defaultThreads, minimum: 1)
-        let specs = (args.string("device") ?? "auto").split(separator: ",").map(String.init)
-        guard !specs.isEmpty else { throw UsageError("--device needs a value") }
+        let threads = try args.threads()
         let tune: Bool? = args.flag("no-tune") ? false : nil
-        return try specs.map { try DeviceSelection(parsing: $0).makeBackend(threads: threads, tune: tune) }
+        return try devices(args).map { try $0.makeBackend(threads: threads, tune: tune) }
     }
 
     /// Tests the best network (after `epochs` more of training when asked); final.json gets the details.

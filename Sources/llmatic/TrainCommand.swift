@@ -37,7 +37,7 @@ enum TrainCommand: Command {
         OptionSpec("augment", nil, "random crops (zero padding 2, 4 from 32 px) and horizontal flips"),
         OptionSpec("validation", "F", "hold out this share of the training set and report validation, not test", default: "0"),
         OptionSpec("device", "DEVICE", "where to train: \(DeviceSelection.spellings.joined(separator: ", "))", default: "auto: the fastest OpenCL GPU, else cpu"),
-        OptionSpec("threads", "T", "CPU threads", default: "\(CPUBackend.defaultThreads) (all cores)"),
+        OptionSpec("threads", "T", "CPU threads; more than the cores is capped at the cores, with a warning", default: "\(CPUBackend.defaultThreads) (all cores)"),
         OptionSpec("no-tune", nil, "OpenCL: use the device's default GEMM parameters instead of autotuning this plan's shapes (tuning runs on GPUs by default; see llmatic tune)"),
         OptionSpec("resident-data", nil, "keep the training set on an OpenCL device and build batches there; =false uploads each batch",
                    default: "on"),
@@ -78,6 +78,7 @@ enum TrainCommand: Command {
             throw UsageError("--load and --resume exclude each other (a checkpoint holds the weights)")
         }
         let data = try DatasetCatalog.load(setup.dataSpec, seed: setup.config.seed)
+        try setup.config.checkBatchFits(data)
         let shape = data.train.shape
         let input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
         var config = setup.config
@@ -125,7 +126,7 @@ struct TrainSetup {
         netSpec = args.string("net") ?? "smallcnn"
         dataSpec = args.string("data") ?? "fashion-mnist"
         device = try DeviceSelection(parsing: args.string("device") ?? "auto")
-        threads = try args.int("threads", default: CPUBackend.defaultThreads, minimum: 1)
+        threads = try args.threads()
         let optimizerName = args.string("optimizer") ?? recipe?.optimizer ?? "sgd"
         let momentum = try args.double("momentum", default: recipe?.momentum ?? 0.9, range: 0...0.999_999)
         let weightDecay = try args.double("weight-decay", default: recipe?.weightDecay ?? (optimizerName == "adamw" ? 0.01 : 0), range: 0...1e3)
@@ -141,15 +142,15 @@ struct TrainSetup {
         let schedule = LearningRateSchedule(shape, warmupSteps: try args.int("warmup", default: 0, minimum: 0),
                                             warmupFraction: try args.double("warmup-fraction", default: 0, range: 0...1))
         config = TrainingConfig(
-            epochs: try args.int("epochs", default: 1, minimum: 0),
-            batchSize: try args.int("batch-size", default: recipe?.batchSize ?? 128, minimum: 1),
-            evalBatchSize: try args.optionalInt("eval-batch-size", minimum: 1),
+            epochs: try args.int("epochs", default: 1, minimum: 0, maximum: TrainingConfig.maxEpochs),
+            batchSize: try args.int("batch-size", default: recipe?.batchSize ?? 128, minimum: 1, maximum: TrainingConfig.maxBatchSize),
+            evalBatchSize: try args.optionalInt("eval-batch-size", minimum: 1, maximum: TrainingConfig.maxBatchSize),
             learningRate: try args.double("lr", default: recipe?.learningRate ?? (optimizerName == "sgd" ? 0.05 : 0.001), range: 0...1e6),
             optimizer: optimizer, schedule: schedule,
             labelSmoothing: Float(try args.double("label-smoothing", default: 0, range: 0...0.999)),
             seed: try args.uint64("seed", default: 0),
             validationFraction: try args.double("validation", default: 0, range: 0...0.99),
-            maxSteps: try args.optionalInt("max-steps", minimum: 0),
+            maxSteps: try args.optionalInt("max-steps", minimum: 0, maximum: TrainingConfig.maxSteps),
             evaluateEveryEpochs: try args.int("eval-every", default: 0, minimum: 0),
             metricsEvery: try args.int("metrics-every", default: 50, minimum: 1),
             residentData: args.flag("resident-data", default: true))

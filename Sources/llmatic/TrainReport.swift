@@ -68,7 +68,7 @@ final class TrainReport {
 
     /// One progress report as text (also the search's final training uses it, without the learning rate).
     static func progressLine(_ p: TrainingProgress, learningRate: Bool) -> String {
-        String(format: "epoch %d/%d  step %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  ", p.epoch, p.epochs, p.step,
+        String(format: "epoch %ld/%ld  step %ld/%ld  %.0f img/s  loss %.4f  acc %.2f%%  ", p.epoch, p.epochs, p.step,
                p.totalSteps, p.imagesPerSecond, p.loss, p.accuracy * 100)
             + (learningRate ? String(format: "lr %.4g  ", p.learningRate) : "") + "ETA " + Console.duration(p.eta)
     }
@@ -79,14 +79,14 @@ final class TrainReport {
     }
 
     func printResult(_ r: TrainingResult, savedTo path: String?) {
-        print(String(format: "result    %.2f epochs, %d steps in %.1f s (training %.1f s, evaluation %.1f s)",
+        print(String(format: "result    %.2f epochs, %ld steps in %.1f s (training %.1f s, evaluation %.1f s)",
                      r.epochs, r.steps, r.seconds, r.trainSeconds, r.evaluationSeconds))
         if !r.trainLoss.isNaN {
             print(String(format: "  train       loss %.4f  accuracy %.2f%%  (last epoch, training mode)", r.trainLoss, r.trainAccuracy * 100))
         }
         if let e = r.evaluation {
             let name = e.split.padding(toLength: 10, withPad: " ", startingAt: 0)
-            print("  \(name)  " + String(format: "loss %.4f  accuracy %.2f%%  (%d images)", e.loss, e.accuracy * 100, e.samples))
+            print("  \(name)  " + String(format: "loss %.4f  accuracy %.2f%%  (%ld images)", e.loss, e.accuracy * 100, e.samples))
         }
         if r.residentData {
             print(String(format: "  speed       %.0f training images/s, batches built on the device", r.imagesPerSecond))

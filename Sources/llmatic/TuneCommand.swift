@@ -41,7 +41,7 @@ enum TuneCommand: Command {
         let selection = try DeviceSelection(parsing: args.string("device") ?? "opencl")
         guard case .opencl = selection else { throw UsageError("--device must be opencl or opencl:N (only OpenCL kernels are tuned)") }
         let input = try args.inputShape()
-        let classes = try args.int("classes", default: 10, minimum: 2)
+        let classes = try args.int("classes", default: 10, minimum: 2, maximum: SizeLimits.dimension)
         let batches = try (args.string("batch-size") ?? "128").split(separator: ",").map { text -> Int in
             guard let b = Int(text), b >= 1 else { throw UsageError("invalid value '\(text)' in --batch-size: expected positive integers") }
             return b

@@ -7,10 +7,11 @@ import CPUBackend
 /// degenerate shapes, the thread pool's dispatch, and executors that come and go without leaking threads.
 final class CPUBackendInternalTests: XCTestCase {
     func testHugePlanThrowsOutOfMemoryInsteadOfCrashing() throws {
-        var b = NetworkBuilder(input: TensorShape(channels: 1, height: 100_000, width: 100_000))
+        // 2^31 elements per image (within NetIR's SizeLimits) at batch 64: 512 GiB per activation tensor.
+        var b = NetworkBuilder(input: TensorShape(channels: 1, height: 32_768, width: 65_536))
         let x = try b.flatten("flatten", try b.conv2d("conv", b.input, out: 1, kernel: 1))
         let graph = try b.build(output: try b.linear("fc", x, out: 2))
-        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 1))
+        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 64))
         XCTAssertThrowsError(try CPUBackend(threads: 2).load(plan)) { error in
             guard case CPUBackendError.outOfMemory(let bytes) = error else { return XCTFail("\(error)") }
             XCTAssertGreaterThan(bytes, 1 << 30)

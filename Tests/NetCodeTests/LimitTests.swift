@@ -37,7 +37,7 @@ final class LimitTests: XCTestCase {
         let large = network(init: ["self.fc = nn.Linear(10 ** 9, 10 ** 9)"], forward: ["return x"])
         XCTAssertEqual(parseError(large), "net.py:8:29: nn.Linear(): in_features=1000000000 is too large")
         let wide = network(init: ["self.conv = nn.Conv2d(1, 4096, 1, padding=4000)"], forward: ["return self.conv(x)"])
-        assertRefused(wide, "the layer's output is too large")
+        assertRefused(wide, "output of shape 4096x8028x8028 is too large")
     }
 
     func testRunawayLoops() {

@@ -28,10 +28,14 @@ final class CommandLineTests: XCTestCase {
         return path
     }
 
-    func llmatic(_ arguments: [String]) throws -> Outcome {
+    /// Runs the binary; `environment` adds to (or overrides) this process's variables.
+    func llmatic(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         // stderr goes to a file, so only one pipe is read and the child can never block on a full one.
         let errPath = NSTemporaryDirectory() + "llmatic-cli-stderr-" + UUID().uuidString
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
@@ -112,7 +116,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(badData.stderr.contains("unknown dataset spec 'synthetic:1x8:4:10:10'"), badData.stderr)
         XCTAssertEqual(badData.stderr.split(separator: "\n").count, 1, badData.stderr)
 
-        let missing = try llmatic(["train", "--data", "synthetic:1x8x8:4:64:16", "--load", folder + "/none.safetensors"])
+        let missing = try llmatic(["train", "--data", "synthetic:1x8x8:4:64:16", "--batch-size", "16", "--load", folder + "/none.safetensors"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("none.safetensors: no such file"), missing.stderr)
 
