@@ -37,13 +37,14 @@ enum SearchCommand: Command {
         OptionSpec("seed", "S", "seeds the archives, selection, rule edits and training", default: "0"),
         OptionSpec("out", "DIR", "run folder (created)"),
         OptionSpec("resume", "DIR", "continue a run from its folder (its config.json; budget options may extend it)"),
-        OptionSpec("llm-url", "URL", "OpenAI-compatible endpoint (http://host:port/v1); without it the rule mutator is used"),
+        OptionSpec("llm-url", "URL", "OpenAI-compatible endpoint (http://host:port/v1); without it (or --llm) the rule mutator is used"),
+        OptionSpec("llm", nil, "use the local model server of scripts/llm-server (its state file gives URL, model, slots)"),
         OptionSpec("model", "M", "model name for the endpoint"),
         OptionSpec("llm-api", "API", "endpoint kind", choices: ["chat", "completions"], default: "chat"),
         OptionSpec("api-key-env", "NAME", "environment variable holding the API key", default: "OPENAI_API_KEY"),
         OptionSpec("llm-timeout", "S", "seconds per request", default: "120"),
         OptionSpec("llm-retries", "N", "retries on 429, 5xx and dropped connections", default: "4"),
-        OptionSpec("llm-concurrency", "N", "requests in flight at once", default: "2"),
+        OptionSpec("llm-concurrency", "N", "requests in flight at once", default: "2; with --llm the server's slots"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
         OptionSpec("test-best", nil, "evaluate the best network on the test set at the end; --test-best=false skips", default: "on"),
@@ -58,6 +59,7 @@ enum SearchCommand: Command {
                             examples:
                               llmatic search --data fashion-mnist --evaluations 40 --epochs 1 --out runs/fm
                               llmatic search --data fashion-mnist --evaluations 200 --llm-url http://localhost:8080/v1 --model qwen2.5-coder --out runs/llm
+                              scripts/llm-server start && llmatic search --data fashion-mnist --evaluations 100 --llm --out runs/local
                               llmatic search --resume runs/fm --evaluations 80
                             """)
     }
@@ -80,6 +82,7 @@ enum SearchCommand: Command {
             if let g = try args.optionalInt("generations", minimum: 0) { config.generations = g }
             if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 1...1e8) }
             if let e = try args.optionalInt("final-epochs", minimum: 0) { config.finalEpochs = e }
+            try LocalLLMOption.refresh(&config, args)
         } else {
             if directory.exists(directory.eventsPath) {
                 throw Failure("\(folder) already holds a run; use --resume \(folder) to continue it or choose another --out")

@@ -33,16 +33,13 @@ enum SearchSetup {
                                            validationFraction: try args.double("validation", default: 0.1, range: 0.001...0.9),
                                            timeBudget: budget,
                                            warmupFraction: try args.double("warmup-fraction", default: TrainingSettings.defaultWarmupFraction, range: 0...1))
-        if let url = args.string("llm-url") {
-            guard let model = args.string("model") else { throw UsageError("--llm-url needs --model") }
+        if let endpoint = try LocalLLMOption.endpoint(args) {
             config.mutator = MutatorSettings(kind: .llm, llm: LLMConfig(
-                baseURL: url, model: model, api: LLMConfig.API(rawValue: args.string("llm-api") ?? "chat") ?? .chat,
+                baseURL: endpoint.url, model: endpoint.model, api: LLMConfig.API(rawValue: args.string("llm-api") ?? "chat") ?? .chat,
                 apiKeyVariable: args.string("api-key-env") ?? "OPENAI_API_KEY",
                 timeoutSeconds: try args.double("llm-timeout", default: 120, range: 1...3600),
                 retries: try args.int("llm-retries", default: 4, minimum: 0),
-                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1)))
-        } else if args.string("model") != nil {
-            throw UsageError("--model needs --llm-url")
+                concurrency: try args.int("llm-concurrency", default: endpoint.concurrency, minimum: 1)))
         }
         return config
     }
