@@ -47,13 +47,14 @@ enum SearchCommand: Command {
         OptionSpec("out", "DIR", "run folder (created)"),
         OptionSpec("resume", "DIR", "continue a run from its folder (its config.json; budget options may extend it)"),
         OptionSpec("rebuild-log", nil, "with --resume: rebuild a missing or damaged events.jsonl from the candidates' meta.json files (the old log is kept as events.jsonl.damaged)"),
-        OptionSpec("llm-url", "URL", "OpenAI-compatible endpoint (http://host:port/v1); without it the rule mutator is used"),
+        OptionSpec("llm-url", "URL", "OpenAI-compatible endpoint (http://host:port/v1); without it (or --llm) the rule mutator is used"),
+        OptionSpec("llm", nil, "use the local model server of scripts/llm-server (its state file gives URL, model, slots)"),
         OptionSpec("model", "M", "model name for the endpoint"),
         OptionSpec("llm-api", "API", "endpoint kind", choices: ["chat", "completions"], default: "chat"),
         OptionSpec("api-key-env", "NAME", "environment variable holding the API key", default: "OPENAI_API_KEY"),
         OptionSpec("llm-timeout", "S", "seconds per request", default: "120"),
         OptionSpec("llm-retries", "N", "retries on 429, 5xx and dropped connections", default: "4"),
-        OptionSpec("llm-concurrency", "N", "requests in flight at once (a llama.cpp server serves as many as its parallel slots, -np; two keep the next generation's prompts queued while one reply is written)", default: "2"),
+        OptionSpec("llm-concurrency", "N", "requests in flight at once (a llama.cpp server serves as many as its parallel slots, -np; two keep the next generation's prompts queued while one reply is written)", default: "2; with --llm the server's slots"),
         OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
@@ -69,6 +70,7 @@ enum SearchCommand: Command {
                             examples:
                               llmatic search --data fashion-mnist --evaluations 40 --epochs 1 --out runs/fm
                               llmatic search --data fashion-mnist --evaluations 200 --llm-url http://localhost:8080/v1 --model qwen2.5-coder --out runs/llm
+                              scripts/llm-server start && llmatic search --data fashion-mnist --evaluations 100 --llm --out runs/local
                               llmatic search --resume runs/fm --evaluations 80
                               llmatic search --space nb201 --data fashion-mnist --evaluations 20 --cells-per-stage 1 --out runs/nb201
                               llmatic search --space nb201 --benchmark ../shared/nb201/cifar10.json --evaluations 200 --json --out runs/table
@@ -95,6 +97,7 @@ enum SearchCommand: Command {
             if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: SearchConfig.timeLimitRange) }
             if let e = try args.optionalInt("final-epochs", minimum: 0) { config.finalEpochs = e }
             try SearchResume.prepare(directory, config: config, rebuildLog: args.flag("rebuild-log"))
+            try LocalLLMOption.refresh(&config, args)
         } else {
             if args.flag("rebuild-log") { throw UsageError("--rebuild-log goes with --resume DIR") }
             if directory.exists(directory.eventsPath) {

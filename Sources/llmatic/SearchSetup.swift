@@ -44,19 +44,16 @@ enum SearchSetup {
                                            validationFraction: try args.double("validation", default: 0.1, range: SearchConfig.validationRange),
                                            timeBudget: budget,
                                            warmupFraction: try args.double("warmup-fraction", default: TrainingSettings.defaultWarmupFraction, range: SearchConfig.warmupRange))
-        if let url = args.string("llm-url") {
-            if let problem = LLMConfig.urlProblem(url) { throw UsageError("invalid value for --llm-url: it \(problem)") }
-            guard let model = args.string("model") else { throw UsageError("--llm-url needs --model") }
+        if let endpoint = try LocalLLMOption.endpoint(args) {
+            if let problem = LLMConfig.urlProblem(endpoint.url) { throw UsageError("invalid value for --llm-url: it \(problem)") }
             config.mutator = MutatorSettings(kind: .llm, llm: LLMConfig(
-                baseURL: url, model: model, api: LLMConfig.API(rawValue: args.string("llm-api") ?? "chat") ?? .chat,
+                baseURL: endpoint.url, model: endpoint.model, api: LLMConfig.API(rawValue: args.string("llm-api") ?? "chat") ?? .chat,
                 apiKeyVariable: args.string("api-key-env") ?? "OPENAI_API_KEY",
                 timeoutSeconds: try args.double("llm-timeout", default: 120, range: SearchConfig.llmTimeoutRange),
                 retries: try args.int("llm-retries", default: 4, minimum: 0, maximum: SearchConfig.llmRetriesRange.upperBound),
-                concurrency: try args.int("llm-concurrency", default: 2, minimum: 1, maximum: SearchConfig.llmConcurrencyRange.upperBound),
+                concurrency: try args.int("llm-concurrency", default: endpoint.concurrency, minimum: 1, maximum: SearchConfig.llmConcurrencyRange.upperBound),
                 childDeadlineSeconds: args.string("llm-deadline") == nil ? nil
                     : try args.double("llm-deadline", default: 0, range: 0.1...36000)))
-        } else if args.string("model") != nil {
-            throw UsageError("--model needs --llm-url")
         }
         return config
     }
