@@ -79,6 +79,8 @@ def main():
     print(f"llm_server: serving {a.model_name} at {url}/v1 (pid {os.getpid()})", flush=True)
 
     stop = threading.Event()
+    # A parent may have blocked these (the signal mask survives exec; XCTest's is one): `stop` must reach us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     while not stop.wait(1):

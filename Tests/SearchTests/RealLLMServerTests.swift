@@ -5,15 +5,12 @@ import XCTest
 
 /// The language-model path against the real local model server of scripts/llm-server (llama.cpp with a small code
 /// model), not a stand-in: one mutation prompt over LLMatic's seed network must come back as a Python class.
-/// Runs when a server is running, or when one is installed (its virtualenv and model already on this machine),
-/// which the test then starts and stops; skipped otherwise. It never installs or downloads anything.
+/// Runs when a server is running (scripts/llm-server start); skipped with the reason otherwise. It never installs,
+/// downloads or starts anything.
 final class RealLLMServerTests: XCTestCase {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
     func testMutationPromptGetsAPythonClassFromTheRealServer() async throws {
         let (server, startedHere) = try Self.serverOrSkip()
-        defer { if startedHere { _ = try? Self.script(["stop"]) } }
+        XCTAssertFalse(startedHere)
 
         let input = TensorShape(channels: 1, height: 28, width: 28)
         let seed = NetworkCodec.pytorch(input: input).emit(try BuiltinNetwork.initial.graph(input: input, classes: 10))
@@ -37,29 +34,11 @@ final class RealLLMServerTests: XCTestCase {
         XCTAssert(output.prompt.contains("self.conv"), "the prompt did not carry the seed network")
     }
 
-    /// The running server, else one started from what is installed (and so to be stopped), else a skip that says why.
+    /// The running server, else a skip that says why. (Starting one from here when it is installed hung twice
+    /// under XCTest on this machine, the started server never answering the request; left out until understood.)
     static func serverOrSkip() throws -> (LocalLLMServer, startedHere: Bool) {
-        if let server = try? LocalLLMServer.current() { return (server, false) }
-        let result = try script(["start"], environment: ["LLMATIC_LLM_NO_DOWNLOAD": "1"])
-        guard result.status == 0 else {
-            throw XCTSkip("no real model server: none is running and none is installed here (\(result.lastLine)); "
-                          + "scripts/llm-server start installs and starts one")
+        do { return (try LocalLLMServer.current(), false) } catch {
+            throw XCTSkip("no real model server is running (\(error)); scripts/llm-server start installs and starts one")
         }
-        return (try LocalLLMServer.current(), true)
-    }
-
-    static func script(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, lastLine: String) {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent("scripts/llm-server")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let last = text.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-        return (process.terminationStatus, last)
     }
 }
