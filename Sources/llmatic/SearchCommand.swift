@@ -55,6 +55,7 @@ enum SearchCommand: Command {
         OptionSpec("llm-timeout", "S", "seconds per request", default: "120"),
         OptionSpec("llm-retries", "N", "retries on 429, 5xx and dropped connections", default: "4"),
         OptionSpec("llm-concurrency", "N", "requests in flight at once (a llama.cpp server serves as many as its parallel slots, -np; two keep the next generation's prompts queued while one reply is written)", default: "2; with --llm the server's slots"),
+        OptionSpec("llm-temperature-scale", "F", "the model samples at the prompt archive's temperature (0.1-1.0) times F", default: "1; with --llm 0.35 (small local models)"),
         OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),

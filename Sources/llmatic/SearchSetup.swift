@@ -54,6 +54,10 @@ enum SearchSetup {
                 concurrency: try args.int("llm-concurrency", default: endpoint.concurrency, minimum: 1, maximum: SearchConfig.llmConcurrencyRange.upperBound),
                 childDeadlineSeconds: args.string("llm-deadline") == nil ? nil
                     : try args.double("llm-deadline", default: 0, range: 0.1...36000)))
+            // The local server's models are small (0.5B-1.5B): they follow the prompt far better when cooler.
+            let scale = try args.double("llm-temperature-scale", default: args.flag("llm") ? LLMConfig.smallModelTemperatureScale : 1,
+                                        range: 0.01...2)
+            config.mutator.llm?.temperatureScale = scale == 1 ? nil : scale
         }
         return config
     }

@@ -180,4 +180,21 @@ final class LLMClientTests: XCTestCase {
             XCTFail("untyped error \(error)", file: file, line: line)
         }
     }
+
+    /// The archive's temperature is scaled before it is sent; without a scale it is sent as it is, and an old
+    /// config.json without the field decodes to no scale.
+    func testSamplingTemperatureIsTheArchiveTemperatureTimesTheScale() throws {
+        var config = LLMConfig(baseURL: "http://127.0.0.1:9/v1", model: "m")
+        func sent(_ c: LLMConfig) throws -> Double {
+            let body = try LLMClient(config: c, environment: [:]).requestBody(system: nil, user: "u", temperature: 0.6)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: body) as? [String: Any])
+            return try XCTUnwrap((object["temperature"] as? NSNumber)?.doubleValue)
+        }
+        XCTAssertEqual(try sent(config), 0.6, accuracy: 1e-12)
+        config.temperatureScale = LLMConfig.smallModelTemperatureScale
+        XCTAssertEqual(try sent(config), 0.6 * 0.35, accuracy: 1e-12)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any])
+        object.removeValue(forKey: "temperatureScale")
+        XCTAssertNil(try JSONDecoder().decode(LLMConfig.self, from: JSONSerialization.data(withJSONObject: object)).temperatureScale)
+    }
 }
