@@ -57,9 +57,10 @@ extension SearchEngine {
         return true
     }
 
-    /// The archive's best cell on NAS-Bench-201 runs: the table's answer, else read back from its source.
-    func bestCell() -> String? {
-        if let lookup = bestBenchmark() { return lookup.cell }
+    /// The archive's best cell on NAS-Bench-201 runs: the table's answer (`lookup`, from `bestBenchmark()`), else
+    /// read back from its source.
+    func bestCell(_ lookup: BenchmarkLookup?) -> String? {
+        if let lookup { return lookup.cell }
         guard let space = config.space, let best = state.networks.best?.payload,
               let source = directory.read(directory.candidateFile(best.candidate, .source)) else { return nil }
         return (try? space.recognizer.cell(source: source, file: "best.py", input: TensorShape(config.input)))?.description

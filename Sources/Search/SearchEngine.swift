@@ -291,8 +291,9 @@ public final class SearchEngine: @unchecked Sendable {
         let elapsed = Date().timeIntervalSince(started)
         let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
         let yield = ChildYield(directory: directory, config: config).total
+        let benchmark = bestBenchmark()   // reads the best candidate's meta.json once
         return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
-                             best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: bestBenchmark()?.testAccuracy, best_cell: bestCell(),
+                             best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: benchmark?.testAccuracy, best_cell: bestCell(benchmark),
                              generations: max(generations, 0), seconds: elapsed,
                              overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0,
                              llm_valid_rate: yield.validRate, duplicates: yield.duplicates, repairs: yield.repaired,

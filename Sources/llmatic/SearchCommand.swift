@@ -111,7 +111,7 @@ enum SearchCommand: Command {
         let evaluator: any Evaluator
         // Cells a NAS-Bench-201 run has made or looked up (after a resume: those in its log), shared by the cell
         // mutator and the table evaluator so children are new cells.
-        let seenCells = NB201SeenCells(resumeDir == nil ? [] : SearchEngine.queriedCells(directory.eventsPath).keys
+        let seenCells = NB201SeenCells(resumeDir == nil || config.space == nil ? [] : SearchEngine.queriedCells(directory.eventsPath).keys
             .compactMap { try? NB201Cell(string: $0) })
         if let space = config.space, let path = space.benchmark {
             // A table search trains nothing: the table's data set fixes the network's input and classes.
