@@ -60,6 +60,7 @@ extension Interpreter {
         if Self.moduleMethods.contains(name) { return .method(.module(m), name) }
         if let leaf = m.leaf, let v = ModuleCatalog.attribute(of: leaf.layer, name) { return v }
         if EmitterLayout.reserved.contains(name) { throw fail("\(dottedText(e) ?? name) is not supported", at: e) }
+        if let defined = try definedMissingModule(m, name, at: e) { return defined }
         if let text = dottedText(e) { throw fail("unknown name '\(text)'", at: e) }
         throw fail("'\(m.typeName)' has no attribute '\(name)'", at: e)
     }

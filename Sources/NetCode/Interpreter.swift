@@ -54,6 +54,8 @@ final class Interpreter {
     var repairInputSizes = false
     var inputSizeRepairs: [InputSizeRepair] = []
     var repairedLayers: [String: Layer] = [:]
+    /// Repair mode: modules `forward` used but `__init__` never defined, defined from their name.
+    var missingModuleRepairs: [MissingModuleRepair] = []
 
     static let knownNamespaces: Set<String> = [
         "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "collections", "math", "typing", "numpy",

@@ -44,6 +44,7 @@ public enum NetworkSource {
         try interpreter.load(body)
         var parsed = try interpreter.translate(try interpreter.selectClass(className), input: input)
         parsed.repairs = interpreter.inputSizeRepairs
+        parsed.definedModules = interpreter.missingModuleRepairs
         return parsed
     }
 

@@ -23,6 +23,8 @@ public struct ParsedNetwork: Sendable {
     public var unusedParameters: [ParameterSpec]
     /// Input sizes set from the inferred input (repair mode only; always empty for a strict parse).
     public var repairs: [InputSizeRepair] = []
+    /// Modules used in `forward` but never defined, defined from their name (repair mode only).
+    public var definedModules: [MissingModuleRepair] = []
 
     public init(graph: Graph, className: String, unusedParameters: [ParameterSpec]) {
         self.graph = graph; self.className = className; self.unusedParameters = unusedParameters

@@ -42,7 +42,7 @@ extension SearchEngine {
     /// it repeats a network. Writes prompt.txt and net.py (the repaired source when repaired; the model's reply
     /// then stays as reply.py). Always takes its turn in `turns`, exactly once.
     func prepareChild(_ plan: ChildPlan, given: Result<MutationOutput, MutatorError>?, turns: CandidateTurns,
-                      record: inout CandidateRecord) async -> PreparedChild {
+                      rulesOnly: Bool = false, record: inout CandidateRecord) async -> PreparedChild {
         let file = "candidates/\(RunDirectory.folderName(plan.id))/net.py"
         var request: MutationRequest? = nil
         let generated: Result<MutationOutput, MutatorError>
@@ -53,7 +53,12 @@ extension SearchEngine {
             case .failure(let e): generated = .failure(e)
             case .success(let r):
                 request = r
-                generated = await generateGuarded(r, record: &record)
+                if rulesOnly {
+                    record.fallback = ChildOrigin.modelBusy
+                    generated = await Self.call(children.rules, r)
+                } else {
+                    generated = await generateGuarded(r, record: &record)
+                }
             }
         }
         var output: MutationOutput
@@ -155,7 +160,7 @@ extension SearchEngine {
               let parsed = try? NetworkSource.parse(output.source, file: file, input: input, repairInputSizes: true)
         else { return checked }
         var graph = parsed.graph
-        var repairs = parsed.repairs.map(\.description)
+        var repairs = parsed.definedModules.map(\.description) + parsed.repairs.map(\.description)
         if let (fixed, change) = OutputRepair.repaired(graph, classes: checker.classes) {
             graph = fixed
             repairs.append(change)

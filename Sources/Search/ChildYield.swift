@@ -21,6 +21,16 @@ public struct YieldCounts: Codable, Sendable, Hashable {
     public var entered = 0
     /// Rule children made in the model's place (endpoint failed, too slow, breaker open, or a repeated network).
     public var fallbacks = 0
+    /// Rule fill-ins (`ChildOrigin.modelBusy`): made because a trainer worker was idle while the model wrote.
+    /// Not fallbacks and not replies; counted apart so model children and fill-ins can be compared.
+    public var fillIns = 0
+    public var fillInsTrained = 0
+    public var fillInsEntered = 0
+    /// Model children that entered the network archive, and the best fitness and validation accuracy among the
+    /// model's trained children (nil when none trained): what tells whether a prompt earns its keep.
+    public var modelEntered = 0
+    public var modelBestFitness: Double?
+    public var modelBestAccuracy: Double?
     public var promptTokens = 0
     public var completionTokens = 0
     public var llmSeconds = 0.0
@@ -60,7 +70,20 @@ public struct ChildYield: Sendable {
                     if r.repairs == nil, r.repairRound == nil, !Self.failedChecks(r) { y.parsed += 1 }
                     if r.cost != nil { y.modelTrained += 1 }
                 }
-                if r.fallback != nil { y.fallbacks += 1 }
+                if r.fallback == ChildOrigin.modelBusy {
+                    y.fillIns += 1
+                    if r.cost != nil { y.fillInsTrained += 1 }
+                    if r.network?.entered == true { y.fillInsEntered += 1 }
+                } else if r.fallback != nil {
+                    y.fallbacks += 1
+                }
+                if model, r.network?.entered == true { y.modelEntered += 1 }
+                if model, let f = r.fitness, f.isFinite, r.failure == nil {
+                    y.modelBestFitness = max(y.modelBestFitness ?? f, f)
+                }
+                if model, let a = r.metrics?.validationAccuracy, a.isFinite, r.failure == nil {
+                    y.modelBestAccuracy = max(y.modelBestAccuracy ?? a, a)
+                }
                 if r.repairs != nil { y.repairedWithoutModel += 1 }
                 if r.repairRound != nil { y.repairRounds += 1 }
                 if r.repairRound == "fixed" { y.repairRoundsFixed += 1 }
@@ -100,19 +123,23 @@ public struct ChildYield: Sendable {
             let rate = y.validRate.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
             var h = "<tr><td class=\"l\">\(HTML.escape(name))</td><td>\(y.replies)</td><td>\(y.parsed)</td>"
             h += "<td>\(y.duplicates)</td><td>\(y.repairedWithoutModel)</td><td>\(y.repairRoundsFixed)/\(y.repairRounds)</td>"
-            h += "<td>\(y.trained)</td><td>\(y.entered)</td><td>\(y.fallbacks)</td><td>\(rate)</td>"
+            let best = y.modelBestAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+            h += "<td>\(y.trained)</td><td>\(y.entered)</td><td>\(y.modelEntered)</td><td>\(best)</td>"
+            h += "<td>\(y.fillIns)</td><td>\(y.fillInsEntered)</td><td>\(y.fallbacks)</td><td>\(rate)</td>"
             h += "<td>\(y.promptTokens + y.completionTokens)</td><td>\(String(format: "%.1f", y.llmSeconds))</td></tr>"
             return h
         }
         var h = "<h2>Children: yield</h2><table><tr><th class=\"l\">prompt</th><th>model replies</th><th>parsed as written</th>"
         h += "<th>duplicates</th><th>repaired (sizes)</th><th>repair rounds fixed</th><th>trained</th>"
-        h += "<th>entered archive</th><th>rule fallbacks</th><th>valid rate</th><th>tokens</th><th>model seconds</th></tr>"
+        h += "<th>entered archive</th><th>model children entered</th><th>model's best accuracy</th>"
+        h += "<th>rule fill-ins</th><th>fill-ins entered</th><th>rule fallbacks</th><th>valid rate</th><th>tokens</th><th>model seconds</th></tr>"
         let order = MutationInstruction.allCases.map(\.description) + ["crossover"]
         for name in order { if let y = byOperation[name] { h += row(name, y) } }
         h += row("all", total)
         h += "</table><p class=\"meta\">Valid rate: model children that trained or were skipped as duplicates, over "
         h += "model replies. Duplicates repeat a network already made and are never trained; they are neither "
-        h += "evaluations nor failures.</p>"
+        h += "evaluations nor failures. Rule fill-ins train while the model writes (a worker was idle and no model child was ready); they "
+        h += "count in trained and entered, not in the model's columns.</p>"
         return h
     }
 }

@@ -1,11 +1,26 @@
+import Foundation
+
 /// With a language model, the trainer must not wait while the model writes. In step (`runGeneration`), a
 /// generation's children are generated and trained, and the next generation is planned only once all of them
 /// are in: while the model writes the last children, the trainer idles, and while the trainer works, the model
 /// idles. Overlapped, up to `generationsInFlight` generations run at once: generation g+1 is planned (and its
-/// prompts sent) as soon as generation g has started, from the archives as they stood after g-1. The archives
-/// stay deterministic for a given sequence of replies: plans depend only on applied generations, duplicates are
-/// decided in candidate order (`CandidateTurns` chained across generations), and each generation's records are
-/// applied in candidate order once all of them are in. The price is one generation of lag in selection.
+/// prompts sent) as soon as generation g has started, from the archives as they stood after g-1.
+///
+/// Rule fill-ins: a small model on shared cores still writes slower than the trainer trains, so whenever a
+/// trainer worker is idle and no model child is ready (none training or queued for a device), the loop plans
+/// one rule-mutator child from the archives as they stand and trains it (`ChildOrigin.modelBusy`). The model's
+/// generations are planned and prompted exactly as without fill-ins, at the model's own pace; a model child
+/// that becomes ready while a fill-in trains waits for at most that one child per worker (the worker pool
+/// serves the lower candidate first, and fill-ins are never queued: one is planned only for an idle worker).
+///
+/// Determinism, and its price: the model generations stay deterministic for a given sequence of replies
+/// (duplicates decided in candidate order with `CandidateTurns` chained across generations, each generation's
+/// records applied in candidate order once all are in). Fill-ins are not: how many there are, and when each is
+/// applied, depends on how fast the model and the trainer ran, so with a model the archives are a function of
+/// timing. A fill-in is applied as soon as it finishes (planning from fresh archives is its point) and filed
+/// under the newest planned generation, so `--resume` replays it in (generation, id) order, which can differ
+/// from the live order; the network archive keeps the fittest per niche either way (only ties depend on the
+/// order). A run that must be reproducible runs without a model, or with `fillIns` off.
 extension SearchEngine {
     static let generationsInFlight = 2
 
@@ -17,33 +32,79 @@ extension SearchEngine {
             let turns: CandidateTurns
             let results: Task<[Int: CandidateRecord], Never>
         }
+        enum Wake: Sendable {
+            case generationDone(Int)
+            case fillInDone(CandidateRecord?)
+            case workerFreed
+        }
+        let (wakes, sink) = AsyncStream<Wake>.makeStream()
+        var pending = wakes.makeAsyncIterator()
+        let occupancy = fillIns ? TrainerOccupancy(workers: await pool.deviceCount, wake: { sink.yield(.workerFreed) }) : nil
+        self.occupancy = occupancy
+        defer { self.occupancy = nil; sink.finish() }
+
         var queue: [InFlight] = []
+        var done: Set<Int> = []
         var generation = first
         var nextID = max(state.maxCandidate, directory.candidateFolders().last ?? 0) + 1
         var barren = 0
+        var fillInsInFlight = 0
+        var fillInSerial = state.maxCandidate   // distinct per run and resume, without a counter in the log
         while true {
-            let unapplied = queue.reduce(0) { $0 + $1.plans.count }
+            let unapplied = queue.reduce(0) { $0 + $1.plans.count } + fillInsInFlight
             if queue.count < Self.generationsInFlight, barren < barrenLimit,
                let count = childrenFor(generation: generation, inFlight: unapplied), count > 0 {
                 let plans = state.plan(generation: generation, count: count, firstID: nextID, config: config)
                 nextID = (plans.map(\.id).max() ?? nextID) + 1
                 let turns = CandidateTurns(order: plans.map(\.id), after: queue.last?.turns)
                 children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: generation)
-                let results = Task { await self.makeChildren(plans, turns: turns) }
+                let g = generation
+                let results = Task {
+                    let finished = await self.makeChildren(plans, turns: turns)
+                    sink.yield(.generationDone(g))
+                    return finished
+                }
                 queue.append(InFlight(generation: generation, plans: plans, turns: turns, results: results))
                 generation += 1
                 continue
             }
-            guard !queue.isEmpty else { break }
-            let head = queue.removeFirst()
-            let finished = await head.results.value
-            let before = state.evaluations
-            for id in head.plans.map(\.id).sorted() {
-                if var r = finished[id], !skipIfRepeatedCell(r) { apply(&r) }
+            // Idle workers get rule children while the model writes (only while it still has work in flight).
+            if let occupancy, !queue.isEmpty, barren < barrenLimit,
+               childrenFor(generation: generation - 1, inFlight: unapplied) != nil, await occupancy.reserve() {
+                fillInSerial += 1
+                let plan = fillInPlan(serial: fillInSerial, generation: generation - 1, id: nextID)
+                nextID += 1
+                fillInsInFlight += 1
+                Task {
+                    let record = await self.makeChild(plan, source: nil, turns: CandidateTurns(order: [plan.id]), rulesOnly: true)
+                    if let record { self.log(record) }
+                    sink.yield(.fillInDone(record))
+                    await occupancy.leave()
+                }
+                continue
             }
-            try closeGeneration(head.generation)
-            barren = state.evaluations == before ? barren + 1 : 0
-            if barren == barrenLimit { warn("\(barren) generations in a row made only duplicates; stopping") }
+            guard !queue.isEmpty || fillInsInFlight > 0 else { break }
+            switch await pending.next() {
+            case .generationDone(let g)?:
+                done.insert(g)
+            case .fillInDone(let record)?:
+                fillInsInFlight -= 1
+                if var r = record, !skipIfRepeatedCell(r) { apply(&r) }
+            case .workerFreed?, nil:
+                break
+            }
+            // Generations are applied in order, each once all its children are in.
+            while let head = queue.first, done.contains(head.generation) {
+                queue.removeFirst()
+                let finished = await head.results.value
+                let before = state.evaluations
+                for id in head.plans.map(\.id).sorted() {
+                    if var r = finished[id], !skipIfRepeatedCell(r) { apply(&r) }
+                }
+                try closeGeneration(head.generation)
+                barren = state.evaluations == before ? barren + 1 : 0
+                if barren == barrenLimit { warn("\(barren) generations in a row made only duplicates; stopping") }
+            }
         }
         return generation - 1
     }

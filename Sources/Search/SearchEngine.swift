@@ -39,6 +39,11 @@ public struct SearchSummary: Codable, Sendable {
     public var repairs: Int = 0
     /// Wall-clock seconds of the model's exchanges (overlapping exchanges each count).
     public var llm_seconds: Double = 0
+    /// Model children that reached the trainer, and rule fill-ins trained while the model wrote.
+    public var model_children: Int = 0
+    public var fill_ins: Int = 0
+    /// The yield per prompt (operation: `add-conv`, `crossover`, ...); empty without a model.
+    public var yield_by_prompt: [String: YieldCounts] = [:]
     public var report: String
     public var directory: String
 }
@@ -65,6 +70,10 @@ public final class SearchEngine: @unchecked Sendable {
     let children: ChildServices
     /// With a language model, plan and generate the next generation while this one trains (on by default).
     var overlapsGenerations = true
+    /// With a language model, idle trainer workers get rule children while the model writes (RuleFillIns.swift).
+    var fillIns = true
+    /// Workers holding a child, while generations are overlapped with fill-ins.
+    var occupancy: TrainerOccupancy?
     /// Cells looked up in a results table so far, with the candidate that first did; a repeat is skipped
     /// (`skipIfRepeatedCell`).
     var queriedCells: [String: Int] = [:]
@@ -204,7 +213,9 @@ public final class SearchEngine: @unchecked Sendable {
 
     /// Generates (unless `source` is given), checks, repairs and evaluates one child; nil when the child only
     /// repeated networks already made (logged as duplicates). Never throws: every failure is part of the record.
-    func makeChild(_ plan: ChildPlan, source: Result<MutationOutput, MutatorError>?, turns: CandidateTurns) async -> CandidateRecord? {
+    /// `rulesOnly`: a fill-in (`ChildOrigin.modelBusy`), made by the rule mutator while the model is busy.
+    func makeChild(_ plan: ChildPlan, source: Result<MutationOutput, MutatorError>?, turns: CandidateTurns,
+                   rulesOnly: Bool = false) async -> CandidateRecord? {
         let clock = Date()
         var record = CandidateRecord(id: plan.id, generation: plan.generation, operation: plan.operation,
                                      parents: plan.parents, temperature: plan.temperature)
@@ -215,7 +226,7 @@ public final class SearchEngine: @unchecked Sendable {
             await turns.pass(plan.id)
             return record
         }
-        switch await prepareChild(plan, given: source, turns: turns, record: &record) {
+        switch await prepareChild(plan, given: source, turns: turns, rulesOnly: rulesOnly, record: &record) {
         case .duplicate:
             return nil
         case .failed:
@@ -226,7 +237,7 @@ public final class SearchEngine: @unchecked Sendable {
             let job = EvaluationJob(candidate: plan.id, graph: checked.graph,
                                     inheritFrom: plan.parents.map { directory.candidateFile($0, .weights) },
                                     weightsPath: directory.candidateFile(plan.id, .weights))
-            switch await pool.evaluate(job) {
+            switch await evaluateCounted(job, fillIn: rulesOnly) {
             case .success(let m):
                 record.metrics = m
                 record.fitness = config.fitness.fitness(accuracy: m.validationAccuracy, loss: m.validationLoss)
@@ -290,14 +301,17 @@ public final class SearchEngine: @unchecked Sendable {
         let best = state.networks.best?.payload
         let elapsed = Date().timeIntervalSince(started)
         let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
-        let yield = ChildYield(directory: directory, config: config).total
+        let yields = ChildYield(directory: directory, config: config)
+        let yield = yields.total
         let benchmark = bestBenchmark()   // reads the best candidate's meta.json once
         return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
                              best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: benchmark?.testAccuracy, best_cell: bestCell(benchmark),
                              generations: max(generations, 0), seconds: elapsed,
                              overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0,
                              llm_valid_rate: yield.validRate, duplicates: yield.duplicates, repairs: yield.repaired,
-                             llm_seconds: yield.llmSeconds, report: directory.reportPath, directory: directory.root)
+                             llm_seconds: yield.llmSeconds, model_children: yield.modelTrained, fill_ins: yield.fillInsTrained,
+                             yield_by_prompt: yield.replies > 0 ? yields.byOperation : [:],
+                             report: directory.reportPath, directory: directory.root)
     }
 
     /// Test-set accuracy of the archive's best network, with the weights it was trained to.

@@ -42,6 +42,17 @@ final class SearchStatusLine: @unchecked Sendable {
         }
     }
 
+    /// One prompt's yield in the `--json` line.
+    static func yieldJSON(_ y: YieldCounts) -> JSON {
+        .object([("replies", .int(y.replies)), ("parsed", .int(y.parsed)), ("duplicates", .int(y.duplicates)),
+                 ("repaired", .int(y.repaired)), ("model_trained", .int(y.modelTrained)), ("model_entered", .int(y.modelEntered)),
+                 ("model_best_fitness", y.modelBestFitness.map { .number($0) } ?? .null),
+                 ("model_best_accuracy", y.modelBestAccuracy.map { .number($0) } ?? .null),
+                 ("valid_rate", y.validRate.map { .number($0) } ?? .null), ("fill_ins", .int(y.fillIns)),
+                 ("fill_ins_entered", .int(y.fillInsEntered)), ("fallbacks", .int(y.fallbacks)),
+                 ("llm_seconds", .number(y.llmSeconds))])
+    }
+
     func result(_ s: SearchSummary) {
         print("evaluations \(s.evaluations), failures \(s.failures), archive coverage \(String(format: "%.1f%%", s.coverage * 100))")
         if let a = s.best_accuracy {
@@ -53,6 +64,7 @@ final class SearchStatusLine: @unchecked Sendable {
         if let rate = s.llm_valid_rate {
             print(String(format: "model: %.0f%% of replies trained or skipped as duplicates, %d duplicates, %d repaired, %.0f s in the model",
                          rate * 100, s.duplicates, s.repairs, s.llm_seconds))
+            print("children: \(s.model_children) by the model, \(s.fill_ins) rule fill-ins trained while the model wrote")
         }
         print("report: \(s.report)")
         if json {
@@ -66,6 +78,8 @@ final class SearchStatusLine: @unchecked Sendable {
                 ("overhead", .number(s.overhead)),
                 ("llm_valid_rate", s.llm_valid_rate.map { .number($0) } ?? .null), ("duplicates", .int(s.duplicates)),
                 ("repairs", .int(s.repairs)), ("llm_seconds", .number(s.llm_seconds)),
+                ("model_children", .int(s.model_children)), ("fill_ins", .int(s.fill_ins)),
+                ("yield_by_prompt", .object(s.yield_by_prompt.sorted { $0.key < $1.key }.map { ($0.key, Self.yieldJSON($0.value)) })),
                 ("report", .string(s.report)), ("directory", .string(s.directory)),
             ]
             print(JSON.object(fields).text)
