@@ -4,9 +4,9 @@ import NetIR
 /// count (`the network outputs 512, the data has 10 classes`). Only when the output comes from one Linear,
 /// possibly followed by layers that keep the shape (activation, dropout, identity, softmax), and that Linear's
 /// module is called once.
-enum OutputRepair {
+public enum OutputRepair {
     /// The graph with that Linear set to `classes` outputs and a description of the change, or nil.
-    static func repaired(_ graph: Graph, classes: Int) -> (Graph, String)? {
+    public static func repaired(_ graph: Graph, classes: Int) -> (Graph, String)? {
         var i = graph.output
         while i > 0, i < graph.nodes.count {
             let node = graph.nodes[i]

@@ -2,6 +2,7 @@
 import Foundation
 import NetCode
 import NetIR
+import Search
 
 enum CheckCommand: Command {
     static let name = "check"
@@ -12,6 +13,7 @@ enum CheckCommand: Command {
         OptionSpec("classes", "K", "classes for built-in networks", default: "10"),
         OptionSpec("class", "NAME", "the nn.Module class to use from a .py file"),
         OptionSpec("json", nil, "print one JSON object as the last line of stdout"),
+        OptionSpec("repair", nil, "check the network as a search takes a model's child: with the repairs made without the model (input sizes, modules used but never defined, the output size), each printed"),
     ]
 
     static var help: String {
@@ -32,7 +34,9 @@ enum CheckCommand: Command {
         let classes = try args.int("classes", default: 10, minimum: 2, maximum: SizeLimits.dimension)
         let network: LoadedNetwork
         do {
-            network = try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
+            network = args.flag("repair") && spec.hasSuffix(".py")
+                ? try repaired(spec, className: args.string("class"), input: input, classes: classes)
+                : try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
         } catch {
             noteRepairs(spec, className: args.string("class"), input: input)
             throw error
@@ -62,12 +66,34 @@ enum CheckCommand: Command {
         return 0
     }
 
+    /// `--repair`: the network a search would train from this source (`checkRepairing` in ChildVetting.swift),
+    /// its repairs printed one per line as `repaired: ...`.
+    static func repaired(_ spec: String, className: String?, input: TensorShape, classes: Int) throws -> LoadedNetwork {
+        guard let source = try? String(contentsOfFile: spec, encoding: .utf8) else {
+            throw Failure("\(spec): cannot read the network file")
+        }
+        let parsed = try NetworkSource.parse(source, file: spec, input: input, className: className, repairInputSizes: true)
+        var graph = parsed.graph
+        var repairs = parsed.definedModules.map(\.description) + parsed.repairs.map(\.description)
+        if let (fixed, change) = OutputRepair.repaired(graph, classes: classes) {
+            graph = fixed
+            repairs.append(change)
+        }
+        guard !repairs.isEmpty else { return try NetworkLoading.load(spec, className: className, input: input, classes: classes) }
+        for r in repairs { print("repaired: \(r)") }
+        let emitted = NetworkSource.emit(graph, className: parsed.className)
+        let strict = try NetworkSource.parse(emitted, file: spec + " (repaired)", input: input)
+        return LoadedNetwork(graph: strict.graph, label: "\(spec):\(parsed.className) (repaired)",
+                             unusedParameters: strict.unusedParameterCount)
+    }
+
     /// Check stays strict; when the only faults are input sizes, it says what a search would set them to.
     static func noteRepairs(_ spec: String, className: String?, input: TensorShape) {
         guard spec.hasSuffix(".py"), let source = try? String(contentsOfFile: spec, encoding: .utf8),
               let parsed = try? NetworkSource.parse(source, file: spec, input: input, className: className, repairInputSizes: true),
-              !parsed.repairs.isEmpty else { return }
-        var text = "note: a search would repair this network without the model, setting input sizes from the tensor that reaches each layer:\n"
+              !parsed.repairs.isEmpty || !parsed.definedModules.isEmpty else { return }
+        var text = "note: a search would repair this network without the model (--repair checks it so):\n"
+        for r in parsed.definedModules { text += "  \(r)\n" }
         for r in parsed.repairs { text += "  \(r)\n" }
         // On stdout: stderr stays the error alone, beginning with file:line:column.
         print(text, terminator: "")

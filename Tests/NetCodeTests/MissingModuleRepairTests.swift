@@ -36,9 +36,10 @@ final class MissingModuleRepairTests: XCTestCase {
             XCTAssert("\($0)".contains("unknown name 'self.relu1'"), "\($0)")
         }
         let repaired = try NetworkSource.parse(broken, file: "n.py", input: input, repairInputSizes: true)
-        XCTAssertEqual(repaired.definedModules.map(\.module), ["relu1", "flatten", "dropout"])
-        XCTAssertEqual(repaired.definedModules.map(\.constructor), ["nn.ReLU()", "nn.Flatten()", "nn.Dropout()"])
-        XCTAssertEqual(repaired.definedModules.first?.location?.line, 12, "where forward used it")
+        XCTAssertEqual(repaired.definedModules.map(\.module), ["relu1", "dropout", "flatten"])
+        XCTAssertEqual(repaired.definedModules.map(\.constructor), ["nn.ReLU()", "nn.Dropout()", "nn.Flatten()"])
+        // The callee is evaluated before its arguments, as in Python: dropout is met before flatten.
+        XCTAssertEqual(repaired.definedModules.first?.location?.line, 11, "where forward used it")
         // The reference: the same network written correctly by hand.
         let intended = source(init: "\n        self.relu1 = nn.ReLU()\n        self.flatten = nn.Flatten()\n        self.dropout = nn.Dropout()",
                               forward: """

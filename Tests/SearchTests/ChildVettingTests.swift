@@ -77,13 +77,16 @@ final class ChildVettingTests: XCTestCase {
                   maxBackoffSeconds: 0.05, concurrency: 2, maxReplyBytes: 1 << 20, childDeadlineSeconds: deadline)
     }
 
+    /// `fillIns` off by default: these tests follow the model's own children (FillInTests has the fill-ins).
     static func engine(_ dir: RunDirectory, llm: LLMConfig, evaluations: Int, batch: Int = 2, evaluator: FakeEvaluator,
-                       resume: Bool = false) throws -> SearchEngine {
+                       resume: Bool = false, fillIns: Bool = false) throws -> SearchEngine {
         let mutator = LLMMutator(client: LLMClient(config: llm, environment: [:]),
                                  prompt: LLMPrompt(inputDescription: "1x28x28", classes: 10))
         var config = TestRun.config(evaluations: evaluations, batch: batch)
         config.mutator = MutatorSettings(kind: .llm, llm: llm)
-        return try TestRun.engine(dir, config: config, evaluator: evaluator, mutator: mutator, resume: resume)
+        let engine = try TestRun.engine(dir, config: config, evaluator: evaluator, mutator: mutator, resume: resume)
+        engine.fillIns = fillIns
+        return engine
     }
 
     static func structure(_ source: String) throws -> String {
@@ -223,6 +226,27 @@ final class ChildVettingTests: XCTestCase {
         let yield = ChildYield(directory: dir, config: try dir.readJSON(SearchConfig.self, from: dir.configPath))
         XCTAssertEqual(yield.total.repairedWithoutModel, 1)
         XCTAssertEqual(yield.total.parsed, 0, "it did not parse as written")
+    }
+
+    func testModuleUsedButNeverDefinedIsDefinedWithoutTheModel() async throws {
+        let dir = TestRun.folder("missing-module")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let relu = Self.undefinedModule.replacingOccurrences(of: "self.act(", with: "self.relu(")
+        let body = Self.reply(relu)
+        let server = try TestHTTPServer(maxRequests: 200) { _ in .reply(status: 200, body: body) }
+        defer { server.stop() }
+        _ = try await Self.engine(dir, llm: Self.llmConfig(server.baseURL), evaluations: 2, batch: 1,
+                                  evaluator: FakeEvaluator()).run()
+        let child = try XCTUnwrap(TestRun.candidates(dir).first { $0.id == 1 })
+        XCTAssertNotNil(child.metrics, "the repaired child trains")
+        XCTAssertNil(child.repairRound, "no round with the model was needed")
+        XCTAssert(child.repairs?.first?.contains("self.relu = nn.ReLU() (used in forward, never defined)") == true, "\(child.repairs ?? [])")
+        let intended = relu.replacingOccurrences(of: "self.fc = nn.Linear(24 * 14 * 14, 10)",
+                                                 with: "self.fc = nn.Linear(24 * 14 * 14, 10)\n        self.relu = nn.ReLU()")
+        XCTAssertEqual(child.structure, try Self.structure(intended))
+        let kept = try XCTUnwrap(dir.read(dir.candidateFile(1, .source)))
+        XCTAssertEqual(try Self.structure(kept), child.structure, "net.py is the repaired network and parses strictly")
+        XCTAssertEqual(dir.read(dir.candidateFile(1, .reply)), relu)
     }
 
     func testRepairNeedsAnUnambiguousSize() throws {

@@ -14,7 +14,7 @@ final class FillInTests: XCTestCase {
         defer { server.stop() }
         let fake = FakeEvaluator(delay: 0.05)
         let engine = try ChildVettingTests.engine(dir, llm: ChildVettingTests.llmConfig(server.baseURL), evaluations: 30,
-                                                  batch: 2, evaluator: fake)
+                                                  batch: 2, evaluator: fake, fillIns: true)
         let summary = try await engine.run()
         XCTAssertEqual(summary.evaluations, 30)
         XCTAssertFalse(fake.overlapped, "one device never trains two children at once")
@@ -48,8 +48,7 @@ final class FillInTests: XCTestCase {
         }
         defer { server.stop() }
         let engine = try ChildVettingTests.engine(dir, llm: ChildVettingTests.llmConfig(server.baseURL), evaluations: 7,
-                                                  batch: 2, evaluator: FakeEvaluator(delay: 0.01))
-        engine.fillIns = false
+                                                  batch: 2, evaluator: FakeEvaluator(delay: 0.01), fillIns: false)
         let summary = try await engine.run()
         XCTAssertEqual(summary.fill_ins, 0)
         XCTAssert(TestRun.candidates(dir).allSatisfy { $0.fallback != ChildOrigin.modelBusy })
