@@ -59,6 +59,7 @@ enum SearchCommand: Command {
         OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
+        OptionSpec("llm-fill-ins", nil, "with a model: while no model child is ready, idle trainer workers train rule children (logged as fallback model-busy, counted apart); --llm-fill-ins=false leaves them idle", default: "on"),
         OptionSpec("test-best", nil, "evaluate the best network on the test set at the end; --test-best=false skips", default: "on"),
         OptionSpec("json", nil, "print one JSON object with the results as the last line of stdout"),
     ]
@@ -147,6 +148,7 @@ enum SearchCommand: Command {
                                       checker: CandidateChecker(codec: codec, classes: config.classes, limits: config.limits),
                                       evaluator: evaluator, resume: resumeDir != nil,
                                       onStatus: { status.update($0) })
+        engine.fillIns = args.flag("llm-fill-ins", default: true)
         status.header(config: config, directory: directory, devices: evaluator.deviceNames, mutator: mutator.name,
                       resumed: engine.state.evaluations)
         var summary = try Blocking.wait { try await engine.run() }
