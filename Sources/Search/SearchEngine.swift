@@ -71,7 +71,7 @@ public final class SearchEngine: @unchecked Sendable {
     /// With a language model, plan and generate the next generation while this one trains (on by default).
     var overlapsGenerations = true
     /// With a language model, idle trainer workers get rule children while the model writes (RuleFillIns.swift).
-    var fillIns = true
+    public var fillIns = true
     /// Workers holding a child, while generations are overlapped with fill-ins.
     var occupancy: TrainerOccupancy?
     /// Cells looked up in a results table so far, with the candidate that first did; a repeat is skipped
