@@ -16,6 +16,13 @@ final class ChildServices: @unchecked Sendable {
     private let lock = NSLock()
     private var examplesByGeneration: [Int: [Int]] = [:]
 
+    /// Largest forward FLOPs a fill-in may have (set by the search loop when it plans one; nil: no cap).
+    private var fillInCap: Int?
+    var fillInFlops: Int? {
+        get { lock.withLock { fillInCap } }
+        set { lock.withLock { fillInCap = newValue } }
+    }
+
     func setExamples(_ candidates: [Int], generation: Int) { lock.withLock { examplesByGeneration[generation] = candidates } }
     func examples(generation: Int) -> [Int] { lock.withLock { examplesByGeneration[generation] ?? [] } }
 
@@ -34,6 +41,9 @@ enum PreparedChild {
     case failed
     /// Every source made for the slot repeated a network; nothing to train or apply.
     case duplicate
+    /// A fill-in costlier than `ChildServices.fillInFlops` allows: dropped before training (its folder removed),
+    /// so no model child waits long behind it.
+    case dropped
 }
 
 extension SearchEngine {
@@ -90,6 +100,12 @@ extension SearchEngine {
             await turns.pass(plan.id)
             return .failed
         case .success(let c): candidate = c
+        }
+        if rulesOnly, let cap = children.fillInFlops, candidate.cost.flops > cap {
+            await turns.wait(for: plan.id)
+            await turns.pass(plan.id)
+            directory.remove(directory.candidateFolder(plan.id))
+            return .dropped
         }
 
         await turns.wait(for: plan.id)

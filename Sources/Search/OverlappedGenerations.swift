@@ -11,7 +11,8 @@ import Foundation
 /// one rule-mutator child from the archives as they stand and trains it (`ChildOrigin.modelBusy`). The model's
 /// generations are planned and prompted exactly as without fill-ins, at the model's own pace; a model child
 /// that becomes ready while a fill-in trains waits for at most that one child per worker (the worker pool
-/// serves the lower candidate first, and fill-ins are never queued: one is planned only for an idle worker).
+/// serves the lower candidate first, and fill-ins are never queued: one is planned only for an idle worker),
+/// and a fill-in costlier than `fillInFlopsFactor` times the costliest archive network is dropped untrained.
 ///
 /// Determinism, and its price: the model generations stay deterministic for a given sequence of replies
 /// (duplicates decided in candidate order with `CandidateTurns` chained across generations, each generation's
@@ -34,7 +35,7 @@ extension SearchEngine {
         }
         enum Wake: Sendable {
             case generationDone(Int)
-            case fillInDone(CandidateRecord?)
+            case fillInDone(CandidateRecord?, dropped: Bool)
             case workerFreed
         }
         let (wakes, sink) = AsyncStream<Wake>.makeStream()
@@ -50,6 +51,9 @@ extension SearchEngine {
         var barren = 0
         var fillInsInFlight = 0
         var fillInSerial = state.maxCandidate   // distinct per run and resume, without a counter in the log
+        // Fill-ins dropped in a row for their cost; after `maxDrops`, none until the next generation is applied.
+        var drops = 0
+        let maxDrops = 3
         while true {
             let unapplied = queue.reduce(0) { $0 + $1.plans.count } + fillInsInFlight
             if queue.count < Self.generationsInFlight, barren < barrenLimit,
@@ -69,16 +73,17 @@ extension SearchEngine {
                 continue
             }
             // Idle workers get rule children while the model writes (only while it still has work in flight).
-            if let occupancy, !queue.isEmpty, barren < barrenLimit,
+            if let occupancy, !queue.isEmpty, barren < barrenLimit, drops < maxDrops,
                childrenFor(generation: generation - 1, inFlight: unapplied) != nil, await occupancy.reserve() {
                 fillInSerial += 1
+                children.fillInFlops = fillInFlopsCap()
                 let plan = fillInPlan(serial: fillInSerial, generation: generation - 1, id: nextID)
                 nextID += 1
                 fillInsInFlight += 1
                 Task {
                     let record = await self.makeChild(plan, source: nil, turns: CandidateTurns(order: [plan.id]), rulesOnly: true)
                     if let record { self.log(record) }
-                    sink.yield(.fillInDone(record))
+                    sink.yield(.fillInDone(record, dropped: record == nil && !self.directory.exists(self.directory.candidateFolder(plan.id))))
                     await occupancy.leave()
                 }
                 continue
@@ -87,8 +92,9 @@ extension SearchEngine {
             switch await pending.next() {
             case .generationDone(let g)?:
                 done.insert(g)
-            case .fillInDone(let record)?:
+            case .fillInDone(let record, let dropped)?:
                 fillInsInFlight -= 1
+                drops = dropped ? drops + 1 : 0
                 if var r = record, !skipIfRepeatedCell(r) { apply(&r) }
             case .workerFreed?, nil:
                 break
@@ -96,6 +102,7 @@ extension SearchEngine {
             // Generations are applied in order, each once all its children are in.
             while let head = queue.first, done.contains(head.generation) {
                 queue.removeFirst()
+                drops = 0
                 let finished = await head.results.value
                 let before = state.evaluations
                 for id in head.plans.map(\.id).sorted() {

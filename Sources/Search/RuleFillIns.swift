@@ -51,6 +51,16 @@ extension SearchEngine {
         return plan
     }
 
+    /// A fill-in may cost up to this many times the forward FLOPs of the costliest archive network: a fill-in
+    /// with 33x the FLOPs of anything before it trained 170 s in a smoke search while finished model children
+    /// waited for the worker. The model's own children are never capped.
+    static let fillInFlopsFactor = 4
+
+    /// The cap for fill-ins planned now (nil while the archive is empty).
+    func fillInFlopsCap() -> Int? {
+        state.networks.ranked.map(\.payload.cost.flops).max().map { $0 * Self.fillInFlopsFactor }
+    }
+
     /// Keys fill-ins' random streams far above any model generation's.
     static let fillInKeyBase = 1 << 40
 }

@@ -227,7 +227,7 @@ public final class SearchEngine: @unchecked Sendable {
             return record
         }
         switch await prepareChild(plan, given: source, turns: turns, rulesOnly: rulesOnly, record: &record) {
-        case .duplicate:
+        case .duplicate, .dropped:
             return nil
         case .failed:
             break

@@ -23,6 +23,13 @@ final class FillInTests: XCTestCase {
         let model = children.filter { ($0.llm?.replies ?? 0) > 0 }
         XCTAssertGreaterThan(fillIns.count, 0, "the idle worker got rule children")
         XCTAssert(fillIns.allSatisfy { $0.llm == nil }, "a fill-in never asks the model")
+        // The cost cap: a fill-in's FLOPs are at most the factor times those of the costliest archive network
+        // when it was planned, and that network is one of the trained candidates before it.
+        for f in fillIns {
+            guard let flops = f.cost?.flops else { continue }
+            let before = TestRun.candidates(dir).filter { $0.id < f.id }.compactMap { $0.cost?.flops }.max() ?? 0
+            XCTAssertLessThanOrEqual(flops, before * SearchEngine.fillInFlopsFactor, "#\(f.id)")
+        }
         // The model is not starved: with two generations in flight it answered at least two replies per
         // generation it had time for; every reply of the run became a trained model child here.
         XCTAssertGreaterThanOrEqual(model.count, 2)
