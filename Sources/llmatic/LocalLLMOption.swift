@@ -1,5 +1,6 @@
 // `search --llm`: the language model served by scripts/llm-server on this machine, found through its state file,
 // instead of an endpoint given by hand with --llm-url and --model.
+import CPUBackend
 import Search
 
 enum LocalLLMOption {
@@ -18,6 +19,16 @@ enum LocalLLMOption {
         }
         if args.string("model") != nil { throw UsageError("--model needs --llm-url (or --llm)") }
         return nil
+    }
+
+    /// With `--llm` the model server decodes on this machine's cores while the trainer trains (fill-ins keep it
+    /// busy), so by default the trainer takes only the cores the server leaves: llama.cpp's threads meet at a
+    /// barrier after every layer, and one of them descheduled by a trainer thread stalls the whole reply
+    /// (measured on 2 cores, 2 server threads beside a 2-thread trainer: 11 requests in a row unanswered for 120 s).
+    /// Nil (all cores) without a local server or when its thread count is unknown.
+    static func trainerThreads(_ args: ParsedArguments) -> Int? {
+        guard args.flag("llm"), let server = try? LocalLLMServer.current(), let serverThreads = server.threads else { return nil }
+        return max(1, CPUBackend.defaultThreads - serverThreads)
     }
 
     /// On `--resume` with `--llm`: the server may have restarted on another port since the run began.

@@ -85,7 +85,7 @@ enum SearchSetup {
 
     /// One backend per listed device: each becomes one worker of the pool.
     static func backends(_ args: ParsedArguments) throws -> [any Backend] {
-        let threads = try args.threads()
+        let threads = try args.threads(default: LocalLLMOption.trainerThreads(args))
         let tune: Bool? = args.flag("no-tune") ? false : nil
         return try devices(args).map { try $0.makeBackend(threads: threads, tune: tune) }
     }

@@ -5,10 +5,11 @@
 import CPUBackend
 
 extension ParsedArguments {
-    /// The thread count to use: `--threads` (at least 1, at most the online cores), default all cores.
-    func threads() throws(UsageError) -> Int {
+    /// The thread count to use: `--threads` (at least 1, at most the online cores), default all cores, or
+    /// `defaultThreads` where the caller shares the cores with another process.
+    func threads(default defaultThreads: Int? = nil) throws(UsageError) -> Int {
         let cores = CPUBackend.defaultThreads
-        let requested = try int("threads", default: cores, minimum: 1)
+        let requested = try int("threads", default: min(cores, defaultThreads ?? cores), minimum: 1)
         guard requested > cores else { return requested }
         Console.error("warning: --threads \(requested) is more than the \(cores) cores of this machine; using \(cores)")
         return cores
