@@ -103,6 +103,8 @@ public struct CandidateMetrics: Sendable, Equatable, Codable {
     public var totalTensors: Int
     /// Set when a results table answered instead of training (NAS-Bench-201): the cell and its test accuracy.
     public var benchmark: BenchmarkLookup?
+    /// Where a cluster run trained it (set by the cluster's evaluator; the engine moves it to the record).
+    public var placement: Placement?
 
     public init(validationAccuracy: Double, validationLoss: Double, trainAccuracy: Double = .nan, trainLoss: Double = .nan,
                 steps: Int = 0, epochs: Double = 0, seconds: Double = 0, imagesPerSecond: Double = 0,
@@ -112,6 +114,13 @@ public struct CandidateMetrics: Sendable, Equatable, Codable {
         self.seconds = seconds; self.imagesPerSecond = imagesPerSecond; self.inheritedTensors = inheritedTensors
         self.totalTensors = totalTensors
     }
+}
+
+/// The MPI rank and the device name (as that rank lists it) a child trained on.
+public struct Placement: Sendable, Equatable, Codable {
+    public var rank: Int
+    public var device: String
+    public init(rank: Int, device: String) { self.rank = rank; self.device = device }
 }
 
 /// Test-set accuracy of a trained network.

@@ -238,7 +238,10 @@ public final class SearchEngine: @unchecked Sendable {
                                     inheritFrom: plan.parents.map { directory.candidateFile($0, .weights) },
                                     weightsPath: directory.candidateFile(plan.id, .weights))
             switch await evaluateCounted(job, fillIn: rulesOnly) {
-            case .success(let m):
+            case .success(var m):
+                record.rank = m.placement?.rank
+                record.device = m.placement?.device
+                m.placement = nil
                 record.metrics = m
                 record.fitness = config.fitness.fitness(accuracy: m.validationAccuracy, loss: m.validationLoss)
             case .failure(let f):
