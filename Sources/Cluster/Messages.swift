@@ -70,7 +70,8 @@ extension ClusterMessage: Codable {
     }
 }
 
-/// A message with its binary parts, as it travels.
+/// A message with its binary parts, as it travels. Non-finite numbers (a diverged child's NaN train loss)
+/// travel as the strings the event log uses.
 public struct Letter: Equatable, Sendable {
     public var message: ClusterMessage
     public var parts: [Data]
@@ -79,7 +80,9 @@ public struct Letter: Equatable, Sendable {
 
     public func encoded() throws(ClusterError) -> Data {
         do {
-            return Envelope(header: try JSONEncoder().encode(message), parts: parts).encoded()
+            let encoder = JSONEncoder()
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            return Envelope(header: try encoder.encode(message), parts: parts).encoded()
         } catch {
             throw .malformed("cannot encode \(message): \(error)")
         }
@@ -88,7 +91,9 @@ public struct Letter: Equatable, Sendable {
     public init(decoding bytes: Data) throws(ClusterError) {
         let envelope = try Envelope(decoding: bytes)
         do {
-            message = try JSONDecoder().decode(ClusterMessage.self, from: envelope.header)
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            message = try decoder.decode(ClusterMessage.self, from: envelope.header)
         } catch {
             throw .malformed("header is not a message: \(error)")
         }

@@ -33,7 +33,8 @@ final class MessageTests: XCTestCase {
         let graph = try BuiltinNetwork.smallcnn.graph(input: TensorShape(channels: 1, height: 12, width: 12), classes: 4)
         var config = SearchConfig(data: "synthetic", seed: 3, evaluations: 8, generations: nil, batch: 2)
         config.niches = 7
-        var metrics = CandidateMetrics(validationAccuracy: 0.5, validationLoss: 1.25, steps: 10, seconds: 2)
+        var metrics = CandidateMetrics(validationAccuracy: 0.5, validationLoss: 1.25, trainAccuracy: 0.25, trainLoss: 2,
+                                       steps: 10, seconds: 2)
         metrics.placement = Placement(rank: 2, device: "cpu")
         let letters = [
             Letter(.hello(config)),
@@ -47,6 +48,17 @@ final class MessageTests: XCTestCase {
         for letter in letters {
             XCTAssertEqual(try Letter(decoding: try letter.encoded()), letter, "\(letter.message)")
         }
+    }
+
+    func testNonFiniteMetricsTravel() throws {
+        let metrics = CandidateMetrics(validationAccuracy: 0.1, validationLoss: .infinity, trainAccuracy: .nan, trainLoss: -.infinity)
+        let letter = Letter(.result(.init(candidate: 1, device: 0, metrics: metrics, failure: nil)))
+        guard case .result(let r) = try Letter(decoding: try letter.encoded()).message, let m = r.metrics else {
+            return XCTFail("not a result with metrics")
+        }
+        XCTAssertTrue(m.trainAccuracy.isNaN)
+        XCTAssertEqual(m.validationLoss, .infinity)
+        XCTAssertEqual(m.trainLoss, -.infinity)
     }
 
     func testAHeaderThatIsNotAMessageIsRefused() {
