@@ -8,7 +8,7 @@ import Train
 /// measured speed, not to the slot the pool named, so a slow worker is used last and never holds a generation.
 /// Parents' weights are read from rank 0's run folder and sent with the job; the trained weights come back
 /// and are written where the engine asked. Final test and refinement run on rank 0's own devices (`local`).
-public final class RemoteEvaluator: Evaluator, @unchecked Sendable {
+public final class RemoteEvaluator: PlacingEvaluator, @unchecked Sendable {
     public struct Slot: Sendable, Equatable {
         public var rank: Int
         public var device: Int
@@ -23,6 +23,7 @@ public final class RemoteEvaluator: Evaluator, @unchecked Sendable {
     private let lock = NSLock()
     private var scheduler: SlotScheduler
     private var waiting: [Int: (DispatchSemaphore, Box)] = [:]
+    private var placements: [Int: Placement] = [:]
 
     final class Box: @unchecked Sendable { var header: ClusterMessage.ResultHeader?; var parts: [Data] = [] }
 
@@ -38,6 +39,7 @@ public final class RemoteEvaluator: Evaluator, @unchecked Sendable {
         guard let index = lock.withLock({ scheduler.take() }) else { throw .backend("no free worker slot") }
         defer { lock.withLock { scheduler.release(index) } }
         let slot = slots[index]
+        lock.withLock { placements[job.candidate] = Placement(rank: slot.rank, device: slot.name) }
         let parents = job.inheritFrom.compactMap { FileManager.default.contents(atPath: $0) }
         let letter = Letter(.job(.init(candidate: job.candidate, device: slot.device, graph: job.graph,
                                        keepWeights: job.weightsPath != nil)), parts: parents)
@@ -50,7 +52,7 @@ public final class RemoteEvaluator: Evaluator, @unchecked Sendable {
         done.wait()
         guard let header = box.header else { throw .backend("rank \(slot.rank) sent no result") }
         if let failure = header.failure { throw failure }
-        guard var metrics = header.metrics else { throw .backend("rank \(slot.rank) sent neither metrics nor a failure") }
+        guard let metrics = header.metrics else { throw .backend("rank \(slot.rank) sent neither metrics nor a failure") }
         if let path = job.weightsPath, let weights = box.parts.first {
             guard FileManager.default.createFile(atPath: path, contents: weights) else {
                 throw .backend("could not write the weights from rank \(slot.rank) to \(path)")
@@ -60,8 +62,11 @@ public final class RemoteEvaluator: Evaluator, @unchecked Sendable {
             let rate = Double(flops) * metrics.imagesPerSecond
             lock.withLock { scheduler.record(index, speed: rate) }
         }
-        metrics.placement = Placement(rank: slot.rank, device: slot.name)
         return metrics
+    }
+
+    public func placement(of candidate: Int) -> Placement? {
+        lock.withLock { placements.removeValue(forKey: candidate) }
     }
 
     /// Called by the courier for a `result`; wakes the job's thread.

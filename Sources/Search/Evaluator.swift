@@ -103,8 +103,6 @@ public struct CandidateMetrics: Sendable, Equatable, Codable {
     public var totalTensors: Int
     /// Set when a results table answered instead of training (NAS-Bench-201): the cell and its test accuracy.
     public var benchmark: BenchmarkLookup?
-    /// Where a cluster run trained it (set by the cluster's evaluator; the engine moves it to the record).
-    public var placement: Placement?
 
     public init(validationAccuracy: Double, validationLoss: Double, trainAccuracy: Double = .nan, trainLoss: Double = .nan,
                 steps: Int = 0, epochs: Double = 0, seconds: Double = 0, imagesPerSecond: Double = 0,
@@ -121,6 +119,13 @@ public struct Placement: Sendable, Equatable, Codable {
     public var rank: Int
     public var device: String
     public init(rank: Int, device: String) { self.rank = rank; self.device = device }
+}
+
+/// An evaluator that spreads children over machines (the MPI cluster's) and can say where one ran, trained or
+/// failed; the engine records it with the candidate.
+public protocol PlacingEvaluator: Evaluator {
+    /// Where `candidate` was evaluated; asked once, after its evaluation returned.
+    func placement(of candidate: Int) -> Placement?
 }
 
 /// Test-set accuracy of a trained network.

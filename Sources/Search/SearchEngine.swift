@@ -238,14 +238,15 @@ public final class SearchEngine: @unchecked Sendable {
                                     inheritFrom: plan.parents.map { directory.candidateFile($0, .weights) },
                                     weightsPath: directory.candidateFile(plan.id, .weights))
             switch await evaluateCounted(job, fillIn: rulesOnly) {
-            case .success(var m):
-                record.rank = m.placement?.rank
-                record.device = m.placement?.device
-                m.placement = nil
+            case .success(let m):
                 record.metrics = m
                 record.fitness = config.fitness.fitness(accuracy: m.validationAccuracy, loss: m.validationLoss)
             case .failure(let f):
                 record.failure = f
+            }
+            if let placed = (evaluator as? any PlacingEvaluator)?.placement(of: plan.id) {
+                record.rank = placed.rank
+                record.device = placed.device
             }
         }
         record.seconds = Date().timeIntervalSince(clock)

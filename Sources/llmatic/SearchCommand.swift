@@ -75,6 +75,7 @@ enum SearchCommand: Command {
                               llmatic search --data fashion-mnist --evaluations 200 --llm-url http://localhost:8080/v1 --model qwen2.5-coder --out runs/llm
                               scripts/llm-server start && llmatic search --data fashion-mnist --evaluations 100 --llm --out runs/local
                               llmatic search --resume runs/fm --evaluations 80
+                              mpirun -np 3 llmatic search --data fashion-mnist --evaluations 24 --threads 1 --out runs/mpi   (ranks 1-2 train; docs/mpi.md)
                               llmatic search --space nb201 --data fashion-mnist --evaluations 20 --cells-per-stage 1 --out runs/nb201
                               llmatic search --space nb201 --benchmark ../shared/nb201/cifar10.json --evaluations 200 --json --out runs/table
                             """)

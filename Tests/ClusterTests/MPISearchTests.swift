@@ -63,11 +63,11 @@ final class MPISearchTests: XCTestCase {
         }
     }
 
-    func search(ranks: Int, _ dir: RunDirectory, evaluations: Int, seed: Int = 5) throws -> String {
+    func search(ranks: Int, _ dir: RunDirectory, evaluations: Int, seed: Int = 5, extra: [String] = []) throws -> String {
         let log = dir.root + ".log"
         let p = try launch(ranks: ranks, ["--data", Self.data, "--evaluations", "\(evaluations)", "--batch", "2",
                                           "--initial", "3", "--niches", "10", "--max-steps", "20", "--seed", "\(seed)",
-                                          "--out", dir.root], log: log)
+                                          "--out", dir.root] + extra, log: log)
         let output = finish(p, log: log)
         XCTAssertEqual(p.terminationStatus, 0, output)
         return output
@@ -110,6 +110,21 @@ final class MPISearchTests: XCTestCase {
         XCTAssertFalse(a.isEmpty)
         XCTAssertEqual(a, b)
         XCTAssertEqual(Set(candidates(two).compactMap(\.rank)), [1, 2])
+    }
+
+    /// At learning rate 100 most children diverge on the worker: each is a typed failure with its rank, and the
+    /// worker keeps serving (the run reaches its evaluations; a rank that failed a child trains a later one).
+    func testAWorkerReportsTypedFailuresAndKeepsServing() throws {
+        let dir = folder("diverge")
+        defer { try? FileManager.default.removeItem(atPath: dir.root); try? FileManager.default.removeItem(atPath: dir.root + ".log") }
+        _ = try search(ranks: 3, dir, evaluations: 8, extra: ["--lr", "100", "--test-best=false"])
+        let records = candidates(dir)
+        let diverged = records.filter { if case .divergence? = $0.failure { return true } else { return false } }
+        XCTAssertFalse(diverged.isEmpty, "no child diverged at lr 100")
+        for r in diverged { XCTAssertNotNil(r.rank, "failed child #\(r.id) has no rank") }
+        let served = diverged.contains { failed in records.contains { $0.id > failed.id && $0.rank == failed.rank } }
+        XCTAssertTrue(served, "no rank evaluated another child after a failure")
+        XCTAssertEqual(records.filter { $0.metrics != nil || $0.failure != nil }.count, 8)
     }
 
     func testKillNineThenResumeWithTwoRanks() throws {

@@ -33,9 +33,8 @@ final class MessageTests: XCTestCase {
         let graph = try BuiltinNetwork.smallcnn.graph(input: TensorShape(channels: 1, height: 12, width: 12), classes: 4)
         var config = SearchConfig(data: "synthetic", seed: 3, evaluations: 8, generations: nil, batch: 2)
         config.niches = 7
-        var metrics = CandidateMetrics(validationAccuracy: 0.5, validationLoss: 1.25, trainAccuracy: 0.25, trainLoss: 2,
+        let metrics = CandidateMetrics(validationAccuracy: 0.5, validationLoss: 1.25, trainAccuracy: 0.25, trainLoss: 2,
                                        steps: 10, seconds: 2)
-        metrics.placement = Placement(rank: 2, device: "cpu")
         let letters = [
             Letter(.hello(config)),
             Letter(.ready(devices: ["cpu", "opencl:0"])),
