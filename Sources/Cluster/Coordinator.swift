@@ -47,9 +47,6 @@ public final class Coordinator: @unchecked Sendable {
         courier.close()
     }
 
-    /// Ends the whole job (rank 0 failed after the workers started).
-    public func abort() -> Never { courier.abort(code: 1) }
-
     private func receive(_ source: Int, _ bytes: Data) {
         let letter: Letter
         do { letter = try Letter(decoding: bytes) } catch {

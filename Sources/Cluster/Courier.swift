@@ -50,8 +50,8 @@ public final class Courier: @unchecked Sendable {
         finished.wait()
     }
 
-    /// Ends every rank of the job at once (a worker that cannot serve, a failed rank 0).
-    public func abort(code: Int32) -> Never {
+    /// Ends every rank of the job at once (an MPI call failed: the job cannot go on consistently).
+    func abort(code: Int32) -> Never {
         _ = cmpi_abort(code)
         exit(code)
     }
