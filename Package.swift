@@ -36,7 +36,10 @@ let package = Package(
         .target(name: "Data", dependencies: ["CZlib"], swiftSettings: fastFlags),
         .target(name: "Train", dependencies: ["Engine", "Data", "NetIR"], swiftSettings: fastFlags),
         .target(name: "Search", dependencies: ["NetIR", "NetCode", "Engine", "Data", "Train"]),
-        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "ReferenceBackend", "Data", "Train", "Search"]),
+        // MPI reached through dlopen at run time (docs/mpi.md): building needs no MPI, a plain run loads none.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Cluster", dependencies: ["CMPI", "Search", "NetIR", "Train"]),
+        .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "ReferenceBackend", "Data", "Train", "Search", "Cluster"]),
         // Seeded fuzzing of the readers of untrusted input (scripts/fuzz); its corpus is Fuzz/corpus.
         .executableTarget(name: "Fuzz", dependencies: ["NetIR", "NetCode", "Data"], path: "Fuzz", exclude: ["corpus", "README.md"]),
         .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS", "COpenCL"],
@@ -46,6 +49,7 @@ let package = Package(
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR"]),
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Search", "NetIR", "Train"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),
         .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "Train"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data"]),

@@ -114,6 +114,20 @@ public struct CandidateMetrics: Sendable, Equatable, Codable {
     }
 }
 
+/// The MPI rank and the device name (as that rank lists it) a child trained on.
+public struct Placement: Sendable, Equatable, Codable {
+    public var rank: Int
+    public var device: String
+    public init(rank: Int, device: String) { self.rank = rank; self.device = device }
+}
+
+/// An evaluator that spreads children over machines (the MPI cluster's) and can say where one ran, trained or
+/// failed; the engine records it with the candidate.
+public protocol PlacingEvaluator: Evaluator {
+    /// Where `candidate` was evaluated; asked once, after its evaluation returned.
+    func placement(of candidate: Int) -> Placement?
+}
+
 /// Test-set accuracy of a trained network.
 public struct TestMetrics: Sendable, Equatable, Codable {
     public var accuracy: Double

@@ -34,6 +34,9 @@ public struct CandidateRecord: Codable, Sendable {
     public var failure: CandidateFailure?
     public var metrics: CandidateMetrics?
     public var cost: CostSummary?
+    /// MPI rank and device that trained the child (cluster runs only; `mpirun -np N llmatic search`).
+    public var rank: Int?
+    public var device: String?
     /// Normalised network descriptor (depth/width, FLOPs).
     public var descriptor: [Double]?
     public var fitness: Double?

@@ -244,6 +244,10 @@ public final class SearchEngine: @unchecked Sendable {
             case .failure(let f):
                 record.failure = f
             }
+            if let placed = (evaluator as? any PlacingEvaluator)?.placement(of: plan.id) {
+                record.rank = placed.rank
+                record.device = placed.device
+            }
         }
         record.seconds = Date().timeIntervalSince(clock)
         return record

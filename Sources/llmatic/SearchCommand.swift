@@ -1,5 +1,6 @@
 // `llmatic search`: LLMatic's quality-diversity search, with a language model when --llm-url is given and the
 // built-in rule mutator otherwise. Everything lands in --out (see `llmatic report`, `llmatic export`).
+import Cluster
 import Data
 import Engine
 import Foundation
@@ -74,6 +75,7 @@ enum SearchCommand: Command {
                               llmatic search --data fashion-mnist --evaluations 200 --llm-url http://localhost:8080/v1 --model qwen2.5-coder --out runs/llm
                               scripts/llm-server start && llmatic search --data fashion-mnist --evaluations 100 --llm --out runs/local
                               llmatic search --resume runs/fm --evaluations 80
+                              mpirun -np 3 llmatic search --data fashion-mnist --evaluations 24 --threads 1 --out runs/mpi   (ranks 1-2 train; docs/mpi.md)
                               llmatic search --space nb201 --data fashion-mnist --evaluations 20 --cells-per-stage 1 --out runs/nb201
                               llmatic search --space nb201 --benchmark ../shared/nb201/cifar10.json --evaluations 200 --json --out runs/table
                             """)
@@ -85,6 +87,11 @@ enum SearchCommand: Command {
             print(help)
             return 0
         }
+        // Under mpirun/srun with more than one rank: ranks > 0 serve as workers, rank 0 runs the search below.
+        let mpi = MPIEnvironment.detect()
+        if let mpi, mpi.rank > 0 { return try ClusterSearch.serve(args, mpi) }
+        let cluster = try mpi.map(ClusterSearch.coordinator)
+        defer { cluster?.stop() }
         let json = args.flag("json")
         let resumeDir = args.string("resume")
         guard let folder = resumeDir ?? args.string("out") else { throw UsageError("give --out DIR (or --resume DIR)") }
@@ -109,7 +116,7 @@ enum SearchCommand: Command {
             try config.validate()
         }
         let input: TensorShape
-        let evaluator: any Evaluator
+        var evaluator: any Evaluator
         // Cells a NAS-Bench-201 run has made or looked up (after a resume: those in its log), shared by the cell
         // mutator and the table evaluator so children are new cells.
         let seenCells = NB201SeenCells(resumeDir == nil || config.space == nil ? [] : SearchEngine.queriedCells(directory.eventsPath).keys
@@ -121,16 +128,15 @@ enum SearchCommand: Command {
             config.classes = table.dataShape.classes
             if resumeDir == nil && args.string("data") == nil { config.data = "nas-bench-201 table \(table.name)" }
             evaluator = TableEvaluator(table: table, recognizer: space.recognizer, seen: seenCells)
+            if cluster != nil { throw UsageError("a results-table search (--benchmark) trains nothing: run it without mpirun") }
         } else {
-            let data = try DatasetCatalog.load(config.data, seed: config.seed)
-            try config.training.trainingConfig(seed: config.seed).checkBatchFits(data)
+            let (trainer, data) = try SearchSetup.trainerEvaluator(config, args)
             let shape = data.train.shape
             input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
             config.classes = data.train.classes
-            evaluator = TrainerEvaluator(backends: try SearchSetup.backends(args), data: data,
-                                         config: config.training.trainingConfig(seed: config.seed),
-                                         timeBudget: config.training.timeBudget)
+            evaluator = trainer
         }
+        if let cluster { evaluator = try cluster.connect(config: config, local: evaluator) }
         config.input = input.dims
         let codec = config.space.map { NetworkCodec.nb201(input: input, classes: config.classes, space: $0) } ?? NetworkCodec.pytorch(input: input)
         var seedSource: String?
@@ -148,7 +154,9 @@ enum SearchCommand: Command {
                                       checker: CandidateChecker(codec: codec, classes: config.classes, limits: config.limits),
                                       evaluator: evaluator, resume: resumeDir != nil,
                                       onStatus: { status.update($0) })
-        engine.fillIns = args.flag("llm-fill-ins", default: true)
+        // Fill-ins exist to keep trainers busy while a model writes; without one they would only make the
+        // generations' timing part of the result (a rule run must give the same archive for 1 or 2 workers).
+        engine.fillIns = config.mutator.llm != nil && args.flag("llm-fill-ins", default: true)
         status.header(config: config, directory: directory, devices: evaluator.deviceNames, mutator: mutator.name,
                       resumed: engine.state.evaluations)
         var summary = try Blocking.wait { try await engine.run() }

@@ -1,5 +1,6 @@
 // The options of `search` turned into a SearchConfig and backends, and the final test of the best network.
 import CPUBackend
+import Data
 import Engine
 import Foundation
 import Search
@@ -60,6 +61,17 @@ enum SearchSetup {
             config.mutator.llm?.temperatureScale = scale == 1 ? nil : scale
         }
         return config
+    }
+
+    /// The data of `config` and an evaluator training on this process's `--device` list (also what an MPI
+    /// worker rank builds from the configuration rank 0 sends it).
+    static func trainerEvaluator(_ config: SearchConfig, _ args: ParsedArguments) throws -> (TrainerEvaluator, DatasetPair) {
+        let data = try DatasetCatalog.load(config.data, seed: config.seed)
+        try config.training.trainingConfig(seed: config.seed).checkBatchFits(data)
+        let evaluator = TrainerEvaluator(backends: try backends(args), data: data,
+                                         config: config.training.trainingConfig(seed: config.seed),
+                                         timeBudget: config.training.timeBudget)
+        return (evaluator, data)
     }
 
     /// The `--device` list, checked before anything is loaded.
