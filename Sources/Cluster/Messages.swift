@@ -80,8 +80,7 @@ public struct Letter: Equatable, Sendable {
 
     public func encoded() throws(ClusterError) -> Data {
         do {
-            let encoder = JSONEncoder()
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let encoder = RunJSON.encoder()
             return Envelope(header: try encoder.encode(message), parts: parts).encoded()
         } catch {
             throw .malformed("cannot encode \(message): \(error)")
@@ -91,8 +90,7 @@ public struct Letter: Equatable, Sendable {
     public init(decoding bytes: Data) throws(ClusterError) {
         let envelope = try Envelope(decoding: bytes)
         do {
-            let decoder = JSONDecoder()
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let decoder = RunJSON.decoder()
             message = try decoder.decode(ClusterMessage.self, from: envelope.header)
         } catch {
             throw .malformed("header is not a message: \(error)")

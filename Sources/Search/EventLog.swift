@@ -30,9 +30,7 @@ public final class EventLog: @unchecked Sendable {
     deinit { close(fd) }
 
     public func append<T: Encodable>(_ event: T) throws(RunDirectoryError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = RunJSON.encoder([.sortedKeys])
         let line: [UInt8]
         do { line = Array(try encoder.encode(event)) + [10] } catch {
             throw .io(path: path, message: "cannot encode event: \(error)")
@@ -48,8 +46,7 @@ public final class EventLog: @unchecked Sendable {
     /// Every complete line that decodes as `T`; a torn or foreign line is skipped, never fatal.
     public static func read<T: Decodable>(_ type: T.Type, from path: String) -> [T] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = RunJSON.decoder()
         var result: [T] = []
         var start = data.startIndex
         while let end = data[start...].firstIndex(of: 10) {

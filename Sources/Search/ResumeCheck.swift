@@ -121,16 +121,13 @@ public enum ResumeCheck {
     }
 
     static func eventDecoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = RunJSON.decoder()
         return decoder
     }
 
     /// One log line as `EventLog.append` writes it (sorted keys, non-finite numbers as strings).
     static func line<T: Encodable>(_ value: T) throws(SearchError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = RunJSON.encoder([.sortedKeys])
         do { return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n" } catch {
             throw .data("cannot encode a log line: \(error)")
         }

@@ -87,9 +87,7 @@ public struct RunDirectory: Sendable {
     }
 
     public func writeJSON<T: Encodable>(_ value: T, to file: String) throws(RunDirectoryError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = RunJSON.encoder([.prettyPrinted, .sortedKeys])
         do { try AtomicWrite.write(Array(try encoder.encode(value)) + [10], to: file) } catch let e as RunDirectoryError {
             throw e
         } catch {
@@ -99,8 +97,7 @@ public struct RunDirectory: Sendable {
 
     public func readJSON<T: Decodable>(_ type: T.Type, from file: String) throws(RunDirectoryError) -> T {
         guard let data = FileManager.default.contents(atPath: file) else { throw .io(path: file, message: "cannot read") }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = RunJSON.decoder()
         do { return try decoder.decode(type, from: data) } catch {
             throw .io(path: file, message: "cannot decode: \(error)")
         }
