@@ -9,7 +9,7 @@ extension Parser {
     func node(_ kind: ExprKind, line: Int, column: Int, _ children: [Expr]) throws -> Expr {
         let height = 1 + (children.map(\.height).max() ?? 0)
         guard height <= Limits.expressionDepth else {
-            throw SourceError(location: .init(file: file, line: line, column: column), message: "expression is nested too deeply")
+            throw SourceError(location: .init(file: file, line: line, column: column), message: "expression is nested too deeply", kind: .limit)
         }
         return Expr(kind: kind, line: line, column: column, height: height)
     }

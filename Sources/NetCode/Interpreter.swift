@@ -83,9 +83,12 @@ final class Interpreter {
 
     func location(_ line: Int, _ column: Int) -> SourceLocation { SourceLocation(file: file, line: line, column: column) }
     func location(_ e: Expr) -> SourceLocation { location(e.line, e.column) }
-    func fail(_ message: String, at e: Expr) -> SourceError { SourceError(location: location(e), message: message) }
-    func fail(_ message: String, at s: Stmt) -> SourceError {
-        SourceError(location: location(s.line, s.column), message: message)
+    func fail(_ message: String, at e: Expr, kind: SourceError.Kind = .evaluation, layer: String? = nil,
+              hint: String? = nil) -> SourceError {
+        SourceError(location: location(e), message: message, kind: kind, layer: layer, hint: hint)
+    }
+    func fail(_ message: String, at s: Stmt, kind: SourceError.Kind = .evaluation, hint: String? = nil) -> SourceError {
+        SourceError(location: location(s.line, s.column), message: message, kind: kind, hint: hint)
     }
 
     /// Spends evaluation steps. Work proportional to data size (copying a list, searching a dict) passes `cost`,
@@ -94,14 +97,14 @@ final class Interpreter {
         steps += max(1, cost / 16)
         guard steps <= Limits.steps else {
             throw SourceError(location: location(line, column),
-                              message: "evaluation takes too long (more than \(Limits.steps) steps; a loop too long?)")
+                              message: "evaluation takes too long (more than \(Limits.steps) steps; a loop too long?)", kind: .limit)
         }
     }
 
     /// Counts nested evaluation frames; recursion in the source ends here instead of in a stack overflow.
     func enter(_ line: Int, _ column: Int) throws {
         guard depth < Limits.evaluationDepth else {
-            throw SourceError(location: location(line, column), message: "evaluation is nested too deeply (recursion?)")
+            throw SourceError(location: location(line, column), message: "evaluation is nested too deeply (recursion?)", kind: .limit)
         }
         depth += 1
     }
@@ -196,7 +199,7 @@ final class Interpreter {
             if Self.knownNamespaces.contains(q) { return .namespace(q) }
             if q == "torch.nn.Module" || ModuleCatalog.knows(q) || TensorOps.knows(q) { return .builtin(q) }
         }
-        throw fail("unknown name '\(name)'", at: e)
+        throw fail("unknown name '\(name)'", at: e, kind: .undefinedName)
     }
 
     // MARK: Statements
@@ -235,7 +238,7 @@ final class Interpreter {
         case .importModules, .importFrom:
             try bindImport(stmt) { scope.vars[$0] = $1 }
         case .classDef:
-            throw fail("classes defined inside functions are not supported", at: stmt)
+            throw fail("classes defined inside functions are not supported", at: stmt, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.nestedClass))
         case .functionDef(let def):
             scope.vars[def.name] = .function(FunctionInfo(def: def, owner: nil, closure: scope))
         case .ifChain(let branches, let otherwise):
@@ -250,7 +253,7 @@ final class Interpreter {
             defer { depth -= 1 }
             return try loop(target, try evaluate(iterable, scope), at: iterable, body: body, otherwise: otherwise, scope)
         case .unsupported(let what):
-            throw fail("\(what) are not supported", at: stmt)
+            throw fail("\(what) are not supported", at: stmt, kind: .unsupportedConstruct)
         }
         return .normal
     }
@@ -323,7 +326,7 @@ final class Interpreter {
             if case .moduleDict = m.kind { return m.orderedChildren.map { .string($0.0) } }
             throw fail("\(m.typeName) is not iterable", at: e)
         case .range: return try materialize(sequence, at: e)
-        case .tensor: throw fail("iterating over a tensor is not supported", at: e)
+        case .tensor: throw fail("iterating over a tensor is not supported", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.tensorIteration))
         default: throw fail("'\(sequence.typeName)' is not iterable", at: e)
         }
     }
@@ -354,5 +357,5 @@ final class Interpreter {
         return (span - 1) / abs(step) + 1
     }
 
-    func tooLarge(at e: Expr) -> SourceError { fail("collection is larger than \(Limits.collection) elements", at: e) }
+    func tooLarge(at e: Expr) -> SourceError { fail("collection is larger than \(Limits.collection) elements", at: e, kind: .limit) }
 }

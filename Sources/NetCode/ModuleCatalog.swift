@@ -232,7 +232,7 @@ extension Interpreter {
             let leaf = LeafLayer(layer: .identity, dim: nil, functionalName: "identity")
             return .module(try newModule(.leaf(leaf), qualifiedType: q, at: e))
         default:
-            guard let signature = ModuleCatalog.signatures[short] else { throw fail("\(callee) is not supported", at: e) }
+            guard let signature = ModuleCatalog.signatures[short] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let leaf = try ModuleCatalog.layer(short, try bind(signature, args, callee: callee, at: e))
             return .module(try newModule(.leaf(leaf), qualifiedType: q, at: e))
         }

@@ -16,12 +16,12 @@ public enum NetworkSource {
             box.result = Result { try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
                 .mapError { error in
                     (error as? SourceError) ?? SourceError(location: SourceLocation(file: file, line: 1, column: 1),
-                                                           message: "internal error: \(error)")
+                                                           message: "internal error: \(error)", kind: .internal)
                 }
         }
         if !ran { return try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
         guard let result = box.result else {
-            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result")
+            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result", kind: .internal)
         }
         return try result.get()
     }
@@ -36,7 +36,7 @@ public enum NetworkSource {
         guard input.rank == 1 || input.rank == 3, input.dims.allSatisfy({ $0 > 0 }), !elements.overflow,
               elements.count <= Limits.tensorElements else {
             throw SourceError(location: SourceLocation(file: file, line: 1, column: 1),
-                              message: "input shape [\(input)] is not supported (expected CxHxW or F, all positive)")
+                              message: "input shape [\(input)] is not supported (expected CxHxW or F, all positive)", kind: .input)
         }
         let body = try Parser.parse(source, file: file)
         let interpreter = Interpreter(file: file)

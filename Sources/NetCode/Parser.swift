@@ -27,7 +27,7 @@ struct Parser {
     }
 
     func error(_ message: String, at token: Token) -> SourceError {
-        SourceError(location: SourceLocation(file: file, line: token.line, column: token.column), message: message)
+        SourceError(location: SourceLocation(file: file, line: token.line, column: token.column), message: message, kind: .syntax)
     }
 
     func unexpected(_ t: Token) -> SourceError {

@@ -24,6 +24,12 @@ enum TensorOps {
         "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean",
     ]
 
+    /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
+    static let methods: Set<String> = [
+        "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
+        "softmax", "log_softmax", "add",
+    ]
+
     static func knows(_ q: String) -> Bool {
         if q.hasPrefix("torch.nn.functional.") { return functional[String(q.dropFirst(20))] != nil }
         return q.hasPrefix("torch.") && torchFunctions.contains(String(q.dropFirst(6)))
@@ -54,7 +60,7 @@ extension Interpreter {
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
         default:
-            guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e) }
+            guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let b = try bind(entry.signature, args, callee: callee, at: e)
             let x = try tensor(b, "input")
             if name == "dropout" {
@@ -84,7 +90,7 @@ extension Interpreter {
         case "contiguous":
             return .tensor(x)
         case "view", "reshape":
-            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e) }
+            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
             var dims = args.positional.map(\.value)
             if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
             return try reshape(x, dims, callee, at: e)
@@ -137,14 +143,14 @@ extension Interpreter {
         let rank = shape(x).rank
         switch leaf.layer {
         case .softmax, .logSoftmax:
-            guard rank == 1 else { throw fail("\(callee) over a [\(shape(x))] image tensor is not supported; flatten first", at: e) }
+            guard rank == 1 else { throw fail("\(callee) over a [\(shape(x))] image tensor is not supported; flatten first", at: e, kind: .unsupportedConstruct) }
             if let d = leaf.dim, d != 1 && d != -1 {
-                throw fail("\(callee) over dim=\(d) is not supported (only dim=1, the features)", at: e)
+                throw fail("\(callee) over dim=\(d) is not supported (only dim=1, the features)", at: e, kind: .unsupportedConstruct)
             }
         case .flatten:
             let start = leaf.dim ?? 1
             guard (start < 0 ? start + rank + 1 : start) == 1 else {
-                throw fail("\(callee) with start_dim=\(start) is not supported (only start_dim=1, which keeps the batch dimension)", at: e)
+                throw fail("\(callee) with start_dim=\(start) is not supported (only start_dim=1, which keeps the batch dimension)", at: e, kind: .unsupportedConstruct)
             }
         default: break
         }
@@ -155,7 +161,7 @@ extension Interpreter {
         guard var g = graph else { throw fail("tensor operations are only possible inside forward()", at: e) }
         graph = nil
         defer { graph = g }
-        guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e) }
+        guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e, kind: .limit) }
         var layer = layer
         if repairInputSizes, let module, inputs.count == 1 {
             layer = repairedLayer(layer, module: module, input: g.shapes[inputs[0]], graph: g, definedBy: m)
@@ -165,7 +171,7 @@ extension Interpreter {
             v = try g.append(Node(name: name, module: module, layer: layer, inputs: inputs, location: location(e)))
         } catch {
             let origin = m.map { " (\($0.typeName) defined at line \($0.location.line))" } ?? ""
-            throw fail("layer '\(name)'\(origin): \(error.message)", at: e)
+            throw fail("layer '\(name)'\(origin): \(error.message)", at: e, kind: .shape, layer: name)
         }
         try checkSize(layer, g.shapes[v], at: e)
         return .tensor(v)
@@ -176,7 +182,7 @@ extension Interpreter {
         var count = 1
         for d in output.dims {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= Limits.tensorElements else { throw fail("the layer's output is too large (\(output.dims))", at: e) }
+            guard !overflow, p <= Limits.tensorElements else { throw fail("the layer's output is too large (\(output.dims))", at: e, kind: .limit) }
             count = p
         }
         var perOutput = 1
@@ -186,7 +192,7 @@ extension Interpreter {
         default: return
         }
         let (work, overflow) = count.multipliedReportingOverflow(by: perOutput)
-        guard !overflow, work <= Limits.layerWork else { throw fail("the layer needs too much computation", at: e) }
+        guard !overflow, work <= Limits.layerWork else { throw fail("the layer needs too much computation", at: e, kind: .limit) }
     }
 
     func addTensors(_ xs: [Int], at e: Expr) throws -> Value {

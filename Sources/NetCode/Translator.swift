@@ -6,12 +6,12 @@ extension Interpreter {
     func translate(_ c: ClassInfo, input: TensorShape) throws -> ParsedNetwork {
         let at = Expr(kind: .name(c.name), line: c.def.line, column: c.def.column, height: 1)
         guard c.isModule else { throw fail(c.problem ?? "class \(c.name) is not an nn.Module", at: at) }
-        guard let forward = c.method("forward") else { throw fail("class \(c.name) has no forward() method", at: at) }
+        guard let forward = c.method("forward") else { throw fail("class \(c.name) has no forward() method", at: at, kind: .missingForward) }
         guard case .module(let root) = try instantiate(c, CallArguments(), at: at) else {
             throw fail("class \(c.name) did not produce a module", at: at)
         }
         guard root.nestingDepth <= Limits.moduleNesting else {
-            throw fail("modules are nested more than \(Limits.moduleNesting) deep", at: at)
+            throw fail("modules are nested more than \(Limits.moduleNesting) deep", at: at, kind: .limit)
         }
         let reserved = assignPaths(root)
         graph = GraphState(input: input, reserved: reserved)
@@ -20,8 +20,8 @@ extension Interpreter {
         args.positional = [(.tensor(0), forwardAt)]
         let result = try callFunction(forward, self: .module(root), args, at: forwardAt)
         guard case .tensor(let output) = result, let state = graph else {
-            if case .none = result { throw fail("forward() of \(c.name) returns nothing; it must return the output tensor", at: forwardAt) }
-            throw fail("forward() of \(c.name) must return one tensor, not \(result.typeName)", at: forwardAt)
+            if case .none = result { throw fail("forward() of \(c.name) returns nothing; it must return the output tensor", at: forwardAt, kind: .missingForward) }
+            throw fail("forward() of \(c.name) must return one tensor, not \(result.typeName)", at: forwardAt, kind: .missingForward)
         }
         graph = nil
         let built: Graph
@@ -29,7 +29,7 @@ extension Interpreter {
             built = Graph(inputShape: input, nodes: state.nodes, output: output)
             _ = try built.inferShapes()
         } catch let error as NetworkError {
-            throw fail(error.description, at: forwardAt)
+            throw fail(error.description, at: forwardAt, kind: .shape, layer: error.layer)
         }
         return ParsedNetwork(graph: built, className: c.name, unusedParameters: unusedParameters(root))
     }
@@ -69,7 +69,7 @@ extension Interpreter {
         let start = SourceLocation(file: file, line: 1, column: 1)
         if let name = requested {
             guard let c = classes.last(where: { $0.name == name }) else {
-                throw SourceError(location: start, message: "no class named '\(name)'")
+                throw SourceError(location: start, message: "no class named '\(name)'", kind: .noNetwork)
             }
             return c
         }
@@ -87,7 +87,7 @@ extension Interpreter {
         }
         guard let c = classes.last(where: { $0.isModule && !usedByOthers.contains($0.name) }) ??
                 classes.last(where: { $0.isModule }) else {
-            throw SourceError(location: start, message: "no nn.Module subclass found")
+            throw SourceError(location: start, message: "no nn.Module subclass found", kind: .noNetwork)
         }
         return c
     }
