@@ -51,7 +51,7 @@ extension Interpreter {
         if let v = m.attributes[name] { return v }
         if let child = m.children[name] { return .module(child) }
         if case .user(let c) = m.kind {
-            if let f = c.method(name) { return .boundMethod(m, f) }
+            if let f = c.method(name) { return f.def.isStatic ? .function(f) : .boundMethod(m, f) }
             if let (owner, expr) = c.attribute(name) { return try classAttribute(owner, name, expr) }
         }
         if name == "training" { return .training }

@@ -61,8 +61,11 @@ extension Interpreter {
             return best
         case "sum":
             guard (1...2).contains(values.count) else { throw fail("sum() takes an iterable and an optional start", at: e) }
+            var items = try materialize(values[0], at: e)[...]
             var total = values.count == 2 ? values[1] : .int(0)
-            for v in try materialize(values[0], at: e) { total = try binary(.add, total, v, at: e) }
+            // 0 + tensor is the tensor: a sum of tensors starts from the first one.
+            if values.count == 1, case .tensor? = items.first { total = items.removeFirst() }
+            for v in items { total = try binary(.add, total, v, at: e) }
             return total
         case "round":
             guard (1...2).contains(values.count) else { throw fail("round() takes one or two arguments", at: e, kind: .arguments) }
@@ -102,6 +105,10 @@ extension Interpreter {
         case "isinstance":
             guard values.count == 2 else { throw fail("isinstance() takes two arguments", at: e, kind: .arguments) }
             return .bool(isInstance(values[0], values[1]))
+        case "setattr":
+            guard values.count == 3, case .string(let name) = values[1] else { throw fail("setattr() needs an object, a name and a value", at: e, kind: .arguments) }
+            try setAttribute(values[0], name, values[2], at: e)
+            return .none
         case "getattr", "hasattr":
             guard values.count >= 2, case .string(let name) = values[1] else { throw fail("\(q)() needs an object and a name", at: e) }
             do {

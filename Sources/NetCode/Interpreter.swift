@@ -56,6 +56,8 @@ final class Interpreter {
     var repairedLayers: [String: Layer] = [:]
     /// Repair mode: modules `forward` used but `__init__` never defined, defined from their name.
     var missingModuleRepairs: [MissingModuleRepair] = []
+    /// The batch size of a dummy forward under way (`DummyForward`); nil otherwise, and always in `forward`.
+    var dummyBatch: Int?
 
     static let knownNamespaces: Set<String> = [
         "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "collections", "math", "typing", "numpy",
@@ -76,7 +78,7 @@ final class Interpreter {
 
     static let pythonBuiltins: Set<String> = [
         "range", "len", "int", "float", "bool", "str", "abs", "min", "max", "sum", "round", "list", "tuple",
-        "enumerate", "zip", "reversed", "print", "isinstance", "getattr", "hasattr", "super", "dict", "object",
+        "enumerate", "zip", "reversed", "print", "isinstance", "getattr", "hasattr", "setattr", "super", "dict", "object",
     ]
 
     init(file: String) { self.file = file }
@@ -252,6 +254,21 @@ final class Interpreter {
             try enter(stmt.line, stmt.column)
             defer { depth -= 1 }
             return try loop(target, try evaluate(iterable, scope), at: iterable, body: body, otherwise: otherwise, scope)
+        case .whileLoop(let condition, let body, let otherwise):
+            try enter(stmt.line, stmt.column)
+            defer { depth -= 1 }
+            while try truthy(try evaluate(condition, scope), at: condition) {
+                try tick(stmt.line, stmt.column)
+                switch try exec(body, scope) {
+                case .breakLoop: return .normal
+                case .returned(let v): return .returned(v)
+                case .normal, .continueLoop: continue
+                }
+            }
+            return try exec(otherwise, scope)
+        case .with(let contexts, let body):
+            for c in contexts { try enterGradientContext(c.context, target: c.target, scope) }
+            return try exec(body, scope)
         case .unsupported(let what):
             throw fail("\(what) are not supported", at: stmt, kind: .unsupportedConstruct)
         }

@@ -37,8 +37,17 @@ enum ModuleCatalog {
     static func knows(_ q: String) -> Bool {
         guard q.hasPrefix("torch.nn.") else { return false }
         let short = String(q.dropFirst(9))
-        return signatures[short] != nil || containers.contains(short)
+        return signatures[short] != nil || containers.contains(short) || lazy[short] != nil
     }
+
+    /// Lazy layers: their signature, the concrete layer they become and the argument its first input sets.
+    /// They are emitted back as that concrete layer (`nn.LazyLinear(10)` -> `nn.Linear(392, 10)`).
+    static let lazy: [String: (signature: Signature, concrete: String, input: String)] = [
+        "LazyLinear": (Signature("out_features, bias=True, device=None, dtype=None"), "Linear", "in_features"),
+        "LazyConv2d": (Signature("out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros', device=None, dtype=None"), "Conv2d", "in_channels"),
+        "LazyBatchNorm1d": (Signature("eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None"), "BatchNorm1d", "num_features"),
+        "LazyBatchNorm2d": (Signature("eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None"), "BatchNorm2d", "num_features"),
+    ]
 
     static func unsupportedReason(_ q: String) -> String? {
         switch q {
@@ -232,6 +241,7 @@ extension Interpreter {
             let leaf = LeafLayer(layer: .identity, dim: nil, functionalName: "identity")
             return .module(try newModule(.leaf(leaf), qualifiedType: q, at: e))
         default:
+            if let lazy = ModuleCatalog.lazy[short] { return try constructLazy(q, lazy, args, at: e) }
             guard let signature = ModuleCatalog.signatures[short] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let leaf = try ModuleCatalog.layer(short, try bind(signature, args, callee: callee, at: e))
             return .module(try newModule(.leaf(leaf), qualifiedType: q, at: e))

@@ -27,11 +27,24 @@ enum TensorOps {
     /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
     static let methods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
-        "softmax", "log_softmax", "add",
+        "softmax", "log_softmax", "add", "numel",
+    ]
+
+    /// Tensor constructors: outside `forward` they start a dummy forward (`DummyForward`), inside it they are
+    /// refused (a constant tensor is not part of the network).
+    static let constructors: Set<String> = [
+        "torch.zeros", "torch.ones", "torch.randn", "torch.rand", "torch.empty", "torch.full",
+    ]
+
+    /// Contexts `with` may enter: gradient modes, which change nothing about the network's shape.
+    static let gradientContexts: Set<String> = [
+        "torch.no_grad", "torch.inference_mode", "torch.enable_grad", "torch.set_grad_enabled",
+        "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
     ]
 
     static func knows(_ q: String) -> Bool {
         if q.hasPrefix("torch.nn.functional.") { return functional[String(q.dropFirst(20))] != nil }
+        if constructors.contains(q) { return true }
         return q.hasPrefix("torch.") && torchFunctions.contains(String(q.dropFirst(6)))
     }
 }
@@ -40,12 +53,16 @@ extension Interpreter {
     func shape(_ x: Int) -> TensorShape { graph?.shapes[x] ?? TensorShape([]) }
 
     /// `x.size()` / `x.shape`: the batch placeholder followed by the known per-sample sizes.
-    func sizeTuple(of x: Int) -> Value { .tuple([.batch] + shape(x).dims.map { .int($0) }) }
+    func sizeTuple(of x: Int) -> Value { .tuple([batchValue] + shape(x).dims.map { .int($0) }) }
+
+    /// The batch size as a value: symbolic in `forward`, the dummy input's own in a dummy forward.
+    var batchValue: Value { dummyBatch.map { .int($0) } ?? .batch }
 
     func callTensorFunction(_ q: String, _ args: CallArguments, at e: Expr) throws -> Value {
         let isFunctional = q.hasPrefix("torch.nn.functional.")
         let name = String(q.dropFirst(isFunctional ? 20 : 6))
         let callee = calleeText(e, q)
+        if TensorOps.constructors.contains(q) { return try dummyInput(callee, args, at: e) }
         switch (isFunctional, name) {
         case (false, "flatten"):
             let b = try bind("input, start_dim=0, end_dim=-1", args, callee: callee, at: e)
@@ -83,10 +100,13 @@ extension Interpreter {
             guard case .int(let d) = b["dim"] else { return sizeTuple(of: x) }
             let i = d < 0 ? d + rank + 1 : d
             guard i >= 0, i <= rank else { throw b.fail("dimension \(d) is out of range for a \(rank + 1)-d tensor", "dim") }
-            return i == 0 ? .batch : .int(shape(x).dims[i - 1])
+            return i == 0 ? batchValue : .int(shape(x).dims[i - 1])
         case "dim":
             _ = try bind("", args, callee: callee, at: e)
             return .int(rank + 1)
+        case "numel":
+            _ = try bind("", args, callee: callee, at: e)
+            return try numel(x, callee, at: e)
         case "contiguous":
             return .tensor(x)
         case "view", "reshape":
@@ -120,6 +140,8 @@ extension Interpreter {
     /// Calls a layer module on a tensor: its node is named by its module path (`features.0`, `relu_1` when
     /// called again) and owns the module's parameters.
     func applyLeaf(_ m: ModuleBox, _ leaf: LeafLayer, _ x: Int, at e: Expr) throws -> Value {
+        let leaf = try resolveLazy(m, leaf, x, at: e)
+        if dummyBatch != nil { return try dummyCall(m, leaf, x, at: e) }
         guard let path = m.path, graph != nil else {
             guard leaf.layer.parameterShapes.isEmpty else {
                 throw fail("\(m.typeName) is not a registered submodule: assign it to self.<name> in __init__ (layers kept in a Python list are invisible to PyTorch; use nn.ModuleList)", at: e)
@@ -139,7 +161,7 @@ extension Interpreter {
     }
 
     /// Checks the options that depend on the input's rank (softmax and flatten dims).
-    private func checkInput(_ leaf: LeafLayer, _ x: Int, _ callee: String, at e: Expr) throws {
+    func checkInput(_ leaf: LeafLayer, _ x: Int, _ callee: String, at e: Expr) throws {
         let rank = shape(x).rank
         switch leaf.layer {
         case .softmax, .logSoftmax:

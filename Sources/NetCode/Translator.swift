@@ -14,6 +14,7 @@ extension Interpreter {
             throw fail("modules are nested more than \(Limits.moduleNesting) deep", at: at, kind: .limit)
         }
         let reserved = assignPaths(root)
+        dummyBatch = nil
         graph = GraphState(input: input, reserved: reserved)
         let forwardAt = Expr(kind: .name("forward"), line: forward.def.line, column: forward.def.column, height: 1)
         var args = CallArguments()
@@ -109,6 +110,10 @@ enum NameCollector {
                 collect(otherwise, into: &names)
             case .forLoop(let target, let iterable, let body, let otherwise):
                 collect([target, iterable], into: &names); collect(body, into: &names); collect(otherwise, into: &names)
+            case .whileLoop(let condition, let body, let otherwise):
+                collect([condition], into: &names); collect(body, into: &names); collect(otherwise, into: &names)
+            case .with(let contexts, let body):
+                collect(contexts.flatMap { [$0.context] + ($0.target.map { [$0] } ?? []) }, into: &names); collect(body, into: &names)
             default: break
             }
         }
