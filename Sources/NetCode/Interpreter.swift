@@ -58,6 +58,8 @@ final class Interpreter {
     var missingModuleRepairs: [MissingModuleRepair] = []
     /// The batch size of a dummy forward under way (`DummyForward`); nil otherwise, and always in `forward`.
     var dummyBatch: Int?
+    /// Set by `NetworkSource.diagnose`: statements that fail are recorded and skipped instead of ending the run.
+    var diagnostics: Diagnostics?
 
     static let knownNamespaces: Set<String> = [
         "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "collections", "math", "typing", "numpy",
@@ -208,7 +210,15 @@ final class Interpreter {
 
     func exec(_ body: [Stmt], _ scope: Scope) throws -> Flow {
         for stmt in body {
-            let flow = try exec(stmt, scope)
+            let flow: Flow
+            if let diagnostics {
+                do { flow = try exec(stmt, scope) } catch let error as SourceError where Diagnostics.canContinue(after: error) {
+                    try diagnostics.record(error, in: stmt)
+                    continue
+                }
+            } else {
+                flow = try exec(stmt, scope)
+            }
             if case .normal = flow { continue }
             return flow
         }

@@ -26,9 +26,55 @@ public enum NetworkSource {
         return try result.get()
     }
 
+    /// Up to `limit` independent errors in `source`, each located; empty when `parse` would succeed. After an
+    /// error in one statement the rest of the method still runs (see `Diagnostics`), so an editor or a model
+    /// repairing the file sees every independent problem at once; a syntax error is reported alone.
+    public static func diagnose(_ source: String, file: String = "<network>", input: TensorShape,
+                                className: String? = nil, limit: Int = 10) -> [SourceError] {
+        let box = DiagnosticsBox()
+        let ran = LargeStack.shared.run { box.errors = diagnoseHere(source, file: file, input: input, className: className, limit: limit) }
+        return ran ? box.errors : diagnoseHere(source, file: file, input: input, className: className, limit: limit)
+    }
+
+    static func diagnoseHere(_ source: String, file: String, input: TensorShape, className: String?, limit: Int) -> [SourceError] {
+        let diagnostics = Diagnostics(limit: max(1, limit))
+        do {
+            try validate(input, file: file)
+            let body = try Parser.parse(source, file: file)
+            let interpreter = Interpreter(file: file)
+            interpreter.diagnostics = diagnostics
+            try interpreter.load(body)
+            _ = try interpreter.translate(try interpreter.selectClass(className), input: input)
+        } catch let error as SourceError {
+            diagnostics.recordFinal(error)
+        } catch is Diagnostics.Full {
+        } catch {
+            diagnostics.recordFinal(SourceError(location: SourceLocation(file: file, line: 1, column: 1),
+                                                message: "internal error: \(error)", kind: .internal))
+        }
+        return diagnostics.errors
+    }
+
+    private final class DiagnosticsBox: @unchecked Sendable {
+        var errors: [SourceError] = []
+    }
+
     /// The work of `parse`, on the current thread.
     static func parseHere(_ source: String, file: String, input: TensorShape, className: String?,
                           repair: Bool) throws -> ParsedNetwork {
+        try validate(input, file: file)
+        let body = try Parser.parse(source, file: file)
+        let interpreter = Interpreter(file: file)
+        interpreter.repairInputSizes = repair
+        try interpreter.load(body)
+        var parsed = try interpreter.translate(try interpreter.selectClass(className), input: input)
+        parsed.repairs = interpreter.inputSizeRepairs
+        parsed.definedModules = interpreter.missingModuleRepairs
+        return parsed
+    }
+
+    /// Refuses input shapes no network takes (rank other than CxHxW or F, empty, or too large).
+    static func validate(_ input: TensorShape, file: String) throws {
         let elements = input.dims.reduce(into: (count: 1, overflow: false)) { acc, d in
             let (p, o) = acc.count.multipliedReportingOverflow(by: d)
             acc = (p, acc.overflow || o)
@@ -38,14 +84,6 @@ public enum NetworkSource {
             throw SourceError(location: SourceLocation(file: file, line: 1, column: 1),
                               message: "input shape [\(input)] is not supported (expected CxHxW or F, all positive)", kind: .input)
         }
-        let body = try Parser.parse(source, file: file)
-        let interpreter = Interpreter(file: file)
-        interpreter.repairInputSizes = repair
-        try interpreter.load(body)
-        var parsed = try interpreter.translate(try interpreter.selectClass(className), input: input)
-        parsed.repairs = interpreter.inputSizeRepairs
-        parsed.definedModules = interpreter.missingModuleRepairs
-        return parsed
     }
 
     private final class ResultBox: @unchecked Sendable {

@@ -94,7 +94,8 @@ extension Interpreter {
     }
 }
 
-/// Names a piece of syntax refers to (to tell helper blocks from the network class).
+/// Names a piece of syntax refers to (to tell helper blocks from the network class, and which statements depend
+/// on a failed one in `Diagnostics`); attribute chains also give their dotted text (`self.conv`).
 enum NameCollector {
     static func collect(_ stmts: [Stmt], into names: inout Set<String>) {
         for s in stmts {
@@ -123,7 +124,10 @@ enum NameCollector {
         for e in exprs {
             switch e.kind {
             case .name(let n): names.insert(n)
-            case .attribute(let base, _), .starred(let base), .unary(_, let base): collect([base], into: &names)
+            case .attribute(let base, let name):
+                if let d = dotted(base) { names.insert(d + "." + name) }
+                collect([base], into: &names)
+            case .starred(let base), .unary(_, let base): collect([base], into: &names)
             case .call(let f, let args): collect([f] + args.map(\.value), into: &names)
             case .index(let a, let b), .binary(_, let a, let b): collect([a, b], into: &names)
             case .slice(let a, let b, let c): collect([a, b, c].compactMap { $0 }, into: &names)
@@ -136,6 +140,14 @@ enum NameCollector {
                 collect([element] + clauses.flatMap { [$0.target, $0.iterable] + $0.conditions }, into: &names)
             default: break
             }
+        }
+    }
+
+    static func dotted(_ e: Expr) -> String? {
+        switch e.kind {
+        case .name(let n): return n
+        case .attribute(let base, let name): return dotted(base).map { "\($0).\(name)" }
+        default: return nil
         }
     }
 }
