@@ -231,7 +231,14 @@ final class Interpreter {
         case .expression(let e):
             _ = try evaluate(e, scope)
         case .assign(let targets, let value):
-            let v = try evaluate(value, scope)
+            let v: Value
+            do { v = try evaluate(value, scope) } catch var error as SourceError where error.layer == nil {
+                // `self.rnn = nn.LSTM(...)`: the error belongs to the module `rnn`.
+                if targets.count == 1, case .attribute(let base, let name) = targets[0].kind, case .name("self") = base.kind {
+                    error.layer = name
+                }
+                throw error
+            }
             for target in targets { try assign(target, v, scope) }
         case .augmentedAssign(let target, let op, let value):
             let current = try evaluate(target, scope)

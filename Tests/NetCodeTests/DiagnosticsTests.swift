@@ -17,6 +17,7 @@ final class DiagnosticsTests: XCTestCase {
         XCTAssertEqual(errors.map(\.location.line), [9, 10, 17])
         XCTAssertEqual(errors.map(\.location.column), [20, 59, 12])
         XCTAssertNotNil(errors[0].hint)
+        XCTAssertEqual(errors[0].layer, "rnn")
         XCTAssertEqual(errors[1].layer, "nn.BatchNorm2d")
         // parse stops at the first of them.
         XCTAssertThrowsError(try NetworkSource.parse(source, file: "net.py", input: input)) {
