@@ -88,7 +88,7 @@ extension Interpreter {
         }
         if used < positional.count {
             let accepted = def.parameters.filter { $0.kind == .normal && !$0.keywordOnly }.count
-            throw fail("\(name)() takes \(accepted) positional arguments but \(positional.count) were given", at: positional[used].1)
+            throw fail("\(name)() takes \(accepted) positional arguments but \(positional.count) were given", at: positional[used].1, kind: .arguments)
         }
         if let k = keywords.first { throw fail("\(name)() got an unexpected keyword argument '\(k.name)'", at: k.expr, kind: .arguments) }
     }

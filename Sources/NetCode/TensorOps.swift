@@ -231,7 +231,7 @@ extension Interpreter {
         guard case .int(let d) = b["dim"] else { throw b.fail("dim must be an integer", "dim") }
         let rank = shape(first).rank
         guard (d < 0 ? d + rank + 1 : d) == 1 else {
-            throw b.fail("concatenating along dim=\(d) is not supported (only dim=1, the channels or features)", "dim")
+            throw b.fail("concatenating along dim=\(d) is not supported (only dim=1, the channels or features)", "dim", kind: .unsupportedOption)
         }
         if xs.count == 1 { return .tensor(first) }
         return try addNode(.concat, xs, name: graph?.synthetic("cat_") ?? "cat", module: nil, at: e, definedBy: nil)
@@ -243,7 +243,7 @@ extension Interpreter {
         }
         let rank = shape(x).rank
         guard (start < 0 ? start + rank + 1 : start) == 1 else {
-            throw b.fail("flattening from dim \(start) is not supported; flatten(x, 1) keeps the batch dimension", "start_dim")
+            throw b.fail("flattening from dim \(start) is not supported; flatten(x, 1) keeps the batch dimension", "start_dim", kind: .unsupportedOption)
         }
         guard end == -1 || end == rank else { throw b.fail("only end_dim=-1 is supported", "end_dim") }
         return try addNode(.flatten, [x], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
