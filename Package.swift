@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "ReferenceBackend"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR"]),
-        .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
+        .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus"), .copy("Constructs")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Search", "NetIR", "Train"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),

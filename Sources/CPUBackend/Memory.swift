@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Engine
 
 /// Why the CPU backend could not load a plan.
 public enum CPUBackendError: Error, CustomStringConvertible, Sendable {
@@ -49,4 +50,13 @@ final class AlignedBuffer {
     }
 
     deinit { free(raw) }
+}
+
+extension CPUBackendError: BackendFailureConvertible {
+    public var backendFailure: BackendFailure {
+        switch self {
+        case .outOfMemory: return .outOfMemory(device: "cpu", detail: description)
+        case .malformedInstruction: return .failed(device: "cpu", detail: description)
+        }
+    }
 }

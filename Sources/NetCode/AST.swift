@@ -74,13 +74,16 @@ final class FunctionDef: Sendable {
     let name: String
     let parameters: [Parameter]
     let body: [Stmt]
+    /// Decorated with anything but `@staticmethod` (refused when called).
     let decorated: Bool
+    /// `@staticmethod`: called without `self`, also through an instance.
+    let isStatic: Bool
     let line: Int
     let column: Int
 
-    init(name: String, parameters: [Parameter], body: [Stmt], decorated: Bool, line: Int, column: Int) {
+    init(name: String, parameters: [Parameter], body: [Stmt], decorated: Bool, isStatic: Bool = false, line: Int, column: Int) {
         self.name = name; self.parameters = parameters; self.body = body; self.decorated = decorated
-        self.line = line; self.column = column
+        self.isStatic = isStatic; self.line = line; self.column = column
     }
 }
 
@@ -124,6 +127,9 @@ indirect enum StmtKind: Sendable {
     case functionDef(FunctionDef)
     case ifChain(branches: [(condition: Expr, body: [Stmt])], otherwise: [Stmt])
     case forLoop(target: Expr, iterable: Expr, body: [Stmt], otherwise: [Stmt])
+    case whileLoop(condition: Expr, body: [Stmt], otherwise: [Stmt])
+    /// `with a, b as c:`; only gradient-mode contexts (`torch.no_grad()`) run, see `exec`.
+    case with(contexts: [(context: Expr, target: Expr?)], body: [Stmt])
     /// Parsed so that surrounding code reads, but never executed inside a network (`while`, `with`, `try`,
     /// `raise`, `del`, `assert`, `global`): the payload names the construct for the error message.
     case unsupported(String)

@@ -7,10 +7,6 @@ extension Interpreter {
         "add_module", "register_module", "modules", "children", "named_children", "apply",
         "parameters", "named_parameters", "append", "extend", "insert", "keys", "values", "items", "forward",
     ]
-    static let tensorMethods: Set<String> = [
-        "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
-        "softmax", "log_softmax", "add",
-    ]
 
     func attribute(_ v: Value, _ name: String, at e: Expr) throws -> Value {
         switch v {
@@ -34,35 +30,37 @@ extension Interpreter {
             }
         case .tensor(let x):
             if name == "shape" { return sizeTuple(of: x) }
-            if Self.tensorMethods.contains(name) { return .method(v, name) }
-            throw fail("Tensor.\(name) is not supported", at: e)
+            if TensorOps.methods.contains(name) { return .method(v, name) }
+            throw fail("Tensor.\(name) is not supported", at: e, kind: .unsupportedConstruct)
         case .list:
             if ["append", "extend", "insert", "pop"].contains(name) { return .method(v, name) }
         case .dict:
             if ["items", "keys", "values", "get"].contains(name) { return .method(v, name) }
+        case .string:
+            if name == "format" { return .method(v, name) }
         case .opaque:
             return .opaque
         default:
             break
         }
-        if let text = dottedText(e), case .module = v { throw fail("unknown name '\(text)'", at: e) }
-        throw fail("'\(v.typeName)' has no attribute '\(name)'", at: e)
+        if let text = dottedText(e), case .module = v { throw fail("unknown name '\(text)'", at: e, kind: .undefinedName) }
+        throw fail("'\(v.typeName)' has no attribute '\(name)'", at: e, kind: .undefinedName)
     }
 
     private func moduleAttribute(_ m: ModuleBox, _ name: String, at e: Expr) throws -> Value {
         if let v = m.attributes[name] { return v }
         if let child = m.children[name] { return .module(child) }
         if case .user(let c) = m.kind {
-            if let f = c.method(name) { return .boundMethod(m, f) }
+            if let f = c.method(name) { return f.def.isStatic ? .function(f) : .boundMethod(m, f) }
             if let (owner, expr) = c.attribute(name) { return try classAttribute(owner, name, expr) }
         }
         if name == "training" { return .training }
         if Self.moduleMethods.contains(name) { return .method(.module(m), name) }
         if let leaf = m.leaf, let v = ModuleCatalog.attribute(of: leaf.layer, name) { return v }
-        if EmitterLayout.reserved.contains(name) { throw fail("\(dottedText(e) ?? name) is not supported", at: e) }
+        if EmitterLayout.reserved.contains(name) { throw fail("\(dottedText(e) ?? name) is not supported", at: e, kind: .unsupportedConstruct) }
         if let defined = try definedMissingModule(m, name, at: e) { return defined }
-        if let text = dottedText(e) { throw fail("unknown name '\(text)'", at: e) }
-        throw fail("'\(m.typeName)' has no attribute '\(name)'", at: e)
+        if let text = dottedText(e) { throw fail("unknown name '\(text)'", at: e, kind: .undefinedName) }
+        throw fail("'\(m.typeName)' has no attribute '\(name)'", at: e, kind: .undefinedName)
     }
 
     /// Class-level assignments run once, on first use, in body order and in a scope of their own, so that one
@@ -85,7 +83,7 @@ extension Interpreter {
             }
             owner.attributeValues = values
         }
-        guard let result = owner.attributeValues?[name] else { throw fail("unknown class attribute '\(name)'", at: expr) }
+        guard let result = owner.attributeValues?[name] else { throw fail("unknown class attribute '\(name)'", at: expr, kind: .undefinedName) }
         return try result.get()
     }
 
@@ -114,7 +112,7 @@ extension Interpreter {
         case (.range, .int): return try element(try materialize(base, at: e), index, at: e) { .tuple($0) }
         case (.dict(let box), _):
             try charge(box.keys.count, at: e)
-            guard let i = box.index(of: index) else { throw fail("key not found in dict", at: e) }
+            guard let i = box.index(of: index) else { throw fail("key not found in dict", at: e, kind: .undefinedName) }
             return box.values[i]
         case (.module(let m), _):
             switch (m.kind, index) {
@@ -130,13 +128,13 @@ extension Interpreter {
                 }
                 return .module(box)
             case (.moduleDict, .string(let key)):
-                guard let child = m.children[key] else { throw fail("key '\(key)' not found in \(m.typeName)", at: e) }
+                guard let child = m.children[key] else { throw fail("key '\(key)' not found in \(m.typeName)", at: e, kind: .undefinedName) }
                 return .module(child)
             default:
                 throw fail("\(m.typeName) is not subscriptable", at: e)
             }
         case (.tensor, _):
-            throw fail("indexing tensors is not supported", at: e)
+            throw fail("indexing tensors is not supported", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.tensorIndexing))
         default:
             throw fail("'\(base.typeName)' is not subscriptable", at: e)
         }

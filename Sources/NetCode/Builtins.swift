@@ -5,12 +5,12 @@ extension Interpreter {
     func callPythonBuiltin(_ q: String, _ args: CallArguments, at e: Expr) throws -> Value {
         let values = args.positional.map(\.value)
         func one() throws -> Value {
-            guard values.count == 1, args.keywords.isEmpty else { throw fail("\(q)() takes exactly one argument", at: e) }
+            guard values.count == 1, args.keywords.isEmpty else { throw fail("\(q)() takes exactly one argument", at: e, kind: .arguments) }
             return values[0]
         }
         switch q {
         case "range":
-            guard (1...3).contains(values.count), args.keywords.isEmpty else { throw fail("range() takes 1 to 3 integers", at: e) }
+            guard (1...3).contains(values.count), args.keywords.isEmpty else { throw fail("range() takes 1 to 3 integers", at: e, kind: .arguments) }
             var ints: [Int] = []
             for v in values {
                 guard case .int(let i) = v else { throw fail("range() arguments must be integers, got \(v.typeName)", at: e) }
@@ -49,28 +49,26 @@ extension Interpreter {
             }
         case "bool": return .bool(values.isEmpty ? false : try truthy(try one(), at: e))
         case "str":
-            switch try one() {
-            case .string(let s): return .string(s)
-            case .int(let i): return .string(String(i))
-            case .bool(let b): return .string(b ? "True" : "False")
-            case let v: throw fail("str() of \(v.typeName) is not supported", at: e)
-            }
+            return .string(try pythonString(try one(), at: e))
         case "abs":
             let v = try one()
             return try binary(.multiply, v, .int(v.asDouble < 0 ? -1 : 1), at: e)
         case "min", "max":
-            guard args.keywords.isEmpty else { throw fail("\(q)() keyword arguments are not supported", at: e) }
+            guard args.keywords.isEmpty else { throw fail("\(q)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
             let items = values.count == 1 ? try materialize(values[0], at: e) : values
             guard var best = items.first else { throw fail("\(q)() of an empty sequence", at: e) }
             for v in items.dropFirst() where try compare(q == "min" ? .less : .greater, v, best, at: e) { best = v }
             return best
         case "sum":
             guard (1...2).contains(values.count) else { throw fail("sum() takes an iterable and an optional start", at: e) }
+            var items = try materialize(values[0], at: e)[...]
             var total = values.count == 2 ? values[1] : .int(0)
-            for v in try materialize(values[0], at: e) { total = try binary(.add, total, v, at: e) }
+            // 0 + tensor is the tensor: a sum of tensors starts from the first one.
+            if values.count == 1, case .tensor? = items.first { total = items.removeFirst() }
+            for v in items { total = try binary(.add, total, v, at: e) }
             return total
         case "round":
-            guard (1...2).contains(values.count) else { throw fail("round() takes one or two arguments", at: e) }
+            guard (1...2).contains(values.count) else { throw fail("round() takes one or two arguments", at: e, kind: .arguments) }
             let x = values[0].asDouble
             if values.count == 2, case .int(let digits) = values[1] {
                 let scale = pow(10, Double(digits))
@@ -105,8 +103,12 @@ extension Interpreter {
         case "reversed": return .list(ListBox(try materialize(try one(), at: e).reversed()))
         case "print": return .none
         case "isinstance":
-            guard values.count == 2 else { throw fail("isinstance() takes two arguments", at: e) }
+            guard values.count == 2 else { throw fail("isinstance() takes two arguments", at: e, kind: .arguments) }
             return .bool(isInstance(values[0], values[1]))
+        case "setattr":
+            guard values.count == 3, case .string(let name) = values[1] else { throw fail("setattr() needs an object, a name and a value", at: e, kind: .arguments) }
+            try setAttribute(values[0], name, values[2], at: e)
+            return .none
         case "getattr", "hasattr":
             guard values.count >= 2, case .string(let name) = values[1] else { throw fail("\(q)() needs an object and a name", at: e) }
             do {
@@ -124,7 +126,7 @@ extension Interpreter {
         case "math.sqrt":
             return .float(try one().asDouble.squareRoot())
         default:
-            throw fail("\(Value.display(q))() is not supported", at: e)
+            throw fail("\(Value.display(q))() is not supported", at: e, kind: .unsupportedConstruct)
         }
     }
 
@@ -152,7 +154,7 @@ extension Interpreter {
            case .module(let m) = args.positional[1].value {
             return .superProxy(m, c)
         }
-        guard args.isEmpty else { throw fail("super() takes no arguments or (Class, self)", at: e) }
+        guard args.isEmpty else { throw fail("super() takes no arguments or (Class, self)", at: e, kind: .arguments) }
         var current: Scope? = scope
         while let s = current, s.function == nil { current = s.parent }
         guard let function = current?.function, let owner = function.owner,

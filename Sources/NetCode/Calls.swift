@@ -36,12 +36,16 @@ extension Interpreter {
         if ModuleCatalog.knows(q) { return try construct(q, args, at: e) }
         if TensorOps.knows(q) { return try callTensorFunction(q, args, at: e) }
         let text = calleeText(e, q)
-        if let reason = ModuleCatalog.unsupportedReason(q) { throw fail("\(text) is not supported (\(reason))", at: e) }
-        throw fail("\(text) is not supported", at: e)
+        let known = q.hasPrefix("torch.")
+        let hint = NearEquivalents.hint(forCall: q)
+        if let reason = ModuleCatalog.unsupportedReason(q) {
+            throw fail("\(text) is not supported (\(reason))", at: e, kind: .unknownModule, hint: hint)
+        }
+        throw fail("\(text) is not supported", at: e, kind: known ? .unknownModule : .unsupportedConstruct, hint: hint)
     }
 
     func callFunction(_ f: FunctionInfo, self receiver: Value?, _ args: CallArguments, at e: Expr) throws -> Value {
-        guard !f.def.decorated else { throw fail("decorated functions are not supported ('\(f.def.name)')", at: e) }
+        guard !f.def.decorated else { throw fail("decorated functions are not supported ('\(f.def.name)')", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.decorator)) }
         try enter(e.line, e.column)
         defer { depth -= 1 }
         let scope = Scope(parent: f.closure, function: f)
@@ -70,7 +74,7 @@ extension Interpreter {
                 } else if let d = p.defaultValue {
                     scope.vars[p.name] = try evaluate(d, Scope(parent: nil, function: nil))
                 } else {
-                    throw fail("\(name)() missing required argument '\(p.name)'", at: e)
+                    throw fail("\(name)() missing required argument '\(p.name)'", at: e, kind: .arguments)
                 }
             case .variadic:
                 scope.vars[p.name] = .tuple(positional[used...].map(\.value))
@@ -84,9 +88,9 @@ extension Interpreter {
         }
         if used < positional.count {
             let accepted = def.parameters.filter { $0.kind == .normal && !$0.keywordOnly }.count
-            throw fail("\(name)() takes \(accepted) positional arguments but \(positional.count) were given", at: positional[used].1)
+            throw fail("\(name)() takes \(accepted) positional arguments but \(positional.count) were given", at: positional[used].1, kind: .arguments)
         }
-        if let k = keywords.first { throw fail("\(name)() got an unexpected keyword argument '\(k.name)'", at: k.expr) }
+        if let k = keywords.first { throw fail("\(name)() got an unexpected keyword argument '\(k.name)'", at: k.expr, kind: .arguments) }
     }
 
     /// Creates a module of a class from the source by running its `__init__` on a fresh instance.
@@ -96,14 +100,14 @@ extension Interpreter {
         if let initializer = c.method("__init__") {
             _ = try callFunction(initializer, self: .module(box), args, at: e)
         } else if !args.isEmpty {
-            throw fail("\(c.name)() takes no arguments", at: e)
+            throw fail("\(c.name)() takes no arguments", at: e, kind: .arguments)
         }
         return .module(box)
     }
 
     func newModule(_ kind: ModuleBox.Kind, qualifiedType: String, at e: Expr) throws -> ModuleBox {
         moduleCount += 1
-        guard moduleCount <= Limits.modules else { throw fail("more than \(Limits.modules) modules", at: e) }
+        guard moduleCount <= Limits.modules else { throw fail("more than \(Limits.modules) modules", at: e, kind: .limit) }
         return ModuleBox(kind: kind, qualifiedType: qualifiedType, location: location(e))
     }
 
@@ -112,7 +116,7 @@ extension Interpreter {
         switch m.kind {
         case .user(let c):
             if let forward = c.method("forward") { return try callFunction(forward, self: .module(m), args, at: e) }
-            guard c.isSequential else { throw fail("\(c.name) has no forward() method", at: e) }
+            guard c.isSequential else { throw fail("\(c.name) has no forward() method", at: e, kind: .missingForward) }
             return try runSequence(m, args, at: e)
         case .leaf(let leaf):
             return try applyLeaf(m, leaf, try singleTensor(args, m.typeName, at: e), at: e)
@@ -127,7 +131,7 @@ extension Interpreter {
     private func runSequence(_ m: ModuleBox, _ args: CallArguments, at e: Expr) throws -> Value {
         try enter(e.line, e.column)
         defer { depth -= 1 }
-        guard args.positional.count == 1, args.keywords.isEmpty else { throw fail("\(m.typeName) takes exactly one input", at: e) }
+        guard args.positional.count == 1, args.keywords.isEmpty else { throw fail("\(m.typeName) takes exactly one input", at: e, kind: .arguments) }
         var value = args.positional[0].value
         for (_, child) in m.orderedChildren {
             var next = CallArguments()
@@ -159,7 +163,8 @@ extension Interpreter {
             }
         case .module(let m): return try moduleMethod(m, name, args, at: e)
         case .tensor(let x): return try tensorMethod(x, name, args, at: e)
-        default: throw fail("'\(receiver.typeName)' has no method '\(name)'", at: e)
+        case .string(let s) where name == "format": return try formatMethod(s, args, at: e)
+        default: throw fail("'\(receiver.typeName)' has no method '\(name)'", at: e, kind: .undefinedName)
         }
     }
 
@@ -210,13 +215,13 @@ extension Interpreter {
         case "apply": return .module(m)
         case "parameters", "named_parameters": return .opaque
         case "keys", "values", "items":
-            guard case .moduleDict = m.kind else { throw fail("\(callee) is not supported", at: e) }
+            guard case .moduleDict = m.kind else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let children = m.orderedChildren
             return .list(ListBox(children.map {
                 name == "keys" ? .string($0.0) : name == "values" ? .module($0.1) : .tuple([.string($0.0), .module($0.1)])
             }))
         case "append", "extend", "insert":
-            guard m.isSequenceContainer else { throw fail("\(callee) is not supported", at: e) }
+            guard m.isSequenceContainer else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let b = try bind(name == "append" ? "module" : name == "extend" ? "modules" : "index, module", args,
                              callee: callee, at: e)
             let added = try (name == "extend" ? try materialize(b["modules"], at: e) : [b["module"]]).map { v -> ModuleBox in
@@ -238,7 +243,7 @@ extension Interpreter {
         case "__sequential_init__":
             try fillSequential(m, args, callee: "\(m.typeName).__init__", at: e)
         default:
-            throw fail("\(callee) is not supported", at: e)
+            throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct)
         }
         return .none
     }

@@ -10,8 +10,7 @@ extension Interpreter {
         case .float(let v): return .float(v)
         case .string(let s): return .string(s)
         case .formatted(let s):
-            guard !s.contains("{") else { throw fail("f-strings with fields are not supported", at: e) }
-            return .string(s)
+            return try formatted(s, scope, at: e)
         case .bool(let b): return .bool(b)
         case .none: return .none
         case .ellipsis: return .opaque

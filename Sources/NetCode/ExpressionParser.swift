@@ -9,7 +9,7 @@ extension Parser {
     func node(_ kind: ExprKind, line: Int, column: Int, _ children: [Expr]) throws -> Expr {
         let height = 1 + (children.map(\.height).max() ?? 0)
         guard height <= Limits.expressionDepth else {
-            throw SourceError(location: .init(file: file, line: line, column: column), message: "expression is nested too deeply")
+            throw SourceError(location: .init(file: file, line: line, column: column), message: "expression is nested too deeply", kind: .limit)
         }
         return Expr(kind: kind, line: line, column: column, height: height)
     }
@@ -372,7 +372,15 @@ extension Parser {
             guard current.isOp(":") else { throw error("set literals and dict unpacking are not supported", at: current) }
             advance()
             let value = try test()
-            if current.isKeyword("for") { throw error("dict comprehensions are not supported", at: current) }
+            if current.isKeyword("for") {
+                // `{k: v for ...}` reads as `dict([(k, v) for ...])`.
+                guard entries.isEmpty else { throw unexpected(current) }
+                let pair = try node(.tuple([key, value]), line: key.line, column: key.column, [key, value])
+                let c = try comprehension(element: pair)
+                try expect("}")
+                let callee = try node(.name("dict"), line: t.line, column: t.column, [])
+                return try node(.call(callee, [Argument(name: nil, value: c, stars: 0)]), line: t.line, column: t.column, [callee, c])
+            }
             entries.append((key, value))
             guard current.isOp(",") else { break }
             advance()

@@ -56,6 +56,10 @@ final class Interpreter {
     var repairedLayers: [String: Layer] = [:]
     /// Repair mode: modules `forward` used but `__init__` never defined, defined from their name.
     var missingModuleRepairs: [MissingModuleRepair] = []
+    /// The batch size of a dummy forward under way (`DummyForward`); nil otherwise, and always in `forward`.
+    var dummyBatch: Int?
+    /// Set by `NetworkSource.diagnose`: statements that fail are recorded and skipped instead of ending the run.
+    var diagnostics: Diagnostics?
 
     static let knownNamespaces: Set<String> = [
         "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "collections", "math", "typing", "numpy",
@@ -76,16 +80,19 @@ final class Interpreter {
 
     static let pythonBuiltins: Set<String> = [
         "range", "len", "int", "float", "bool", "str", "abs", "min", "max", "sum", "round", "list", "tuple",
-        "enumerate", "zip", "reversed", "print", "isinstance", "getattr", "hasattr", "super", "dict", "object",
+        "enumerate", "zip", "reversed", "print", "isinstance", "getattr", "hasattr", "setattr", "super", "dict", "object",
     ]
 
     init(file: String) { self.file = file }
 
     func location(_ line: Int, _ column: Int) -> SourceLocation { SourceLocation(file: file, line: line, column: column) }
     func location(_ e: Expr) -> SourceLocation { location(e.line, e.column) }
-    func fail(_ message: String, at e: Expr) -> SourceError { SourceError(location: location(e), message: message) }
-    func fail(_ message: String, at s: Stmt) -> SourceError {
-        SourceError(location: location(s.line, s.column), message: message)
+    func fail(_ message: String, at e: Expr, kind: SourceError.Kind = .evaluation, layer: String? = nil,
+              hint: String? = nil) -> SourceError {
+        SourceError(location: location(e), message: message, kind: kind, layer: layer, hint: hint)
+    }
+    func fail(_ message: String, at s: Stmt, kind: SourceError.Kind = .evaluation, hint: String? = nil) -> SourceError {
+        SourceError(location: location(s.line, s.column), message: message, kind: kind, hint: hint)
     }
 
     /// Spends evaluation steps. Work proportional to data size (copying a list, searching a dict) passes `cost`,
@@ -94,14 +101,14 @@ final class Interpreter {
         steps += max(1, cost / 16)
         guard steps <= Limits.steps else {
             throw SourceError(location: location(line, column),
-                              message: "evaluation takes too long (more than \(Limits.steps) steps; a loop too long?)")
+                              message: "evaluation takes too long (more than \(Limits.steps) steps; a loop too long?)", kind: .limit)
         }
     }
 
     /// Counts nested evaluation frames; recursion in the source ends here instead of in a stack overflow.
     func enter(_ line: Int, _ column: Int) throws {
         guard depth < Limits.evaluationDepth else {
-            throw SourceError(location: location(line, column), message: "evaluation is nested too deeply (recursion?)")
+            throw SourceError(location: location(line, column), message: "evaluation is nested too deeply (recursion?)", kind: .limit)
         }
         depth += 1
     }
@@ -196,14 +203,22 @@ final class Interpreter {
             if Self.knownNamespaces.contains(q) { return .namespace(q) }
             if q == "torch.nn.Module" || ModuleCatalog.knows(q) || TensorOps.knows(q) { return .builtin(q) }
         }
-        throw fail("unknown name '\(name)'", at: e)
+        throw fail("unknown name '\(name)'", at: e, kind: .undefinedName)
     }
 
     // MARK: Statements
 
     func exec(_ body: [Stmt], _ scope: Scope) throws -> Flow {
         for stmt in body {
-            let flow = try exec(stmt, scope)
+            let flow: Flow
+            if let diagnostics {
+                do { flow = try exec(stmt, scope) } catch let error as SourceError where Diagnostics.canContinue(after: error) {
+                    try diagnostics.record(error, in: stmt)
+                    continue
+                }
+            } else {
+                flow = try exec(stmt, scope)
+            }
             if case .normal = flow { continue }
             return flow
         }
@@ -216,7 +231,14 @@ final class Interpreter {
         case .expression(let e):
             _ = try evaluate(e, scope)
         case .assign(let targets, let value):
-            let v = try evaluate(value, scope)
+            let v: Value
+            do { v = try evaluate(value, scope) } catch var error as SourceError where error.layer == nil {
+                // `self.rnn = nn.LSTM(...)`: the error belongs to the module `rnn`.
+                if targets.count == 1, case .attribute(let base, let name) = targets[0].kind, case .name("self") = base.kind {
+                    error.layer = name
+                }
+                throw error
+            }
             for target in targets { try assign(target, v, scope) }
         case .augmentedAssign(let target, let op, let value):
             let current = try evaluate(target, scope)
@@ -235,7 +257,7 @@ final class Interpreter {
         case .importModules, .importFrom:
             try bindImport(stmt) { scope.vars[$0] = $1 }
         case .classDef:
-            throw fail("classes defined inside functions are not supported", at: stmt)
+            throw fail("classes defined inside functions are not supported", at: stmt, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.nestedClass))
         case .functionDef(let def):
             scope.vars[def.name] = .function(FunctionInfo(def: def, owner: nil, closure: scope))
         case .ifChain(let branches, let otherwise):
@@ -249,8 +271,23 @@ final class Interpreter {
             try enter(stmt.line, stmt.column)
             defer { depth -= 1 }
             return try loop(target, try evaluate(iterable, scope), at: iterable, body: body, otherwise: otherwise, scope)
+        case .whileLoop(let condition, let body, let otherwise):
+            try enter(stmt.line, stmt.column)
+            defer { depth -= 1 }
+            while try truthy(try evaluate(condition, scope), at: condition) {
+                try tick(stmt.line, stmt.column)
+                switch try exec(body, scope) {
+                case .breakLoop: return .normal
+                case .returned(let v): return .returned(v)
+                case .normal, .continueLoop: continue
+                }
+            }
+            return try exec(otherwise, scope)
+        case .with(let contexts, let body):
+            for c in contexts { try enterGradientContext(c.context, target: c.target, scope) }
+            return try exec(body, scope)
         case .unsupported(let what):
-            throw fail("\(what) are not supported", at: stmt)
+            throw fail("\(what) are not supported", at: stmt, kind: .unsupportedConstruct)
         }
         return .normal
     }
@@ -323,7 +360,7 @@ final class Interpreter {
             if case .moduleDict = m.kind { return m.orderedChildren.map { .string($0.0) } }
             throw fail("\(m.typeName) is not iterable", at: e)
         case .range: return try materialize(sequence, at: e)
-        case .tensor: throw fail("iterating over a tensor is not supported", at: e)
+        case .tensor: throw fail("iterating over a tensor is not supported", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.tensorIteration))
         default: throw fail("'\(sequence.typeName)' is not iterable", at: e)
         }
     }
@@ -354,5 +391,5 @@ final class Interpreter {
         return (span - 1) / abs(step) + 1
     }
 
-    func tooLarge(at e: Expr) -> SourceError { fail("collection is larger than \(Limits.collection) elements", at: e) }
+    func tooLarge(at e: Expr) -> SourceError { fail("collection is larger than \(Limits.collection) elements", at: e, kind: .limit) }
 }

@@ -37,8 +37,17 @@ enum ModuleCatalog {
     static func knows(_ q: String) -> Bool {
         guard q.hasPrefix("torch.nn.") else { return false }
         let short = String(q.dropFirst(9))
-        return signatures[short] != nil || containers.contains(short)
+        return signatures[short] != nil || containers.contains(short) || lazy[short] != nil
     }
+
+    /// Lazy layers: their signature, the concrete layer they become and the argument its first input sets.
+    /// They are emitted back as that concrete layer (`nn.LazyLinear(10)` -> `nn.Linear(392, 10)`).
+    static let lazy: [String: (signature: Signature, concrete: String, input: String)] = [
+        "LazyLinear": (Signature("out_features, bias=True, device=None, dtype=None"), "Linear", "in_features"),
+        "LazyConv2d": (Signature("out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros', device=None, dtype=None"), "Conv2d", "in_channels"),
+        "LazyBatchNorm1d": (Signature("eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None"), "BatchNorm1d", "num_features"),
+        "LazyBatchNorm2d": (Signature("eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None"), "BatchNorm2d", "num_features"),
+    ]
 
     static func unsupportedReason(_ q: String) -> String? {
         switch q {
@@ -62,7 +71,7 @@ enum ModuleCatalog {
         case "BatchNorm1d", "BatchNorm2d":
             let eps = try b.float("eps")
             guard eps > 0 else { throw b.fail("eps must be positive", "eps") }
-            guard !b.isNone("momentum") else { throw b.fail("momentum=None (cumulative averaging) is not supported", "momentum") }
+            guard !b.isNone("momentum") else { throw b.fail("momentum=None (cumulative averaging) is not supported", "momentum", kind: .unsupportedOption) }
             try b.require("track_running_stats", .bool(true), "track_running_stats=False is not supported")
             layer = .batchNorm(BatchNormAttributes(features: try b.int("num_features"), dimensions: kind == "BatchNorm1d" ? 1 : 2,
                                                    eps: Float(eps), momentum: Float(try b.float("momentum")),
@@ -95,7 +104,7 @@ enum ModuleCatalog {
             else if !b.isNone("dim") { throw b.fail("dim must be an integer", "dim") }
             layer = kind == "Softmax" ? .softmax : .logSoftmax
         default:
-            throw b.fail("\(kind) is not supported", "")
+            throw b.fail("\(kind) is not supported", "", kind: .unknownModule)
         }
         return LeafLayer(layer: layer, dim: dim, functionalName: functionalNames[kind] ?? kind.lowercased())
     }
@@ -104,19 +113,19 @@ enum ModuleCatalog {
         let inC = try b.int("in_channels"), outC = try b.int("out_channels"), groups = try b.int("groups")
         let kernel = try b.pair("kernel_size"), stride = try b.pair("stride"), dilation = try b.pair("dilation")
         guard let mode = b.string("padding_mode"), mode == "zeros" else {
-            throw b.fail("padding_mode=\(b.string("padding_mode").map { "'\($0)'" } ?? "this value") is not supported (only 'zeros')", "padding_mode")
+            throw b.fail("padding_mode=\(b.string("padding_mode").map { "'\($0)'" } ?? "this value") is not supported (only 'zeros')", "padding_mode", kind: .unsupportedOption)
         }
         let padding: Pair
         switch b.string("padding") {
         case "valid"?: padding = Pair(0)
         case "same"?:
-            guard stride == Pair(1) else { throw b.fail("padding='same' is not supported for strided convolutions", "padding") }
+            guard stride == Pair(1) else { throw b.fail("padding='same' is not supported for strided convolutions", "padding", kind: .unsupportedOption) }
             let h = dilation.h * (kernel.h - 1), w = dilation.w * (kernel.w - 1)
             guard h % 2 == 0, w % 2 == 0 else {
-                throw b.fail("padding='same' with an even kernel pads asymmetrically, which is not supported", "padding")
+                throw b.fail("padding='same' with an even kernel pads asymmetrically, which is not supported", "padding", kind: .unsupportedOption)
             }
             padding = Pair(h / 2, w / 2)
-        case let other?: throw b.fail("padding='\(other)' is not supported", "padding")
+        case let other?: throw b.fail("padding='\(other)' is not supported", "padding", kind: .unsupportedOption)
         case nil: padding = try b.pair("padding", minimum: 0)
         }
         guard inC % groups == 0 else { throw b.fail("in_channels must be divisible by groups", "groups") }
@@ -232,7 +241,8 @@ extension Interpreter {
             let leaf = LeafLayer(layer: .identity, dim: nil, functionalName: "identity")
             return .module(try newModule(.leaf(leaf), qualifiedType: q, at: e))
         default:
-            guard let signature = ModuleCatalog.signatures[short] else { throw fail("\(callee) is not supported", at: e) }
+            if let lazy = ModuleCatalog.lazy[short] { return try constructLazy(q, lazy, args, at: e) }
+            guard let signature = ModuleCatalog.signatures[short] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let leaf = try ModuleCatalog.layer(short, try bind(signature, args, callee: callee, at: e))
             return .module(try newModule(.leaf(leaf), qualifiedType: q, at: e))
         }

@@ -16,28 +16,53 @@ public enum NetworkSource {
             box.result = Result { try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
                 .mapError { error in
                     (error as? SourceError) ?? SourceError(location: SourceLocation(file: file, line: 1, column: 1),
-                                                           message: "internal error: \(error)")
+                                                           message: "internal error: \(error)", kind: .internal)
                 }
         }
         if !ran { return try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
         guard let result = box.result else {
-            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result")
+            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result", kind: .internal)
         }
         return try result.get()
+    }
+
+    /// Up to `limit` independent errors in `source`, each located; empty when `parse` would succeed. After an
+    /// error in one statement the rest of the method still runs (see `Diagnostics`), so an editor or a model
+    /// repairing the file sees every independent problem at once; a syntax error is reported alone.
+    public static func diagnose(_ source: String, file: String = "<network>", input: TensorShape,
+                                className: String? = nil, limit: Int = 10) -> [SourceError] {
+        let box = DiagnosticsBox()
+        let ran = LargeStack.shared.run { box.errors = diagnoseHere(source, file: file, input: input, className: className, limit: limit) }
+        return ran ? box.errors : diagnoseHere(source, file: file, input: input, className: className, limit: limit)
+    }
+
+    static func diagnoseHere(_ source: String, file: String, input: TensorShape, className: String?, limit: Int) -> [SourceError] {
+        let diagnostics = Diagnostics(limit: max(1, limit))
+        do {
+            try validate(input, file: file)
+            let body = try Parser.parse(source, file: file)
+            let interpreter = Interpreter(file: file)
+            interpreter.diagnostics = diagnostics
+            try interpreter.load(body)
+            _ = try interpreter.translate(try interpreter.selectClass(className), input: input)
+        } catch let error as SourceError {
+            diagnostics.recordFinal(error)
+        } catch is Diagnostics.Full {
+        } catch {
+            diagnostics.recordFinal(SourceError(location: SourceLocation(file: file, line: 1, column: 1),
+                                                message: "internal error: \(error)", kind: .internal))
+        }
+        return diagnostics.errors
+    }
+
+    private final class DiagnosticsBox: @unchecked Sendable {
+        var errors: [SourceError] = []
     }
 
     /// The work of `parse`, on the current thread.
     static func parseHere(_ source: String, file: String, input: TensorShape, className: String?,
                           repair: Bool) throws -> ParsedNetwork {
-        let elements = input.dims.reduce(into: (count: 1, overflow: false)) { acc, d in
-            let (p, o) = acc.count.multipliedReportingOverflow(by: d)
-            acc = (p, acc.overflow || o)
-        }
-        guard input.rank == 1 || input.rank == 3, input.dims.allSatisfy({ $0 > 0 }), !elements.overflow,
-              elements.count <= Limits.tensorElements else {
-            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1),
-                              message: "input shape [\(input)] is not supported (expected CxHxW or F, all positive)")
-        }
+        try validate(input, file: file)
         let body = try Parser.parse(source, file: file)
         let interpreter = Interpreter(file: file)
         interpreter.repairInputSizes = repair
@@ -46,6 +71,19 @@ public enum NetworkSource {
         parsed.repairs = interpreter.inputSizeRepairs
         parsed.definedModules = interpreter.missingModuleRepairs
         return parsed
+    }
+
+    /// Refuses input shapes no network takes (rank other than CxHxW or F, empty, or too large).
+    static func validate(_ input: TensorShape, file: String) throws {
+        let elements = input.dims.reduce(into: (count: 1, overflow: false)) { acc, d in
+            let (p, o) = acc.count.multipliedReportingOverflow(by: d)
+            acc = (p, acc.overflow || o)
+        }
+        guard input.rank == 1 || input.rank == 3, input.dims.allSatisfy({ $0 > 0 }), !elements.overflow,
+              elements.count <= Limits.tensorElements else {
+            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1),
+                              message: "input shape [\(input)] is not supported (expected CxHxW or F, all positive)", kind: .input)
+        }
     }
 
     private final class ResultBox: @unchecked Sendable {

@@ -17,9 +17,9 @@ extension Interpreter {
         case .module(let m):
             if case .moduleDict = m.kind { return !m.orderedChildren.isEmpty }
             return m.isSequenceContainer ? !m.orderedChildren.isEmpty : true
-        case .tensor: throw fail("a tensor's value is unknown before the network runs; 'if' cannot depend on it", at: e)
-        case .training: throw fail("branching on self.training is not supported (it differs between training and evaluation)", at: e)
-        case .batch: throw fail("the batch size is unknown before the network runs", at: e)
+        case .tensor: throw fail("a tensor's value is unknown before the network runs; 'if' cannot depend on it", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.tensorCondition))
+        case .training: throw fail("branching on self.training is not supported (it differs between training and evaluation)", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.trainingBranch))
+        case .batch: throw fail("the batch size is unknown before the network runs", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.batchSize))
         default: return true
         }
     }
@@ -38,7 +38,7 @@ extension Interpreter {
     }
 
     /// Booleans take part in arithmetic as 0 and 1.
-    private func number(_ v: Value) -> Value? {
+    func number(_ v: Value) -> Value? {
         switch v {
         case .int, .float: return v
         case .bool(let b): return .int(b ? 1 : 0)
@@ -51,9 +51,9 @@ extension Interpreter {
         case (.tensor(let x), .tensor(let y)) where op == .add:
             return try addTensors([x, y], at: e)
         case (.tensor, _), (_, .tensor):
-            throw fail("operator '\(op.rawValue)' on tensors is not supported (only tensor + tensor)", at: e)
+            throw fail("operator '\(op.rawValue)' on tensors is not supported (only tensor + tensor)", at: e, kind: .unsupportedConstruct)
         case (.batch, _), (_, .batch):
-            throw fail("the batch size (x.size(0)) can only be passed to view() or reshape()", at: e)
+            throw fail("the batch size (x.size(0)) can only be passed to view() or reshape()", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.batchSize))
         default: break
         }
         switch (number(a), number(b)) {
@@ -63,6 +63,8 @@ extension Interpreter {
         }
         try charge((a.sequenceItems?.count ?? 0) + (b.sequenceItems?.count ?? 0), at: e)
         switch (op, a, b) {
+        case (.modulo, .string(let template), _):
+            return .string(try percentFormat(template, b, at: e))
         case (.add, .string(let x), .string(let y)):
             try charge(x.utf8.count + y.utf8.count, at: e)
             guard x.utf8.count + y.utf8.count <= Limits.collection else { throw tooLarge(at: e) }
@@ -172,15 +174,15 @@ extension Interpreter {
             return found == (op == .contains)
         default: break
         }
-        if case .tensor = a { throw fail("comparing tensors is not supported", at: e) }
-        if case .tensor = b { throw fail("comparing tensors is not supported", at: e) }
+        if case .tensor = a { throw fail("comparing tensors is not supported", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.tensorCondition)) }
+        if case .tensor = b { throw fail("comparing tensors is not supported", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.tensorCondition)) }
         if op == .equal { return Value.identical(a, b) }
         if op == .notEqual { return !Value.identical(a, b) }
         let order: Int
         switch (number(a), number(b), a, b) {
         case (let x?, let y?, _, _): order = x.asDouble < y.asDouble ? -1 : (x.asDouble > y.asDouble ? 1 : 0)
         case (nil, nil, .string(let x), .string(let y)): order = x < y ? -1 : (x > y ? 1 : 0)
-        default: throw fail("'\(op.rawValue)' is not supported between '\(a.typeName)' and '\(b.typeName)'", at: e)
+        default: throw fail("'\(op.rawValue)' is not supported between '\(a.typeName)' and '\(b.typeName)'", at: e, kind: .unsupportedConstruct)
         }
         switch op {
         case .less: return order < 0

@@ -27,7 +27,7 @@ struct Parser {
     }
 
     func error(_ message: String, at token: Token) -> SourceError {
-        SourceError(location: SourceLocation(file: file, line: token.line, column: token.column), message: message)
+        SourceError(location: SourceLocation(file: file, line: token.line, column: token.column), message: message, kind: .syntax)
     }
 
     func unexpected(_ t: Token) -> SourceError {
@@ -239,7 +239,7 @@ struct Parser {
         return statement(.classDef(ClassDef(name: name, bases: bases, body: body, line: t.line, column: t.column)), at: t)
     }
 
-    private mutating func functionDefinition(decorated: Bool) throws -> Stmt {
+    private mutating func functionDefinition(decorated: Bool, isStatic: Bool = false) throws -> Stmt {
         let t = advance()
         let name = try expectName("a function name").text
         try expect("(")
@@ -272,19 +272,22 @@ struct Parser {
         try expect(")")
         if current.isOp("->") { advance(); _ = try test() }
         let body = try block()
-        let def = FunctionDef(name: name, parameters: parameters, body: body, decorated: decorated, line: t.line, column: t.column)
+        let def = FunctionDef(name: name, parameters: parameters, body: body, decorated: decorated, isStatic: isStatic,
+                              line: t.line, column: t.column)
         return statement(.functionDef(def), at: t)
     }
 
     private mutating func decorated() throws -> Stmt {
         let t = current
+        var onlyStatic = true
         while current.isOp("@") {
             advance()
-            _ = try test()
+            let decorator = try test()
+            if case .name("staticmethod") = decorator.kind {} else { onlyStatic = false }
             guard current.kind == .newline else { throw unexpected(current) }
             advance()
         }
-        if current.isKeyword("def") { return try functionDefinition(decorated: true) }
+        if current.isKeyword("def") { return try functionDefinition(decorated: !onlyStatic, isStatic: onlyStatic) }
         guard current.isKeyword("class") else { throw error("expected 'def' or 'class' after a decorator", at: current) }
         _ = try classDefinition()
         return statement(.unsupported("decorated classes"), at: t)
@@ -316,21 +319,25 @@ struct Parser {
 
     private mutating func whileStatement() throws -> Stmt {
         let t = advance()
-        _ = try test()
-        _ = try block()
-        if current.isKeyword("else") { advance(); _ = try block() }
-        return statement(.unsupported("'while' loops"), at: t)
+        let condition = try test()
+        let body = try block()
+        var otherwise: [Stmt] = []
+        if current.isKeyword("else") { advance(); otherwise = try block() }
+        return statement(.whileLoop(condition: condition, body: body, otherwise: otherwise), at: t)
     }
 
     private mutating func withStatement() throws -> Stmt {
         let t = advance()
+        var contexts: [(context: Expr, target: Expr?)] = []
         repeat {
             if current.isOp(",") { advance() }
-            _ = try test()
-            if current.isKeyword("as") { advance(); _ = try targetList() }
+            let context = try test()
+            var target: Expr?
+            if current.isKeyword("as") { advance(); target = try targetList() }
+            contexts.append((context, target))
         } while current.isOp(",")
-        _ = try block()
-        return statement(.unsupported("'with' statements"), at: t)
+        let body = try block()
+        return statement(.with(contexts: contexts, body: body), at: t)
     }
 
     private mutating func tryStatement() throws -> Stmt {

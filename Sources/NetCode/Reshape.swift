@@ -20,6 +20,7 @@ extension Interpreter {
         }
         switch dims[0] {
         case .batch, .int(-1): break
+        case .int(let b) where b == dummyBatch: break
         case .int: throw refuse("a fixed batch size is not supported; use x.size(0) or -1 first")
         default: throw refuse("sizes must be integers or x.size(0)")
         }

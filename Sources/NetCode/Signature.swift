@@ -72,9 +72,10 @@ struct BoundArguments {
 
     subscript(name: String) -> Value { values[name] ?? .none }
 
-    func fail(_ message: String, _ name: String) -> SourceError {
+    func fail(_ message: String, _ name: String, kind: SourceError.Kind = .arguments) -> SourceError {
         let e = exprs[name] ?? call
-        return SourceError(location: SourceLocation(file: file, line: e.line, column: e.column), message: "\(callee)(): \(message)")
+        return SourceError(location: SourceLocation(file: file, line: e.line, column: e.column), message: "\(callee)(): \(message)",
+                           kind: kind, layer: callee)
     }
 
     func isNone(_ name: String) -> Bool { if case .none = self[name] { return true } else { return false } }
@@ -124,7 +125,7 @@ struct BoundArguments {
 
     /// Refuses any value but the default for options we do not model (`ceil_mode=True`, `return_indices=True`).
     func require(_ name: String, _ expected: Value, _ reason: String) throws {
-        guard Value.identical(self[name], expected) else { throw fail(reason, name) }
+        guard Value.identical(self[name], expected) else { throw fail(reason, name, kind: .unsupportedOption) }
     }
 }
 

@@ -1,16 +1,56 @@
 import NetIR
 
-/// A problem in network source, located at the token or call that caused it.
+/// A problem in network source, located at the token or call that caused it, with what kind of problem it is
+/// (callers switch on `kind`, never on the wording), the layer where known and, when a near equivalent exists,
+/// what to write instead.
 public struct SourceError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var location: SourceLocation
-    public var message: String
-
-    public init(location: SourceLocation, message: String) {
-        self.location = location; self.message = message
+    /// Every kind of source problem, one enum for the whole NetCode layer.
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// Not Python: the tokenizer or parser stopped.
+        case syntax
+        /// Valid Python outside the subset we evaluate (decorators, tensor-dependent control flow, ...).
+        case unsupportedConstruct
+        /// A `torch`/`nn`/`F` callable we do not translate.
+        case unknownModule
+        /// A known layer or function with an argument value we do not translate (`track_running_stats=False`).
+        case unsupportedOption
+        /// A call whose arguments do not match the signature, or have the wrong type.
+        case arguments
+        /// A name, attribute or key that is not defined.
+        case undefinedName
+        /// A Python evaluation error (index out of range, bad operand types, division by zero, ...).
+        case evaluation
+        /// Layers whose shapes do not fit together.
+        case shape
+        /// The network class has no usable `forward` (missing, returns nothing or not one tensor).
+        case missingForward
+        /// No `nn.Module` subclass to translate, or the requested class does not exist.
+        case noNetwork
+        /// A bound on work, nesting or size (`Limits`) was exceeded.
+        case limit
+        /// The requested input shape is not one a network can take.
+        case input
+        /// A fault of ours, not of the source.
+        case `internal`
     }
 
-    /// `file:line:column: message`, the form compilers and editors understand.
-    public var description: String { "\(location): \(message)" }
+    public var kind: Kind
+    public var location: SourceLocation
+    public var message: String
+    /// The layer (node or module name, or layer type while constructing) the problem belongs to, where known.
+    public var layer: String?
+    /// What to write instead, when a near equivalent exists (`NearEquivalents`).
+    public var hint: String?
+
+    public init(location: SourceLocation, message: String, kind: Kind = .evaluation, layer: String? = nil,
+                hint: String? = nil) {
+        self.location = location; self.message = message; self.kind = kind; self.layer = layer; self.hint = hint
+    }
+
+    /// `file:line:column: message`, the form compilers and editors understand; the hint follows.
+    public var description: String {
+        "\(location): \(message)" + (hint.map { " (near equivalent: \($0))" } ?? "")
+    }
 }
 
 /// A network read from source.

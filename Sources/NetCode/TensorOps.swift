@@ -24,8 +24,27 @@ enum TensorOps {
         "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean",
     ]
 
+    /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
+    static let methods: Set<String> = [
+        "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
+        "softmax", "log_softmax", "add", "numel",
+    ]
+
+    /// Tensor constructors: outside `forward` they start a dummy forward (`DummyForward`), inside it they are
+    /// refused (a constant tensor is not part of the network).
+    static let constructors: Set<String> = [
+        "torch.zeros", "torch.ones", "torch.randn", "torch.rand", "torch.empty", "torch.full",
+    ]
+
+    /// Contexts `with` may enter: gradient modes, which change nothing about the network's shape.
+    static let gradientContexts: Set<String> = [
+        "torch.no_grad", "torch.inference_mode", "torch.enable_grad", "torch.set_grad_enabled",
+        "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
+    ]
+
     static func knows(_ q: String) -> Bool {
         if q.hasPrefix("torch.nn.functional.") { return functional[String(q.dropFirst(20))] != nil }
+        if constructors.contains(q) { return true }
         return q.hasPrefix("torch.") && torchFunctions.contains(String(q.dropFirst(6)))
     }
 }
@@ -34,12 +53,16 @@ extension Interpreter {
     func shape(_ x: Int) -> TensorShape { graph?.shapes[x] ?? TensorShape([]) }
 
     /// `x.size()` / `x.shape`: the batch placeholder followed by the known per-sample sizes.
-    func sizeTuple(of x: Int) -> Value { .tuple([.batch] + shape(x).dims.map { .int($0) }) }
+    func sizeTuple(of x: Int) -> Value { .tuple([batchValue] + shape(x).dims.map { .int($0) }) }
+
+    /// The batch size as a value: symbolic in `forward`, the dummy input's own in a dummy forward.
+    var batchValue: Value { dummyBatch.map { .int($0) } ?? .batch }
 
     func callTensorFunction(_ q: String, _ args: CallArguments, at e: Expr) throws -> Value {
         let isFunctional = q.hasPrefix("torch.nn.functional.")
         let name = String(q.dropFirst(isFunctional ? 20 : 6))
         let callee = calleeText(e, q)
+        if TensorOps.constructors.contains(q) { return try dummyInput(callee, args, at: e) }
         switch (isFunctional, name) {
         case (false, "flatten"):
             let b = try bind("input, start_dim=0, end_dim=-1", args, callee: callee, at: e)
@@ -54,7 +77,7 @@ extension Interpreter {
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
         default:
-            guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e) }
+            guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let b = try bind(entry.signature, args, callee: callee, at: e)
             let x = try tensor(b, "input")
             if name == "dropout" {
@@ -77,14 +100,17 @@ extension Interpreter {
             guard case .int(let d) = b["dim"] else { return sizeTuple(of: x) }
             let i = d < 0 ? d + rank + 1 : d
             guard i >= 0, i <= rank else { throw b.fail("dimension \(d) is out of range for a \(rank + 1)-d tensor", "dim") }
-            return i == 0 ? .batch : .int(shape(x).dims[i - 1])
+            return i == 0 ? batchValue : .int(shape(x).dims[i - 1])
         case "dim":
             _ = try bind("", args, callee: callee, at: e)
             return .int(rank + 1)
+        case "numel":
+            _ = try bind("", args, callee: callee, at: e)
+            return try numel(x, callee, at: e)
         case "contiguous":
             return .tensor(x)
         case "view", "reshape":
-            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e) }
+            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
             var dims = args.positional.map(\.value)
             if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
             return try reshape(x, dims, callee, at: e)
@@ -114,6 +140,8 @@ extension Interpreter {
     /// Calls a layer module on a tensor: its node is named by its module path (`features.0`, `relu_1` when
     /// called again) and owns the module's parameters.
     func applyLeaf(_ m: ModuleBox, _ leaf: LeafLayer, _ x: Int, at e: Expr) throws -> Value {
+        let leaf = try resolveLazy(m, leaf, x, at: e)
+        if dummyBatch != nil { return try dummyCall(m, leaf, x, at: e) }
         guard let path = m.path, graph != nil else {
             guard leaf.layer.parameterShapes.isEmpty else {
                 throw fail("\(m.typeName) is not a registered submodule: assign it to self.<name> in __init__ (layers kept in a Python list are invisible to PyTorch; use nn.ModuleList)", at: e)
@@ -133,18 +161,18 @@ extension Interpreter {
     }
 
     /// Checks the options that depend on the input's rank (softmax and flatten dims).
-    private func checkInput(_ leaf: LeafLayer, _ x: Int, _ callee: String, at e: Expr) throws {
+    func checkInput(_ leaf: LeafLayer, _ x: Int, _ callee: String, at e: Expr) throws {
         let rank = shape(x).rank
         switch leaf.layer {
         case .softmax, .logSoftmax:
-            guard rank == 1 else { throw fail("\(callee) over a [\(shape(x))] image tensor is not supported; flatten first", at: e) }
+            guard rank == 1 else { throw fail("\(callee) over a [\(shape(x))] image tensor is not supported; flatten first", at: e, kind: .unsupportedConstruct) }
             if let d = leaf.dim, d != 1 && d != -1 {
-                throw fail("\(callee) over dim=\(d) is not supported (only dim=1, the features)", at: e)
+                throw fail("\(callee) over dim=\(d) is not supported (only dim=1, the features)", at: e, kind: .unsupportedConstruct)
             }
         case .flatten:
             let start = leaf.dim ?? 1
             guard (start < 0 ? start + rank + 1 : start) == 1 else {
-                throw fail("\(callee) with start_dim=\(start) is not supported (only start_dim=1, which keeps the batch dimension)", at: e)
+                throw fail("\(callee) with start_dim=\(start) is not supported (only start_dim=1, which keeps the batch dimension)", at: e, kind: .unsupportedConstruct)
             }
         default: break
         }
@@ -155,7 +183,7 @@ extension Interpreter {
         guard var g = graph else { throw fail("tensor operations are only possible inside forward()", at: e) }
         graph = nil
         defer { graph = g }
-        guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e) }
+        guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e, kind: .limit) }
         var layer = layer
         if repairInputSizes, let module, inputs.count == 1 {
             layer = repairedLayer(layer, module: module, input: g.shapes[inputs[0]], graph: g, definedBy: m)
@@ -165,7 +193,7 @@ extension Interpreter {
             v = try g.append(Node(name: name, module: module, layer: layer, inputs: inputs, location: location(e)))
         } catch {
             let origin = m.map { " (\($0.typeName) defined at line \($0.location.line))" } ?? ""
-            throw fail("layer '\(name)'\(origin): \(error.message)", at: e)
+            throw fail("layer '\(name)'\(origin): \(error.message)", at: e, kind: .shape, layer: name)
         }
         try checkSize(layer, g.shapes[v], at: e)
         return .tensor(v)
@@ -176,7 +204,7 @@ extension Interpreter {
         var count = 1
         for d in output.dims {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= Limits.tensorElements else { throw fail("the layer's output is too large (\(output.dims))", at: e) }
+            guard !overflow, p <= Limits.tensorElements else { throw fail("the layer's output is too large (\(output.dims))", at: e, kind: .limit) }
             count = p
         }
         var perOutput = 1
@@ -186,7 +214,7 @@ extension Interpreter {
         default: return
         }
         let (work, overflow) = count.multipliedReportingOverflow(by: perOutput)
-        guard !overflow, work <= Limits.layerWork else { throw fail("the layer needs too much computation", at: e) }
+        guard !overflow, work <= Limits.layerWork else { throw fail("the layer needs too much computation", at: e, kind: .limit) }
     }
 
     func addTensors(_ xs: [Int], at e: Expr) throws -> Value {
@@ -203,7 +231,7 @@ extension Interpreter {
         guard case .int(let d) = b["dim"] else { throw b.fail("dim must be an integer", "dim") }
         let rank = shape(first).rank
         guard (d < 0 ? d + rank + 1 : d) == 1 else {
-            throw b.fail("concatenating along dim=\(d) is not supported (only dim=1, the channels or features)", "dim")
+            throw b.fail("concatenating along dim=\(d) is not supported (only dim=1, the channels or features)", "dim", kind: .unsupportedOption)
         }
         if xs.count == 1 { return .tensor(first) }
         return try addNode(.concat, xs, name: graph?.synthetic("cat_") ?? "cat", module: nil, at: e, definedBy: nil)
@@ -215,7 +243,7 @@ extension Interpreter {
         }
         let rank = shape(x).rank
         guard (start < 0 ? start + rank + 1 : start) == 1 else {
-            throw b.fail("flattening from dim \(start) is not supported; flatten(x, 1) keeps the batch dimension", "start_dim")
+            throw b.fail("flattening from dim \(start) is not supported; flatten(x, 1) keeps the batch dimension", "start_dim", kind: .unsupportedOption)
         }
         guard end == -1 || end == rank else { throw b.fail("only end_dim=-1 is supported", "end_dim") }
         return try addNode(.flatten, [x], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)

@@ -29,7 +29,7 @@ struct Tokenizer {
     private init(bytes: [UInt8], file: String) { self.bytes = bytes; self.file = file }
 
     private func error(_ message: String, _ line: Int, _ column: Int) -> SourceError {
-        SourceError(location: SourceLocation(file: file, line: line, column: column), message: message)
+        SourceError(location: SourceLocation(file: file, line: line, column: column), message: message, kind: .syntax)
     }
 
     /// Character column of a byte offset on the current line; amortised linear because offsets only grow.

@@ -6,22 +6,23 @@ extension Interpreter {
     func translate(_ c: ClassInfo, input: TensorShape) throws -> ParsedNetwork {
         let at = Expr(kind: .name(c.name), line: c.def.line, column: c.def.column, height: 1)
         guard c.isModule else { throw fail(c.problem ?? "class \(c.name) is not an nn.Module", at: at) }
-        guard let forward = c.method("forward") else { throw fail("class \(c.name) has no forward() method", at: at) }
+        guard let forward = c.method("forward") else { throw fail("class \(c.name) has no forward() method", at: at, kind: .missingForward) }
         guard case .module(let root) = try instantiate(c, CallArguments(), at: at) else {
             throw fail("class \(c.name) did not produce a module", at: at)
         }
         guard root.nestingDepth <= Limits.moduleNesting else {
-            throw fail("modules are nested more than \(Limits.moduleNesting) deep", at: at)
+            throw fail("modules are nested more than \(Limits.moduleNesting) deep", at: at, kind: .limit)
         }
         let reserved = assignPaths(root)
+        dummyBatch = nil
         graph = GraphState(input: input, reserved: reserved)
         let forwardAt = Expr(kind: .name("forward"), line: forward.def.line, column: forward.def.column, height: 1)
         var args = CallArguments()
         args.positional = [(.tensor(0), forwardAt)]
         let result = try callFunction(forward, self: .module(root), args, at: forwardAt)
         guard case .tensor(let output) = result, let state = graph else {
-            if case .none = result { throw fail("forward() of \(c.name) returns nothing; it must return the output tensor", at: forwardAt) }
-            throw fail("forward() of \(c.name) must return one tensor, not \(result.typeName)", at: forwardAt)
+            if case .none = result { throw fail("forward() of \(c.name) returns nothing; it must return the output tensor", at: forwardAt, kind: .missingForward) }
+            throw fail("forward() of \(c.name) must return one tensor, not \(result.typeName)", at: forwardAt, kind: .missingForward)
         }
         graph = nil
         let built: Graph
@@ -29,7 +30,7 @@ extension Interpreter {
             built = Graph(inputShape: input, nodes: state.nodes, output: output)
             _ = try built.inferShapes()
         } catch let error as NetworkError {
-            throw fail(error.description, at: forwardAt)
+            throw fail(error.description, at: forwardAt, kind: .shape, layer: error.layer)
         }
         return ParsedNetwork(graph: built, className: c.name, unusedParameters: unusedParameters(root))
     }
@@ -69,7 +70,7 @@ extension Interpreter {
         let start = SourceLocation(file: file, line: 1, column: 1)
         if let name = requested {
             guard let c = classes.last(where: { $0.name == name }) else {
-                throw SourceError(location: start, message: "no class named '\(name)'")
+                throw SourceError(location: start, message: "no class named '\(name)'", kind: .noNetwork)
             }
             return c
         }
@@ -87,13 +88,14 @@ extension Interpreter {
         }
         guard let c = classes.last(where: { $0.isModule && !usedByOthers.contains($0.name) }) ??
                 classes.last(where: { $0.isModule }) else {
-            throw SourceError(location: start, message: "no nn.Module subclass found")
+            throw SourceError(location: start, message: "no nn.Module subclass found", kind: .noNetwork)
         }
         return c
     }
 }
 
-/// Names a piece of syntax refers to (to tell helper blocks from the network class).
+/// Names a piece of syntax refers to (to tell helper blocks from the network class, and which statements depend
+/// on a failed one in `Diagnostics`); attribute chains also give their dotted text (`self.conv`).
 enum NameCollector {
     static func collect(_ stmts: [Stmt], into names: inout Set<String>) {
         for s in stmts {
@@ -109,6 +111,10 @@ enum NameCollector {
                 collect(otherwise, into: &names)
             case .forLoop(let target, let iterable, let body, let otherwise):
                 collect([target, iterable], into: &names); collect(body, into: &names); collect(otherwise, into: &names)
+            case .whileLoop(let condition, let body, let otherwise):
+                collect([condition], into: &names); collect(body, into: &names); collect(otherwise, into: &names)
+            case .with(let contexts, let body):
+                collect(contexts.flatMap { [$0.context] + ($0.target.map { [$0] } ?? []) }, into: &names); collect(body, into: &names)
             default: break
             }
         }
@@ -118,7 +124,10 @@ enum NameCollector {
         for e in exprs {
             switch e.kind {
             case .name(let n): names.insert(n)
-            case .attribute(let base, _), .starred(let base), .unary(_, let base): collect([base], into: &names)
+            case .attribute(let base, let name):
+                if let d = dotted(base) { names.insert(d + "." + name) }
+                collect([base], into: &names)
+            case .starred(let base), .unary(_, let base): collect([base], into: &names)
             case .call(let f, let args): collect([f] + args.map(\.value), into: &names)
             case .index(let a, let b), .binary(_, let a, let b): collect([a, b], into: &names)
             case .slice(let a, let b, let c): collect([a, b, c].compactMap { $0 }, into: &names)
@@ -131,6 +140,14 @@ enum NameCollector {
                 collect([element] + clauses.flatMap { [$0.target, $0.iterable] + $0.conditions }, into: &names)
             default: break
             }
+        }
+    }
+
+    static func dotted(_ e: Expr) -> String? {
+        switch e.kind {
+        case .name(let n): return n
+        case .attribute(let base, let name): return dotted(base).map { "\($0).\(name)" }
+        default: return nil
         }
     }
 }

@@ -196,7 +196,10 @@ final class ModuleBox {
         case user(ClassInfo)
     }
 
-    let kind: Kind
+    private(set) var kind: Kind
+    /// A lazy module (`nn.LazyLinear`) not yet called: the argument of its concrete layer (`in_features`) that
+    /// its first input sets (see `LazyModules`). Nil for every other module and once resolved.
+    var lazyInput: String?
     /// Full dotted type: `torch.nn.Conv2d`, or the class name for classes from the source.
     let qualifiedType: String
     /// Where the module was constructed.
@@ -213,6 +216,12 @@ final class ModuleBox {
     }
 
     var typeName: String { Value.display(qualifiedType) }
+
+    /// A lazy module's concrete layer, set on its first call.
+    func resolve(_ leaf: LeafLayer) {
+        kind = .leaf(leaf)
+        lazyInput = nil
+    }
 
     var leaf: LeafLayer? { if case .leaf(let l) = kind { return l } else { return nil } }
 

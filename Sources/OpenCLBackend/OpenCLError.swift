@@ -1,4 +1,5 @@
 import COpenCL
+import Engine
 
 /// Everything that can go wrong on the OpenCL path, typed so callers can react (fall back to the CPU on
 /// `.noDevice`, shrink the batch on `.outOfMemory`) and print something a person can act on.
@@ -71,4 +72,15 @@ func errorName(_ code: cl_int) -> String {
         -68: "CL_INVALID_DEVICE_PARTITION_COUNT", -1001: "CL_PLATFORM_NOT_FOUND_KHR",
     ]
     return names[code] ?? "CL_ERROR_\(code)"
+}
+
+extension OpenCLError: BackendFailureConvertible {
+    public var backendFailure: BackendFailure {
+        switch self {
+        case .noDevice: return .noDevice(description)
+        case .outOfMemory: return .outOfMemory(device: "opencl", detail: description)
+        case .unsupported: return .unsupported(device: "opencl", detail: description)
+        case .buildFailed, .call, .missingSource: return .failed(device: "opencl", detail: description)
+        }
+    }
 }

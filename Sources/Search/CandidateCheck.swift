@@ -1,3 +1,4 @@
+import NetCode
 import NetIR
 
 /// Bounds on what a candidate may cost. Checked before training, from the IR alone.
@@ -43,8 +44,10 @@ public struct CandidateChecker: Sendable {
             return .failure(.shape(e.description))
         } catch let f as CandidateFailure {
             return .failure(f)
+        } catch let e as SourceError {
+            return .failure(Self.failure(e))
         } catch {
-            return .failure(Self.classify(String(describing: error)))
+            return .failure(.parse(String(describing: error), source: .internal))
         }
         guard graph.inputShape == codec.input else {
             return .failure(.shape("the network takes \(graph.inputShape), the data is \(codec.input)"))
@@ -72,11 +75,15 @@ public struct CandidateChecker: Sendable {
         return .success(CheckedCandidate(graph: graph, cost: cost))
     }
 
-    /// The parser reports shape mismatches as located source errors too; their wording tells them apart.
-    static func classify(_ message: String) -> CandidateFailure {
-        let m = message.lowercased()
-        let shapeWords = ["expects", "shape", "input channels", "features", "cannot add", "cannot concatenate",
-                          "does not fit", "larger than input", "flattened too early", "missing flatten"]
-        return shapeWords.contains(where: { m.contains($0) }) ? .shape(message) : .parse(message)
+    /// The parser reports shape mismatches and exceeded bounds as located source errors too; their kind tells
+    /// them apart.
+    static func failure(_ e: SourceError) -> CandidateFailure {
+        switch e.kind {
+        case .shape: return .shape(e.description)
+        case .limit: return .limit(e.description)
+        case .syntax, .unsupportedConstruct, .unknownModule, .unsupportedOption, .arguments, .undefinedName,
+             .evaluation, .missingForward, .noNetwork, .input, .internal:
+            return .parse(e.description, source: e.kind)
+        }
     }
 }

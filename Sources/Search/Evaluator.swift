@@ -1,3 +1,4 @@
+import NetCode
 import NetIR
 import Train
 
@@ -5,8 +6,8 @@ import Train
 public enum CandidateFailure: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     /// The mutator produced no source (no code in the reply, endpoint errors, edit not applicable).
     case generation(String)
-    /// The source is not a network we can read (syntax, unsupported construct).
-    case parse(String)
+    /// The source is not a network we can read; `source` is NetCode's typed kind (syntax, unknown module, ...).
+    case parse(String, source: SourceError.Kind? = nil)
     /// The network's layers do not fit together, or not the data's input and class count.
     case shape(String)
     /// Too many parameters, FLOPs or activations, or too much source.
@@ -38,7 +39,7 @@ public enum CandidateFailure: Error, Sendable, Equatable, Codable, CustomStringC
 
     public var message: String {
         switch self {
-        case .generation(let m), .parse(let m), .shape(let m), .limit(let m), .divergence(let m), .timeout(let m),
+        case .generation(let m), .parse(let m, _), .shape(let m), .limit(let m), .divergence(let m), .timeout(let m),
              .outOfMemory(let m), .backend(let m), .outsideSpace(let m):
             return m
         }
@@ -60,17 +61,27 @@ public enum CandidateFailure: Error, Sendable, Equatable, Codable, CustomStringC
         }
     }
 
-    enum CodingKeys: String, CodingKey { case kind, message }
+    /// NetCode's kind of a parse failure, logged with it in the search events.
+    public var sourceKind: SourceError.Kind? {
+        if case .parse(_, let kind) = self { return kind }
+        return nil
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, message, source_kind }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(kind: try c.decode(String.self, forKey: .kind), message: try c.decode(String.self, forKey: .message))
+        if case .parse(let m, _) = self, let kind = try c.decodeIfPresent(SourceError.Kind.self, forKey: .source_kind) {
+            self = .parse(m, source: kind)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
         try c.encode(message, forKey: .message)
+        try c.encodeIfPresent(sourceKind, forKey: .source_kind)
     }
 }
 

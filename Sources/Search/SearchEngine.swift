@@ -296,7 +296,7 @@ public final class SearchEngine: @unchecked Sendable {
     }
 
     static func describe(_ r: CandidateRecord) -> String {
-        if let f = r.failure { return "#\(r.id) \(r.operation): \(f.kind)" }
+        if let f = r.failure { return "#\(r.id) \(r.operation): \(f.kind)" + (f.sourceKind.map { " (\($0.rawValue))" } ?? "") }
         let acc = r.metrics.map { String(format: "%.4f", $0.validationAccuracy) } ?? "?"
         return "#\(r.id) \(r.operation): acc \(acc) \(r.network?.rawValue ?? "")"
     }

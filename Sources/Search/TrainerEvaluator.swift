@@ -134,13 +134,12 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     static func failure(_ error: TrainingError) -> CandidateFailure {
         switch error {
         case .diverged: return .divergence(error.description)
-        case .plan(let m):
-            let lower = m.lowercased()
-            if lower.contains("memory") || lower.contains("allocat") { return .outOfMemory(m) }
-            if lower.contains("shape") || lower.contains("expects") { return .shape(m) }
-            return .backend(m)
+        case .network(let e): return .shape(e.description)
+        case .outOfMemory(let m): return .outOfMemory(m)
+        case .backend(.outOfMemory): return .outOfMemory(error.description)
+        case .backend(.unsupported), .backend(.noDevice), .backend(.failed): return .backend(error.description)
         case .dataMismatch(let m): return .shape(m)
-        case .invalidConfig, .datasetTooSmall: return .backend(error.description)
+        case .plan, .invalidConfig, .datasetTooSmall: return .backend(error.description)
         }
     }
 }

@@ -33,6 +33,8 @@ public final class Trainer {
         deviceName = backend.name
         do {
             cost = try graph.cost()
+        } catch let error as NetworkError {
+            throw .network(error)
         } catch {
             throw .plan(String(describing: error))
         }
@@ -47,6 +49,8 @@ public final class Trainer {
     static func compile(_ graph: Graph, _ options: PlanOptions) throws(TrainingError) -> Plan {
         do {
             return try PlanCompiler.compile(graph, options: options)
+        } catch PlanError.network(let error) {
+            throw .network(error)
         } catch {
             throw .plan(String(describing: error))
         }
@@ -55,8 +59,12 @@ public final class Trainer {
     static func load(_ plan: Plan, on backend: any Backend) throws(TrainingError) -> any PlanExecutor {
         do {
             return try backend.load(plan)
+        } catch let error as any BackendFailureConvertible {
+            throw .backend(error.backendFailure)
+        } catch let error as BackendFailure {
+            throw .backend(error)
         } catch {
-            throw .plan("cannot load the plan on \(backend.name): \(error)")
+            throw .backend(.failed(device: backend.name, detail: "cannot load the plan: \(error)"))
         }
     }
 

@@ -27,12 +27,12 @@ extension Trainer {
         MemoryBudget.bytes([[plan.totalBytes], [prefetch + 2, plan.inputCount, 4], [prefetch + 2, plan.labelCount, 4]])
     }
 
-    /// Throws (a `plan` error that names memory, which the search counts as out-of-memory) when the plan would
+    /// Throws `outOfMemory` when the plan would
     /// not fit in what `MemoryBudget` allows.
     static func checkMemory(_ plan: Plan, config: TrainingConfig) throws(TrainingError) {
         let estimate = memoryEstimate(plan, prefetch: config.prefetch)
         if let refusal = MemoryBudget.refusal(estimate, for: "training at batch size \(config.batchSize)") {
-            throw .plan(refusal + "; lower the batch size")
+            throw .outOfMemory(refusal + "; lower the batch size")
         }
     }
 }

@@ -37,6 +37,10 @@ enum CheckCommand: Command {
             network = args.flag("repair") && spec.hasSuffix(".py")
                 ? try repaired(spec, className: args.string("class"), input: input, classes: classes)
                 : try NetworkLoading.load(spec, className: args.string("class"), input: input, classes: classes)
+        } catch let error as SourceError {
+            noteRepairs(spec, className: args.string("class"), input: input)
+            if args.flag("json") { printErrors(error, spec: spec, className: args.string("class"), input: input) }
+            throw error
         } catch {
             noteRepairs(spec, className: args.string("class"), input: input)
             throw error
@@ -85,6 +89,23 @@ enum CheckCommand: Command {
         let strict = try NetworkSource.parse(emitted, file: spec + " (repaired)", input: input)
         return LoadedNetwork(graph: strict.graph, label: "\(spec):\(parsed.className) (repaired)",
                              unusedParameters: strict.unusedParameterCount)
+    }
+
+    /// `--json` on failure, as the last line of stdout: `{"error": {...}, "errors": [...]}`, the error that
+    /// stopped the parse and every independent error of the file (`NetworkSource.diagnose`, up to 10), each with
+    /// its kind, message, line, column, layer and near-equivalent hint.
+    static func printErrors(_ error: SourceError, spec: String, className: String?, input: TensorShape) {
+        var all = [error]
+        if spec.hasSuffix(".py"), let source = try? String(contentsOfFile: spec, encoding: .utf8) {
+            let found = NetworkSource.diagnose(source, file: spec, input: input, className: className)
+            if !found.isEmpty { all = found.contains(error) ? found : [error] + found }
+        }
+        func object(_ e: SourceError) -> JSON {
+            .object([("kind", .string(e.kind.rawValue)), ("message", .string(e.message)), ("file", .string(e.location.file)),
+                     ("line", .int(e.location.line)), ("column", .int(e.location.column)),
+                     ("layer", e.layer.map { .string($0) } ?? .null), ("hint", e.hint.map { .string($0) } ?? .null)])
+        }
+        print(JSON.object([("error", object(error)), ("errors", .array(all.prefix(10).map(object)))]).text)
     }
 
     /// Check stays strict; when the only faults are input sizes, it says what a search would set them to.

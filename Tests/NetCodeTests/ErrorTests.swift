@@ -9,7 +9,7 @@ final class ErrorTests: XCTestCase {
     func testUnsupportedLayer() {
         let source = network(init: ["self.rnn = nn.LSTM(28, 64, batch_first=True)", "self.fc = nn.Linear(64, 10)"],
                              forward: ["return self.fc(self.rnn(x))"])
-        XCTAssertEqual(parseError(source), "net.py:8:20: nn.LSTM is not supported")
+        XCTAssertEqual(parseError(source), "net.py:8:20: nn.LSTM is not supported (near equivalent: a stack of nn.Conv2d layers (recurrent layers are not supported))")
     }
 
     func testUnknownAttributeInForward() {

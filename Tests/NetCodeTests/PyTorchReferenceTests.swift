@@ -78,6 +78,15 @@ final class PyTorchReferenceTests: XCTestCase {
         }
     }
 
+    /// The construct table (Constructs/expected.tsv, read by ConstructCoverageTests) is what PyTorch says.
+    func testConstructTableAgreesWithPyTorch() throws {
+        try requireTorch()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../scripts/construct-table").standardized
+        let output = try run(["python3", script.path, "--check"], timeout: 600)
+        XCTAssertTrue(output.contains("expected.tsv agrees with PyTorch"), output)
+    }
+
     private func requireTorch() throws {
         let ok = (try? run(["python3", "-c", "import torch"], timeout: 120)) != nil
         if !ok { throw XCTSkip("python3 with PyTorch is not available; the corpus table holds counts from PyTorch 2.15") }
