@@ -3,19 +3,19 @@
 
 // y = act(x)
 __kernel void activation_forward(__global const float* x, int xOff, __global float* y, int yOff,
-                                 int n, int act, float param) {
+                                 int n, int act, float param, float param2) {
     int i = get_global_id(0);
-    if (i < n) y[yOff + i] = activate(x[xOff + i], act, param);
+    if (i < n) y[yOff + i] = activate2(x[xOff + i], act, param, param2);
 }
 
 // dx (+)= act'(src) * dy with src = y (fromOutput) or x.
 __kernel void activation_backward(__global const float* src, int srcOff, __global const float* dy, int dyOff,
                                   __global float* dx, int dxOff, int n, int act, float param,
-                                  int fromOutput, int accumulate) {
+                                  float param2, int fromOutput, int accumulate) {
     int i = get_global_id(0);
     if (i >= n) return;
     float s = src[srcOff + i], g = dy[dyOff + i];
-    float d = fromOutput ? activationGradFromOutput(s, g, act, param) : activationGradFromInput(s, g, act, param);
+    float d = fromOutput ? activationGradFromOutput(s, g, act, param) : activationGradFromInput(s, g, act, param, param2);
     dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
 }
 

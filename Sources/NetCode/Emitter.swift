@@ -169,12 +169,7 @@ struct Emitter {
                 "\(a.features)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
                 a.momentum == Float(0.1) ? nil : "momentum=\(a.momentum)", a.affine ? nil : "affine=False",
             ]) + ")"
-        case .activation(let act):
-            switch act {
-            case .leakyRelu(let s): return s == Float(0.01) ? "nn.LeakyReLU()" : "nn.LeakyReLU(\(s))"
-            case .elu(let a): return a == 1 ? "nn.ELU()" : "nn.ELU(alpha=\(a))"
-            default: return "nn.\(layer.typeName)()"
-            }
+        case .activation(let act): return act.moduleExpression
         case .maxPool2d(let a):
             return "nn.MaxPool2d(" + poolArgs(a, average: false) + ")"
         case .avgPool2d(let a):
@@ -192,15 +187,8 @@ struct Emitter {
     static func functionalCall(_ layer: Layer, _ x: String) -> (String, Bool) {
         switch layer {
         case .activation(let act):
-            switch act {
-            case .relu: return ("F.relu(\(x))", true)
-            case .leakyRelu(let s): return (s == Float(0.01) ? "F.leaky_relu(\(x))" : "F.leaky_relu(\(x), \(s))", true)
-            case .gelu: return ("F.gelu(\(x))", true)
-            case .silu: return ("F.silu(\(x))", true)
-            case .sigmoid: return ("torch.sigmoid(\(x))", false)
-            case .tanh: return ("torch.tanh(\(x))", false)
-            case .elu(let a): return (a == 1 ? "F.elu(\(x))" : "F.elu(\(x), alpha=\(a))", true)
-            }
+            let call = act.functionalExpression(x)
+            return (call.text, call.needsF)
         case .maxPool2d(let a): return ("F.max_pool2d(\(x), \(poolArgs(a, average: false)))", true)
         case .avgPool2d(let a): return ("F.avg_pool2d(\(x), \(poolArgs(a, average: true)))", true)
         case .adaptiveAvgPool2d(let h, let w): return ("F.adaptive_avg_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)

@@ -5,24 +5,17 @@ import NetIR
 enum TensorOps {
     /// `torch.nn.functional` names, the layer class they share a builder with, and their own signatures.
     static let functional: [String: (kind: String, signature: Signature)] = [
-        "relu": ("ReLU", Signature("input, inplace=False")),
-        "relu_": ("ReLU", Signature("input")),
-        "leaky_relu": ("LeakyReLU", Signature("input, negative_slope=0.01, inplace=False")),
-        "gelu": ("GELU", Signature("input, approximate='none'")),
-        "silu": ("SiLU", Signature("input, inplace=False")),
-        "sigmoid": ("Sigmoid", Signature("input")),
-        "tanh": ("Tanh", Signature("input")),
-        "elu": ("ELU", Signature("input, alpha=1.0, inplace=False")),
         "max_pool2d": ("MaxPool2d", Signature("input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False")),
         "avg_pool2d": ("AvgPool2d", Signature("input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None")),
         "adaptive_avg_pool2d": ("AdaptiveAvgPool2d", Signature("input, output_size")),
         "dropout": ("Dropout", Signature("input, p=0.5, training=True, inplace=False")),
         "softmax": ("Softmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "log_softmax": ("LogSoftmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
-    ]
-    static let torchFunctions: Set<String> = [
-        "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean",
-    ]
+        "relu_": ("ReLU", Signature("input")),
+    ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
+    static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
+        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean",
+    ])
 
     static func knows(_ q: String) -> Bool {
         if q.hasPrefix("torch.nn.functional.") { return functional[String(q.dropFirst(20))] != nil }
@@ -100,7 +93,7 @@ extension Interpreter {
             let b = try bind("dim=None, dtype=None", args, callee: callee, at: e)
             return try applyFunctional(try ModuleCatalog.layer(name == "softmax" ? "Softmax" : "LogSoftmax", b), x, callee, at: e)
         default:
-            let kind = ["relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"][name] ?? name
+            let kind = name == "relu_" ? "ReLU" : Activation.kinds.first { $0.onTensor && $0.functionalName == name }?.className ?? name
             let b = try bind("", args, callee: callee, at: e)
             return try applyFunctional(try ModuleCatalog.layer(kind, b), x, callee, at: e)
         }

@@ -1,37 +1,3 @@
-/// Element-wise activations, named as PyTorch names them.
-public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
-    case relu
-    case leakyRelu(slope: Float)
-    case gelu
-    case silu
-    case sigmoid
-    case tanh
-    case elu(alpha: Float)
-
-    /// True when the derivative can be computed from the output alone, so the activation can be fused
-    /// into the producing layer's epilogue without keeping the pre-activation tensor.
-    public var differentiableFromOutput: Bool {
-        switch self {
-        case .relu, .sigmoid, .tanh: return true
-        case .leakyRelu(let s): return s > 0
-        case .elu(let a): return a > 0
-        case .gelu, .silu: return false
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .relu: return "ReLU"
-        case .leakyRelu(let s): return "LeakyReLU(\(s))"
-        case .gelu: return "GELU"
-        case .silu: return "SiLU"
-        case .sigmoid: return "Sigmoid"
-        case .tanh: return "Tanh"
-        case .elu(let a): return "ELU(\(a))"
-        }
-    }
-}
-
 /// A height/width pair (kernel size, stride, padding, dilation).
 public struct Pair: Hashable, Codable, Sendable, CustomStringConvertible {
     public var h: Int
@@ -110,16 +76,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .conv2d: return "Conv2d"
         case .linear: return "Linear"
         case .batchNorm(let a): return "BatchNorm\(a.dimensions)d"
-        case .activation(let a):
-            switch a {
-            case .relu: return "ReLU"
-            case .leakyRelu: return "LeakyReLU"
-            case .gelu: return "GELU"
-            case .silu: return "SiLU"
-            case .sigmoid: return "Sigmoid"
-            case .tanh: return "Tanh"
-            case .elu: return "ELU"
-            }
+        case .activation(let a): return a.kind.className
         case .maxPool2d: return "MaxPool2d"
         case .avgPool2d: return "AvgPool2d"
         case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d"

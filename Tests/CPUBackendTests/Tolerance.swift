@@ -55,7 +55,7 @@ enum Tolerance {
 
     static func isPiecewiseLinear(_ a: Activation) -> Bool {
         switch a {
-        case .relu, .leakyRelu: return true
+        case .relu, .leakyRelu, .relu6, .hardtanh: return true
         default: return false
         }
     }
