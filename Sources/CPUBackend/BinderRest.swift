@@ -130,8 +130,9 @@ extension Binder {
                                           weightDecay: wd, decoupled: decoupled, t: run.pointee.step + 1)
                 }
             }
-        default:
-            throw CPUBackendError.malformedInstruction("\(ins): not a CPU op")
+        case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward:
+            throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }
 

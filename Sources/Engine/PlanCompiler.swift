@@ -4,11 +4,14 @@ import NetIR
 public enum PlanError: Error, CustomStringConvertible, Sendable {
     case network(NetworkError)
     case invalidOptions(String)
+    /// A backend has no kernel for an op the plan needs (`Backend.supports`).
+    case unsupported(op: String, node: String, device: String)
 
     public var description: String {
         switch self {
         case .network(let e): return e.description
         case .invalidOptions(let m): return "invalid plan options: \(m)"
+        case .unsupported(let op, let node, let device): return "layer '\(node)': \(op) is not supported on \(device)"
         }
     }
 }
@@ -27,6 +30,13 @@ public enum PlanCompiler {
         } catch let e as NetworkError {
             throw PlanError.network(e)
         }
+    }
+
+    /// `compile`, then the check that `backend` has a kernel for every instruction of both programs.
+    public static func compile(_ graph: Graph, options: PlanOptions, for backend: any Backend) throws -> Plan {
+        let plan = try compile(graph, options: options)
+        try backend.checkSupport(plan)
+        return plan
     }
 }
 

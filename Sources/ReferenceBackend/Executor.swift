@@ -9,8 +9,20 @@ public struct ReferenceBackend: Backend {
     public var name: String { "reference (plain Swift loops, double accumulation)" }
 
     public func load(_ plan: Plan) throws -> any PlanExecutor {
+        try checkSupport(plan)
         try ReferenceExecutor.validate(plan)
         return ReferenceExecutor(plan: plan)
+    }
+
+    /// Every op has a kernel here. Exhaustive on purpose: a new `Op` case does not compile until this says.
+    public func supports(_ op: Op) -> Bool {
+        switch op {
+        case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
+             .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
+             .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer:
+            return true
+        }
     }
 }
 
