@@ -197,7 +197,7 @@ struct Binder {
             }
         case .maxPool, .maxPoolBackward, .avgPool, .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout,
              .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill, .softmax, .softmaxBackward, .softmaxCrossEntropy,
-             .optimizer:
+             .optimizer, .multiply, .multiplyBackward, .affine:
             return try bindRest(ins)
         }
     }

@@ -111,6 +111,13 @@ extension PlanBuilder {
                 let targets = node.inputs.indices.map { target($0) }
                 emit(.concatBackward(concatGeometry(node), accumulate: targets.map { $0?.1 ?? false }),
                      [dy], targets.map { $0?.0 ?? .absent })
+            case .multiply:
+                let g = multiplyGeometry(node)
+                let (a, b) = (value[node.inputs[0]], value[node.inputs[1]])
+                if let (da, acc) = target(0) { emit(.multiplyBackward(g, ofBroadcast: false), [dy, b], [da], accumulate: acc) }
+                if let (db, acc) = target(1) { emit(.multiplyBackward(g, ofBroadcast: g.perRow), [dy, a], [db], accumulate: acc) }
+            case .affine(let scale, _):
+                if let (dx, acc) = target(0) { emit(.affine(scale: scale, shift: 0), [dy], [dx], accumulate: acc) }
             case .softmax, .logSoftmax:
                 if let (dx, acc) = target(0) {
                     emit(.softmaxBackward(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax),

@@ -268,6 +268,10 @@ struct PlanBuilder {
                 emit(.add(activation: act), node.inputs.map { value[$0] }, [y])
             case .concat:
                 emit(.concat(concatGeometry(node)), node.inputs.map { value[$0] }, [y])
+            case .multiply:
+                emit(.multiply(multiplyGeometry(node)), node.inputs.map { value[$0] }, [y])
+            case .affine(let scale, let shift):
+                emit(.affine(scale: scale, shift: shift), [x], [y])
             case .softmax, .logSoftmax:
                 emit(.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax), [x], [y])
             }
@@ -277,5 +281,15 @@ struct PlanBuilder {
 
     func concatGeometry(_ node: Node) -> ConcatGeometry {
         ConcatGeometry(batch: batch, spatial: shapes[node.inputs[0]].spatial, channels: node.inputs.map { shapes[$0].channels })
+    }
+}
+
+extension PlanBuilder {
+    /// Rows are (sample, channel) pairs when the second input is per channel, else one row per sample.
+    func multiplyGeometry(_ node: Node) -> MultiplyGeometry {
+        let a = shapes[node.inputs[0]], b = shapes[node.inputs[1]]
+        let perRow = a != b
+        return perRow ? MultiplyGeometry(outer: batch * a.dims[0], inner: a.count / a.dims[0], perRow: true)
+                      : MultiplyGeometry(outer: batch, inner: a.count, perRow: false)
     }
 }

@@ -9,7 +9,7 @@ extension Interpreter {
     ]
     static let tensorMethods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
-        "softmax", "log_softmax", "add",
+        "softmax", "log_softmax", "add", "mul", "multiply",
     ]
 
     func attribute(_ v: Value, _ name: String, at e: Expr) throws -> Value {

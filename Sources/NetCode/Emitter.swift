@@ -50,7 +50,12 @@ struct Emitter {
         return !digits.isEmpty && name.dropLast(digits.count).hasSuffix(marker) && name.count > digits.count + marker.count
     }
 
-    static func isOperator(_ layer: Layer) -> Bool { layer == .add || layer == .concat || layer == .input }
+    static func isOperator(_ layer: Layer) -> Bool {
+        switch layer {
+        case .add, .concat, .input, .multiply, .affine: return true
+        default: return false
+        }
+    }
 
     /// Assigns variables (`x`, `x1`, ...) reusing a name once its value is dead, and writes one line per
     /// statement. A value used only as the first input of the very next node is nested into that call instead
@@ -108,6 +113,14 @@ struct Emitter {
         let x = args.first ?? "x"
         switch node.layer {
         case .add: return args.joined(separator: " + ")
+        case .multiply: return args.map { Self.isAtomic($0) ? $0 : "(\($0))" }.joined(separator: " * ")
+        case .affine(let scale, let shift):
+            let operand = Self.isAtomic(x) ? x : "(\(x))"
+            // The parser makes one Affine of `x * s`, `x + t` and `t - x`; other pairs come back as two nodes.
+            if shift == 0 { return "\(operand) * \(scale)" }
+            if scale == 1 { return "\(operand) + \(shift)" }
+            if scale == -1 { return "\(shift) - \(operand)" }
+            return "\(operand) * \(scale) + \(shift)"
         case .concat: return "torch.cat([\(args.joined(separator: ", "))], dim=1)"
         default: break
         }
@@ -177,7 +190,7 @@ struct Emitter {
         case .adaptiveAvgPool2d(let h, let w): return "nn.AdaptiveAvgPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
         case .dropout(let p): return p == 0.5 ? "nn.Dropout()" : "nn.Dropout(\(p))"
         case .flatten: return "nn.Flatten()"
-        case .identity, .input, .add, .concat: return "nn.Identity()"
+        case .identity, .input, .add, .concat, .multiply, .affine: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
         }

@@ -14,7 +14,7 @@ enum TensorOps {
         "relu_": ("ReLU", Signature("input")),
     ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
-        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean",
+        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply",
     ])
 
     static func knows(_ q: String) -> Bool {
@@ -43,6 +43,12 @@ extension Interpreter {
             let b = try bind("input, other, alpha=1", args, callee: callee, at: e)
             try b.require("alpha", .int(1), "alpha is not supported")
             return try addTensors([try tensor(b, "input"), try tensor(b, "other")], at: e)
+        case (false, "mul"), (false, "multiply"):
+            let b = try bind("input, other", args, callee: callee, at: e)
+            guard let result = try tensorArithmetic(.multiply, b["input"], b["other"], at: e) else {
+                throw fail("\(callee) needs a tensor and a tensor or number", at: e)
+            }
+            return result
         case (false, "mean"):
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
@@ -85,6 +91,12 @@ extension Interpreter {
             return try flatten(x, try bind("start_dim=0, end_dim=-1", args, callee: callee, at: e), at: e)
         case "mean":
             return try mean(x, try bind("dim=None, keepdim=False, dtype=None", args, callee: callee, at: e), at: e)
+        case "mul", "multiply":
+            let b = try bind("other", args, callee: callee, at: e)
+            guard let result = try tensorArithmetic(.multiply, .tensor(x), b["other"], at: e) else {
+                throw fail("\(callee) needs a tensor or number", at: e)
+            }
+            return result
         case "add":
             let b = try bind("other, alpha=1", args, callee: callee, at: e)
             try b.require("alpha", .int(1), "alpha is not supported")

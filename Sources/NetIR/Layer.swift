@@ -66,6 +66,11 @@ public enum Layer: Hashable, Codable, Sendable {
     /// Concatenation along the channel dimension (`torch.cat([a, b], dim=1)`).
     case concat
     case identity
+    /// Element-wise product `a * b` (`torch.mul`); the second input is `a`'s shape or per channel
+    /// (`[C, 1, 1]` against `[C, H, W]`: squeeze-excitation gates), as PyTorch broadcasts it.
+    case multiply
+    /// `scale * x + shift` with constants (`x * 0.5`, `x / 2`, `x - 1`, `-x`, and `b` in `a - b`).
+    case affine(scale: Float, shift: Float)
     case softmax
     case logSoftmax
 
@@ -85,6 +90,8 @@ public enum Layer: Hashable, Codable, Sendable {
         case .add: return "Add"
         case .concat: return "Concat"
         case .identity: return "Identity"
+        case .multiply: return "Mul"
+        case .affine: return "Affine"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
         }
@@ -94,6 +101,7 @@ public enum Layer: Hashable, Codable, Sendable {
     public var arity: Int? {
         switch self {
         case .input: return 0
+        case .multiply: return 2
         case .add, .concat: return nil
         default: return 1
         }
@@ -105,5 +113,15 @@ public enum Layer: Hashable, Codable, Sendable {
         case .conv2d, .linear: return true
         default: return false
         }
+    }
+}
+
+extension Layer {
+    /// The broadcast `a * b` allows (PyTorch's rule, restricted to what the kernels take): `b` equal to `a`, or
+    /// `b` of `a`'s rank with `a`'s channels and every other dimension 1. Nil when neither holds.
+    public static func multiplyShape(_ a: TensorShape, _ b: TensorShape) -> TensorShape? {
+        if a == b { return a }
+        guard a.rank == b.rank, a.rank >= 1, b.dims[0] == a.dims[0], b.dims.dropFirst().allSatisfy({ $0 == 1 }) else { return nil }
+        return a
     }
 }

@@ -86,7 +86,12 @@ extension Graph {
                 throw fail("BatchNorm\(a.dimensions)d expects \(a.features) features, got input of shape \(x)")
             }
             return x
-        case .activation, .dropout, .identity, .softmax, .logSoftmax:
+        case .multiply:
+            guard let y = Layer.multiplyShape(x, inputs[1]) else {
+                throw fail("cannot multiply tensors of shapes \(x) and \(inputs[1]) (the second must match or be per channel)")
+            }
+            return y
+        case .activation, .dropout, .identity, .softmax, .logSoftmax, .affine:
             if case .dropout(let p) = layer, !(p >= 0 && p < 1) { throw fail("dropout p=\(p) must be in [0, 1)") }
             return x
         case .maxPool2d(let a), .avgPool2d(let a):

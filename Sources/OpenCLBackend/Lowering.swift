@@ -197,6 +197,19 @@ struct Lowering {
                                   + [.int(batch), .int(classes), .float(smoothing)])]
         case .fill(let value):
             return [elementwise("elementwise.cl", "fill", count: y.count, ref(y) + [.int(y.count), .float(value)])]
+        case .multiply(let g):
+            return [elementwise("elementwise.cl", "multiply_rows", count: g.count, ref(x) + ref(ins.inputs[1]) + ref(y)
+                                    + [.int(g.count), .int(g.inner), flag(g.perRow), flag(false)])]
+        case .multiplyBackward(let g, let ofBroadcast):
+            if ofBroadcast {
+                return [elementwise("elementwise.cl", "row_dot", count: g.outer, ref(x) + ref(ins.inputs[1]) + ref(y)
+                                        + [.int(g.outer), .int(g.inner), acc])]
+            }
+            return [elementwise("elementwise.cl", "multiply_rows", count: g.count, ref(x) + ref(ins.inputs[1]) + ref(y)
+                                    + [.int(g.count), .int(g.inner), flag(g.perRow), acc])]
+        case .affine(let scale, let shift):
+            return [elementwise("elementwise.cl", "affine", count: y.count, ref(x) + ref(y)
+                                    + [.int(y.count), .float(scale), .float(shift), acc])]
         case .optimizer(let config):
             return [optimizer(config, gradients: x, parameters: y, state: ins.outputs[1])]
         }

@@ -36,6 +36,18 @@ extension Reference {
 
     static func multiply(_ a: [Float], _ b: [Float]) -> [Float] { a.indices.map { a[$0] * b[$0] } }
 
+    /// y[r·inner + e] = a[r·inner + e] · b[r] (per row) or · b[r·inner + e].
+    static func multiply(_ g: MultiplyGeometry, _ a: [Float], _ b: [Float]) -> [Float] {
+        (0..<g.count).map { k in a[k] * b[g.perRow ? k / g.inner : k] }
+    }
+
+    /// d[r] = Σ_e dy[r·inner + e] · other[r·inner + e], summed in Double.
+    static func rowDot(_ g: MultiplyGeometry, _ dy: [Float], _ other: [Float]) -> [Float] {
+        (0..<g.outer).map { r in
+            Float((0..<g.inner).reduce(0.0) { $0 + Double(dy[r * g.inner + $1]) * Double(other[r * g.inner + $1]) })
+        }
+    }
+
     static func add(_ inputs: [[Float]], activation: Activation?) -> [Float] {
         let count = inputs.first?.count ?? 0
         return (0..<count).map { e in activate(activation, Float(inputs.reduce(0.0) { $0 + Double($1[e]) })) }

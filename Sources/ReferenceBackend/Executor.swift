@@ -20,7 +20,8 @@ public struct ReferenceBackend: Backend {
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
-             .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer:
+             .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
+             .multiplyBackward, .affine:
             return true
         }
     }
@@ -233,6 +234,13 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(dx, o(0), accumulate: acc)
         case .copy:
             memory.store(memory.load(i(0)), o(0), accumulate: acc)
+        case .multiply(let g):
+            memory.store(Reference.multiply(g, memory.load(i(0)), memory.load(i(1))), o(0))
+        case .multiplyBackward(let g, let ofBroadcast):
+            let dy = memory.load(i(0)), other = memory.load(i(1))
+            memory.store(ofBroadcast ? Reference.rowDot(g, dy, other) : Reference.multiply(g, dy, other), o(0), accumulate: acc)
+        case .affine(let scale, let shift):
+            memory.store(memory.load(i(0)).map { Float(Double(scale) * Double($0) + Double(shift)) }, o(0), accumulate: acc)
         case .softmaxCrossEntropy(let batch, let classes, let smoothing):
             let r = Reference.softmaxCrossEntropy(batch: batch, classes: classes, labelSmoothing: smoothing,
                                                   logits: memory.load(i(0)), labels: memory.load(i(1)).map(\.int32))

@@ -48,8 +48,11 @@ enum Tolerance {
         case .optimizer(let c):
             if case .adam = c { return smallSums }
             return exact
-        case .maxPool, .maxPoolBackward, .dropout, .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill:
+        case .maxPool, .maxPoolBackward, .dropout, .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill,
+             .multiply, .affine:
             return exact
+        case .multiplyBackward(_, let ofBroadcast):
+            return ofBroadcast ? smallSums : exact
         }
     }
 

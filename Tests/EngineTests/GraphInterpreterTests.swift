@@ -62,6 +62,12 @@ struct GraphInterpreter {
                 precondition(!training || rate == 0, "the interpreter does not draw dropout masks")
                 y = x
             case .add: y = Reference.add(xs, activation: nil)
+            case .multiply:
+                let a = shapes[node.inputs[0]]
+                let g = a == shapes[node.inputs[1]] ? MultiplyGeometry(outer: batch, inner: a.count, perRow: false)
+                    : MultiplyGeometry(outer: batch * a.dims[0], inner: a.count / a.dims[0], perRow: true)
+                y = Reference.multiply(g, xs[0], xs[1])
+            case .affine(let scale, let shift): y = x.map { Float(Double(scale) * Double($0) + Double(shift)) }
             case .concat:
                 y = Reference.concat(ConcatGeometry(batch: batch, spatial: inShape.spatial, channels: node.inputs.map { shapes[$0].channels }), xs)
             case .softmax, .logSoftmax:

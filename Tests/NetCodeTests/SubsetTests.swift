@@ -90,7 +90,7 @@ final class SubsetTests: XCTestCase {
                        "net.py:12:13: x.view(batch, 8, 13, 52): reshaping 8x26x26 to 8x13x52 is not supported (only flattening to [batch, features])")
         XCTAssertEqual(error("x = torch.flatten(x)"),
                        "net.py:12:13: torch.flatten(): flattening from dim 0 is not supported; flatten(x, 1) keeps the batch dimension")
-        XCTAssertEqual(error("x = x * 2"), "net.py:12:13: operator '*' on tensors is not supported (only tensor + tensor)")
+        XCTAssertEqual(error("x = x * 'a'"), "net.py:12:13: operator '*' on these operands is not supported (tensor + - * tensor, tensor + - * / number)")
         XCTAssertEqual(error("x = torch.cat([x, x], dim=0)"),
                        "net.py:12:35: torch.cat(): concatenating along dim=0 is not supported (only dim=1, the channels or features)")
         XCTAssertEqual(error("x = F.softmax(x, dim=1)"), "net.py:12:13: F.softmax over a [8x26x26] image tensor is not supported; flatten first")

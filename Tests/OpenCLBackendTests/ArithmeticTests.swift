@@ -1,0 +1,17 @@
+import XCTest
+import NetIR
+import Engine
+
+/// Mul (per-channel gate, equal shapes) and Affine on OpenCL against the reference.
+final class ArithmeticTests: XCTestCase {
+    func testGateSquareAndAffine() throws {
+        let graph = try singleLayer(input: TensorShape(channels: 5, height: 7, width: 9)) { b, x in
+            let squeezed = try b.add("pool", .adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [x])
+            let gate = try b.activation("gate", try b.conv2d("excite", squeezed, out: 5, kernel: 1), .sigmoid)
+            let gated = try b.add("mul", .multiply, [x, gate])
+            return try b.add("affine", .affine(scale: 0.5, shift: -0.25), [try b.add("sq", .multiply, [gated, gated])])
+        }
+        // The gate's gradient sums 63 products per channel in Float (row_dot).
+        try compareWithReference(graph, batch: 3, tolerance: .accumulation)
+    }
+}
