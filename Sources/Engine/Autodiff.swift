@@ -18,6 +18,7 @@ extension PlanBuilder {
             let node = graph.nodes[i]
             if case .flatten = node.layer { continue }
             if case .identity = node.layer { continue }
+            if case .reshape = node.layer { continue }
             guard var dy = grads.tensor[value[i].offset] else { continue }
             let y = value[i]
             func emit(_ op: Op, _ inputs: [TensorRef], _ outputs: [TensorRef], accumulate: Bool = false) {
@@ -42,7 +43,7 @@ extension PlanBuilder {
             let parametersAccumulate = !grads.parameterWritten.insert(node.module).inserted
 
             switch node.layer {
-            case .input, .flatten, .identity:
+            case .input, .flatten, .identity, .reshape:
                 break
             case .conv2d(let a):
                 let g = ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a)

@@ -126,7 +126,7 @@ struct PlanBuilder {
             case .input:
                 value[i] = TensorRef(.input, offset: 0, count: count)
                 continue
-            case .flatten, .identity:
+            case .flatten, .identity, .reshape:
                 value[i] = value[node.inputs[0]]
                 continue
             case .activation(let act):
@@ -234,7 +234,7 @@ struct PlanBuilder {
                 program.append(Instruction(op, inputs: inputs, outputs: outputs, node: node.name))
             }
             switch node.layer {
-            case .input, .flatten, .identity:
+            case .input, .flatten, .identity, .reshape:
                 break
             case .conv2d(let a):
                 let g = ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a)

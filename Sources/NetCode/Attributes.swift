@@ -9,7 +9,7 @@ extension Interpreter {
     ]
     static let tensorMethods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
-        "softmax", "log_softmax", "add", "mul", "multiply",
+        "softmax", "log_softmax", "add", "mul", "multiply", "squeeze", "unsqueeze",
     ]
 
     func attribute(_ v: Value, _ name: String, at e: Expr) throws -> Value {

@@ -52,7 +52,7 @@ struct Emitter {
 
     static func isOperator(_ layer: Layer) -> Bool {
         switch layer {
-        case .add, .concat, .input, .multiply, .affine: return true
+        case .add, .concat, .input, .multiply, .affine, .reshape: return true
         default: return false
         }
     }
@@ -113,6 +113,8 @@ struct Emitter {
         let x = args.first ?? "x"
         switch node.layer {
         case .add: return args.joined(separator: " + ")
+        case .reshape(let dims):
+            return "\(Self.isAtomic(x) ? x : "(\(x))").view(-1, \(dims.map(String.init).joined(separator: ", ")))"
         case .multiply: return args.map { Self.isAtomic($0) ? $0 : "(\($0))" }.joined(separator: " * ")
         case .affine(let scale, let shift):
             let operand = Self.isAtomic(x) ? x : "(\(x))"
@@ -190,7 +192,7 @@ struct Emitter {
         case .adaptiveAvgPool2d(let h, let w): return "nn.AdaptiveAvgPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
         case .dropout(let p): return p == 0.5 ? "nn.Dropout()" : "nn.Dropout(\(p))"
         case .flatten: return "nn.Flatten()"
-        case .identity, .input, .add, .concat, .multiply, .affine: return "nn.Identity()"
+        case .identity, .input, .add, .concat, .multiply, .affine, .reshape: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
         }

@@ -14,7 +14,7 @@ enum TensorOps {
         "relu_": ("ReLU", Signature("input")),
     ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
-        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply",
+        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze",
     ])
 
     static func knows(_ q: String) -> Bool {
@@ -49,6 +49,9 @@ extension Interpreter {
                 throw fail("\(callee) needs a tensor and a tensor or number", at: e)
             }
             return result
+        case (false, "squeeze"), (false, "unsqueeze"):
+            let b = try bind(name == "squeeze" ? "input, dim=None" : "input, dim", args, callee: callee, at: e)
+            return try squeeze(try tensor(b, "input"), b, unsqueeze: name == "unsqueeze", at: e)
         case (false, "mean"):
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
@@ -89,6 +92,9 @@ extension Interpreter {
             return try reshape(x, dims, callee, at: e)
         case "flatten":
             return try flatten(x, try bind("start_dim=0, end_dim=-1", args, callee: callee, at: e), at: e)
+        case "squeeze", "unsqueeze":
+            return try squeeze(x, try bind(name == "squeeze" ? "dim=None" : "dim", args, callee: callee, at: e),
+                               unsqueeze: name == "unsqueeze", at: e)
         case "mean":
             return try mean(x, try bind("dim=None, keepdim=False, dtype=None", args, callee: callee, at: e), at: e)
         case "mul", "multiply":

@@ -62,6 +62,8 @@ public enum Layer: Hashable, Codable, Sendable {
     case dropout(p: Float)
     /// Flattens every dimension after the batch (`torch.flatten(x, 1)`, `x.view(x.size(0), -1)`).
     case flatten
+    /// A view with the same elements per sample in another shape (`x.view(b, c, 1, 1)`, `unsqueeze`, `squeeze`).
+    case reshape(dims: [Int])
     case add
     /// Concatenation along the channel dimension (`torch.cat([a, b], dim=1)`).
     case concat
@@ -87,6 +89,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d"
         case .dropout: return "Dropout"
         case .flatten: return "Flatten"
+        case .reshape: return "Reshape"
         case .add: return "Add"
         case .concat: return "Concat"
         case .identity: return "Identity"

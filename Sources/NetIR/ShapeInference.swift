@@ -114,6 +114,11 @@ extension Graph {
             return TensorShape(channels: x.channels, height: oh, width: ow)
         case .flatten:
             return TensorShape(features: x.count)
+        case .reshape(let dims):
+            guard !dims.isEmpty, dims.allSatisfy({ $0 > 0 }), dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) == x.count else {
+                throw fail("cannot view \(x) (\(x.count) elements per sample) as \(dims.map(String.init).joined(separator: "x"))")
+            }
+            return TensorShape(dims)
         case .add:
             for s in inputs.dropFirst() where s != x {
                 throw fail("cannot add tensors of shapes \(x) and \(s)")

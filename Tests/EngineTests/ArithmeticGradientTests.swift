@@ -15,6 +15,17 @@ final class ArithmeticGradientTests: XCTestCase {
         try assertGradientsMatch("squeeze-excitation gate", g)
     }
 
+    /// The Linear form of squeeze-excitation: pool, view to [C], Linear, sigmoid, view to [C, 1, 1], gate.
+    func testViewsAroundALinearGate() throws {
+        let g = try classifier(TensorShape(channels: 2, height: 4, width: 5)) { b, x in
+            let stem = try b.activation("act", try b.conv2d("stem", x, out: 3, kernel: 3, padding: 1), .tanh)
+            let pooled = try b.add("view1", .reshape(dims: [3]), [try b.add("pool", .adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [stem])])
+            let gate = try b.add("view2", .reshape(dims: [3, 1, 1]), [try b.activation("gate", try b.linear("fc", pooled, out: 3), .sigmoid)])
+            return try b.add("mul", .multiply, [stem, gate])
+        }
+        try assertGradientsMatch("view, linear gate, view, mul", g)
+    }
+
     func testEqualShapesSquareAndAffine() throws {
         let square = try classifier(TensorShape(features: 5)) { b, x in
             let h = try b.activation("act", try b.linear("fc", x, out: 4), .tanh)

@@ -40,7 +40,7 @@ struct GraphInterpreter {
             let y: [Float]
             switch node.layer {
             case .input: y = input
-            case .flatten, .identity: y = x
+            case .flatten, .identity, .reshape: y = x
             case .conv2d(let a):
                 y = Reference.conv2d(ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a), x: x,
                                      weight: p("weight") ?? [], bias: p("bias"), activation: nil)

@@ -23,6 +23,36 @@ final class TensorArithmeticTests: XCTestCase {
         XCTAssertEqual(again.nodes.map(\.layer), graph.nodes.map(\.layer))
     }
 
+    /// The Linear squeeze-excitation block as code models write it, with each view spelling.
+    func testViewsAroundALinearGate() throws {
+        let spellings = [
+            ("y = self.pool(x).view(x.size(0), -1)", "y = y.view(x.size(0), -1, 1, 1)"),
+            ("y = self.pool(x).squeeze(-1).squeeze(-1)", "y = y.unsqueeze(-1).unsqueeze(-1)"),
+            ("y = torch.flatten(self.pool(x), 1)", "y = y.reshape(-1, 8, 1, 1)"),
+            ("y = self.pool(x).squeeze()", "y = y[:, :, None, None] if False else y.view(-1, 8, 1, 1)"),
+        ]
+        var first: [Layer]?
+        for (squeeze, unsqueeze) in spellings.prefix(3) {
+            let source = network(init: [
+                "self.conv = nn.Conv2d(1, 8, 3, padding=1)", "self.pool = nn.AdaptiveAvgPool2d(1)",
+                "self.fc1 = nn.Linear(8, 2)", "self.fc2 = nn.Linear(2, 8)", "self.head = nn.Linear(8 * 28 * 28, 10)",
+            ], forward: [
+                "x = F.relu(self.conv(x))", squeeze, "y = torch.sigmoid(self.fc2(F.relu(self.fc1(y))))", unsqueeze,
+                "return self.head(torch.flatten(x * y, 1))",
+            ])
+            let graph = try parseNet(source).graph
+            XCTAssertEqual(graph.outputShape, TensorShape(features: 10), squeeze)
+            XCTAssertTrue(graph.nodes.contains { $0.layer == .reshape(dims: [8, 1, 1]) }, unsqueeze)
+            let again = try parseNet(NetworkSource.emit(graph)).graph
+            XCTAssertEqual(again.nodes.map(\.layer), graph.nodes.map(\.layer), "\(squeeze) emitted")
+            let count = graph.nodes.filter { $0.layer.typeName == "Reshape" || $0.layer == .flatten }.count
+            XCTAssertGreaterThanOrEqual(count, 2)
+            if first == nil { first = graph.nodes.map(\.layer) }
+        }
+        let bad = parseError(network(init: [], forward: ["return x.view(x.size(0), 5, -1)"]))
+        XCTAssertTrue(bad?.contains("cannot split the 784 elements") == true, bad ?? "parsed")
+    }
+
     func testScalarsAndSubtraction() throws {
         let cases: [(String, [Layer])] = [
             ("h * 0.5", [.affine(scale: 0.5, shift: 0)]), ("0.5 * h", [.affine(scale: 0.5, shift: 0)]),
