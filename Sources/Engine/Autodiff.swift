@@ -112,6 +112,14 @@ extension PlanBuilder {
                 let targets = node.inputs.indices.map { target($0) }
                 emit(.concatBackward(concatGeometry(node), accumulate: targets.map { $0?.1 ?? false }),
                      [dy], targets.map { $0?.0 ?? .absent })
+            case .dropout2d(let p):
+                if let (dx, acc) = target(0) {
+                    if p > 0 {
+                        emit(.multiplyBackward(channelGeometry(i), ofBroadcast: false), [dy, extras[i][1]], [dx], accumulate: acc)
+                    } else {
+                        emit(.copy, [dy], [dx], accumulate: acc)
+                    }
+                }
             case .multiply:
                 let g = multiplyGeometry(node)
                 let (a, b) = (value[node.inputs[0]], value[node.inputs[1]])

@@ -143,6 +143,9 @@ struct PlanBuilder {
                 extras[i] = [newTensor(a.features), newTensor(a.features)]
             case .dropout:
                 extras[i] = [newTensor(count)]
+            case .dropout2d:
+                let rows = batch * shapes[i].dims[0]
+                extras[i] = [newTensor(rows), newTensor(rows), newTensor(rows)]   // ones, gate, mask
             default:
                 break
             }
@@ -270,6 +273,16 @@ struct PlanBuilder {
                 emit(.concat(concatGeometry(node)), node.inputs.map { value[$0] }, [y])
             case .multiply:
                 emit(.multiply(multiplyGeometry(node)), node.inputs.map { value[$0] }, [y])
+            case .dropout2d(let p):
+                // Composed from existing ops: a dropout mask over (sample, channel) rows, then a per-row product.
+                if training && p > 0 {
+                    let (ones, gate, mask) = (extras[i][0], extras[i][1], extras[i][2])
+                    emit(.fill(1), [], [ones])
+                    emit(.dropout(p: p, salt: UInt32(truncatingIfNeeded: i)), [ones], [gate, mask])
+                    emit(.multiply(channelGeometry(i)), [x, gate], [y])
+                } else {
+                    emit(.copy, [x], [y])
+                }
             case .affine(let scale, let shift):
                 emit(.affine(scale: scale, shift: shift), [x], [y])
             case .softmax, .logSoftmax:
@@ -285,6 +298,12 @@ struct PlanBuilder {
 }
 
 extension PlanBuilder {
+    /// One row per (sample, channel) of node `i`'s output.
+    func channelGeometry(_ i: Int) -> MultiplyGeometry {
+        let s = shapes[i]
+        return MultiplyGeometry(outer: batch * s.dims[0], inner: s.count / s.dims[0], perRow: true)
+    }
+
     /// Rows are (sample, channel) pairs when the second input is per channel, else one row per sample.
     func multiplyGeometry(_ node: Node) -> MultiplyGeometry {
         let a = shapes[node.inputs[0]], b = shapes[node.inputs[1]]

@@ -36,7 +36,7 @@ struct Emitter {
     /// Nodes the parser synthesized for functional calls: parameterless, named `<op>_f<n>` or `flatten_<n>`.
     static func isFunctional(_ node: Node) -> Bool {
         switch node.layer {
-        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .softmax, .logSoftmax:
+        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax:
             return hasNumberedSuffix(node.name, "_f")
         case .flatten:
             return hasNumberedSuffix(node.name, "_") && node.name.hasPrefix("flatten_")
@@ -191,6 +191,7 @@ struct Emitter {
             return "nn.AvgPool2d(" + poolArgs(a, average: true) + ")"
         case .adaptiveAvgPool2d(let h, let w): return "nn.AdaptiveAvgPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
         case .dropout(let p): return p == 0.5 ? "nn.Dropout()" : "nn.Dropout(\(p))"
+        case .dropout2d(let p): return p == 0.5 ? "nn.Dropout2d()" : "nn.Dropout2d(\(p))"
         case .flatten: return "nn.Flatten()"
         case .identity, .input, .add, .concat, .multiply, .affine, .reshape: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
@@ -208,6 +209,7 @@ struct Emitter {
         case .avgPool2d(let a): return ("F.avg_pool2d(\(x), \(poolArgs(a, average: true)))", true)
         case .adaptiveAvgPool2d(let h, let w): return ("F.adaptive_avg_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)
         case .dropout(let p): return ("F.dropout(\(x), p=\(p), training=self.training)", true)
+        case .dropout2d(let p): return ("F.dropout2d(\(x), p=\(p), training=self.training)", true)
         case .softmax: return ("F.softmax(\(x), dim=1)", true)
         case .logSoftmax: return ("F.log_softmax(\(x), dim=1)", true)
         case .flatten: return ("torch.flatten(\(x), 1)", false)

@@ -12,6 +12,7 @@ enum ModuleCatalog {
         "AvgPool2d": Signature("kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None"),
         "AdaptiveAvgPool2d": Signature("output_size"),
         "Dropout": Signature("p=0.5, inplace=False"),
+        "Dropout2d": Signature("p=0.5, inplace=False"),
         "Flatten": Signature("start_dim=1, end_dim=-1"),
         "Softmax": Signature("dim=None"),
         "LogSoftmax": Signature("dim=None"),
@@ -22,7 +23,7 @@ enum ModuleCatalog {
     /// The functional name of each layer class, the stem of synthesized node names.
     static let functionalNames: [String: String] = [
         "MaxPool2d": "max_pool2d", "AvgPool2d": "avg_pool2d", "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
-        "Dropout": "dropout", "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax",
+        "Dropout": "dropout", "Dropout2d": "dropout2d", "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax",
         "Conv2d": "conv2d", "Linear": "linear", "BatchNorm1d": "batch_norm", "BatchNorm2d": "batch_norm",
     ].merging(Activation.kinds.map { ($0.className, $0.functionalName) }) { layer, _ in layer }
 
@@ -34,8 +35,7 @@ enum ModuleCatalog {
 
     static func unsupportedReason(_ q: String) -> String? {
         switch q {
-        case "torch.nn.Dropout2d", "torch.nn.Dropout1d", "torch.nn.Dropout3d", "torch.nn.functional.dropout2d",
-             "torch.nn.functional.dropout1d", "torch.nn.functional.dropout3d":
+        case "torch.nn.Dropout1d", "torch.nn.Dropout3d", "torch.nn.functional.dropout1d", "torch.nn.functional.dropout3d":
             return "it zeroes whole channels; plain dropout is not equivalent"
         case "torch.nn.Parameter": return "only layers' own parameters are trained"
         default: return nil
@@ -68,6 +68,10 @@ enum ModuleCatalog {
             let p = try b.float("p")
             guard p >= 0 && p <= 1 else { throw b.fail("dropout probability has to be between 0 and 1, but got \(p)", "p") }
             layer = .dropout(p: Float(p))
+        case "Dropout2d":
+            let p = try b.float("p")
+            guard p >= 0 && p < 1 else { throw b.fail("Dropout2d probability must be in [0, 1), got \(p)", "p") }
+            layer = .dropout2d(p: Float(p))
         case "Flatten":
             guard case .int(let start) = b["start_dim"] else { throw b.fail("start_dim must be an integer", "start_dim") }
             try b.require("end_dim", .int(-1), "only end_dim=-1 is supported")
@@ -158,7 +162,7 @@ enum ModuleCatalog {
         case (.batchNorm(let a), "num_features"): return .int(a.features)
         case (.batchNorm(let a), "weight"), (.batchNorm(let a), "bias"): return a.affine ? .opaque : Value.none
         case (.conv2d, "weight"), (.linear, "weight"): return .opaque
-        case (.dropout(let p), "p"): return .float(Double(p))
+        case (.dropout(let p), "p"), (.dropout2d(let p), "p"): return .float(Double(p))
         default: return nil
         }
     }

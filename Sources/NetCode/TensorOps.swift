@@ -9,6 +9,7 @@ enum TensorOps {
         "avg_pool2d": ("AvgPool2d", Signature("input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None")),
         "adaptive_avg_pool2d": ("AdaptiveAvgPool2d", Signature("input, output_size")),
         "dropout": ("Dropout", Signature("input, p=0.5, training=True, inplace=False")),
+        "dropout2d": ("Dropout2d", Signature("input, p=0.5, training=True, inplace=False")),
         "softmax": ("Softmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "log_softmax": ("LogSoftmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "relu_": ("ReLU", Signature("input")),
@@ -59,7 +60,7 @@ extension Interpreter {
             guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e) }
             let b = try bind(entry.signature, args, callee: callee, at: e)
             let x = try tensor(b, "input")
-            if name == "dropout" {
+            if name == "dropout" || name == "dropout2d" {
                 switch b["training"] {
                 case .bool(false): return .tensor(x)
                 case .bool(true), .training: break

@@ -60,6 +60,8 @@ public enum Layer: Hashable, Codable, Sendable {
     case avgPool2d(Pool2dAttributes)
     case adaptiveAvgPool2d(outHeight: Int, outWidth: Int)
     case dropout(p: Float)
+    /// `nn.Dropout2d`: zeroes whole channels (one draw per sample and channel), scaling the rest by 1/(1-p).
+    case dropout2d(p: Float)
     /// Flattens every dimension after the batch (`torch.flatten(x, 1)`, `x.view(x.size(0), -1)`).
     case flatten
     /// A view with the same elements per sample in another shape (`x.view(b, c, 1, 1)`, `unsqueeze`, `squeeze`).
@@ -88,6 +90,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .avgPool2d: return "AvgPool2d"
         case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d"
         case .dropout: return "Dropout"
+        case .dropout2d: return "Dropout2d"
         case .flatten: return "Flatten"
         case .reshape: return "Reshape"
         case .add: return "Add"

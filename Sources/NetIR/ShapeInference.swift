@@ -91,6 +91,10 @@ extension Graph {
                 throw fail("cannot multiply tensors of shapes \(x) and \(inputs[1]) (the second must match or be per channel)")
             }
             return y
+        case .dropout2d(let p):
+            guard x.rank >= 2 else { throw fail("Dropout2d expects [C, H, W] per sample, got [\(x)]") }
+            guard p >= 0 && p < 1 else { throw fail("dropout p=\(p) must be in [0, 1)") }
+            return x
         case .activation, .dropout, .identity, .softmax, .logSoftmax, .affine:
             if case .dropout(let p) = layer, !(p >= 0 && p < 1) { throw fail("dropout p=\(p) must be in [0, 1)") }
             return x

@@ -26,6 +26,16 @@ final class ArithmeticGradientTests: XCTestCase {
         try assertGradientsMatch("view, linear gate, view, mul", g)
     }
 
+    /// Dropout2d (composed: mask over (sample, channel), per-row product) at a fixed step, and p = 0.
+    func testDropout2d() throws {
+        for p: Float in [0, 0.4] {
+            let g = try classifier(TensorShape(channels: 2, height: 3, width: 4)) { b, x in
+                try b.add("drop", .dropout2d(p: p), [try b.activation("act", try b.conv2d("stem", x, out: 5, kernel: 3, padding: 1), .tanh)])
+            }
+            try assertGradientsMatch("dropout2d \(p)", g, dropoutStep: 5)
+        }
+    }
+
     func testEqualShapesSquareAndAffine() throws {
         let square = try classifier(TensorShape(features: 5)) { b, x in
             let h = try b.activation("act", try b.linear("fc", x, out: 4), .tanh)

@@ -58,7 +58,7 @@ struct GraphInterpreter {
             case .adaptiveAvgPool2d(let oh, let ow):
                 y = Reference.adaptiveAvgPool(AdaptivePoolGeometry(batch: batch, channels: inShape.channels, inHeight: inShape.height,
                                                                    inWidth: inShape.width, outHeight: oh, outWidth: ow), x: x)
-            case .dropout(let rate):
+            case .dropout(let rate), .dropout2d(let rate):
                 precondition(!training || rate == 0, "the interpreter does not draw dropout masks")
                 y = x
             case .add: y = Reference.add(xs, activation: nil)

@@ -55,8 +55,8 @@ final class SubsetTests: XCTestCase {
         XCTAssertEqual(error("nn.Conv2d(1, 8, kernel=3)"), "net.py:8:44: nn.Conv2d() got an unexpected keyword argument 'kernel'")
         XCTAssertEqual(error("nn.Conv2d(1, 8)"), "net.py:8:21: nn.Conv2d() missing required argument 'kernel_size'")
         XCTAssertEqual(error("nn.Conv2d(1, 8, 3.5)"), "net.py:8:37: nn.Conv2d(): kernel_size must be an int or a pair of ints, got float")
-        XCTAssertEqual(error("nn.Dropout2d(0.2)"),
-                       "net.py:8:21: nn.Dropout2d is not supported (it zeroes whole channels; plain dropout is not equivalent)")
+        XCTAssertEqual(error("nn.Dropout3d(0.2)"),
+                       "net.py:8:21: nn.Dropout3d is not supported (it zeroes whole channels; plain dropout is not equivalent)")
         XCTAssertEqual(error("nn.MaxPool2d(2, ceil_mode=True)"), "net.py:8:47: nn.MaxPool2d(): ceil_mode=True is not supported")
         XCTAssertEqual(error("nn.BatchNorm2d(1, momentum=None)"),
                        "net.py:8:48: nn.BatchNorm2d(): momentum=None (cumulative averaging) is not supported")

@@ -53,6 +53,18 @@ final class TensorArithmeticTests: XCTestCase {
         XCTAssertTrue(bad?.contains("cannot split the 784 elements") == true, bad ?? "parsed")
     }
 
+    func testDropout2d() throws {
+        for (line, p) in [("self.drop(x)", Float(0.2)), ("F.dropout2d(x, 0.1, training=self.training)", 0.1), ("F.dropout2d(x)", 0.5)] {
+            let source = network(init: ["self.conv = nn.Conv2d(1, 4, 3)", "self.drop = nn.Dropout2d(0.2)"],
+                                 forward: ["x = self.conv(x)", "x = \(line)", "return torch.flatten(x, 1)"])
+            let graph = try parseNet(source).graph
+            XCTAssertEqual(graph.nodes[2].layer, .dropout2d(p: p), line)
+            XCTAssertEqual(try parseNet(NetworkSource.emit(graph)).graph.nodes.map(\.layer), graph.nodes.map(\.layer), line)
+        }
+        let flat = parseError(network(init: ["self.drop = nn.Dropout2d()"], forward: ["return self.drop(torch.flatten(x, 1))"]))
+        XCTAssertTrue(flat?.contains("Dropout2d expects [C, H, W]") == true, flat ?? "parsed")
+    }
+
     func testScalarsAndSubtraction() throws {
         let cases: [(String, [Layer])] = [
             ("h * 0.5", [.affine(scale: 0.5, shift: 0)]), ("0.5 * h", [.affine(scale: 0.5, shift: 0)]),
