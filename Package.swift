@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Search", "NetIR", "Train"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),
         .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "Train"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "NetCode"]),
     ]
 )

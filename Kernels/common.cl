@@ -5,7 +5,8 @@
 #define WGS 256  // work-group size of the reduction kernels (a power of two the device accepts)
 #endif
 
-// Activation codes shared with the host (OpenCLLowering.swift, `ActivationCode`).
+// Activation codes shared with the host: ACT_x is 1 + the case's position in `Activation.kinds`
+// (Sources/NetIR/Activation.swift, the registry); EngineTests checks the two agree.
 #define ACT_NONE 0
 #define ACT_RELU 1
 #define ACT_LEAKY_RELU 2
@@ -14,14 +15,30 @@
 #define ACT_SIGMOID 5
 #define ACT_TANH 6
 #define ACT_ELU 7
+#define ACT_RELU6 8
+#define ACT_HARDTANH 9
+#define ACT_HARDSWISH 10
+#define ACT_HARDSIGMOID 11
+#define ACT_SELU 12
+#define ACT_CELU 13
+#define ACT_MISH 14
+#define ACT_SOFTPLUS 15
+#define ACT_SOFTSIGN 16
+#define ACT_GELU_TANH 17
 
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT2PI 0.39894228040143268f
+#define SELU_ALPHA 1.6732632423543772848f
+#define SELU_SCALE 1.0507009873554804934f
+#define GELU_TANH_K 0.7978845608028654f
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + exp(-x)); }
+// log(1 + e^x) without overflow.
+inline float softplusf(float x) { return x > 0.0f ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
-// y = act(x); `param` is LeakyReLU's slope or ELU's alpha.
-inline float activate(float x, int act, float param) {
+// y = act(x); `param`, `param2` are the activation's parameters in the registry's order (LeakyReLU's slope,
+// ELU's alpha, Hardtanh's min and max, Softplus's beta and threshold).
+inline float activate2(float x, int act, float param, float param2) {
     switch (act) {
     case ACT_RELU: return x > 0.0f ? x : 0.0f;
     case ACT_LEAKY_RELU: return x > 0.0f ? x : param * x;
@@ -30,9 +47,22 @@ inline float activate(float x, int act, float param) {
     case ACT_SIGMOID: return sigmoidf(x);
     case ACT_TANH: return tanh(x);
     case ACT_ELU: return x > 0.0f ? x : param * expm1(x);
+    case ACT_RELU6: return fmin(fmax(x, 0.0f), 6.0f);
+    case ACT_HARDTANH: return fmin(fmax(x, param), param2);
+    case ACT_HARDSWISH: return x * fmin(fmax(x + 3.0f, 0.0f), 6.0f) * (1.0f / 6.0f);
+    case ACT_HARDSIGMOID: return fmin(fmax(x + 3.0f, 0.0f), 6.0f) * (1.0f / 6.0f);
+    case ACT_SELU: return SELU_SCALE * (x > 0.0f ? x : SELU_ALPHA * expm1(x));
+    case ACT_CELU: return x > 0.0f ? x : param * expm1(x / param);
+    case ACT_MISH: return x * tanh(softplusf(x));
+    case ACT_SOFTPLUS: return param * x > param2 ? x : softplusf(param * x) / param;
+    case ACT_SOFTSIGN: return x / (1.0f + fabs(x));
+    case ACT_GELU_TANH: return 0.5f * x * (1.0f + tanh(GELU_TANH_K * (x + 0.044715f * x * x * x)));
     default: return x;
     }
 }
+
+// The fused epilogues (conv, gemm, batch norm, add) carry one parameter: only one-parameter activations fuse.
+inline float activate(float x, int act, float param) { return activate2(x, act, param, 0.0f); }
 
 // dL/dx from the activation's output y (only for activations whose derivative the output determines).
 inline float activationGradFromOutput(float y, float dy, int act, float param) {
@@ -42,12 +72,16 @@ inline float activationGradFromOutput(float y, float dy, int act, float param) {
     case ACT_SIGMOID: return dy * y * (1.0f - y);
     case ACT_TANH: return dy * (1.0f - y * y);
     case ACT_ELU: return y > 0.0f ? dy : dy * (y + param);
+    case ACT_RELU6: return y > 0.0f && y < 6.0f ? dy : 0.0f;
+    case ACT_SELU: return y > 0.0f ? dy * SELU_SCALE : dy * (y + SELU_SCALE * SELU_ALPHA);
+    case ACT_CELU: return y > 0.0f ? dy : dy * (y / param + 1.0f);
+    case ACT_SOFTSIGN: { float d = 1.0f - fabs(y); return dy * d * d; }
     default: return dy;
     }
 }
 
 // dL/dx from the activation's input x.
-inline float activationGradFromInput(float x, float dy, int act, float param) {
+inline float activationGradFromInput(float x, float dy, int act, float param, float param2) {
     switch (act) {
     case ACT_RELU: return x > 0.0f ? dy : 0.0f;
     case ACT_LEAKY_RELU: return x > 0.0f ? dy : param * dy;
@@ -69,6 +103,22 @@ inline float activationGradFromInput(float x, float dy, int act, float param) {
         return dy * (1.0f - t * t);
     }
     case ACT_ELU: return x > 0.0f ? dy : dy * param * exp(x);
+    case ACT_RELU6: return x > 0.0f && x < 6.0f ? dy : 0.0f;
+    case ACT_HARDTANH: return x > param && x < param2 ? dy : 0.0f;
+    case ACT_HARDSWISH: return x <= -3.0f ? 0.0f : (x < 3.0f ? dy * (x * (1.0f / 3.0f) + 0.5f) : dy);
+    case ACT_HARDSIGMOID: return x > -3.0f && x < 3.0f ? dy * (1.0f / 6.0f) : 0.0f;
+    case ACT_SELU: return x > 0.0f ? dy * SELU_SCALE : dy * SELU_SCALE * SELU_ALPHA * exp(x);
+    case ACT_CELU: return x > 0.0f ? dy : dy * exp(x / param);
+    case ACT_MISH: {
+        float t = tanh(softplusf(x));
+        return dy * (t + x * sigmoidf(x) * (1.0f - t * t));
+    }
+    case ACT_SOFTPLUS: return param * x > param2 ? dy : dy * sigmoidf(param * x);
+    case ACT_SOFTSIGN: { float d = 1.0f + fabs(x); return dy / (d * d); }
+    case ACT_GELU_TANH: {
+        float t = tanh(GELU_TANH_K * (x + 0.044715f * x * x * x));
+        return dy * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_TANH_K * (1.0f + 3.0f * 0.044715f * x * x));
+    }
     default: return dy;
     }
 }

@@ -3,19 +3,19 @@
 
 // y = act(x)
 __kernel void activation_forward(__global const float* x, int xOff, __global float* y, int yOff,
-                                 int n, int act, float param) {
+                                 int n, int act, float param, float param2) {
     int i = get_global_id(0);
-    if (i < n) y[yOff + i] = activate(x[xOff + i], act, param);
+    if (i < n) y[yOff + i] = activate2(x[xOff + i], act, param, param2);
 }
 
 // dx (+)= act'(src) * dy with src = y (fromOutput) or x.
 __kernel void activation_backward(__global const float* src, int srcOff, __global const float* dy, int dyOff,
                                   __global float* dx, int dxOff, int n, int act, float param,
-                                  int fromOutput, int accumulate) {
+                                  float param2, int fromOutput, int accumulate) {
     int i = get_global_id(0);
     if (i >= n) return;
     float s = src[srcOff + i], g = dy[dyOff + i];
-    float d = fromOutput ? activationGradFromOutput(s, g, act, param) : activationGradFromInput(s, g, act, param);
+    float d = fromOutput ? activationGradFromOutput(s, g, act, param) : activationGradFromInput(s, g, act, param, param2);
     dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
 }
 
@@ -75,4 +75,32 @@ __kernel void sum_slices(__global const float* x, int xOff, int sliceStride, int
     float sum = 0.0f;
     for (int t = 0; t < slices; ++t) sum += x[xOff + t * sliceStride + i];
     y[yOff + i] = beta != 0.0f ? beta * y[yOff + i] + sum : sum;
+}
+
+// y (+)= a * b over `outer` rows of `inner` elements; b holds one value per row when perRow (a channel gate).
+__kernel void multiply_rows(__global const float* a, int aOff, __global const float* b, int bOff, __global float* y, int yOff,
+                       int n, int inner, int perRow, int accumulate) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float v = a[aOff + i] * b[bOff + (perRow ? i / inner : i)];
+    y[yOff + i] = accumulate ? y[yOff + i] + v : v;
+}
+
+// d[r] (+)= sum over row r of dy * other; one work-item per row (rows are channels, inner a plane).
+__kernel void row_dot(__global const float* dy, int dyOff, __global const float* other, int otherOff,
+                      __global float* d, int dOff, int outer, int inner, int accumulate) {
+    int r = get_global_id(0);
+    if (r >= outer) return;
+    float sum = 0.0f;
+    for (int e = r * inner; e < (r + 1) * inner; ++e) sum += dy[dyOff + e] * other[otherOff + e];
+    d[dOff + r] = accumulate ? d[dOff + r] + sum : sum;
+}
+
+// y (+)= scale * x + shift.
+__kernel void affine(__global const float* x, int xOff, __global float* y, int yOff, int n, float scale, float shift,
+                     int accumulate) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float v = scale * x[xOff + i] + shift;
+    y[yOff + i] = accumulate ? y[yOff + i] + v : v;
 }

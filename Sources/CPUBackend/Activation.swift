@@ -14,6 +14,11 @@ enum ActivationKernels {
     static func gaussianPDF(_ x: Float) -> Float { 0.3989422804014327 * expf(-0.5 * x * x) }
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    @inline(__always)
+    static func softplus(_ x: Float) -> Float { x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)) }
+    static let seluAlpha = Float(Activation.seluAlpha)
+    static let seluScale = Float(Activation.seluScale)
+    static let geluTanhK = Float(Activation.geluTanhK)
 
     @inline(__always)
     static func apply(_ act: Activation, _ x: Float) -> Float {
@@ -25,6 +30,16 @@ enum ActivationKernels {
         case .sigmoid: return sigmoid(x)
         case .tanh: return tanhf(x)
         case .elu(let a): return x > 0 ? x : a * expm1f(x)
+        case .relu6: return min(max(x, 0), 6)
+        case .hardtanh(let lo, let hi): return min(max(x, lo), hi)
+        case .hardswish: return x * min(max(x + 3, 0), 6) * (1 / 6)
+        case .hardsigmoid: return min(max(x + 3, 0), 6) * (1 / 6)
+        case .selu: return seluScale * (x > 0 ? x : seluAlpha * expm1f(x))
+        case .celu(let a): return x > 0 ? x : a * expm1f(x / a)
+        case .mish: return x * tanhf(softplus(x))
+        case .softplus(let beta, let threshold): return beta * x > threshold ? x : softplus(beta * x) / beta
+        case .softsign: return x / (1 + abs(x))
+        case .geluTanh: return 0.5 * x * (1 + tanhf(geluTanhK * (x + 0.044715 * x * x * x)))
         }
     }
 
@@ -57,7 +72,12 @@ enum ActivationKernels {
             case .sigmoid: return v * (1 - v)
             case .tanh: return 1 - v * v
             case .elu(let a): return v > 0 ? 1 : v + a
-            case .gelu, .silu: break   // not differentiable from the output; the compiler never asks
+            case .relu6: return v > 0 && v < 6 ? 1 : 0
+            case .selu: return v > 0 ? seluScale : v + seluScale * seluAlpha
+            case .celu(let a): return v > 0 ? 1 : v / a + 1
+            case .softsign: let d = 1 - abs(v); return d * d
+            // Not differentiable from the output (Activation.derivative(fromOutput:)); the compiler never asks.
+            case .gelu, .silu, .hardtanh, .hardswish, .hardsigmoid, .mish, .softplus, .geluTanh: break
             }
         }
         switch act {
@@ -68,6 +88,18 @@ enum ActivationKernels {
         case .sigmoid: let s = sigmoid(v); return s * (1 - s)
         case .tanh: let t = tanhf(v); return 1 - t * t
         case .elu(let a): return v > 0 ? 1 : a * expf(v)
+        case .relu6: return v > 0 && v < 6 ? 1 : 0
+        case .hardtanh(let lo, let hi): return v > lo && v < hi ? 1 : 0
+        case .hardswish: return v <= -3 ? 0 : (v < 3 ? v * (1 / 3) + 0.5 : 1)
+        case .hardsigmoid: return v > -3 && v < 3 ? 1 / 6 : 0
+        case .selu: return v > 0 ? seluScale : seluScale * seluAlpha * expf(v)
+        case .celu(let a): return v > 0 ? 1 : expf(v / a)
+        case .mish: let t = tanhf(softplus(v)); return t + v * sigmoid(v) * (1 - t * t)
+        case .softplus(let beta, let threshold): return beta * v > threshold ? 1 : sigmoid(beta * v)
+        case .softsign: let d = 1 + abs(v); return 1 / (d * d)
+        case .geluTanh:
+            let t = tanhf(geluTanhK * (v + 0.044715 * v * v * v))
+            return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * geluTanhK * (1 + 3 * 0.044715 * v * v)
         }
     }
 

@@ -195,7 +195,9 @@ struct Binder {
                 let l = r.lowerBound
                 ActivationKernels.backward(act, fromOutput: fromOutput, src + l, dy + l, dx + l, r.count, accumulate: acc)
             }
-        default:
+        case .maxPool, .maxPoolBackward, .avgPool, .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout,
+             .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill, .softmax, .softmaxBackward, .softmaxCrossEntropy,
+             .optimizer, .multiply, .multiplyBackward, .affine:
             return try bindRest(ins)
         }
     }

@@ -61,6 +61,26 @@ extension Binder {
                 let l = r.lowerBound
                 ElementwiseKernels.multiply(dy + l, mask + l, dx + l, r.count, accumulate: acc)
             }
+        case .multiply(let g):
+            try operands(ins, inputs: 2, outputs: 1)
+            let a = try required(i[0], ins), b = try required(i[1], ins), y = try required(o[0], ins)
+            return planes(g.outer, elements: g.count) { r in ElementwiseKernels.multiply(g, a, b, y, rows: r, accumulate: false) }
+        case .multiplyBackward(let g, let ofBroadcast):
+            try operands(ins, inputs: 2, outputs: 1)
+            let dy = try required(i[0], ins), other = try required(i[1], ins)
+            guard let d = pointer(o[0]) else { return {} }
+            if ofBroadcast {
+                return planes(g.outer, elements: g.count) { r in ElementwiseKernels.rowDot(g, dy, other, d, rows: r, accumulate: acc) }
+            }
+            return planes(g.outer, elements: g.count) { r in ElementwiseKernels.multiply(g, dy, other, d, rows: r, accumulate: acc) }
+        case .affine(let scale, let shift):
+            try operands(ins, inputs: 1, outputs: 1)
+            let x = try required(i[0], ins)
+            guard let y = pointer(o[0]) else { return {} }
+            return elementwise(o[0].count) { r in
+                let l = r.lowerBound
+                ElementwiseKernels.affine(x + l, y + l, r.count, scale: scale, shift: shift, accumulate: acc)
+            }
         case .add(let act):
             try operands(ins, inputs: 1, outputs: 1)
             let xs = try i.map { try required($0, ins) }, y = try required(o[0], ins)
@@ -130,8 +150,9 @@ extension Binder {
                                           weightDecay: wd, decoupled: decoupled, t: run.pointee.step + 1)
                 }
             }
-        default:
-            throw CPUBackendError.malformedInstruction("\(ins): not a CPU op")
+        case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward:
+            throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }
 

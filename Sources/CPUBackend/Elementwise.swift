@@ -67,4 +67,39 @@ enum ElementwiseKernels {
             }
         }
     }
+
+    /// y (+)= a · b over rows `rows` of `g`: b per row (a channel gate) or element by element.
+    static func multiply(_ g: MultiplyGeometry, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                         _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, accumulate: Bool) {
+        for r in rows {
+            let base = r * g.inner
+            if g.perRow {
+                let s = b[r]
+                if accumulate { for e in base..<(base + g.inner) { y[e] += a[e] * s } }
+                else { for e in base..<(base + g.inner) { y[e] = a[e] * s } }
+            } else if accumulate {
+                for e in base..<(base + g.inner) { y[e] += a[e] * b[e] }
+            } else {
+                for e in base..<(base + g.inner) { y[e] = a[e] * b[e] }
+            }
+        }
+    }
+
+    /// d[r] (+)= Σ_e dy[r·inner + e] · other[r·inner + e] for rows `rows`.
+    static func rowDot(_ g: MultiplyGeometry, _ dy: UnsafePointer<Float>, _ other: UnsafePointer<Float>,
+                       _ d: UnsafeMutablePointer<Float>, rows: Range<Int>, accumulate: Bool) {
+        for r in rows {
+            let base = r * g.inner
+            var sum: Float = 0
+            for e in base..<(base + g.inner) { sum += dy[e] * other[e] }
+            d[r] = accumulate ? d[r] + sum : sum
+        }
+    }
+
+    /// y (+)= scale · x + shift.
+    static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, shift: Float,
+                       accumulate: Bool) {
+        if accumulate { for i in 0..<n { y[i] += scale * x[i] + shift } }
+        else { for i in 0..<n { y[i] = scale * x[i] + shift } }
+    }
 }

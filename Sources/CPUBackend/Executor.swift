@@ -20,7 +20,20 @@ public struct CPUBackend: Backend {
     public var name: String { "cpu (\(threads) thread\(threads == 1 ? "" : "s"), OpenBLAS)" }
 
     public func load(_ plan: Plan) throws -> any PlanExecutor {
-        try CPUExecutor(plan: plan, threads: threads)
+        try checkSupport(plan)
+        return try CPUExecutor(plan: plan, threads: threads)
+    }
+
+    /// Every op has a kernel here. Exhaustive on purpose: a new `Op` case does not compile until this says.
+    public func supports(_ op: Op) -> Bool {
+        switch op {
+        case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
+             .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
+             .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
+             .multiplyBackward, .affine:
+            return true
+        }
     }
 }
 

@@ -18,6 +18,7 @@ extension PlanBuilder {
             let node = graph.nodes[i]
             if case .flatten = node.layer { continue }
             if case .identity = node.layer { continue }
+            if case .reshape = node.layer { continue }
             guard var dy = grads.tensor[value[i].offset] else { continue }
             let y = value[i]
             func emit(_ op: Op, _ inputs: [TensorRef], _ outputs: [TensorRef], accumulate: Bool = false) {
@@ -42,7 +43,7 @@ extension PlanBuilder {
             let parametersAccumulate = !grads.parameterWritten.insert(node.module).inserted
 
             switch node.layer {
-            case .input, .flatten, .identity:
+            case .input, .flatten, .identity, .reshape:
                 break
             case .conv2d(let a):
                 let g = ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a)
@@ -111,6 +112,21 @@ extension PlanBuilder {
                 let targets = node.inputs.indices.map { target($0) }
                 emit(.concatBackward(concatGeometry(node), accumulate: targets.map { $0?.1 ?? false }),
                      [dy], targets.map { $0?.0 ?? .absent })
+            case .dropout2d(let p):
+                if let (dx, acc) = target(0) {
+                    if p > 0 {
+                        emit(.multiplyBackward(channelGeometry(i), ofBroadcast: false), [dy, extras[i][1]], [dx], accumulate: acc)
+                    } else {
+                        emit(.copy, [dy], [dx], accumulate: acc)
+                    }
+                }
+            case .multiply:
+                let g = multiplyGeometry(node)
+                let (a, b) = (value[node.inputs[0]], value[node.inputs[1]])
+                if let (da, acc) = target(0) { emit(.multiplyBackward(g, ofBroadcast: false), [dy, b], [da], accumulate: acc) }
+                if let (db, acc) = target(1) { emit(.multiplyBackward(g, ofBroadcast: g.perRow), [dy, a], [db], accumulate: acc) }
+            case .affine(let scale, _):
+                if let (dx, acc) = target(0) { emit(.affine(scale: scale, shift: 0), [dy], [dx], accumulate: acc) }
             case .softmax, .logSoftmax:
                 if let (dx, acc) = target(0) {
                     emit(.softmaxBackward(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax),

@@ -16,6 +16,18 @@ public protocol Backend: Sendable {
     var name: String { get }
     /// Prepares a plan to run: allocates its regions (zeroed) and prebinds every instruction.
     func load(_ plan: Plan) throws -> any PlanExecutor
+    /// Whether the backend has a kernel for `op` (as ggml's backends answer). Each backend answers with one
+    /// exhaustive `switch` (no `default:`), so a new op does not compile until every backend takes a side.
+    func supports(_ op: Op) -> Bool
+}
+
+extension Backend {
+    /// Throws `PlanError.unsupported` naming the first instruction `supports` refuses, its layer and this device.
+    public func checkSupport(_ plan: Plan) throws {
+        for ins in plan.trainProgram + plan.evalProgram where !supports(ins.op) {
+            throw PlanError.unsupported(op: ins.opName, node: ins.node, device: name)
+        }
+    }
 }
 
 /// A loaded plan. Steps are enqueued; reads (`takeMetrics`, `outputs`, `read`) wait for them.

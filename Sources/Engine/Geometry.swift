@@ -73,3 +73,12 @@ public struct ConcatGeometry: Hashable, Codable, Sendable {
     public init(batch: Int, spatial: Int, channels: [Int]) { self.batch = batch; self.spatial = spatial; self.channels = channels }
     public var totalChannels: Int { channels.reduce(0, +) }
 }
+
+/// `a * b` over `outer` rows of `inner` elements: `b` has `outer * inner` elements, or `outer` when `perRow`
+/// (a per-channel gate: row n*C + c scales the plane of channel c in sample n).
+public struct MultiplyGeometry: Hashable, Codable, Sendable {
+    public var outer, inner: Int
+    public var perRow: Bool
+    public init(outer: Int, inner: Int, perRow: Bool) { self.outer = outer; self.inner = inner; self.perRow = perRow }
+    public var count: Int { outer * inner }
+}

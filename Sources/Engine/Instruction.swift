@@ -52,6 +52,13 @@ public enum Op: Hashable, Codable, Sendable {
     case softmax(batch: Int, classes: Int, log: Bool)
     /// in: y, dy ; out: dx
     case softmaxBackward(batch: Int, classes: Int, log: Bool)
+    /// in: a, b ; out: y = a * b (b broadcast per row when `perRow`)
+    case multiply(MultiplyGeometry)
+    /// in: dy, other ; out: d. `ofBroadcast` false: d (+)= dy * other (broadcast per row when perRow), the
+    /// gradient of the full operand. `ofBroadcast` true: d (+)= Σ over each row of dy * other, the per-row operand's.
+    case multiplyBackward(MultiplyGeometry, ofBroadcast: Bool)
+    /// in: x ; out: y (+)= scale * x + shift (`accumulate` adds; the backward of an affine is an affine)
+    case affine(scale: Float, shift: Float)
     /// in: x ; out: y
     case copy
     /// in: logits, labels ; out: dLogits?, metrics. Mean cross-entropy over the samples whose label is >= 0;

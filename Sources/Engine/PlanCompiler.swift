@@ -4,11 +4,14 @@ import NetIR
 public enum PlanError: Error, CustomStringConvertible, Sendable {
     case network(NetworkError)
     case invalidOptions(String)
+    /// A backend has no kernel for an op the plan needs (`Backend.supports`).
+    case unsupported(op: String, node: String, device: String)
 
     public var description: String {
         switch self {
         case .network(let e): return e.description
         case .invalidOptions(let m): return "invalid plan options: \(m)"
+        case .unsupported(let op, let node, let device): return "layer '\(node)': \(op) is not supported on \(device)"
         }
     }
 }
@@ -27,6 +30,13 @@ public enum PlanCompiler {
         } catch let e as NetworkError {
             throw PlanError.network(e)
         }
+    }
+
+    /// `compile`, then the check that `backend` has a kernel for every instruction of both programs.
+    public static func compile(_ graph: Graph, options: PlanOptions, for backend: any Backend) throws -> Plan {
+        let plan = try compile(graph, options: options)
+        try backend.checkSupport(plan)
+        return plan
     }
 }
 
@@ -116,7 +126,7 @@ struct PlanBuilder {
             case .input:
                 value[i] = TensorRef(.input, offset: 0, count: count)
                 continue
-            case .flatten, .identity:
+            case .flatten, .identity, .reshape:
                 value[i] = value[node.inputs[0]]
                 continue
             case .activation(let act):
@@ -133,6 +143,9 @@ struct PlanBuilder {
                 extras[i] = [newTensor(a.features), newTensor(a.features)]
             case .dropout:
                 extras[i] = [newTensor(count)]
+            case .dropout2d:
+                let rows = batch * shapes[i].dims[0]
+                extras[i] = [newTensor(rows), newTensor(rows), newTensor(rows)]   // ones, gate, mask
             default:
                 break
             }
@@ -224,7 +237,7 @@ struct PlanBuilder {
                 program.append(Instruction(op, inputs: inputs, outputs: outputs, node: node.name))
             }
             switch node.layer {
-            case .input, .flatten, .identity:
+            case .input, .flatten, .identity, .reshape:
                 break
             case .conv2d(let a):
                 let g = ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a)
@@ -258,6 +271,20 @@ struct PlanBuilder {
                 emit(.add(activation: act), node.inputs.map { value[$0] }, [y])
             case .concat:
                 emit(.concat(concatGeometry(node)), node.inputs.map { value[$0] }, [y])
+            case .multiply:
+                emit(.multiply(multiplyGeometry(node)), node.inputs.map { value[$0] }, [y])
+            case .dropout2d(let p):
+                // Composed from existing ops: a dropout mask over (sample, channel) rows, then a per-row product.
+                if training && p > 0 {
+                    let (ones, gate, mask) = (extras[i][0], extras[i][1], extras[i][2])
+                    emit(.fill(1), [], [ones])
+                    emit(.dropout(p: p, salt: UInt32(truncatingIfNeeded: i)), [ones], [gate, mask])
+                    emit(.multiply(channelGeometry(i)), [x, gate], [y])
+                } else {
+                    emit(.copy, [x], [y])
+                }
+            case .affine(let scale, let shift):
+                emit(.affine(scale: scale, shift: shift), [x], [y])
             case .softmax, .logSoftmax:
                 emit(.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax), [x], [y])
             }
@@ -267,5 +294,21 @@ struct PlanBuilder {
 
     func concatGeometry(_ node: Node) -> ConcatGeometry {
         ConcatGeometry(batch: batch, spatial: shapes[node.inputs[0]].spatial, channels: node.inputs.map { shapes[$0].channels })
+    }
+}
+
+extension PlanBuilder {
+    /// One row per (sample, channel) of node `i`'s output.
+    func channelGeometry(_ i: Int) -> MultiplyGeometry {
+        let s = shapes[i]
+        return MultiplyGeometry(outer: batch * s.dims[0], inner: s.count / s.dims[0], perRow: true)
+    }
+
+    /// Rows are (sample, channel) pairs when the second input is per channel, else one row per sample.
+    func multiplyGeometry(_ node: Node) -> MultiplyGeometry {
+        let a = shapes[node.inputs[0]], b = shapes[node.inputs[1]]
+        let perRow = a != b
+        return perRow ? MultiplyGeometry(outer: batch * a.dims[0], inner: a.count / a.dims[0], perRow: true)
+                      : MultiplyGeometry(outer: batch, inner: a.count, perRow: false)
     }
 }

@@ -36,7 +36,7 @@ struct Emitter {
     /// Nodes the parser synthesized for functional calls: parameterless, named `<op>_f<n>` or `flatten_<n>`.
     static func isFunctional(_ node: Node) -> Bool {
         switch node.layer {
-        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .softmax, .logSoftmax:
+        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax:
             return hasNumberedSuffix(node.name, "_f")
         case .flatten:
             return hasNumberedSuffix(node.name, "_") && node.name.hasPrefix("flatten_")
@@ -50,7 +50,12 @@ struct Emitter {
         return !digits.isEmpty && name.dropLast(digits.count).hasSuffix(marker) && name.count > digits.count + marker.count
     }
 
-    static func isOperator(_ layer: Layer) -> Bool { layer == .add || layer == .concat || layer == .input }
+    static func isOperator(_ layer: Layer) -> Bool {
+        switch layer {
+        case .add, .concat, .input, .multiply, .affine, .reshape: return true
+        default: return false
+        }
+    }
 
     /// Assigns variables (`x`, `x1`, ...) reusing a name once its value is dead, and writes one line per
     /// statement. A value used only as the first input of the very next node is nested into that call instead
@@ -108,6 +113,16 @@ struct Emitter {
         let x = args.first ?? "x"
         switch node.layer {
         case .add: return args.joined(separator: " + ")
+        case .reshape(let dims):
+            return "\(Self.isAtomic(x) ? x : "(\(x))").view(-1, \(dims.map(String.init).joined(separator: ", ")))"
+        case .multiply: return args.map { Self.isAtomic($0) ? $0 : "(\($0))" }.joined(separator: " * ")
+        case .affine(let scale, let shift):
+            let operand = Self.isAtomic(x) ? x : "(\(x))"
+            // The parser makes one Affine of `x * s`, `x + t` and `t - x`; other pairs come back as two nodes.
+            if shift == 0 { return "\(operand) * \(scale)" }
+            if scale == 1 { return "\(operand) + \(shift)" }
+            if scale == -1 { return "\(shift) - \(operand)" }
+            return "\(operand) * \(scale) + \(shift)"
         case .concat: return "torch.cat([\(args.joined(separator: ", "))], dim=1)"
         default: break
         }
@@ -169,20 +184,16 @@ struct Emitter {
                 "\(a.features)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
                 a.momentum == Float(0.1) ? nil : "momentum=\(a.momentum)", a.affine ? nil : "affine=False",
             ]) + ")"
-        case .activation(let act):
-            switch act {
-            case .leakyRelu(let s): return s == Float(0.01) ? "nn.LeakyReLU()" : "nn.LeakyReLU(\(s))"
-            case .elu(let a): return a == 1 ? "nn.ELU()" : "nn.ELU(alpha=\(a))"
-            default: return "nn.\(layer.typeName)()"
-            }
+        case .activation(let act): return act.moduleExpression
         case .maxPool2d(let a):
             return "nn.MaxPool2d(" + poolArgs(a, average: false) + ")"
         case .avgPool2d(let a):
             return "nn.AvgPool2d(" + poolArgs(a, average: true) + ")"
         case .adaptiveAvgPool2d(let h, let w): return "nn.AdaptiveAvgPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
         case .dropout(let p): return p == 0.5 ? "nn.Dropout()" : "nn.Dropout(\(p))"
+        case .dropout2d(let p): return p == 0.5 ? "nn.Dropout2d()" : "nn.Dropout2d(\(p))"
         case .flatten: return "nn.Flatten()"
-        case .identity, .input, .add, .concat: return "nn.Identity()"
+        case .identity, .input, .add, .concat, .multiply, .affine, .reshape: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
         }
@@ -192,19 +203,13 @@ struct Emitter {
     static func functionalCall(_ layer: Layer, _ x: String) -> (String, Bool) {
         switch layer {
         case .activation(let act):
-            switch act {
-            case .relu: return ("F.relu(\(x))", true)
-            case .leakyRelu(let s): return (s == Float(0.01) ? "F.leaky_relu(\(x))" : "F.leaky_relu(\(x), \(s))", true)
-            case .gelu: return ("F.gelu(\(x))", true)
-            case .silu: return ("F.silu(\(x))", true)
-            case .sigmoid: return ("torch.sigmoid(\(x))", false)
-            case .tanh: return ("torch.tanh(\(x))", false)
-            case .elu(let a): return (a == 1 ? "F.elu(\(x))" : "F.elu(\(x), alpha=\(a))", true)
-            }
+            let call = act.functionalExpression(x)
+            return (call.text, call.needsF)
         case .maxPool2d(let a): return ("F.max_pool2d(\(x), \(poolArgs(a, average: false)))", true)
         case .avgPool2d(let a): return ("F.avg_pool2d(\(x), \(poolArgs(a, average: true)))", true)
         case .adaptiveAvgPool2d(let h, let w): return ("F.adaptive_avg_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)
         case .dropout(let p): return ("F.dropout(\(x), p=\(p), training=self.training)", true)
+        case .dropout2d(let p): return ("F.dropout2d(\(x), p=\(p), training=self.training)", true)
         case .softmax: return ("F.softmax(\(x), dim=1)", true)
         case .logSoftmax: return ("F.log_softmax(\(x), dim=1)", true)
         case .flatten: return ("torch.flatten(\(x), 1)", false)

@@ -40,7 +40,7 @@ struct GraphState {
         return nodes.count - 1
     }
 
-    /// Shapes of Add and Concat, with NetIR's messages.
+    /// Shapes of Add, Mul and Concat, with NetIR's messages.
     private static func merged(_ node: Node, _ inputs: [TensorShape]) throws(NetworkError) -> TensorShape {
         func fail(_ message: String) -> NetworkError { NetworkError(layer: node.name, message: message) }
         guard let x = inputs.first, inputs.count >= 2 else { throw fail("\(node.layer.typeName) takes two or more inputs") }
@@ -48,6 +48,11 @@ struct GraphState {
         case .add:
             for s in inputs.dropFirst() where s != x { throw fail("cannot add tensors of shapes \(x) and \(s)") }
             return x
+        case .multiply:
+            guard inputs.count == 2, let y = Layer.multiplyShape(x, inputs[1]) else {
+                throw fail("cannot multiply tensors of shapes \(x) and \(inputs[1])")
+            }
+            return y
         case .concat:
             guard x.rank >= 1 else { throw fail("cannot concatenate tensors without dimensions") }
             for s in inputs.dropFirst() where s.rank != x.rank || s.dims.dropFirst() != x.dims.dropFirst() {

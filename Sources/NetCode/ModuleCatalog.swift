@@ -8,31 +8,24 @@ enum ModuleCatalog {
         "Linear": Signature("in_features, out_features, bias=True, device=None, dtype=None"),
         "BatchNorm1d": Signature("num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None"),
         "BatchNorm2d": Signature("num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None"),
-        "ReLU": Signature("inplace=False"),
-        "LeakyReLU": Signature("negative_slope=0.01, inplace=False"),
-        "GELU": Signature("approximate='none'"),
-        "SiLU": Signature("inplace=False"),
-        "Sigmoid": Signature(""),
-        "Tanh": Signature(""),
-        "ELU": Signature("alpha=1.0, inplace=False"),
         "MaxPool2d": Signature("kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False"),
         "AvgPool2d": Signature("kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None"),
         "AdaptiveAvgPool2d": Signature("output_size"),
         "Dropout": Signature("p=0.5, inplace=False"),
+        "Dropout2d": Signature("p=0.5, inplace=False"),
         "Flatten": Signature("start_dim=1, end_dim=-1"),
         "Softmax": Signature("dim=None"),
         "LogSoftmax": Signature("dim=None"),
-    ]
+    ].merging(Activation.kinds.map { ($0.className, Signature($0.moduleSignature)) }) { layer, _ in layer }
 
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict", "Identity"]
 
     /// The functional name of each layer class, the stem of synthesized node names.
     static let functionalNames: [String: String] = [
-        "ReLU": "relu", "LeakyReLU": "leaky_relu", "GELU": "gelu", "SiLU": "silu", "Sigmoid": "sigmoid", "Tanh": "tanh",
-        "ELU": "elu", "MaxPool2d": "max_pool2d", "AvgPool2d": "avg_pool2d", "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
-        "Dropout": "dropout", "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax",
+        "MaxPool2d": "max_pool2d", "AvgPool2d": "avg_pool2d", "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
+        "Dropout": "dropout", "Dropout2d": "dropout2d", "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax",
         "Conv2d": "conv2d", "Linear": "linear", "BatchNorm1d": "batch_norm", "BatchNorm2d": "batch_norm",
-    ]
+    ].merging(Activation.kinds.map { ($0.className, $0.functionalName) }) { layer, _ in layer }
 
     static func knows(_ q: String) -> Bool {
         guard q.hasPrefix("torch.nn.") else { return false }
@@ -51,8 +44,7 @@ enum ModuleCatalog {
 
     static func unsupportedReason(_ q: String) -> String? {
         switch q {
-        case "torch.nn.Dropout2d", "torch.nn.Dropout1d", "torch.nn.Dropout3d", "torch.nn.functional.dropout2d",
-             "torch.nn.functional.dropout1d", "torch.nn.functional.dropout3d":
+        case "torch.nn.Dropout1d", "torch.nn.Dropout3d", "torch.nn.functional.dropout1d", "torch.nn.functional.dropout3d":
             return "it zeroes whole channels; plain dropout is not equivalent"
         case "torch.nn.Parameter": return "only layers' own parameters are trained"
         default: return nil
@@ -76,15 +68,6 @@ enum ModuleCatalog {
             layer = .batchNorm(BatchNormAttributes(features: try b.int("num_features"), dimensions: kind == "BatchNorm1d" ? 1 : 2,
                                                    eps: Float(eps), momentum: Float(try b.float("momentum")),
                                                    affine: try b.bool("affine")))
-        case "ReLU": layer = .activation(.relu)
-        case "LeakyReLU": layer = .activation(.leakyRelu(slope: Float(try b.float("negative_slope"))))
-        case "GELU":
-            try b.require("approximate", .string("none"), "only approximate='none' is supported")
-            layer = .activation(.gelu)
-        case "SiLU": layer = .activation(.silu)
-        case "Sigmoid": layer = .activation(.sigmoid)
-        case "Tanh": layer = .activation(.tanh)
-        case "ELU": layer = .activation(.elu(alpha: Float(try b.float("alpha"))))
         case "MaxPool2d": layer = .maxPool2d(try pooling(b, average: false))
         case "AvgPool2d": layer = .avgPool2d(try pooling(b, average: true))
         case "AdaptiveAvgPool2d":
@@ -94,6 +77,10 @@ enum ModuleCatalog {
             let p = try b.float("p")
             guard p >= 0 && p <= 1 else { throw b.fail("dropout probability has to be between 0 and 1, but got \(p)", "p") }
             layer = .dropout(p: Float(p))
+        case "Dropout2d":
+            let p = try b.float("p")
+            guard p >= 0 && p < 1 else { throw b.fail("Dropout2d probability must be in [0, 1), got \(p)", "p") }
+            layer = .dropout2d(p: Float(p))
         case "Flatten":
             guard case .int(let start) = b["start_dim"] else { throw b.fail("start_dim must be an integer", "start_dim") }
             try b.require("end_dim", .int(-1), "only end_dim=-1 is supported")
@@ -104,7 +91,14 @@ enum ModuleCatalog {
             else if !b.isNone("dim") { throw b.fail("dim must be an integer", "dim") }
             layer = kind == "Softmax" ? .softmax : .logSoftmax
         default:
-            throw b.fail("\(kind) is not supported", "", kind: .unknownModule)
+            let act: Activation?
+            do {
+                act = try Activation.make(className: kind, number: { try b.float($0) }, text: { b.string($0) })
+            } catch let error as Activation.ArgumentError {
+                throw b.fail(error.message, error.argument, kind: .arguments)
+            }
+            guard let act else { throw b.fail("\(kind) is not supported", "", kind: .unknownModule) }
+            layer = .activation(act)
         }
         return LeafLayer(layer: layer, dim: dim, functionalName: functionalNames[kind] ?? kind.lowercased())
     }
@@ -177,7 +171,7 @@ enum ModuleCatalog {
         case (.batchNorm(let a), "num_features"): return .int(a.features)
         case (.batchNorm(let a), "weight"), (.batchNorm(let a), "bias"): return a.affine ? .opaque : Value.none
         case (.conv2d, "weight"), (.linear, "weight"): return .opaque
-        case (.dropout(let p), "p"): return .float(Double(p))
+        case (.dropout(let p), "p"), (.dropout2d(let p), "p"): return .float(Double(p))
         default: return nil
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Python operator semantics on constants (integers with overflow checks, floor division and modulo rounding
-/// towards negative infinity), plus tensor `+`, which becomes an Add node.
+/// towards negative infinity); tensor operands go to `tensorArithmetic` (TensorArithmetic.swift).
 extension Interpreter {
     func truthy(_ v: Value, at e: Expr) throws -> Bool {
         switch v {
@@ -26,6 +26,13 @@ extension Interpreter {
 
     func unary(_ op: UnaryOp, _ v: Value, at e: Expr) throws -> Value {
         if op == .not { return .bool(!(try truthy(v, at: e))) }
+        if case .tensor(let x) = v {
+            switch op {
+            case .negate: return try affine(x, scale: -1, shift: 0, at: e)
+            case .plus: return v
+            default: break
+            }
+        }
         switch (op, number(v)) {
         case (.negate, .int(let i)?):
             guard i != Int.min else { throw fail("integer overflow", at: e) }
@@ -48,10 +55,9 @@ extension Interpreter {
 
     func binary(_ op: BinaryOp, _ a: Value, _ b: Value, at e: Expr) throws -> Value {
         switch (a, b) {
-        case (.tensor(let x), .tensor(let y)) where op == .add:
-            return try addTensors([x, y], at: e)
         case (.tensor, _), (_, .tensor):
-            throw fail("operator '\(op.rawValue)' on tensors is not supported (only tensor + tensor)", at: e, kind: .unsupportedConstruct)
+            if let result = try tensorArithmetic(op, a, b, at: e) { return result }
+            throw fail("operator '\(op.rawValue)' on these operands is not supported (tensor + - * tensor, tensor + - * / number)", at: e, kind: .unsupportedConstruct)
         case (.batch, _), (_, .batch):
             throw fail("the batch size (x.size(0)) can only be passed to view() or reshape()", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.batchSize))
         default: break

@@ -48,9 +48,38 @@ extension Interpreter {
             throw refuse("\(known) does not match the \(current.count) elements per sample of shape \(current)")
         }
         if sizes == current.dims { return .tensor(x) }
-        guard sizes.count == 1 else {
-            throw refuse("reshaping \(current) to \(sizes.map(String.init).joined(separator: "x")) is not supported (only flattening to [batch, features])")
-        }
+        guard sizes.count == 1 else { return try view(x, sizes, at: e) }
         return try addNode(.flatten, [x], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
+    }
+
+    /// A Reshape node to per-sample `dims` (same element count, checked by NetIR); to one dimension it is a
+    /// Flatten, the one spelling of that view.
+    func view(_ x: Int, _ dims: [Int], at e: Expr) throws -> Value {
+        if dims == shape(x).dims { return .tensor(x) }
+        if dims.count == 1 {
+            return try addNode(.flatten, [x], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
+        }
+        return try addNode(.reshape(dims: dims), [x], name: graph?.synthetic("view_") ?? "view", module: nil, at: e, definedBy: nil)
+    }
+
+    /// `x.squeeze(dim)` / `x.unsqueeze(dim)` (dim counts the batch as 0, negative from the end); `squeeze()`
+    /// drops every size-1 dimension after the batch.
+    func squeeze(_ x: Int, _ b: BoundArguments, unsqueeze: Bool, at e: Expr) throws -> Value {
+        var dims = shape(x).dims
+        let rank = dims.count + 1 + (unsqueeze ? 1 : 0)
+        if b.isNone("dim") && !unsqueeze { return try view(x, dims.filter { $0 != 1 }.isEmpty ? [1] : dims.filter { $0 != 1 }, at: e) }
+        guard case .int(let d) = b["dim"] else { throw b.fail("dim must be an integer", "dim") }
+        let i = d < 0 ? d + rank : d
+        guard i >= 1, i < rank else {
+            throw b.fail(i == 0 ? "the batch dimension cannot be squeezed or unsqueezed" : "dim \(d) is out of range", "dim")
+        }
+        if unsqueeze {
+            dims.insert(1, at: i - 1)
+        } else {
+            guard dims[i - 1] == 1 else { return .tensor(x) }   // PyTorch leaves a dimension of size > 1 alone
+            dims.remove(at: i - 1)
+            if dims.isEmpty { throw b.fail("squeezing every per-sample dimension is not supported", "dim") }
+        }
+        return try view(x, dims, at: e)
     }
 }

@@ -5,29 +5,23 @@ import NetIR
 enum TensorOps {
     /// `torch.nn.functional` names, the layer class they share a builder with, and their own signatures.
     static let functional: [String: (kind: String, signature: Signature)] = [
-        "relu": ("ReLU", Signature("input, inplace=False")),
-        "relu_": ("ReLU", Signature("input")),
-        "leaky_relu": ("LeakyReLU", Signature("input, negative_slope=0.01, inplace=False")),
-        "gelu": ("GELU", Signature("input, approximate='none'")),
-        "silu": ("SiLU", Signature("input, inplace=False")),
-        "sigmoid": ("Sigmoid", Signature("input")),
-        "tanh": ("Tanh", Signature("input")),
-        "elu": ("ELU", Signature("input, alpha=1.0, inplace=False")),
         "max_pool2d": ("MaxPool2d", Signature("input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False")),
         "avg_pool2d": ("AvgPool2d", Signature("input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None")),
         "adaptive_avg_pool2d": ("AdaptiveAvgPool2d", Signature("input, output_size")),
         "dropout": ("Dropout", Signature("input, p=0.5, training=True, inplace=False")),
+        "dropout2d": ("Dropout2d", Signature("input, p=0.5, training=True, inplace=False")),
         "softmax": ("Softmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "log_softmax": ("LogSoftmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
-    ]
-    static let torchFunctions: Set<String> = [
-        "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean",
-    ]
+        "relu_": ("ReLU", Signature("input")),
+    ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
+    static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
+        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze",
+    ])
 
     /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
     static let methods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
-        "softmax", "log_softmax", "add", "numel",
+        "softmax", "log_softmax", "add", "numel", "mul", "multiply", "squeeze", "unsqueeze",
     ]
 
     /// Tensor constructors: outside `forward` they start a dummy forward (`DummyForward`), inside it they are
@@ -73,6 +67,15 @@ extension Interpreter {
             let b = try bind("input, other, alpha=1", args, callee: callee, at: e)
             try b.require("alpha", .int(1), "alpha is not supported")
             return try addTensors([try tensor(b, "input"), try tensor(b, "other")], at: e)
+        case (false, "mul"), (false, "multiply"):
+            let b = try bind("input, other", args, callee: callee, at: e)
+            guard let result = try tensorArithmetic(.multiply, b["input"], b["other"], at: e) else {
+                throw fail("\(callee) needs a tensor and a tensor or number", at: e)
+            }
+            return result
+        case (false, "squeeze"), (false, "unsqueeze"):
+            let b = try bind(name == "squeeze" ? "input, dim=None" : "input, dim", args, callee: callee, at: e)
+            return try squeeze(try tensor(b, "input"), b, unsqueeze: name == "unsqueeze", at: e)
         case (false, "mean"):
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
@@ -80,7 +83,7 @@ extension Interpreter {
             guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let b = try bind(entry.signature, args, callee: callee, at: e)
             let x = try tensor(b, "input")
-            if name == "dropout" {
+            if name == "dropout" || name == "dropout2d" {
                 switch b["training"] {
                 case .bool(false): return .tensor(x)
                 case .bool(true), .training: break
@@ -116,8 +119,17 @@ extension Interpreter {
             return try reshape(x, dims, callee, at: e)
         case "flatten":
             return try flatten(x, try bind("start_dim=0, end_dim=-1", args, callee: callee, at: e), at: e)
+        case "squeeze", "unsqueeze":
+            return try squeeze(x, try bind(name == "squeeze" ? "dim=None" : "dim", args, callee: callee, at: e),
+                               unsqueeze: name == "unsqueeze", at: e)
         case "mean":
             return try mean(x, try bind("dim=None, keepdim=False, dtype=None", args, callee: callee, at: e), at: e)
+        case "mul", "multiply":
+            let b = try bind("other", args, callee: callee, at: e)
+            guard let result = try tensorArithmetic(.multiply, .tensor(x), b["other"], at: e) else {
+                throw fail("\(callee) needs a tensor or number", at: e)
+            }
+            return result
         case "add":
             let b = try bind("other, alpha=1", args, callee: callee, at: e)
             try b.require("alpha", .int(1), "alpha is not supported")
@@ -126,7 +138,7 @@ extension Interpreter {
             let b = try bind("dim=None, dtype=None", args, callee: callee, at: e)
             return try applyFunctional(try ModuleCatalog.layer(name == "softmax" ? "Softmax" : "LogSoftmax", b), x, callee, at: e)
         default:
-            let kind = ["relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"][name] ?? name
+            let kind = name == "relu_" ? "ReLU" : Activation.kinds.first { $0.onTensor && $0.functionalName == name }?.className ?? name
             let b = try bind("", args, callee: callee, at: e)
             return try applyFunctional(try ModuleCatalog.layer(kind, b), x, callee, at: e)
         }

@@ -57,7 +57,7 @@ extension Graph {
             return 2 * i * o + (bias ? o : 0)
         case .batchNorm:
             return 2 * y.count
-        case .activation, .softmax, .logSoftmax:
+        case .activation, .softmax, .logSoftmax, .multiply:
             return y.count
         case .maxPool2d(let a), .avgPool2d(let a):
             return y.count * a.kernel.h * a.kernel.w
@@ -65,7 +65,9 @@ extension Graph {
             return x.count
         case .add:
             return y.count * (inputCount - 1)
-        case .input, .dropout, .flatten, .concat, .identity:
+        case .affine:
+            return 2 * y.count
+        case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:
             return 0
         }
     }

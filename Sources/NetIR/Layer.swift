@@ -1,37 +1,3 @@
-/// Element-wise activations, named as PyTorch names them.
-public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
-    case relu
-    case leakyRelu(slope: Float)
-    case gelu
-    case silu
-    case sigmoid
-    case tanh
-    case elu(alpha: Float)
-
-    /// True when the derivative can be computed from the output alone, so the activation can be fused
-    /// into the producing layer's epilogue without keeping the pre-activation tensor.
-    public var differentiableFromOutput: Bool {
-        switch self {
-        case .relu, .sigmoid, .tanh: return true
-        case .leakyRelu(let s): return s > 0
-        case .elu(let a): return a > 0
-        case .gelu, .silu: return false
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .relu: return "ReLU"
-        case .leakyRelu(let s): return "LeakyReLU(\(s))"
-        case .gelu: return "GELU"
-        case .silu: return "SiLU"
-        case .sigmoid: return "Sigmoid"
-        case .tanh: return "Tanh"
-        case .elu(let a): return "ELU(\(a))"
-        }
-    }
-}
-
 /// A height/width pair (kernel size, stride, padding, dilation).
 public struct Pair: Hashable, Codable, Sendable, CustomStringConvertible {
     public var h: Int
@@ -94,12 +60,21 @@ public enum Layer: Hashable, Codable, Sendable {
     case avgPool2d(Pool2dAttributes)
     case adaptiveAvgPool2d(outHeight: Int, outWidth: Int)
     case dropout(p: Float)
+    /// `nn.Dropout2d`: zeroes whole channels (one draw per sample and channel), scaling the rest by 1/(1-p).
+    case dropout2d(p: Float)
     /// Flattens every dimension after the batch (`torch.flatten(x, 1)`, `x.view(x.size(0), -1)`).
     case flatten
+    /// A view with the same elements per sample in another shape (`x.view(b, c, 1, 1)`, `unsqueeze`, `squeeze`).
+    case reshape(dims: [Int])
     case add
     /// Concatenation along the channel dimension (`torch.cat([a, b], dim=1)`).
     case concat
     case identity
+    /// Element-wise product `a * b` (`torch.mul`); the second input is `a`'s shape or per channel
+    /// (`[C, 1, 1]` against `[C, H, W]`: squeeze-excitation gates), as PyTorch broadcasts it.
+    case multiply
+    /// `scale * x + shift` with constants (`x * 0.5`, `x / 2`, `x - 1`, `-x`, and `b` in `a - b`).
+    case affine(scale: Float, shift: Float)
     case softmax
     case logSoftmax
 
@@ -110,24 +85,19 @@ public enum Layer: Hashable, Codable, Sendable {
         case .conv2d: return "Conv2d"
         case .linear: return "Linear"
         case .batchNorm(let a): return "BatchNorm\(a.dimensions)d"
-        case .activation(let a):
-            switch a {
-            case .relu: return "ReLU"
-            case .leakyRelu: return "LeakyReLU"
-            case .gelu: return "GELU"
-            case .silu: return "SiLU"
-            case .sigmoid: return "Sigmoid"
-            case .tanh: return "Tanh"
-            case .elu: return "ELU"
-            }
+        case .activation(let a): return a.kind.className
         case .maxPool2d: return "MaxPool2d"
         case .avgPool2d: return "AvgPool2d"
         case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d"
         case .dropout: return "Dropout"
+        case .dropout2d: return "Dropout2d"
         case .flatten: return "Flatten"
+        case .reshape: return "Reshape"
         case .add: return "Add"
         case .concat: return "Concat"
         case .identity: return "Identity"
+        case .multiply: return "Mul"
+        case .affine: return "Affine"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
         }
@@ -137,6 +107,7 @@ public enum Layer: Hashable, Codable, Sendable {
     public var arity: Int? {
         switch self {
         case .input: return 0
+        case .multiply: return 2
         case .add, .concat: return nil
         default: return 1
         }
@@ -148,5 +119,15 @@ public enum Layer: Hashable, Codable, Sendable {
         case .conv2d, .linear: return true
         default: return false
         }
+    }
+}
+
+extension Layer {
+    /// The broadcast `a * b` allows (PyTorch's rule, restricted to what the kernels take): `b` equal to `a`, or
+    /// `b` of `a`'s rank with `a`'s channels and every other dimension 1. Nil when neither holds.
+    public static func multiplyShape(_ a: TensorShape, _ b: TensorShape) -> TensorShape? {
+        if a == b { return a }
+        guard a.rank == b.rank, a.rank >= 1, b.dims[0] == a.dims[0], b.dims.dropFirst().allSatisfy({ $0 == 1 }) else { return nil }
+        return a
     }
 }

@@ -86,7 +86,16 @@ extension Graph {
                 throw fail("BatchNorm\(a.dimensions)d expects \(a.features) features, got input of shape \(x)")
             }
             return x
-        case .activation, .dropout, .identity, .softmax, .logSoftmax:
+        case .multiply:
+            guard let y = Layer.multiplyShape(x, inputs[1]) else {
+                throw fail("cannot multiply tensors of shapes \(x) and \(inputs[1]) (the second must match or be per channel)")
+            }
+            return y
+        case .dropout2d(let p):
+            guard x.rank >= 2 else { throw fail("Dropout2d expects [C, H, W] per sample, got [\(x)]") }
+            guard p >= 0 && p < 1 else { throw fail("dropout p=\(p) must be in [0, 1)") }
+            return x
+        case .activation, .dropout, .identity, .softmax, .logSoftmax, .affine:
             if case .dropout(let p) = layer, !(p >= 0 && p < 1) { throw fail("dropout p=\(p) must be in [0, 1)") }
             return x
         case .maxPool2d(let a), .avgPool2d(let a):
@@ -109,6 +118,11 @@ extension Graph {
             return TensorShape(channels: x.channels, height: oh, width: ow)
         case .flatten:
             return TensorShape(features: x.count)
+        case .reshape(let dims):
+            guard !dims.isEmpty, dims.allSatisfy({ $0 > 0 }), dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) == x.count else {
+                throw fail("cannot view \(x) (\(x.count) elements per sample) as \(dims.map(String.init).joined(separator: "x"))")
+            }
+            return TensorShape(dims)
         case .add:
             for s in inputs.dropFirst() where s != x {
                 throw fail("cannot add tensors of shapes \(x) and \(s)")

@@ -40,18 +40,12 @@ struct Launch {
     var instruction = ""
 }
 
-/// Activation codes shared with Kernels/common.cl (ACT_*).
-func activationCode(_ a: Activation?) -> (code: Int, param: Float) {
-    switch a {
-    case nil: return (0, 0)
-    case .relu?: return (1, 0)
-    case .leakyRelu(let s)?: return (2, s)
-    case .gelu?: return (3, 0)
-    case .silu?: return (4, 0)
-    case .sigmoid?: return (5, 0)
-    case .tanh?: return (6, 0)
-    case .elu(let a)?: return (7, a)
-    }
+/// Activation codes shared with Kernels/common.cl (ACT_*): 1 + the registry position, 0 for none; the
+/// parameters in the registry's order (the fused epilogues take `param` only).
+func activationCode(_ a: Activation?) -> (code: Int, param: Float, param2: Float) {
+    guard let a else { return (0, 0, 0) }
+    let p = a.parameters
+    return (a.ordinal + 1, p.first ?? 0, p.count > 1 ? p[1] : 0)
 }
 
 /// Turns plan instructions into launches. Knows the device's work-group sizes and asks `gemmParameters`
@@ -132,12 +126,12 @@ struct Lowering {
         case .activation(let act):
             let a = activationCode(act)
             return [elementwise("elementwise.cl", "activation_forward", count: y.count,
-                                ref(x) + ref(y) + [.int(y.count), .int(a.code), .float(a.param)])]
+                                ref(x) + ref(y) + [.int(y.count), .int(a.code), .float(a.param), .float(a.param2)])]
         case .activationBackward(let act, let fromOutput):
             let a = activationCode(act)
             return [elementwise("elementwise.cl", "activation_backward", count: y.count,
                                 ref(x) + ref(ins.inputs[1]) + ref(y)
-                                    + [.int(y.count), .int(a.code), .float(a.param), flag(fromOutput), acc])]
+                                    + [.int(y.count), .int(a.code), .float(a.param), .float(a.param2), flag(fromOutput), acc])]
         case .maxPool(let g):
             return [elementwise("pooling.cl", "maxpool_forward", count: y.count,
                                 ref(x) + ref(y) + ref(ins.outputs[1]) + [.int16(poolGeometry(g))])]
@@ -203,6 +197,19 @@ struct Lowering {
                                   + [.int(batch), .int(classes), .float(smoothing)])]
         case .fill(let value):
             return [elementwise("elementwise.cl", "fill", count: y.count, ref(y) + [.int(y.count), .float(value)])]
+        case .multiply(let g):
+            return [elementwise("elementwise.cl", "multiply_rows", count: g.count, ref(x) + ref(ins.inputs[1]) + ref(y)
+                                    + [.int(g.count), .int(g.inner), flag(g.perRow), flag(false)])]
+        case .multiplyBackward(let g, let ofBroadcast):
+            if ofBroadcast {
+                return [elementwise("elementwise.cl", "row_dot", count: g.outer, ref(x) + ref(ins.inputs[1]) + ref(y)
+                                        + [.int(g.outer), .int(g.inner), acc])]
+            }
+            return [elementwise("elementwise.cl", "multiply_rows", count: g.count, ref(x) + ref(ins.inputs[1]) + ref(y)
+                                    + [.int(g.count), .int(g.inner), flag(g.perRow), acc])]
+        case .affine(let scale, let shift):
+            return [elementwise("elementwise.cl", "affine", count: y.count, ref(x) + ref(y)
+                                    + [.int(y.count), .float(scale), .float(shift), acc])]
         case .optimizer(let config):
             return [optimizer(config, gradients: x, parameters: y, state: ins.outputs[1])]
         }
@@ -221,7 +228,7 @@ struct Lowering {
         }
         if inputs.count == 1 {   // a one-input add is a copy with the activation
             launches.append(elementwise("elementwise.cl", "activation_forward", count: y.count,
-                                        ref(inputs[0]) + ref(y) + [.int(y.count), .int(a.code), .float(a.param)]))
+                                        ref(inputs[0]) + ref(y) + [.int(y.count), .int(a.code), .float(a.param), .float(a.param2)]))
         }
         return launches
     }

@@ -38,8 +38,21 @@ public struct OpenCLBackend: Backend {
 
     public func load(_ plan: Plan) throws -> any PlanExecutor { try loadExecutor(plan) }
 
+    /// Every op has a kernel here. Exhaustive on purpose: a new `Op` case does not compile until this says.
+    public func supports(_ op: Op) -> Bool {
+        switch op {
+        case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
+             .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
+             .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
+             .multiplyBackward, .affine:
+            return true
+        }
+    }
+
     /// `load` with the concrete type (enqueue/wait counters, profiles).
     public func loadExecutor(_ plan: Plan) throws -> OpenCLExecutor {
+        try checkSupport(plan)
         let runtime = try DeviceRuntime.shared(device)
         return try OpenCLExecutor(plan: plan, runtime: runtime, tune: tune, tuningBudget: tuningBudget, profiling: profiling,
                                   gemmOverride: gemmOverride)

@@ -4,56 +4,20 @@ import NetIR
 
 /// Activations, dropout, add, concat and softmax: element by element, in Double, rounded once to Float.
 extension Reference {
-    static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
-
-    /// Standard normal CDF Φ and density φ, for the exact GELU.
-    static func normalCDF(_ x: Double) -> Double { 0.5 * (1 + erf(x / 2.0.squareRoot())) }
-    static func normalPDF(_ x: Double) -> Double { exp(-0.5 * x * x) / (2 * Double.pi).squareRoot() }
-
-    /// `act(x)`; no activation is the identity.
+    /// `act(x)` by the registry's definition (NetIR/Activation.swift); no activation is the identity.
     static func activate(_ a: Activation?, _ value: Float) -> Float {
         guard let a else { return value }
-        let x = Double(value)
-        switch a {
-        case .relu: return x > 0 ? value : 0
-        case .leakyRelu(let s): return x > 0 ? value : Float(Double(s) * x)
-        case .gelu: return Float(x * normalCDF(x))
-        case .silu: return Float(x * sigmoid(x))
-        case .sigmoid: return Float(sigmoid(x))
-        case .tanh: return Float(Foundation.tanh(x))
-        case .elu(let alpha): return x > 0 ? value : Float(Double(alpha) * (exp(x) - 1))
-        }
+        return Float(a.forward(Double(value)))
     }
 
-    /// d act / d x, from the output y (`fromOutput`) or from the input x. Gelu and silu have no output form;
-    /// `ReferenceExecutor.validate` refuses such instructions before they can get here.
+    /// d act / d x, from the output y (`fromOutput`) or from the input x, by the registry's definition.
+    /// Activations without an output form never get here: `ReferenceExecutor.validate` refuses them.
     static func derivative(_ a: Activation, fromOutput: Bool, _ value: Float) -> Double {
-        let v = Double(value)
-        if fromOutput {
-            switch a {
-            case .relu: return v > 0 ? 1 : 0
-            case .leakyRelu(let s): return v > 0 ? 1 : Double(s)
-            case .sigmoid: return v * (1 - v)
-            case .tanh: return 1 - v * v
-            case .elu(let alpha): return v > 0 ? 1 : v + Double(alpha)
-            case .gelu, .silu: preconditionFailure("\(a) cannot be differentiated from its output")
-            }
+        guard fromOutput else { return a.derivative(Double(value)) }
+        guard let d = a.derivative(fromOutput: Double(value)) else {
+            preconditionFailure("\(a) cannot be differentiated from its output")
         }
-        switch a {
-        case .relu: return v > 0 ? 1 : 0
-        case .leakyRelu(let s): return v > 0 ? 1 : Double(s)
-        case .gelu: return normalCDF(v) + v * normalPDF(v)
-        case .silu:
-            let s = sigmoid(v)
-            return s * (1 + v * (1 - s))
-        case .sigmoid:
-            let s = sigmoid(v)
-            return s * (1 - s)
-        case .tanh:
-            let t = Foundation.tanh(v)
-            return 1 - t * t
-        case .elu(let alpha): return v > 0 ? 1 : Double(alpha) * exp(v)
-        }
+        return d
     }
 
     static func activationBackward(_ a: Activation, fromOutput: Bool, value: [Float], dy: [Float]) -> [Float] {
@@ -71,6 +35,18 @@ extension Reference {
     }
 
     static func multiply(_ a: [Float], _ b: [Float]) -> [Float] { a.indices.map { a[$0] * b[$0] } }
+
+    /// y[r·inner + e] = a[r·inner + e] · b[r] (per row) or · b[r·inner + e].
+    static func multiply(_ g: MultiplyGeometry, _ a: [Float], _ b: [Float]) -> [Float] {
+        (0..<g.count).map { k in a[k] * b[g.perRow ? k / g.inner : k] }
+    }
+
+    /// d[r] = Σ_e dy[r·inner + e] · other[r·inner + e], summed in Double.
+    static func rowDot(_ g: MultiplyGeometry, _ dy: [Float], _ other: [Float]) -> [Float] {
+        (0..<g.outer).map { r in
+            Float((0..<g.inner).reduce(0.0) { $0 + Double(dy[r * g.inner + $1]) * Double(other[r * g.inner + $1]) })
+        }
+    }
 
     static func add(_ inputs: [[Float]], activation: Activation?) -> [Float] {
         let count = inputs.first?.count ?? 0

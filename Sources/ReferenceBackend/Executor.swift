@@ -9,8 +9,21 @@ public struct ReferenceBackend: Backend {
     public var name: String { "reference (plain Swift loops, double accumulation)" }
 
     public func load(_ plan: Plan) throws -> any PlanExecutor {
+        try checkSupport(plan)
         try ReferenceExecutor.validate(plan)
         return ReferenceExecutor(plan: plan)
+    }
+
+    /// Every op has a kernel here. Exhaustive on purpose: a new `Op` case does not compile until this says.
+    public func supports(_ op: Op) -> Bool {
+        switch op {
+        case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
+             .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
+             .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
+             .multiplyBackward, .affine:
+            return true
+        }
     }
 }
 
@@ -221,6 +234,13 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(dx, o(0), accumulate: acc)
         case .copy:
             memory.store(memory.load(i(0)), o(0), accumulate: acc)
+        case .multiply(let g):
+            memory.store(Reference.multiply(g, memory.load(i(0)), memory.load(i(1))), o(0))
+        case .multiplyBackward(let g, let ofBroadcast):
+            let dy = memory.load(i(0)), other = memory.load(i(1))
+            memory.store(ofBroadcast ? Reference.rowDot(g, dy, other) : Reference.multiply(g, dy, other), o(0), accumulate: acc)
+        case .affine(let scale, let shift):
+            memory.store(memory.load(i(0)).map { Float(Double(scale) * Double($0) + Double(shift)) }, o(0), accumulate: acc)
         case .softmaxCrossEntropy(let batch, let classes, let smoothing):
             let r = Reference.softmaxCrossEntropy(batch: batch, classes: classes, labelSmoothing: smoothing,
                                                   logits: memory.load(i(0)), labels: memory.load(i(1)).map(\.int32))

@@ -10,6 +10,7 @@ final class HarnessSelfTests: XCTestCase {
     struct AlteredReference: Backend {
         var change: @Sendable (inout Instruction) -> Void
         var name: String { "altered reference" }
+        func supports(_ op: Op) -> Bool { ReferenceBackend().supports(op) }
         func load(_ plan: Plan) throws -> any PlanExecutor {
             var altered = plan
             for k in altered.trainProgram.indices { change(&altered.trainProgram[k]) }

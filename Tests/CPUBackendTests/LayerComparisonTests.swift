@@ -52,8 +52,7 @@ final class LayerComparisonTests: XCTestCase {
     }
 
     func testActivationsFusedAndAlone() throws {
-        let all: [Activation] = [.relu, .leakyRelu(slope: 0.1), .leakyRelu(slope: -0.3), .gelu, .silu, .sigmoid, .tanh,
-                                 .elu(alpha: 1), .elu(alpha: 0.4)]
+        let all = Activation.examples
         for act in all {
             let g = try classifier(TensorShape(features: 7)) { b, x in try b.activation("act", try b.linear("fc", x, out: 33), act) }
             try assertBackendsAgree("linear + \(act)", g, batches: [3])

@@ -48,14 +48,17 @@ enum Tolerance {
         case .optimizer(let c):
             if case .adam = c { return smallSums }
             return exact
-        case .maxPool, .maxPoolBackward, .dropout, .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill:
+        case .maxPool, .maxPoolBackward, .dropout, .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill,
+             .multiply, .affine:
             return exact
+        case .multiplyBackward(_, let ofBroadcast):
+            return ofBroadcast ? smallSums : exact
         }
     }
 
     static func isPiecewiseLinear(_ a: Activation) -> Bool {
         switch a {
-        case .relu, .leakyRelu: return true
+        case .relu, .leakyRelu, .relu6, .hardtanh: return true
         default: return false
         }
     }

@@ -40,7 +40,7 @@ struct GraphInterpreter {
             let y: [Float]
             switch node.layer {
             case .input: y = input
-            case .flatten, .identity: y = x
+            case .flatten, .identity, .reshape: y = x
             case .conv2d(let a):
                 y = Reference.conv2d(ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a), x: x,
                                      weight: p("weight") ?? [], bias: p("bias"), activation: nil)
@@ -58,10 +58,16 @@ struct GraphInterpreter {
             case .adaptiveAvgPool2d(let oh, let ow):
                 y = Reference.adaptiveAvgPool(AdaptivePoolGeometry(batch: batch, channels: inShape.channels, inHeight: inShape.height,
                                                                    inWidth: inShape.width, outHeight: oh, outWidth: ow), x: x)
-            case .dropout(let rate):
+            case .dropout(let rate), .dropout2d(let rate):
                 precondition(!training || rate == 0, "the interpreter does not draw dropout masks")
                 y = x
             case .add: y = Reference.add(xs, activation: nil)
+            case .multiply:
+                let a = shapes[node.inputs[0]]
+                let g = a == shapes[node.inputs[1]] ? MultiplyGeometry(outer: batch, inner: a.count, perRow: false)
+                    : MultiplyGeometry(outer: batch * a.dims[0], inner: a.count / a.dims[0], perRow: true)
+                y = Reference.multiply(g, xs[0], xs[1])
+            case .affine(let scale, let shift): y = x.map { Float(Double(scale) * Double($0) + Double(shift)) }
             case .concat:
                 y = Reference.concat(ConcatGeometry(batch: batch, spatial: inShape.spatial, channels: node.inputs.map { shapes[$0].channels }), xs)
             case .softmax, .logSoftmax:

@@ -40,7 +40,7 @@ final class PyTorchReferenceTests: XCTestCase {
     }
 
     func testPyTorchAgreesWithCorpusAndEmittedSource() throws {
-        try requireTorch()
+        try Self.requireTorch()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("netcode-torch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
@@ -60,7 +60,7 @@ final class PyTorchReferenceTests: XCTestCase {
         let scriptFile = work.appendingPathComponent("reference.py")
         try Self.script.write(to: scriptFile, atomically: true, encoding: .utf8)
 
-        let output = try run(["python3", scriptFile.path, jobsFile.path], timeout: 300)
+        let output = try Self.run(["python3", scriptFile.path, jobsFile.path], timeout: 300)
         let outcomes = try JSONDecoder().decode([Outcome].self, from: Data(output.utf8))
         XCTAssertEqual(outcomes.count, jobs.count)
         for (k, entry) in Corpus.entries.enumerated() where 2 * k + 1 < outcomes.count {
@@ -80,20 +80,20 @@ final class PyTorchReferenceTests: XCTestCase {
 
     /// The construct table (Constructs/expected.tsv, read by ConstructCoverageTests) is what PyTorch says.
     func testConstructTableAgreesWithPyTorch() throws {
-        try requireTorch()
+        try Self.requireTorch()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../scripts/construct-table").standardized
-        let output = try run(["python3", script.path, "--check"], timeout: 600)
+        let output = try Self.run(["python3", script.path, "--check"], timeout: 600)
         XCTAssertTrue(output.contains("expected.tsv agrees with PyTorch"), output)
     }
 
-    private func requireTorch() throws {
-        let ok = (try? run(["python3", "-c", "import torch"], timeout: 120)) != nil
+    static func requireTorch() throws {
+        let ok = (try? Self.run(["python3", "-c", "import torch"], timeout: 120)) != nil
         if !ok { throw XCTSkip("python3 with PyTorch is not available; the corpus table holds counts from PyTorch 2.15") }
     }
 
     /// Runs a command, returning stdout; throws on a non-zero exit or when it outlives `timeout` seconds.
-    private func run(_ arguments: [String], timeout: TimeInterval) throws -> String {
+    static func run(_ arguments: [String], timeout: TimeInterval) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -119,7 +119,7 @@ final class PyTorchReferenceTests: XCTestCase {
         return String(decoding: collected.stdout, as: UTF8.self)
     }
 
-    private final class OutputCollector: @unchecked Sendable {
+    final class OutputCollector: @unchecked Sendable {
         private let lock = NSLock()
         private var data = Data()
         private var finished = false
