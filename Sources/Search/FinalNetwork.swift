@@ -53,7 +53,7 @@ extension SearchEngine {
             case .success(let m):
                 results.append(PromotionResult(candidate: entry.candidate, exploreSteps: entry.steps, exploreAccuracy: elite.accuracy,
                                                promotedSteps: entry.steps + steps, promotedAccuracy: m.validationAccuracy,
-                                               seconds: m.seconds))
+                                               seconds: m.seconds, imagesPerSecond: m.imagesPerSecond))
             case .failure(let f):
                 warn("promotion of #\(entry.candidate) failed: \(f)")
             }
@@ -81,7 +81,9 @@ extension SearchEngine {
             result.failure = "the best network no longer checks"
             return save(result)
         }
-        let rate = meta(candidate)?.metrics?.imagesPerSecond ?? 0
+        // The promoted run's throughput when there is one: hundreds of steps time better than the explore run.
+        let promotedRate = winner.map(\.imagesPerSecond) ?? 0
+        let rate = promotedRate > 0 ? promotedRate : meta(candidate)?.metrics?.imagesPerSecond ?? 0
         let sizes = trainer.splitSizes
         let recipe = FinalRecipe.fitted(seconds: seconds, imagesPerSecond: rate, trainImages: sizes.train, validationImages: sizes.validation)
         result.epochs = recipe.epochs

@@ -12,11 +12,14 @@ public struct PromotionResult: Sendable, Codable, Equatable {
     public var promotedSteps: Int
     public var promotedAccuracy: Double
     public var seconds: Double
+    /// Training throughput of the promoted run (long enough to time well; the final recipe's epochs use it).
+    public var imagesPerSecond: Double
 
     public init(candidate: Int, exploreSteps: Int, exploreAccuracy: Double, promotedSteps: Int, promotedAccuracy: Double,
-                seconds: Double) {
+                seconds: Double, imagesPerSecond: Double = 0) {
         self.candidate = candidate; self.exploreSteps = exploreSteps; self.exploreAccuracy = exploreAccuracy
         self.promotedSteps = promotedSteps; self.promotedAccuracy = promotedAccuracy; self.seconds = seconds
+        self.imagesPerSecond = imagesPerSecond
     }
 }
 

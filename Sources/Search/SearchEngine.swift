@@ -87,6 +87,8 @@ public final class SearchEngine: @unchecked Sendable {
     var queriedCells: [String: Int] = [:]
     /// Wall seconds of each generation this launch ran (sequential loop), for the time-limit prediction.
     var generationSeconds: [Double] = []
+    /// Filled niches when the current generation was planned (NicheTargeting.swift).
+    let occupiedNiches = OccupiedNiches()
 
     /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
     public init(config: SearchConfig, directory: RunDirectory, seedSource: String?, mutator: any Mutator,
@@ -204,6 +206,7 @@ public final class SearchEngine: @unchecked Sendable {
 
     func runGeneration(_ plans: [ChildPlan]) async {
         let turns = CandidateTurns(order: plans.map(\.id))
+        occupiedNiches.value = Set(state.networks.elites.keys)
         for g in Set(plans.map(\.generation)) {
             children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: g)
         }

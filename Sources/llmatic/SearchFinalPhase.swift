@@ -33,7 +33,6 @@ enum SearchFinalPhase {
                              f.candidate, r.epochs, r.validationAccuracy,
                              r.bestEpoch, r.testAccuracy))
                 summary.final_test_accuracy = r.testAccuracy
-                summary.best_test_accuracy = r.testAccuracy
             }
             summary.final_source = f.source
             summary.final_weights = f.weights
