@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),
+        .testTarget(name: "SearchQualityTests", dependencies: ["Search", "NetIR", "Train", "Data", "Engine"]),
         .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "Train"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data"]),
     ]

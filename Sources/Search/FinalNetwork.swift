@@ -14,6 +14,8 @@ public struct FinalNetworkResult: Sendable, Codable {
     public var retrain: RetrainResult?
     public var promotions: [PromotionResult]
     public var failure: String?
+    /// Throughput of the recipe measured just before retraining (nil when not measured).
+    public var probedImagesPerSecond: Double?
 }
 
 extension SearchEngine {
@@ -85,16 +87,33 @@ extension SearchEngine {
         let promotedRate = winner.map(\.imagesPerSecond) ?? 0
         let rate = promotedRate > 0 ? promotedRate : meta(candidate)?.metrics?.imagesPerSecond ?? 0
         let sizes = trainer.splitSizes
-        let recipe = FinalRecipe.fitted(seconds: seconds, imagesPerSecond: rate, trainImages: sizes.train, validationImages: sizes.validation)
+        var recipe = FinalRecipe.fitted(seconds: seconds, imagesPerSecond: rate, trainImages: sizes.train, validationImages: sizes.validation)
+        // The search's throughput is measured without augmentation and over short runs: time the recipe itself
+        // (a few seconds) and refit; if augmentation then no longer fits 15 epochs, time again without it.
+        let probeStart = Date()
+        for _ in 0..<2 where recipe.epochs > 0 {
+            let probe = recipe
+            let measured = await pool.onDevice { device in trainer.measureThroughput(checked.graph, recipe: probe, device: device) }
+            guard measured > 0 else { break }
+            let left = seconds - Date().timeIntervalSince(probeStart)
+            let refit = FinalRecipe.fitted(seconds: left, imagesPerSecond: measured, trainImages: sizes.train, validationImages: sizes.validation)
+            result.probedImagesPerSecond = measured
+            if refit.augment == recipe.augment || !recipe.augment {
+                recipe = FinalRecipe(epochs: refit.epochs, augment: recipe.augment && refit.augment)
+                break
+            }
+            recipe = refit   // augmentation dropped: measure the plain recipe once more
+        }
         result.epochs = recipe.epochs
         guard recipe.epochs > 0 else {
             result.failure = String(format: "no epoch fits in %.0f s at %.0f images/s", seconds, rate)
             return save(result)
         }
         let weightsPath = directory.path(Self.finalWeightsName)
+        let chosen = recipe
         let outcome = await pool.onDevice { device -> Result<RetrainResult, CandidateFailure> in
             do throws(CandidateFailure) {
-                return .success(try trainer.retrain(checked.graph, recipe: recipe, savingTo: weightsPath, device: device, progress: progress))
+                return .success(try trainer.retrain(checked.graph, recipe: chosen, savingTo: weightsPath, device: device, progress: progress))
             } catch { return .failure(error) }
         }
         switch outcome {

@@ -65,6 +65,23 @@ extension TrainerEvaluator {
         }
     }
 
+    /// Training images per second of `graph` under `recipe` (its augmentation included), timed over `steps`
+    /// steps from fresh weights after `warmup` untimed ones (plans and caches settle first). 0 when it fails.
+    public func measureThroughput(_ graph: Graph, recipe: FinalRecipe, steps: Int = 60, warmup: Int = 10, device: Int) -> Double {
+        var c = recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
+        c.epochs = max(1, ((warmup + steps) * config.batchSize) / max(trainSet.count, 1) + 1)
+        c.maxSteps = warmup + steps
+        c.metricsEvery = warmup
+        guard let trainer = try? makeTrainer(graph, backends[device % max(backends.count, 1)], config: c) else { return 0 }
+        var warmAt: Double?
+        var endAt = 0.0
+        guard (try? trainer.train(on: trainSet, normalization: normalization, progress: { p in
+            if p.step == warmup { warmAt = p.elapsed }
+            if p.step == warmup + steps { endAt = p.elapsed }
+        })) != nil, let start = warmAt, endAt > start else { return 0 }
+        return Double(steps * config.batchSize) / (endAt - start)
+    }
+
     /// Trains a network further from `weightsPath` for `steps` optimizer steps (a fresh cosine schedule with the
     /// search's warm-up), saves the weights to `savingTo` and returns the validation metrics: the higher
     /// fidelity of a promoted candidate.

@@ -202,7 +202,9 @@ enum RuleEdit: CaseIterable {
             default: return true
             }
         }
-        guard let at = rng.pick(places) else { return nil }
+        // Half the time a Conv2d/Linear, so the edit makes the network shallower, not only simpler.
+        let weightedPlaces = places.filter { g.nodes[$0].layer.isWeighted }
+        guard let at = rng.pick(!weightedPlaces.isEmpty && rng.chance(0.5) ? weightedPlaces : places) else { return nil }
         let name = g.nodes[at].name
         let type = g.nodes[at].layer.typeName
         g.bypass(at)
