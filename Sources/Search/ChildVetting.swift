@@ -139,7 +139,7 @@ extension SearchEngine {
     /// by the rules (with the reason in `record.fallback`) when the endpoint fails.
     func generateGuarded(_ request: MutationRequest, record: inout CandidateRecord) async -> Result<MutationOutput, MutatorError> {
         let mutator = self.mutator
-        guard let fallback = children.fallback else { return await Self.call(mutator, request) }
+        guard let fallback = children.fallback else { return await targetedRuleChild(request) }
         if let reason = fallback.refusal() {
             record.fallback = reason
             return await Self.call(children.rules, request)

@@ -25,10 +25,12 @@ public enum Report {
         h += "<h1>LLMatic search</h1>"
         h += "<p class=\"meta\">data <b>\(e(config.data))</b>, seed network <b>\(e(config.seedNetwork))</b>, mutator <b>\(e(mutatorName(config)))</b>, seed \(config.seed), \(config.niches) niches, fitness: validation \(e(config.fitness.rawValue))</p>"
         h += summary(state, final)
+        h += finalNetworkSection(directory)
         h += "<h2>Network archive</h2><div class=\"row\"><div>" + heatMap(config, state) + "</div><div>"
         h += SVGChart.lineChart(state.history.map { (Double($0.evaluations), $0.bestAccuracy) }, title: "best validation accuracy")
         h += SVGChart.lineChart(state.history.map { (Double($0.evaluations), Optional($0.coverage)) }, title: "archive coverage",
                                 yRange: 0...max(state.coverage, 0.05), colour: "#d62728")
+        h += qdScoreChart(state)
         h += "</div></div>"
         h += promptSection(state, pool: config.selectionPool)
         h += ChildYield(records: records, duplicates: DuplicateRecord.all(in: directory.eventsPath)).htmlTable()
@@ -59,6 +61,7 @@ public enum Report {
         var h = "<div class=\"kpi\">"
         h += "<div>evaluations<b>\(state.evaluations)</b></div><div>failures<b>\(state.failures)</b></div>"
         h += "<div>archive coverage<b>\(pct(state.coverage))</b></div>"
+        h += "<div>QD-score<b>\(String(format: "%.2f", QualityDiversity.score(state.networks)))</b></div>"
         h += "<div>best validation accuracy<b>\(pct(state.bestAccuracy))</b></div>"
         if let f = final, let t = f.testAccuracy {
             h += "<div>test accuracy of the best (#\(f.candidate))<b>\(pct(t))</b></div>"

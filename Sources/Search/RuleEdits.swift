@@ -4,7 +4,7 @@ import NetIR
 /// place for it; structural validity is checked afterwards by `GraphSurgery.repaired()`.
 enum RuleEdit: CaseIterable {
     case addConvolution, addLinear, addPooling, addNormalization, addDropout, addResidual
-    case deleteLayer, widenLayer, enlargeKernel, scaleUp, scaleDown
+    case deleteLayer, widenLayer, narrowLayer, enlargeKernel, scaleUp, scaleDown
 
     static let maxChannels = 512
     static let maxFeatures = 4096
@@ -20,6 +20,7 @@ enum RuleEdit: CaseIterable {
         case .addResidual: return Self.addResidual(&g, shapes, &rng)
         case .deleteLayer: return Self.deleteLayer(&g, &rng)
         case .widenLayer: return Self.widenLayer(&g, &rng)
+        case .narrowLayer: return Self.narrowLayer(&g, &rng)
         case .enlargeKernel: return Self.enlargeKernel(&g, shapes, &rng)
         case .scaleUp: return Self.scale(&g, by: rng.pick([2.0, 2.0, 3.0, 4.0]) ?? 2)
         case .scaleDown: return Self.scale(&g, by: rng.pick([0.5, 0.5, 0.25]) ?? 0.5)
@@ -201,7 +202,9 @@ enum RuleEdit: CaseIterable {
             default: return true
             }
         }
-        guard let at = rng.pick(places) else { return nil }
+        // Half the time a Conv2d/Linear, so the edit makes the network shallower, not only simpler.
+        let weightedPlaces = places.filter { g.nodes[$0].layer.isWeighted }
+        guard let at = rng.pick(!weightedPlaces.isEmpty && rng.chance(0.5) ? weightedPlaces : places) else { return nil }
         let name = g.nodes[at].name
         let type = g.nodes[at].layer.typeName
         g.bypass(at)
@@ -218,6 +221,15 @@ enum RuleEdit: CaseIterable {
         let width = outWidth(g.nodes[at].layer)
         let factor: Double = width < 16 ? Double(16) / Double(max(width, 1)) : (rng.pick([1.5, 2.0, 2.0]) ?? 2)
         return resize(&g, at, factor: factor).map { "widened \($0)" }
+    }
+
+    /// The opposite of `widenLayer`: halves (or so) one hidden layer, half the time the widest one, so the
+    /// depth/width descriptor can move up and the FLOPs down by one layer's worth, not only the whole network's.
+    static func narrowLayer(_ g: inout GraphSurgery, _ rng: inout SearchRandom) -> String? {
+        let layers = weighted(g)
+        let widest = layers.max { outWidth(g.nodes[$0].layer) < outWidth(g.nodes[$1].layer) }
+        guard let at = rng.chance(0.5) ? widest : rng.pick(layers) else { return nil }
+        return resize(&g, at, factor: rng.pick([0.5, 0.5, 0.67]) ?? 0.5).map { "narrowed \($0)" }
     }
 
     static func outWidth(_ layer: Layer) -> Int {

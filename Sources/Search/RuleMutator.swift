@@ -88,11 +88,12 @@ public struct RuleMutator: Mutator {
             return e.apply(&g, &rng)
         case .deleteLayer: return RuleEdit.deleteLayer.apply(&g, &rng)
         case .improve:
+            // Both directions of each descriptor: deeper and shallower, wider and narrower, costlier and cheaper.
             let e = rng.pick([RuleEdit.addConvolution, .widenLayer, .widenLayer, .addNormalization, .addPooling,
-                              .addResidual, .enlargeKernel, .addLinear]) ?? .addConvolution
+                              .addResidual, .enlargeKernel, .addLinear, .narrowLayer, .deleteLayer]) ?? .addConvolution
             return e.apply(&g, &rng)
         case .shrink:
-            return (rng.chance(0.7) ? RuleEdit.scaleDown : .addPooling).apply(&g, &rng)
+            return (rng.pick([RuleEdit.scaleDown, .scaleDown, .narrowLayer, .addPooling, .deleteLayer]) ?? .scaleDown).apply(&g, &rng)
         case .grow:
             if rng.chance(0.6) { return RuleEdit.scaleUp.apply(&g, &rng) }
             let a = RuleEdit.addConvolution.apply(&g, &rng)

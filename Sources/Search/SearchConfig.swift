@@ -92,6 +92,8 @@ public struct SearchConfig: Codable, Sendable, Hashable {
     public var timeLimit: Double?
     /// Epochs the best network trains further at the end, from its search weights (nil or 0: none).
     public var finalEpochs: Int?
+    /// Seconds for the whole run, search plus final network (`RunTimeSplit`); nil: no run-time budget.
+    public var runTime: Double?
     /// NAS-Bench-201 cells instead of free-form networks (nil: free-form; runs before it existed decode as nil).
     public var space: NB201SpaceSettings?
     /// How children are selected (`SearchAlgorithm`). Nil, as in every config.json written before the choice

@@ -46,6 +46,14 @@ public struct SearchSummary: Codable, Sendable {
     public var yield_by_prompt: [String: YieldCounts] = [:]
     public var report: String
     public var directory: String
+    /// Sum of fitness over the archive's filled niches (`QualityDiversity`).
+    public var qd_score: Double = 0
+    /// With `--run-time`: the final network retrained from scratch (FinalNetwork.swift), its files, and the
+    /// whole run's wall time.
+    public var final_test_accuracy: Double?
+    public var final_source: String?
+    public var final_weights: String?
+    public var run_seconds: Double?
 }
 
 /// LLMatic's loop: plan a generation, make and evaluate its children concurrently (the mutator's own
@@ -77,6 +85,10 @@ public final class SearchEngine: @unchecked Sendable {
     /// Cells looked up in a results table so far, with the candidate that first did; a repeat is skipped
     /// (`skipIfRepeatedCell`).
     var queriedCells: [String: Int] = [:]
+    /// Wall seconds of each generation this launch ran (sequential loop), for the time-limit prediction.
+    var generationSeconds: [Double] = []
+    /// Filled niches when the current generation was planned (NicheTargeting.swift).
+    let occupiedNiches = OccupiedNiches()
 
     /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
     public init(config: SearchConfig, directory: RunDirectory, seedSource: String?, mutator: any Mutator,
@@ -139,7 +151,9 @@ public final class SearchEngine: @unchecked Sendable {
             let firstID = max(state.maxCandidate, directory.candidateFolders().last ?? 0) + 1
             let plans = state.plan(generation: generation, count: count, firstID: firstID, config: config)
             let before = state.evaluations
+            let generationStart = Date()
             await runGeneration(plans)
+            generationSeconds.append(Date().timeIntervalSince(generationStart))
             try closeGeneration(generation)
             generation += 1
             // Duplicates are not evaluations; a mutator that only repeats networks must not loop for ever.
@@ -161,7 +175,11 @@ public final class SearchEngine: @unchecked Sendable {
     /// Children the next generation may make, or nil when the budget is spent.
     func childrenFor(generation: Int, inFlight: Int = 0) -> Int? {
         if let g = config.generations, generation > g { return nil }
-        if let limit = config.timeLimit, Date().timeIntervalSince(started) >= limit { return nil }
+        // The next generation must be predicted to end before the limit: it takes as long as the longest of the
+        // last few (children cannot be stopped midway).
+        if let limit = config.timeLimit,
+           !RunTimeSplit.mayStart(elapsed: Date().timeIntervalSince(started), predicted: generationSeconds.suffix(5).max() ?? 0,
+                                  limit: limit) { return nil }
         guard let e = config.evaluations else { return config.batch }
         let left = e - state.evaluations - inFlight
         return left > 0 ? min(config.batch, left) : nil
@@ -188,6 +206,7 @@ public final class SearchEngine: @unchecked Sendable {
 
     func runGeneration(_ plans: [ChildPlan]) async {
         let turns = CandidateTurns(order: plans.map(\.id))
+        occupiedNiches.value = Set(state.networks.elites.keys)
         for g in Set(plans.map(\.generation)) {
             children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: g)
         }
@@ -315,7 +334,8 @@ public final class SearchEngine: @unchecked Sendable {
                              llm_valid_rate: yield.validRate, duplicates: yield.duplicates, repairs: yield.repaired,
                              llm_seconds: yield.llmSeconds, model_children: yield.modelTrained, fill_ins: yield.fillInsTrained,
                              yield_by_prompt: yield.replies > 0 ? yields.byOperation : [:],
-                             report: directory.reportPath, directory: directory.root)
+                             report: directory.reportPath, directory: directory.root,
+                             qd_score: QualityDiversity.score(state.networks))
     }
 
     /// Test-set accuracy of the archive's best network, with the weights it was trained to.

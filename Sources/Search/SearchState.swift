@@ -6,6 +6,8 @@ public struct NetworkElite: Codable, Sendable, Hashable {
     public var accuracy: Double
     public var loss: Double
     public var cost: CostSummary
+    /// Optimizer steps the fitness was measured after (its fidelity; nil in runs before it was recorded).
+    public var steps: Int?
 }
 
 /// One point of the progress charts: after the n-th candidate.
@@ -15,6 +17,8 @@ public struct HistoryPoint: Codable, Sendable, Hashable {
     public var bestFitness: Double?
     public var coverage: Double
     public var failures: Int
+    /// Sum of fitness over filled niches (nil in runs before it was recorded).
+    public var qdScore: Double?
 }
 
 /// Both archives and the counters. Changed only by `apply`, used alike when a record is fresh and when it is
@@ -53,7 +57,8 @@ public struct SearchState: Codable, Sendable {
         if let metrics = record.metrics, let fitness = record.fitness, let descriptor = record.descriptor,
            let cost = record.cost, record.failure == nil {
             let elite = NetworkElite(candidate: record.id, generation: record.generation, operation: record.operation,
-                                     accuracy: metrics.validationAccuracy, loss: metrics.validationLoss, cost: cost)
+                                     accuracy: metrics.validationAccuracy, loss: metrics.validationLoss, cost: cost,
+                                     steps: metrics.steps)
             let outcome = networks.insert(descriptor: descriptor, fitness: fitness, payload: elite)
             record.network = outcome
             entered = outcome.entered
@@ -81,7 +86,7 @@ public struct SearchState: Codable, Sendable {
         }
         stats[record.operation.description] = s
         history.append(HistoryPoint(evaluations: evaluations, bestAccuracy: bestAccuracy, bestFitness: bestFitness,
-                                    coverage: coverage, failures: failures))
+                                    coverage: coverage, failures: failures, qdScore: QualityDiversity.score(networks)))
     }
 
     /// Applies logged candidates the way the live run did: generation by generation, in candidate order

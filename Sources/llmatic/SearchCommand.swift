@@ -59,6 +59,8 @@ enum SearchCommand: Command {
         OptionSpec("llm-temperature-scale", "F", "the model samples at the prompt archive's temperature (0.1-1.0) times F", default: "1; with --llm 0.35 (small local models)"),
         OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
+        OptionSpec("fixed-descriptors", nil, "keep the fixed descriptor ranges (depth/width 0.003-3, FLOPs 10k-1G) instead of bounds from the limits and the data's shape (DescriptorBounds)"),
+        OptionSpec("run-time", "S", "seconds for the whole run: generations start until S/2 (exploring to 80% of that, then the fittest few are promoted to longer training), and the best network is retrained from scratch in the rest (final.py, final.safetensors); see RunTimeSplit"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
         OptionSpec("llm-fill-ins", nil, "with a model: while no model child is ready, idle trainer workers train rule children (logged as fallback model-busy, counted apart); --llm-fill-ins=false leaves them idle", default: "on"),
         OptionSpec("test-best", nil, "evaluate the best network on the test set at the end; --test-best=false skips", default: "on"),
@@ -82,6 +84,7 @@ enum SearchCommand: Command {
     }
 
     static func run(_ arguments: [String]) throws -> Int32 {
+        let runStart = Date()
         let args = try ArgumentParser.parse(arguments, options: options)
         if args.helpRequested {
             print(help)
@@ -138,6 +141,9 @@ enum SearchCommand: Command {
         }
         if let cluster { evaluator = try cluster.connect(config: config, local: evaluator) }
         config.input = input.dims
+        if resumeDir == nil, config.space == nil, !args.flag("fixed-descriptors") {
+            config.descriptors = DescriptorBounds.space(limits: config.limits, input: input, classes: config.classes)
+        }
         let codec = config.space.map { NetworkCodec.nb201(input: input, classes: config.classes, space: $0) } ?? NetworkCodec.pytorch(input: input)
         var seedSource: String?
         if resumeDir == nil {
@@ -161,7 +167,9 @@ enum SearchCommand: Command {
                       resumed: engine.state.evaluations)
         var summary = try Blocking.wait { try await engine.run() }
         status.finish()
-        if args.flag("test-best", default: true) {
+        if config.runTime != nil {
+            try SearchFinalPhase.run(engine, config: config, runStart: runStart, summary: &summary)
+        } else if args.flag("test-best", default: true) {
             let final = try SearchSetup.finish(engine, epochs: config.finalEpochs ?? 0)
             summary.best_test_accuracy = final?.bestTestAccuracy
         }

@@ -37,6 +37,12 @@ enum SearchSetup {
                                      maxActivations: try args.int("max-activations", default: big ? 8_000_000 : 2_000_000, minimum: 1))
         if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: SearchConfig.timeLimitRange) }
         config.finalEpochs = try args.int("final-epochs", default: 0, minimum: 0)
+        if args.string("run-time") != nil {
+            let total = try args.double("run-time", default: 0, range: SearchConfig.timeLimitRange)
+            config.runTime = total
+            // Children are started until exploring ends; promotion and the final network take the rest.
+            if config.timeLimit == nil { config.timeLimit = RunTimeSplit(total: total).exploreSeconds }
+        }
         let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: SearchConfig.timeBudgetRange)
         config.training = TrainingSettings(epochs: try args.int("epochs", default: 1, minimum: 0, maximum: TrainingConfig.maxEpochs),
                                            maxSteps: try args.optionalInt("max-steps", minimum: 1, maximum: TrainingConfig.maxSteps),

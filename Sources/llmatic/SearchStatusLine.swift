@@ -66,6 +66,11 @@ final class SearchStatusLine: @unchecked Sendable {
                          rate * 100, s.duplicates, s.repairs, s.llm_seconds))
             print("children: \(s.model_children) by the model, \(s.fill_ins) rule fill-ins trained while the model wrote")
         }
+        print(String(format: "QD-score %.3f (sum of fitness over filled niches)", s.qd_score))
+        if let f = s.final_test_accuracy {
+            print(String(format: "final network: test accuracy %.4f, whole run %.0f s: ", f, s.run_seconds ?? 0)
+                  + "\(s.final_source ?? "?") + \(s.final_weights ?? "no weights")")
+        }
         print("report: \(s.report)")
         if json {
             let fields: [(String, JSON)] = [
@@ -80,7 +85,11 @@ final class SearchStatusLine: @unchecked Sendable {
                 ("repairs", .int(s.repairs)), ("llm_seconds", .number(s.llm_seconds)),
                 ("model_children", .int(s.model_children)), ("fill_ins", .int(s.fill_ins)),
                 ("yield_by_prompt", .object(s.yield_by_prompt.sorted { $0.key < $1.key }.map { ($0.key, Self.yieldJSON($0.value)) })),
-                ("report", .string(s.report)), ("directory", .string(s.directory)),
+                ("report", .string(s.report)), ("directory", .string(s.directory)), ("qd_score", .number(s.qd_score)),
+                ("final_test_accuracy", s.final_test_accuracy.map { .number($0) } ?? .null),
+                ("final_source", s.final_source.map { .string($0) } ?? .null),
+                ("final_weights", s.final_weights.map { .string($0) } ?? .null),
+                ("run_seconds", s.run_seconds.map { .number($0) } ?? .null),
             ]
             print(JSON.object(fields).text)
         }

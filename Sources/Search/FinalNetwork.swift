@@ -1,0 +1,138 @@
+import Foundation
+import Train
+
+/// The network a run hands the user (`final.py`, `final.safetensors`, `final_network.json`): the best
+/// network, retrained from scratch with `FinalRecipe` in the time the run has left.
+public struct FinalNetworkResult: Sendable, Codable {
+    public var candidate: Int
+    /// How it was chosen: `promoted` (best at the promoted fidelity) or `archive` (best explore fitness).
+    public var chosenBy: String
+    public var source: String
+    public var weights: String?
+    public var seconds: Double
+    public var epochs: Int
+    public var retrain: RetrainResult?
+    public var promotions: [PromotionResult]
+    public var failure: String?
+    /// Throughput of the recipe measured just before retraining (nil when not measured).
+    public var probedImagesPerSecond: Double?
+}
+
+extension SearchEngine {
+    static let finalSourceName = "final.py"
+    static let finalWeightsName = "final.safetensors"
+    static let finalNetworkJSON = "final_network.json"
+    static let promotionsJSON = "promotions.json"
+
+    /// Promotes the archive's fittest networks (`PromotionRule`) while each is predicted to finish within
+    /// `seconds`; the results go to promotions.json.
+    public func promote(seconds: Double) async -> [PromotionResult] {
+        guard let trainer = evaluator as? TrainerEvaluator else { return [] }
+        let start = Date()
+        let entries = state.networks.elites.values.map {
+            PromotionRule.Entry(candidate: $0.payload.candidate, fitness: $0.fitness, steps: $0.payload.steps ?? 0)
+        }
+        let chosen = PromotionRule.select(entries, count: PromotionRule.maxPromoted)
+        var results: [PromotionResult] = []
+        for entry in chosen {
+            guard let elite = state.networks.elites.values.first(where: { $0.payload.candidate == entry.candidate })?.payload,
+                  let source = directory.read(directory.candidateFile(entry.candidate, .source)),
+                  case .success(let checked) = checker.check(source, file: "net.py") else { continue }
+            let steps = max(entry.steps, 1) * PromotionRule.stepsFactor
+            // Seconds per step from the candidate's own explore training.
+            let perStep = meta(entry.candidate)?.metrics.map { $0.seconds / Double(max($0.steps, 1)) } ?? 0
+            let elapsed = Date().timeIntervalSince(start)
+            guard RunTimeSplit.mayStart(elapsed: elapsed, predicted: perStep * Double(steps) * 1.15, limit: seconds) else { continue }
+            let weights = directory.candidateFile(entry.candidate, .weights)
+            let promotedPath = directory.candidateFile(entry.candidate, .refined)
+            let outcome = await pool.onDevice { device -> Result<CandidateMetrics, CandidateFailure> in
+                do throws(CandidateFailure) {
+                    return .success(try trainer.continueTraining(checked.graph, weightsPath: weights, steps: steps,
+                                                                 savingTo: promotedPath, device: device))
+                } catch { return .failure(error) }
+            }
+            switch outcome {
+            case .success(let m):
+                results.append(PromotionResult(candidate: entry.candidate, exploreSteps: entry.steps, exploreAccuracy: elite.accuracy,
+                                               promotedSteps: entry.steps + steps, promotedAccuracy: m.validationAccuracy,
+                                               seconds: m.seconds, imagesPerSecond: m.imagesPerSecond))
+            case .failure(let f):
+                warn("promotion of #\(entry.candidate) failed: \(f)")
+            }
+        }
+        do { try directory.writeJSON(results, to: directory.path(Self.promotionsJSON)) } catch { warn("\(error)") }
+        return results
+    }
+
+    /// Retrains the chosen network from scratch in `seconds` (epochs fitted from its measured throughput) and
+    /// writes final.py, final.safetensors and final_network.json. Nil when the archive is empty.
+    public func finalNetwork(seconds: Double, promotions: [PromotionResult],
+                             progress: (@Sendable (TrainingProgress) -> Void)? = nil) async -> FinalNetworkResult? {
+        let winner = PromotionRule.winner(promotions)
+        guard let candidate = winner?.candidate ?? state.networks.best?.payload.candidate,
+              let source = directory.read(directory.candidateFile(candidate, .source)) else { return nil }
+        let sourcePath = directory.path(Self.finalSourceName)
+        var result = FinalNetworkResult(candidate: candidate, chosenBy: winner == nil ? "archive" : "promoted", source: sourcePath,
+                                        weights: nil, seconds: seconds, epochs: 0, retrain: nil, promotions: promotions)
+        do { try directory.writeText(source, to: sourcePath) } catch { result.failure = "\(error)" }
+        guard let trainer = evaluator as? TrainerEvaluator else {
+            result.failure = "this evaluator cannot retrain"
+            return save(result)
+        }
+        guard case .success(let checked) = checker.check(source, file: Self.finalSourceName) else {
+            result.failure = "the best network no longer checks"
+            return save(result)
+        }
+        // The promoted run's throughput when there is one: hundreds of steps time better than the explore run.
+        let promotedRate = winner.map(\.imagesPerSecond) ?? 0
+        let rate = promotedRate > 0 ? promotedRate : meta(candidate)?.metrics?.imagesPerSecond ?? 0
+        let sizes = trainer.splitSizes
+        var recipe = FinalRecipe.fitted(seconds: seconds, imagesPerSecond: rate, trainImages: sizes.train, validationImages: sizes.validation)
+        // The search's throughput is measured without augmentation and over short runs: time the recipe itself
+        // (a few seconds) and refit; if augmentation then no longer fits 15 epochs, time again without it.
+        let probeStart = Date()
+        for _ in 0..<2 where recipe.epochs > 0 {
+            let probe = recipe
+            let measured = await pool.onDevice { device in trainer.measureThroughput(checked.graph, recipe: probe, device: device) }
+            guard measured > 0 else { break }
+            let left = seconds - Date().timeIntervalSince(probeStart)
+            let refit = FinalRecipe.fitted(seconds: left, imagesPerSecond: measured, trainImages: sizes.train, validationImages: sizes.validation)
+            result.probedImagesPerSecond = measured
+            if refit.augment == recipe.augment || !recipe.augment {
+                recipe = FinalRecipe(epochs: refit.epochs, augment: recipe.augment && refit.augment)
+                break
+            }
+            recipe = refit   // augmentation dropped: measure the plain recipe once more
+        }
+        result.epochs = recipe.epochs
+        guard recipe.epochs > 0 else {
+            result.failure = String(format: "no epoch fits in %.0f s at %.0f images/s", seconds, rate)
+            return save(result)
+        }
+        let weightsPath = directory.path(Self.finalWeightsName)
+        let chosen = recipe
+        let outcome = await pool.onDevice { device -> Result<RetrainResult, CandidateFailure> in
+            do throws(CandidateFailure) {
+                return .success(try trainer.retrain(checked.graph, recipe: chosen, savingTo: weightsPath, device: device, progress: progress))
+            } catch { return .failure(error) }
+        }
+        switch outcome {
+        case .success(let r):
+            result.retrain = r
+            result.weights = weightsPath
+        case .failure(let f):
+            result.failure = f.description
+        }
+        return save(result)
+    }
+
+    private func save(_ result: FinalNetworkResult) -> FinalNetworkResult {
+        do { try directory.writeJSON(result, to: directory.path(Self.finalNetworkJSON)) } catch { warn("\(error)") }
+        return result
+    }
+
+    /// A candidate's meta.json record.
+    func meta(_ id: Int) -> CandidateRecord? {
+        try? directory.readJSON(CandidateRecord.self, from: directory.candidateFile(id, .meta))
+    }
+}

@@ -1,0 +1,67 @@
+/// Multi-fidelity evaluation, second rung. Every child is trained at the explore fidelity (the run's
+/// `--max-steps`, a few hundred steps, so a generation takes seconds); when exploring ends the fittest few
+/// archive networks are promoted: trained `stepsFactor` times as many steps more, continuing from their
+/// weights. Fitness is only ever compared at one fidelity: the archive holds explore-fidelity fitness (every
+/// elite records its steps), promotions are ranked among themselves at the promoted fidelity, and the
+/// final network is the best promoted one (or the archive's best when none could be promoted).
+public struct PromotionResult: Sendable, Codable, Equatable {
+    public var candidate: Int
+    /// Steps and validation accuracy at the explore fidelity (the archive's) and after promotion.
+    public var exploreSteps: Int
+    public var exploreAccuracy: Double
+    public var promotedSteps: Int
+    public var promotedAccuracy: Double
+    public var seconds: Double
+    /// Training throughput of the promoted run (long enough to time well; the final recipe's epochs use it).
+    public var imagesPerSecond: Double
+
+    public init(candidate: Int, exploreSteps: Int, exploreAccuracy: Double, promotedSteps: Int, promotedAccuracy: Double,
+                seconds: Double, imagesPerSecond: Double = 0) {
+        self.candidate = candidate; self.exploreSteps = exploreSteps; self.exploreAccuracy = exploreAccuracy
+        self.promotedSteps = promotedSteps; self.promotedAccuracy = promotedAccuracy; self.seconds = seconds
+        self.imagesPerSecond = imagesPerSecond
+    }
+}
+
+/// The promotion rule: which archive members, how far, and which one wins.
+public enum PromotionRule {
+    /// At most this many networks are promoted (the time left may allow fewer).
+    public static let maxPromoted = 4
+    /// A promoted network trains this many times its explore steps more.
+    public static let stepsFactor = 3
+
+    /// One archive member as promotion sees it.
+    public struct Entry: Sendable, Equatable {
+        public var candidate: Int
+        public var fitness: Double
+        public var steps: Int
+        public init(candidate: Int, fitness: Double, steps: Int) { self.candidate = candidate; self.fitness = fitness; self.steps = steps }
+    }
+
+    /// The `count` fittest entries, compared only among those at the explore fidelity (the most common step
+    /// count; ties: the larger), best first. Entries of other fidelities are never ranked against them.
+    public static func select(_ entries: [Entry], count: Int) -> [Entry] {
+        guard count > 0, !entries.isEmpty else { return [] }
+        var tally: [Int: Int] = [:]
+        for e in entries { tally[e.steps, default: 0] += 1 }
+        let fidelity = tally.max { ($0.value, $0.key) < ($1.value, $1.key) }!.key
+        return Array(entries.filter { $0.steps == fidelity && $0.fitness.isFinite }
+            .sorted { $0.fitness != $1.fitness ? $0.fitness > $1.fitness : $0.candidate < $1.candidate }
+            .prefix(count))
+    }
+
+    /// Promotions that fit in `seconds` when one takes `secondsEach`, at most `maxPromoted`.
+    public static func count(seconds: Double, secondsEach: Double) -> Int {
+        guard seconds > 0, secondsEach > 0 else { return 0 }
+        return min(maxPromoted, Int((seconds / secondsEach).rounded(.down)))
+    }
+
+    /// The winner among promotions: the best promoted accuracy among those at the most common promoted step
+    /// count (ties: the better explore accuracy, then the lower candidate).
+    public static func winner(_ results: [PromotionResult]) -> PromotionResult? {
+        let entries = results.map { Entry(candidate: $0.candidate, fitness: $0.promotedAccuracy, steps: $0.promotedSteps) }
+        guard let best = select(entries, count: results.count).first else { return nil }
+        let tied = results.filter { $0.promotedSteps == best.steps && $0.promotedAccuracy == best.fitness }
+        return tied.min { ($1.exploreAccuracy, $0.candidate) < ($0.exploreAccuracy, $1.candidate) }
+    }
+}

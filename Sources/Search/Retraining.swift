@@ -1,0 +1,114 @@
+import Data
+import Foundation
+import NetIR
+import Train
+
+/// What a from-scratch retrain measured: the weights kept are those of the best validation epoch.
+public struct RetrainResult: Sendable, Codable, Equatable {
+    public var epochs: Int
+    public var bestEpoch: Int
+    public var validationAccuracy: Double
+    public var testAccuracy: Double
+    public var testLoss: Double
+    public var imagesPerSecond: Double
+    public var seconds: Double
+    public var augmented: Bool
+}
+
+extension TrainerEvaluator {
+    /// Training images per epoch and validation images, for fitting a recipe's epochs to a time budget.
+    public var splitSizes: (train: Int, validation: Int) { (trainSet.count, validationSet.count) }
+
+    /// Trains `graph` from fresh weights with `recipe`, validating after every epoch and saving the weights of
+    /// the best validation epoch to `savingTo`; those weights are then tested on the test set.
+    public func retrain(_ graph: Graph, recipe: FinalRecipe, savingTo path: String, device: Int,
+                        progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws(CandidateFailure) -> RetrainResult {
+        let backend = backends[device % max(backends.count, 1)]
+        let trainingConfig = recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
+        let trainer = try makeTrainer(graph, backend, config: trainingConfig)
+        var best = -Double.infinity
+        var bestEpoch = 0
+        var saveError: String?
+        let validation = validationSet
+        let norm = normalization
+        let result: TrainingResult
+        do {
+            result = try trainer.train(on: trainSet, evaluateOn: validationSet, split: "validation", normalization: normalization) { p in
+                progress?(p)
+                // The last epoch is validated by the loop itself, below.
+                guard p.endOfEpoch, p.step < p.totalSteps, let v = try? trainer.evaluate(validation, normalization: norm, split: "validation"),
+                      v.accuracy > best else { return }
+                best = v.accuracy
+                bestEpoch = p.epoch
+                do { try trainer.saveWeights(to: path, metadata: ["epoch": "\(p.epoch)"]) } catch { saveError = "\(error)" }
+            }
+        } catch {
+            throw Self.failure(error)
+        }
+        if let saveError { throw .backend("could not save \(path): \(saveError)") }
+        if let last = result.evaluation, last.accuracy >= best || bestEpoch == 0 {
+            best = last.accuracy
+            bestEpoch = recipe.epochs
+            do { try trainer.saveWeights(to: path, metadata: ["epoch": "\(recipe.epochs)"]) } catch {
+                throw .backend("could not save \(path): \(error)")
+            }
+        } else {
+            do { try trainer.loadWeights(from: path, strict: true) } catch { throw .backend("cannot reload \(path): \(error)") }
+        }
+        do {
+            let t = try trainer.evaluate(testSet, normalization: normalization, split: "test")
+            return RetrainResult(epochs: recipe.epochs, bestEpoch: bestEpoch, validationAccuracy: best, testAccuracy: t.accuracy,
+                                 testLoss: t.loss, imagesPerSecond: result.imagesPerSecond, seconds: result.seconds,
+                                 augmented: recipe.augment)
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    /// Training images per second of `graph` under `recipe` (its augmentation included), timed over `steps`
+    /// steps from fresh weights after `warmup` untimed ones (plans and caches settle first). 0 when it fails.
+    public func measureThroughput(_ graph: Graph, recipe: FinalRecipe, steps: Int = 60, warmup: Int = 10, device: Int) -> Double {
+        var c = recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
+        c.epochs = max(1, ((warmup + steps) * config.batchSize) / max(trainSet.count, 1) + 1)
+        c.maxSteps = warmup + steps
+        c.metricsEvery = warmup
+        guard let trainer = try? makeTrainer(graph, backends[device % max(backends.count, 1)], config: c) else { return 0 }
+        var warmAt: Double?
+        var endAt = 0.0
+        guard (try? trainer.train(on: trainSet, normalization: normalization, progress: { p in
+            if p.step == warmup { warmAt = p.elapsed }
+            if p.step == warmup + steps { endAt = p.elapsed }
+        })) != nil, let start = warmAt, endAt > start else { return 0 }
+        return Double(steps * config.batchSize) / (endAt - start)
+    }
+
+    /// Trains a network further from `weightsPath` for `steps` optimizer steps (a fresh cosine schedule with the
+    /// search's warm-up), saves the weights to `savingTo` and returns the validation metrics: the higher
+    /// fidelity of a promoted candidate.
+    public func continueTraining(_ graph: Graph, weightsPath: String, steps: Int, savingTo: String,
+                                 device: Int) throws(CandidateFailure) -> CandidateMetrics {
+        var longer = config
+        longer.maxSteps = steps
+        longer.epochs = max(1, (steps * config.batchSize + trainSet.count - 1) / max(trainSet.count, 1))
+        let trainer = try makeTrainer(graph, backends[device % max(backends.count, 1)], config: longer)
+        do { try trainer.loadWeights(from: weightsPath, strict: true) } catch {
+            throw .backend("cannot load \(weightsPath): \(error)")
+        }
+        do {
+            let r = try trainer.train(on: trainSet, evaluateOn: validationSet, split: "validation", normalization: normalization)
+            guard let v = r.evaluation, v.loss.isFinite else { throw CandidateFailure.divergence("validation loss is not finite") }
+            do { try trainer.saveWeights(to: savingTo, metadata: ["steps": "\(r.steps)"]) } catch {
+                throw CandidateFailure.backend("could not save \(savingTo): \(error)")
+            }
+            return CandidateMetrics(validationAccuracy: v.accuracy, validationLoss: v.loss, trainAccuracy: r.trainAccuracy,
+                                    trainLoss: r.trainLoss, steps: r.steps, epochs: r.epochs, seconds: r.seconds,
+                                    imagesPerSecond: r.imagesPerSecond)
+        } catch let error as TrainingError {
+            throw Self.failure(error)
+        } catch let error as CandidateFailure {
+            throw error
+        } catch {
+            throw .backend("\(error)")
+        }
+    }
+}

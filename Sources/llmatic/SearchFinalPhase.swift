@@ -1,0 +1,42 @@
+// The end of a `--run-time` search: promotion of the fittest few, then the final network retrained from
+// scratch in the time left (Search's RunTimeSplit, PromotionRule, FinalRecipe).
+import Foundation
+import Search
+
+enum SearchFinalPhase {
+    static func run(_ engine: SearchEngine, config: SearchConfig, runStart: Date, summary: inout SearchSummary) throws {
+        guard let total = config.runTime else { return }
+        let split = RunTimeSplit(total: total)
+        let promoteSeconds = split.searchSeconds - Date().timeIntervalSince(runStart)
+        print(String(format: "promoting the fittest networks (%.0f s)...", max(promoteSeconds, 0)))
+        Console.flush()
+        let promotions = try Blocking.wait { await engine.promote(seconds: promoteSeconds) }
+        for p in promotions {
+            print(String(format: "  #%d: validation %.4f at %d steps -> %.4f at %d steps (%.0f s)", p.candidate, p.exploreAccuracy,
+                         p.exploreSteps, p.promotedAccuracy, p.promotedSteps, p.seconds))
+        }
+        let finalSeconds = split.finalSeconds(elapsed: Date().timeIntervalSince(runStart))
+        print(String(format: "retraining the best network from scratch (%.0f s)...", finalSeconds))
+        Console.flush()
+        let final = try Blocking.wait {
+            await engine.finalNetwork(seconds: finalSeconds, promotions: promotions) { p in
+                if p.endOfEpoch {
+                    print("  " + TrainReport.progressLine(p, learningRate: false))
+                    Console.flush()
+                }
+            }
+        }
+        if let f = final {
+            if let failure = f.failure { Console.error("warning: final network: \(failure)") }
+            if let r = f.retrain {
+                print(String(format: "final network #%d (\(f.chosenBy)): %d epochs\(r.augmented ? " with crop+flip" : ""), best validation %.4f at epoch %d, test accuracy %.4f",
+                             f.candidate, r.epochs, r.validationAccuracy,
+                             r.bestEpoch, r.testAccuracy))
+                summary.final_test_accuracy = r.testAccuracy
+            }
+            summary.final_source = f.source
+            summary.final_weights = f.weights
+        }
+        summary.run_seconds = Date().timeIntervalSince(runStart)
+    }
+}

@@ -1,0 +1,190 @@
+import XCTest
+import Data
+import Engine
+import NetIR
+import Train
+@testable import Search
+
+/// The pieces that make a `--run-time` search spread its archive and end with a well-trained network: each
+/// compared with hand-computed references (exact unless a tolerance is stated).
+final class SearchQualityTests: XCTestCase {
+    let fashion = TensorShape(channels: 1, height: 28, width: 28)
+
+    // MARK: descriptor bounds
+
+    func testDescriptorBoundsFollowTheLimitsAndTheDataShape() throws {
+        let limits = SearchLimits()
+        let space = DescriptorBounds.space(limits: limits, input: fashion, classes: 10)
+        // FLOPs: a linear classifier on the pixels (2 x 784 x 10) less 0.1 decade, up to the FLOPs limit.
+        XCTAssertEqual(space.log10FlopsRange.lowerBound, log10(15_680) - 0.1, accuracy: 1e-12)
+        XCTAssertEqual(space.log10FlopsRange.upperBound, log10(300_000_000), accuracy: 1e-12)
+        // depth/width: 2 / 512 (widest rule layer, under sqrt(5e6)) up to (3 x 4 halvings + 2) / 10 classes.
+        XCTAssertEqual(space.log10RatioRange.lowerBound, log10(2.0 / 512), accuracy: 1e-12)
+        XCTAssertEqual(space.log10RatioRange.upperBound, log10(14.0 / 10), accuracy: 1e-12)
+        // A bigger image and a larger FLOPs limit move the bounds the right way.
+        let cifar = DescriptorBounds.space(limits: SearchLimits(maxFlops: 1_000_000_000),
+                                           input: TensorShape(channels: 3, height: 32, width: 32), classes: 10)
+        XCTAssertGreaterThan(cifar.log10FlopsRange.lowerBound, space.log10FlopsRange.lowerBound)
+        XCTAssertEqual(cifar.log10FlopsRange.upperBound, 9, accuracy: 1e-12)
+        // The built-in networks land inside the box, not clamped onto its edges as one corner.
+        for net in BuiltinNetwork.allCases {
+            let d = space.descriptor(try net.graph(input: fashion).cost())
+            for x in d { XCTAssert(x > 0 && x < 1, "\(net) descriptor \(d) on the edge") }
+        }
+    }
+
+    // MARK: rule edits move both ways
+
+    /// Mean change of (log10 depth/width, log10 FLOPs) over many seeded applications of one edit.
+    func meanShift(_ edit: RuleEdit, on net: BuiltinNetwork) throws -> (ratio: Double, flops: Double, applied: Int) {
+        let parent = try net.graph(input: fashion)
+        let before = try parent.cost()
+        var sum = (0.0, 0.0), n = 0
+        for seed in 0..<40 {
+            var rng = SearchRandom(seed: UInt64(seed))
+            var g = GraphSurgery(parent)
+            guard edit.apply(&g, &rng) != nil, let child = try? g.repaired(), let c = try? child.cost() else { continue }
+            sum.0 += log10(max(c.depthWidthRatio, 1e-9)) - log10(before.depthWidthRatio)
+            sum.1 += log10(Double(c.flops)) - log10(Double(before.flops))
+            n += 1
+        }
+        return n == 0 ? (0, 0, 0) : (sum.0 / Double(n), sum.1 / Double(n), n)
+    }
+
+    func testRuleEditsMoveBothWaysOnEachDescriptor() throws {
+        let net = BuiltinNetwork.smallcnn
+        let widen = try meanShift(.widenLayer, on: net), narrow = try meanShift(.narrowLayer, on: net)
+        let deeper = try meanShift(.addConvolution, on: net), shallower = try meanShift(.deleteLayer, on: net)
+        let up = try meanShift(.scaleUp, on: net), down = try meanShift(.scaleDown, on: net)
+        for (name, s) in [("widen", widen), ("narrow", narrow), ("add-conv", deeper), ("delete", shallower), ("scale up", up), ("scale down", down)] {
+            XCTAssertGreaterThan(s.applied, 10, "\(name) rarely applies")
+        }
+        // depth/width: narrower and deeper raise it, wider and shallower lower it.
+        XCTAssertGreaterThan(narrow.ratio, 0); XCTAssertLessThan(widen.ratio, 0)
+        XCTAssertGreaterThan(deeper.ratio, 0); XCTAssertLessThan(shallower.ratio, 0)
+        // FLOPs: wider, scaled up and deeper cost more; narrower, scaled down and shallower cost less.
+        XCTAssertGreaterThan(widen.flops, 0); XCTAssertLessThan(narrow.flops, 0)
+        XCTAssertGreaterThan(up.flops, 0); XCTAssertLessThan(down.flops, 0)
+        XCTAssertLessThan(shallower.flops, 0)
+    }
+
+    func testImproveAndShrinkInstructionsCanNarrow() {
+        // The instructions must reach the narrowing edit: count notes over seeds.
+        var narrowed = 0
+        for seed in 0..<200 {
+            var rng = SearchRandom(seed: UInt64(seed))
+            guard var g = try? GraphSurgery(BuiltinNetwork.smallcnn.graph(input: fashion)) else { continue }
+            for m in [MutationInstruction.improve, .shrink] {
+                if let note = RuleMutator.apply(m, &g, &rng), note.hasPrefix("narrowed") { narrowed += 1 }
+            }
+        }
+        XCTAssertGreaterThan(narrowed, 10)
+    }
+
+    // MARK: niche targeting
+
+    func testNicheTargetingAlternatesEmptyAndFilledNiches() {
+        let occupied: Set<Int> = [3, 5]
+        XCTAssertEqual(NicheTargeting.choose(niches: [3, 7, 5], occupied: occupied, wantEmpty: true), 1)
+        XCTAssertEqual(NicheTargeting.choose(niches: [7, 3, 5], occupied: occupied, wantEmpty: false), 1)
+        // No match: the first variant with a known niche; none known: nil.
+        XCTAssertEqual(NicheTargeting.choose(niches: [nil, 3, 5], occupied: occupied, wantEmpty: true), 1)
+        XCTAssertNil(NicheTargeting.choose(niches: [nil, nil], occupied: occupied, wantEmpty: true))
+        // Half the seeds aim at empty niches.
+        let empty = (0..<100).filter { NicheTargeting.wantsEmpty(seed: UInt64($0)) }.count
+        XCTAssertEqual(empty, 50)
+        XCTAssertNotEqual(NicheTargeting.seed(7, variant: 1), NicheTargeting.seed(7, variant: 0))
+        XCTAssertEqual(NicheTargeting.seed(7, variant: 0), 7)
+    }
+
+    // MARK: QD-score
+
+    func testQDScoreIsTheSumOfFitnessOverFilledNiches() {
+        var archive = CVTArchive<Int>(centroids: [[0.1, 0.1], [0.9, 0.9], [0.1, 0.9]])
+        archive.insert(descriptor: [0.1, 0.1], fitness: 0.5, payload: 1)
+        archive.insert(descriptor: [0.12, 0.1], fitness: 0.7, payload: 2)   // replaces 0.5 in niche 0
+        archive.insert(descriptor: [0.1, 0.12], fitness: 0.6, payload: 3)   // rejected: 0.7 stays
+        archive.insert(descriptor: [0.9, 0.9], fitness: 0.25, payload: 4)
+        XCTAssertEqual(QualityDiversity.score(archive), 0.7 + 0.25, accuracy: 1e-12)
+        XCTAssertEqual(QualityDiversity.score([0.5, -.infinity, 0.25]), 0.75, accuracy: 1e-12)
+        XCTAssertEqual(QualityDiversity.score(CVTArchive<Int>(centroids: [[0.5, 0.5]])), 0)
+    }
+
+    func testHistoryRecordsTheQDScoreAfterEachCandidate() {
+        var state = SearchState(config: SearchConfig(data: "x", niches: 10))
+        for (i, acc) in [0.5, 0.6].enumerated() {
+            var r = CandidateRecord(id: i, generation: i, operation: i == 0 ? .seed : .mutation(.grow), parents: [], temperature: 0)
+            r.metrics = CandidateMetrics(validationAccuracy: acc, validationLoss: 1, steps: 300)
+            r.fitness = acc
+            r.descriptor = i == 0 ? [0, 0] : [1, 1]
+            r.cost = CostSummary(NetworkCost(parameters: 1, flops: 1, depth: 1, width: 1, activations: 1))
+            state.apply(&r)
+        }
+        let scores = state.history.map { $0.qdScore ?? -1 }
+        XCTAssertEqual(scores.count, 2)
+        for (got, want) in zip(scores, [0.5, 1.1]) { XCTAssertEqual(got, want, accuracy: 1e-12) }
+        XCTAssertEqual(state.networks.ranked.first?.payload.steps, 300)
+    }
+
+    // MARK: final recipe
+
+    func testFinalRecipeFitsEpochsToTheTimeLeft() {
+        // 54,000 training images at 6,000 images/s: 9 s, plus 6,000 validation images at 15,000/s: 0.4 s per epoch.
+        XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000),
+                       Int(300 * 0.85 / 9.4))   // 27
+        let long = FinalRecipe.fitted(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000)
+        XCTAssertEqual(long.epochs, 27)
+        XCTAssertTrue(long.augment)
+        let short = FinalRecipe.fitted(seconds: 60, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000)
+        XCTAssertEqual(short.epochs, 5)
+        XCTAssertFalse(short.augment, "under 15 epochs: no augmentation")
+        XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 300, imagesPerSecond: 0, trainImages: 54_000, validationImages: 6000), 0)
+        XCTAssertEqual(FinalRecipe.fitEpochs(seconds: -5, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000), 0)
+        XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 1e9, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000),
+                       FinalRecipe.maxEpochs)
+        let c = long.trainingConfig(batchSize: 128, learningRate: 0.05, seed: 3)
+        XCTAssertEqual(c.epochs, 27)
+        XCTAssertEqual(c.labelSmoothing, 0.1)
+        XCTAssertEqual(c.optimizer, .sgd(momentum: 0.9, nesterov: true, weightDecay: 5e-4))
+        XCTAssertEqual(c.schedule, LearningRateSchedule(.cosine, warmupFraction: 0.05))
+        XCTAssertEqual(c.augmentation, Augmentation(cropPadding: 2, horizontalFlip: true))
+        XCTAssertEqual(short.trainingConfig(batchSize: 128, learningRate: 0.05, seed: 3).augmentation, .none)
+    }
+
+    // MARK: run-time split
+
+    func testRunTimeSplitGivesHalfToTheSearchAndTheRestToTheFinalNetwork() {
+        let split = RunTimeSplit(total: 660)
+        XCTAssertEqual(split.searchSeconds, 330)
+        XCTAssertEqual(split.exploreSeconds, 264)
+        XCTAssertEqual(split.finalSeconds(elapsed: 340), 660 - 340 - 15)
+        XCTAssertEqual(split.finalSeconds(elapsed: 700), 0)
+        // A generation predicted to end after the limit does not start; one that ends before does.
+        XCTAssertFalse(RunTimeSplit.mayStart(elapsed: 300, predicted: 40, limit: 330))
+        XCTAssertTrue(RunTimeSplit.mayStart(elapsed: 280, predicted: 40, limit: 330))
+        XCTAssertTrue(RunTimeSplit.mayStart(elapsed: 10, predicted: 0, limit: 330))
+        XCTAssertFalse(RunTimeSplit.mayStart(elapsed: 330, predicted: 0, limit: 330))
+    }
+
+    // MARK: promotion
+
+    func testPromotionRanksOnlyWithinOneFidelity() {
+        typealias E = PromotionRule.Entry
+        let entries = [E(candidate: 1, fitness: 0.80, steps: 300), E(candidate: 2, fitness: 0.95, steps: 1200),
+                       E(candidate: 3, fitness: 0.85, steps: 300), E(candidate: 4, fitness: 0.83, steps: 300),
+                       E(candidate: 5, fitness: .nan, steps: 300)]
+        // 0.95 was measured at another fidelity: never ranked against the 300-step fitness.
+        XCTAssertEqual(PromotionRule.select(entries, count: 2).map(\.candidate), [3, 4])
+        XCTAssertEqual(PromotionRule.select(entries, count: 10).map(\.candidate), [3, 4, 1])
+        XCTAssertEqual(PromotionRule.select(entries, count: 0), [])
+        XCTAssertEqual(PromotionRule.count(seconds: 60, secondsEach: 25), 2)
+        XCTAssertEqual(PromotionRule.count(seconds: 600, secondsEach: 25), PromotionRule.maxPromoted)
+        XCTAssertEqual(PromotionRule.count(seconds: 60, secondsEach: 0), 0)
+        let results = [PromotionResult(candidate: 3, exploreSteps: 300, exploreAccuracy: 0.85, promotedSteps: 1200, promotedAccuracy: 0.90, seconds: 1),
+                       PromotionResult(candidate: 4, exploreSteps: 300, exploreAccuracy: 0.83, promotedSteps: 1200, promotedAccuracy: 0.91, seconds: 1),
+                       PromotionResult(candidate: 1, exploreSteps: 300, exploreAccuracy: 0.86, promotedSteps: 1200, promotedAccuracy: 0.91, seconds: 1)]
+        // The best promoted accuracy wins, ties to the better explore accuracy: the explore ranking (3) is overturned.
+        XCTAssertEqual(PromotionRule.winner(results)?.candidate, 1)
+        XCTAssertNil(PromotionRule.winner([]))
+    }
+}
