@@ -39,3 +39,11 @@ int cmpi_load(const char *path, char *error, size_t error_size) {
     cmpi = t;
     return 0;
 }
+
+#include <signal.h>
+#include <sys/prctl.h>
+
+int cmpi_end_with_launcher(void) {
+    // prctl is variadic, so Swift cannot call it; this wrapper is the whole reason it lives here.
+    return prctl(PR_SET_PDEATHSIG, SIGKILL);
+}

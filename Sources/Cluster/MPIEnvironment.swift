@@ -1,3 +1,4 @@
+import CMPI
 import Foundation
 
 /// Whether this process was started by an MPI launcher (mpirun, srun), read from the environment before any
@@ -22,4 +23,8 @@ public struct MPIEnvironment: Sendable, Equatable {
         guard size > 1 else { return nil }
         return MPIEnvironment(size: size, rank: rank, library: environment["LLMATIC_MPI_LIBRARY"] ?? defaultLibrary)
     }
+
+    /// Ends this process with its launcher: after `kill -9` of mpirun no rank may go on writing to the run folder
+    /// (a resume may already have started). Linux only; elsewhere the ranks end when MPI notices.
+    public func endWithLauncher() { _ = cmpi_end_with_launcher() }
 }

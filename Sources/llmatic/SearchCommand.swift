@@ -92,6 +92,7 @@ enum SearchCommand: Command {
         }
         // Under mpirun/srun with more than one rank: ranks > 0 serve as workers, rank 0 runs the search below.
         let mpi = MPIEnvironment.detect()
+        mpi?.endWithLauncher()
         if let mpi, mpi.rank > 0 { return try ClusterSearch.serve(args, mpi) }
         let cluster = try mpi.map(ClusterSearch.coordinator)
         defer { cluster?.stop() }

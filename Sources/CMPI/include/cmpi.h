@@ -50,6 +50,10 @@ typedef struct {
 /// Opens `path` (RTLD_GLOBAL: Open MPI's plugins resolve symbols of libmpi) and resolves the table.
 /// Returns 0, or -1 with a message in `error`.
 int cmpi_load(const char *path, char *error, size_t error_size);
+
+/// Asks Linux to SIGKILL this process when its parent (mpirun, orted or slurmstepd) dies, so no rank of a
+/// killed job goes on writing; the run folder is crash-safe, so the kill loses at most the children in flight.
+int cmpi_end_with_launcher(void);
 /// The table `cmpi_load` filled (all null before).
 extern cmpi_table cmpi;
 
