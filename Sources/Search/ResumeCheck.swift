@@ -39,7 +39,7 @@ public enum ResumeCheck {
         var logged = Set<Int>()
         var lineNumber = 0
         var start = data.startIndex
-        let decoder = eventDecoder()
+        let decoder = RunJSON.decoder()
         while let end = data[start...].firstIndex(of: 10) {
             lineNumber += 1
             let line = data[start..<end]
@@ -118,11 +118,6 @@ public enum ResumeCheck {
             result[id] = record
         }
         return result
-    }
-
-    static func eventDecoder() -> JSONDecoder {
-        let decoder = RunJSON.decoder()
-        return decoder
     }
 
     /// One log line as `EventLog.append` writes it (sorted keys, non-finite numbers as strings).
