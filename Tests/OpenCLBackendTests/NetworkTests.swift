@@ -25,15 +25,18 @@ final class NetworkTests: XCTestCase {
         executor.write(.buffers, plan.initialBuffers())
         let images = randomValues(plan.inputCount, seed: 9)
         let labels = [Int32](repeating: 1, count: plan.labelCount)
-        let waitsBefore = executor.waitCount, enqueuesBefore = executor.enqueueCount
+        let enqueuesBefore = executor.enqueueCount
         let steps = 5
+        var stepWaits = 0
         for _ in 0..<steps {
+            // An upload may wait when the device is two batches behind (its staging slot is still in use): that
+            // depends on the device's speed, so only the steps themselves are held to "never wait".
             images.withUnsafeBufferPointer { i in labels.withUnsafeBufferPointer { l in executor.setBatch(images: i, labels: l) } }
+            let before = executor.waitCount
             executor.trainStep(learningRate: 0.01)
+            stepWaits += executor.waitCount - before
         }
-        // Staging slots alternate, so an upload only waits if the device is two batches behind; allow that,
-        // but the steps themselves never wait.
-        XCTAssertLessThanOrEqual(executor.waitCount - waitsBefore, steps - 2, "steps must not synchronise with the host")
+        XCTAssertEqual(stepWaits, 0, "training steps must not synchronise with the host")
         XCTAssertEqual(executor.enqueueCount - enqueuesBefore, steps * executor.trainLaunchCount)
         print("resnet8 batch 4: \(executor.trainLaunchCount) kernel enqueues per training step, \(plan.trainProgram.count) instructions")
         let metrics = executor.takeMetrics()
