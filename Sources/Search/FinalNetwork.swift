@@ -99,10 +99,15 @@ extension SearchEngine {
             let refit = FinalRecipe.fitted(seconds: left, imagesPerSecond: measured, trainImages: sizes.train, validationImages: sizes.validation)
             result.probedImagesPerSecond = measured
             if refit.augment == recipe.augment || !recipe.augment {
-                recipe = FinalRecipe(epochs: refit.epochs, augment: recipe.augment && refit.augment)
+                recipe = FinalRecipe(epochs: refit.epochs, augment: recipe.augment && refit.augment, timeLimit: refit.timeLimit)
                 break
             }
             recipe = refit   // augmentation dropped: measure the plain recipe once more
+        }
+        // The time limit runs from here and leaves room for the test evaluation and saving after it.
+        if recipe.epochs > 0 {
+            let testSeconds = Double(sizes.test) / max(result.probedImagesPerSecond ?? rate, 1) / FinalRecipe.evaluationSpeedup + 2
+            recipe.timeLimit = max(1, seconds - Date().timeIntervalSince(probeStart) - testSeconds)
         }
         result.epochs = recipe.epochs
         guard recipe.epochs > 0 else {

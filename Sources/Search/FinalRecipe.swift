@@ -6,43 +6,63 @@ import Train
 /// classifier. Label smoothing 0.1, weight decay 5e-4, SGD with Nesterov momentum, cosine schedule with 5%
 /// warm-up, and random crop (padding 2) plus horizontal flip only when at least `augmentationMinEpochs`
 /// epochs fit (augmentation slows convergence: with fewer epochs it costs more than it gives).
+///
+/// The run is planned to fill its seconds and bounded by them (`TrainingConfig.timeLimit`): the epochs are
+/// rounded up from what the measured throughput allows, and when time runs ahead of the steps the cosine
+/// follows the clock, so the last epoch is cut where the time ends with the learning rate already annealed.
+/// A throughput that drifts (a busy machine) thus neither overruns the run nor leaves its end unused.
 public struct FinalRecipe: Sendable, Equatable {
     public static let labelSmoothing: Float = 0.1
     public static let weightDecay: Float = 5e-4
     public static let warmupFraction = 0.05
     public static let augmentationMinEpochs = 15
     public static let cropPadding = 2
-    /// Share of the predicted time actually planned, against throughput drift and evaluation overhead.
-    public static let safety = 0.85
     /// Evaluating is about this many times faster per image than a training step (no backward pass).
     public static let evaluationSpeedup = 2.5
     public static let maxEpochs = 200
 
+    /// Epochs planned: an upper bound when `timeLimit` is set.
     public var epochs: Int
     public var augment: Bool
+    /// Seconds the training may take (nil: the epochs alone decide).
+    public var timeLimit: Double?
 
-    /// Epochs that fit in `seconds` at `imagesPerSecond` (measured training throughput), each epoch training on
-    /// `trainImages` and validating on `validationImages`. 0 when not even one fits.
-    public static func fitEpochs(seconds: Double, imagesPerSecond: Double, trainImages: Int, validationImages: Int) -> Int {
+    public init(epochs: Int, augment: Bool, timeLimit: Double? = nil) {
+        self.epochs = epochs; self.augment = augment; self.timeLimit = timeLimit
+    }
+
+    /// Epochs (fractional) that fit in `seconds` at `imagesPerSecond` (measured training throughput), each
+    /// epoch training on `trainImages` and validating on `validationImages`. 0 when the inputs give none.
+    public static func epochsFitting(seconds: Double, imagesPerSecond: Double, trainImages: Int, validationImages: Int) -> Double {
         guard seconds > 0, imagesPerSecond > 0, trainImages > 0 else { return 0 }
         let perEpoch = Double(trainImages) / imagesPerSecond
             + Double(validationImages) / (imagesPerSecond * evaluationSpeedup)
-        let n = Int((seconds * safety / perEpoch).rounded(.down))
-        return min(max(n, 0), maxEpochs)
+        return min(seconds / perEpoch, Double(maxEpochs))
     }
 
-    /// The recipe for a time budget.
+    /// Whole epochs that fit (rounded down): what decides augmentation and whether a retrain is worth starting.
+    public static func fitEpochs(seconds: Double, imagesPerSecond: Double, trainImages: Int, validationImages: Int) -> Int {
+        Int(epochsFitting(seconds: seconds, imagesPerSecond: imagesPerSecond, trainImages: trainImages,
+                          validationImages: validationImages).rounded(.down))
+    }
+
+    /// The recipe for a time budget: epochs rounded up and the budget as the time limit (none fit: 0 epochs).
     public static func fitted(seconds: Double, imagesPerSecond: Double, trainImages: Int, validationImages: Int) -> FinalRecipe {
-        let e = fitEpochs(seconds: seconds, imagesPerSecond: imagesPerSecond, trainImages: trainImages, validationImages: validationImages)
-        return FinalRecipe(epochs: e, augment: e >= augmentationMinEpochs)
+        let fit = epochsFitting(seconds: seconds, imagesPerSecond: imagesPerSecond, trainImages: trainImages,
+                                validationImages: validationImages)
+        guard fit >= 1 else { return FinalRecipe(epochs: 0, augment: false) }
+        return FinalRecipe(epochs: min(Int(fit.rounded(.up)), maxEpochs), augment: Int(fit) >= augmentationMinEpochs,
+                           timeLimit: seconds)
     }
 
     /// Train's configuration for this recipe (validation split made by the caller: fraction 0).
     public func trainingConfig(batchSize: Int, learningRate: Double, seed: UInt64) -> TrainingConfig {
-        TrainingConfig(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+        var c = TrainingConfig(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
                        optimizer: .sgd(momentum: 0.9, nesterov: true, weightDecay: Self.weightDecay),
                        schedule: LearningRateSchedule(.cosine, warmupFraction: Self.warmupFraction),
                        labelSmoothing: Self.labelSmoothing, seed: seed, validationFraction: 0,
                        augmentation: augment ? Augmentation(cropPadding: Self.cropPadding, horizontalFlip: true) : .none)
+        c.timeLimit = timeLimit
+        return c
     }
 }

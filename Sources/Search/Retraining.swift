@@ -17,7 +17,7 @@ public struct RetrainResult: Sendable, Codable, Equatable {
 
 extension TrainerEvaluator {
     /// Training images per epoch and validation images, for fitting a recipe's epochs to a time budget.
-    public var splitSizes: (train: Int, validation: Int) { (trainSet.count, validationSet.count) }
+    public var splitSizes: (train: Int, validation: Int, test: Int) { (trainSet.count, validationSet.count, testSet.count) }
 
     /// Trains `graph` from fresh weights with `recipe`, validating after every epoch and saving the weights of
     /// the best validation epoch to `savingTo`; those weights are then tested on the test set.
@@ -46,10 +46,12 @@ extension TrainerEvaluator {
             throw Self.failure(error)
         }
         if let saveError { throw .backend("could not save \(path): \(saveError)") }
+        // Epochs trained: fewer than planned when the time limit ended the run (the last one partly).
+        let trained = Int(result.epochs.rounded(.up))
         if let last = result.evaluation, last.accuracy >= best || bestEpoch == 0 {
             best = last.accuracy
-            bestEpoch = recipe.epochs
-            do { try trainer.saveWeights(to: path, metadata: ["epoch": "\(recipe.epochs)"]) } catch {
+            bestEpoch = trained
+            do { try trainer.saveWeights(to: path, metadata: ["epoch": "\(trained)"]) } catch {
                 throw .backend("could not save \(path): \(error)")
             }
         } else {
@@ -57,7 +59,7 @@ extension TrainerEvaluator {
         }
         do {
             let t = try trainer.evaluate(testSet, normalization: normalization, split: "test")
-            return RetrainResult(epochs: recipe.epochs, bestEpoch: bestEpoch, validationAccuracy: best, testAccuracy: t.accuracy,
+            return RetrainResult(epochs: trained, bestEpoch: bestEpoch, validationAccuracy: best, testAccuracy: t.accuracy,
                                  testLoss: t.loss, imagesPerSecond: result.imagesPerSecond, seconds: result.seconds,
                                  augmented: recipe.augment)
         } catch {
@@ -71,6 +73,7 @@ extension TrainerEvaluator {
         var c = recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
         c.epochs = max(1, ((warmup + steps) * config.batchSize) / max(trainSet.count, 1) + 1)
         c.maxSteps = warmup + steps
+        c.timeLimit = nil
         c.metricsEvery = warmup
         guard let trainer = try? makeTrainer(graph, backends[device % max(backends.count, 1)], config: c) else { return 0 }
         var warmAt: Double?

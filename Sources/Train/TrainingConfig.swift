@@ -21,6 +21,12 @@ public struct TrainingConfig: Sendable, Equatable {
     public var augmentation: Augmentation
     /// Stops after this many optimizer steps even if epochs remain (the schedule spans the capped run).
     public var maxSteps: Int?
+    /// Seconds the whole `train` call may take (steps and the evaluations inside it). The schedule then runs
+    /// on whichever is further along, steps or time: the learning rate is the schedule's at
+    /// max(step, elapsed / timeLimit x total steps), and training stops when that reaches the end. A slow
+    /// machine thus still anneals to the end of its curve inside the limit (its run is then no longer
+    /// reproducible step for step); a fast one finishes its steps early, exactly as without a limit.
+    public var timeLimit: Double?
     /// Evaluate after every this many epochs; 0 evaluates only once, at the end.
     public var evaluateEveryEpochs: Int
     /// Loss and accuracy are read from the device every this many steps (and at each epoch end); reads are
@@ -73,6 +79,7 @@ public struct TrainingConfig: Sendable, Equatable {
             throw bad("validation fraction", "must be in [0, 1), got \(validationFraction)")
         }
         if let m = maxSteps, m < 0 { throw bad("max steps", "must be 0 or more, got \(m)") }
+        if let t = timeLimit, !(t.isFinite && t > 0) { throw bad("time limit", "must be finite and > 0 seconds, got \(t)") }
         guard evaluateEveryEpochs >= 0 else { throw bad("evaluate every", "must be 0 or more epochs") }
         guard metricsEvery >= 1 else { throw bad("metrics every", "must be at least 1 step, got \(metricsEvery)") }
         guard prefetch >= 1 else { throw bad("prefetch", "must be at least 1, got \(prefetch)") }

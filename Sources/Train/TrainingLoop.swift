@@ -47,7 +47,22 @@ extension Trainer {
             defer { feed.stop() }
             while executor.step < total, let b = feed.next(executor) {
                 let stepIndex = executor.step
-                let rate = config.schedule.rate(step: stepIndex, totalSteps: total, peak: config.learningRate)
+                var scheduleStep = stepIndex
+                if let limit = config.timeLimit {
+                    let byTime = start.duration(to: clock.now).seconds / limit * Double(total)
+                    if byTime >= Double(total) {
+                        // Out of time: the steps trained since the last read close a partial epoch.
+                        var window = executor.takeMetrics()
+                        window.add(carriedMetrics)
+                        carriedMetrics = StepMetrics()
+                        guard window.lossSum.isFinite else { throw .diverged(step: stepIndex, loss: window.meanLoss) }
+                        loop.epochMetrics.add(window)
+                        if loop.epochMetrics.samples > 0 { loop.closeEpoch(b.indexInEpoch > 0 ? b.epoch + 1 : b.epoch, evaluation: nil) }
+                        break
+                    }
+                    scheduleStep = max(stepIndex, Int(byTime))
+                }
+                let rate = config.schedule.rate(step: scheduleStep, totalSteps: total, peak: config.learningRate)
                 executor.trainStep(learningRate: Float(rate))
                 let step = stepIndex + 1
                 let endOfEpoch = b.indexInEpoch == perEpoch - 1

@@ -43,6 +43,7 @@ enum TrainCommand: Command {
                    default: "on"),
         OptionSpec("seed", "S", "seeds initialisation, shuffling, augmentation and dropout", default: "0"),
         OptionSpec("max-steps", "N", "stop after N optimizer steps (the schedule spans the capped run)"),
+        OptionSpec("time-limit", "S", "train at most S seconds: the schedule follows time when time runs ahead of the steps, so the learning rate still anneals to the end inside S"),
         OptionSpec("metrics-every", "N", "read loss/accuracy from the device every N steps", default: "50"),
         OptionSpec("eval-every", "N", "also evaluate after every N epochs (0: only at the end)", default: "0"),
         OptionSpec("load", "FILE", "start from weights in a .safetensors file (PyTorch state_dict names)"),
@@ -154,5 +155,6 @@ struct TrainSetup {
             evaluateEveryEpochs: try args.int("eval-every", default: 0, minimum: 0),
             metricsEvery: try args.int("metrics-every", default: 50, minimum: 1),
             residentData: args.flag("resident-data", default: true))
+        if args.string("time-limit") != nil { config.timeLimit = try args.double("time-limit", default: 0, range: 0.001...1e9) }
     }
 }

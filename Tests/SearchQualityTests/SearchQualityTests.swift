@@ -130,20 +130,26 @@ final class SearchQualityTests: XCTestCase {
 
     func testFinalRecipeFitsEpochsToTheTimeLeft() {
         // 54,000 training images at 6,000 images/s: 9 s, plus 6,000 validation images at 15,000/s: 0.4 s per epoch.
-        XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000),
-                       Int(300 * 0.85 / 9.4))   // 27
+        XCTAssertEqual(FinalRecipe.epochsFitting(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000),
+                       300 / 9.4, accuracy: 1e-9)   // 31.9
+        XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000), 31)
+        // Planned to fill the time (rounded up), bounded by it.
         let long = FinalRecipe.fitted(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000)
-        XCTAssertEqual(long.epochs, 27)
+        XCTAssertEqual(long.epochs, 32)
+        XCTAssertEqual(long.timeLimit, 300)
         XCTAssertTrue(long.augment)
         let short = FinalRecipe.fitted(seconds: 60, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000)
-        XCTAssertEqual(short.epochs, 5)
-        XCTAssertFalse(short.augment, "under 15 epochs: no augmentation")
+        XCTAssertEqual(short.epochs, 7)
+        XCTAssertFalse(short.augment, "under \(FinalRecipe.augmentationMinEpochs) whole epochs: no augmentation")
+        XCTAssertEqual(FinalRecipe.fitted(seconds: 9, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000).epochs, 0,
+                       "not one epoch fits: no retrain")
         XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 300, imagesPerSecond: 0, trainImages: 54_000, validationImages: 6000), 0)
         XCTAssertEqual(FinalRecipe.fitEpochs(seconds: -5, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000), 0)
         XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 1e9, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000),
                        FinalRecipe.maxEpochs)
         let c = long.trainingConfig(batchSize: 128, learningRate: 0.05, seed: 3)
-        XCTAssertEqual(c.epochs, 27)
+        XCTAssertEqual(c.epochs, 32)
+        XCTAssertEqual(c.timeLimit, 300)
         XCTAssertEqual(c.labelSmoothing, 0.1)
         XCTAssertEqual(c.optimizer, .sgd(momentum: 0.9, nesterov: true, weightDecay: 5e-4))
         XCTAssertEqual(c.schedule, LearningRateSchedule(.cosine, warmupFraction: 0.05))

@@ -80,6 +80,38 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(try trained(other).parameters, a.parameters, "the seed must matter")
     }
 
+    /// A time limit cuts a run whose steps do not fit: it stops before its planned steps, its schedule followed
+    /// the clock down to (nearly) zero, and the cut epoch is in the history. A limit the steps fit under changes
+    /// nothing: the same parameters bit for bit.
+    func testTimeLimitEndsTheRunWithTheScheduleAnnealed() throws {
+        let data = try syntheticData("1x8x8:3:96:16")
+        let graph = try tinyBatchNormNet(input: TensorShape(channels: 1, height: 8, width: 8), classes: 3)
+        var config = TrainingConfig(epochs: 100_000, batchSize: 16, learningRate: 0.05, seed: 4, metricsEvery: 1)
+        config.timeLimit = 0.5
+        var last: TrainingProgress?
+        let cut = try Trainer(graph: graph, config: config, backend: fastBackend())
+        let result = try cut.run(data) { last = $0 }
+        let planned = 100_000 * (96 / 16)
+        XCTAssertGreaterThan(result.steps, 10, "the run trained")
+        XCTAssertLessThan(result.steps, planned, "the time limit must end the run before its planned steps")
+        let rate = try XCTUnwrap(last?.learningRate)
+        // The last step ran with less than 1% of the run left on the clock (a step takes well under 5 ms here),
+        // where the cosine factor is below 0.0003; 0.05 of the peak leaves room for a step 10x slower.
+        XCTAssertLessThan(rate, 0.05 * 0.05, "the schedule must have followed the clock to its end")
+        XCTAssertNotNil(result.evaluation, "a cut run is still evaluated")
+        XCTAssertEqual(result.history.last.map { $0.trainLoss.isFinite }, true, "the cut epoch is recorded")
+
+        var fits = TrainingConfig(epochs: 2, batchSize: 16, learningRate: 0.05, seed: 4, metricsEvery: 3)
+        let plain = try Trainer(graph: graph, config: fits, backend: fastBackend())
+        _ = try plain.run(data)
+        fits.timeLimit = 1e6
+        let limited = try Trainer(graph: graph, config: fits, backend: fastBackend())
+        XCTAssertEqual(try limited.run(data).steps, 12)
+        XCTAssertEqual(limited.parameters().map(\.bitPattern), plain.parameters().map(\.bitPattern))
+        fits.timeLimit = -1
+        XCTAssertThrowsError(try fits.validate())
+    }
+
     /// What `llmatic train --checkpoint` does: save from the progress callback in the middle of a cosine run;
     /// a run killed there and resumed from the file ends exactly where the whole run ends.
     func testCheckpointSavedFromTheProgressCallbackResumesExactly() throws {
