@@ -8,7 +8,8 @@ import Foundation
 /// niche, the one nearest the target; when none does, the variant nearest the target, so repeated steps
 /// walk towards the gap. Measured: without aiming most children repeated their parent's niche (14% of 100
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
-/// niches after 36 explore children in `scripts/run`).
+/// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
+/// budget are not kept while another fits.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -78,6 +79,13 @@ extension SearchEngine {
             }
         }
         guard !outputs.isEmpty else { return .failure(firstError ?? .notApplicable("no rule child")) }
+        // Variants predicted to overrun the time budget are refused unstarted by the trainer: keep one that fits.
+        if let trainer = evaluator as? TrainerEvaluator {
+            let fits = outputs.map { o in
+                (try? checker.codec.parse(o.source, "child.py")).flatMap { try? $0.cost() }.map(trainer.fitsBudget) ?? true
+            }
+            if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
+        }
         let target = wantEmpty ? request.parents.first.flatMap(predictedVariant).flatMap {
             NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
         } : nil

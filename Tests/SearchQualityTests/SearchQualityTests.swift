@@ -180,6 +180,7 @@ final class SearchQualityTests: XCTestCase {
         let split = RunTimeSplit(total: 660)
         XCTAssertEqual(split.searchSeconds, 330)
         XCTAssertEqual(split.exploreSeconds, 264)
+        XCTAssertEqual(split.childSeconds, 26.4, accuracy: 1e-9, "a child may take a tenth of the exploring")
         XCTAssertEqual(split.finalSeconds(elapsed: 340), 660 - 340 - 15)
         XCTAssertEqual(split.finalSeconds(elapsed: 700), 0)
         // A generation predicted to end after the limit does not start; one that ends before does.
