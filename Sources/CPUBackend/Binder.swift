@@ -199,6 +199,10 @@ struct Binder {
              .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill, .softmax, .softmaxBackward, .softmaxCrossEntropy,
              .optimizer, .multiply, .multiplyBackward, .affine:
             return try bindRest(ins)
+        case .rowNorm(let g):
+            return try bindRowNorm(ins, g)
+        case .rowNormBackward(let g, let accParams):
+            return try bindRowNormBackward(ins, g, accumulateParameters: accParams)
         }
     }
 }

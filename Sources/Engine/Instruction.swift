@@ -68,6 +68,11 @@ public enum Op: Hashable, Codable, Sendable {
     case fill(Float)
     /// in: gradients ; out: parameters (updated in place), state copies. Learning rate and step come at run time.
     case optimizer(OptimizerConfig)
+    /// in: x, scale?, shift? ; out: y, savedMean?, savedInvStd? (one per row). GroupNorm, InstanceNorm, LayerNorm.
+    case rowNorm(RowNormGeometry)
+    /// in: x, dy, scale?, savedMean, savedInvStd ; out: dx?, dScale?, dShift?
+    /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dScale/dShift.
+    case rowNormBackward(RowNormGeometry, accumulateParameters: Bool)
 }
 
 /// One step of a program: an op and its operands.

@@ -38,6 +38,8 @@ struct Emitter {
         switch node.layer {
         case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax:
             return hasNumberedSuffix(node.name, "_f")
+        case .layerNorm(let a) where !a.affine:
+            return hasNumberedSuffix(node.name, "_f")
         case .flatten:
             return hasNumberedSuffix(node.name, "_") && node.name.hasPrefix("flatten_")
         default:
@@ -196,6 +198,12 @@ struct Emitter {
         case .identity, .input, .add, .concat, .multiply, .affine, .reshape: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
+        case .groupNorm(let a):
+            return "nn.GroupNorm(" + args(["\(a.groups)", "\(a.channels)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
+                                           a.affine ? nil : "affine=False"]) + ")"
+        case .layerNorm(let a):
+            return "nn.LayerNorm(" + args([a.shape.count == 1 ? "\(a.shape[0])" : "\(a.shape)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
+                                           a.affine ? nil : "elementwise_affine=False", a.affine && !a.bias ? "bias=False" : nil]) + ")"
         }
     }
 
@@ -213,6 +221,7 @@ struct Emitter {
         case .softmax: return ("F.softmax(\(x), dim=1)", true)
         case .logSoftmax: return ("F.log_softmax(\(x), dim=1)", true)
         case .flatten: return ("torch.flatten(\(x), 1)", false)
+        case .layerNorm(let a): return ("F.layer_norm(\(x), \(a.shape)" + (a.eps == Float(1e-5) ? ")" : ", eps=\(a.eps))"), true)
         default: return (x, false)
         }
     }

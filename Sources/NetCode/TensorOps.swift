@@ -13,6 +13,7 @@ enum TensorOps {
         "softmax": ("Softmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "log_softmax": ("LogSoftmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "relu_": ("ReLU", Signature("input")),
+        "layer_norm": ("LayerNorm", Signature("input, normalized_shape, weight=None, bias=None, eps=1e-05")),
     ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
         "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze",

@@ -77,6 +77,10 @@ public enum Layer: Hashable, Codable, Sendable {
     case affine(scale: Float, shift: Float)
     case softmax
     case logSoftmax
+    /// `nn.GroupNorm` and `nn.InstanceNorm2d` (one group per channel).
+    case groupNorm(GroupNormAttributes)
+    /// `nn.LayerNorm` / `F.layer_norm` over the trailing dimensions.
+    case layerNorm(LayerNormAttributes)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -100,6 +104,8 @@ public enum Layer: Hashable, Codable, Sendable {
         case .affine: return "Affine"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
+        case .groupNorm: return "GroupNorm"
+        case .layerNorm: return "LayerNorm"
         }
     }
 

@@ -49,6 +49,11 @@ extension Layer {
             return r
         case .batchNorm(let a):
             return a.affine ? [("weight", [a.features], .scale, 1), ("bias", [a.features], .shift, 1)] : []
+        case .groupNorm(let a):
+            return a.affine ? [("weight", [a.channels], .scale, 1), ("bias", [a.channels], .shift, 1)] : []
+        case .layerNorm(let a):
+            guard a.affine else { return [] }
+            return [("weight", a.shape, .scale, 1)] + (a.bias ? [("bias", a.shape, ParameterRole.shift, 1)] : [])
         default:
             return []
         }

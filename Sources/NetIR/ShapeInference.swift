@@ -86,6 +86,21 @@ extension Graph {
                 throw fail("BatchNorm\(a.dimensions)d expects \(a.features) features, got input of shape \(x)")
             }
             return x
+        case .groupNorm(let a):
+            guard x.rank >= 1, x.channels == a.channels else {
+                throw fail("GroupNorm expects \(a.channels) channels, got input of shape \(x)")
+            }
+            guard a.groups >= 1, a.channels % a.groups == 0 else {
+                throw fail("num_groups=\(a.groups) must divide num_channels=\(a.channels)")
+            }
+            guard a.eps > 0 else { throw fail("eps must be positive") }
+            return x
+        case .layerNorm(let a):
+            guard !a.shape.isEmpty, a.shape.count <= x.rank, Array(x.dims.suffix(a.shape.count)) == a.shape else {
+                throw fail("LayerNorm over \(a.shape) does not match the trailing dimensions of input [\(x)]")
+            }
+            guard a.eps > 0 else { throw fail("eps must be positive") }
+            return x
         case .multiply:
             guard let y = Layer.multiplyShape(x, inputs[1]) else {
                 throw fail("cannot multiply tensors of shapes \(x) and \(inputs[1]) (the second must match or be per channel)")

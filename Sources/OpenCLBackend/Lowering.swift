@@ -212,6 +212,10 @@ struct Lowering {
                                     + [.int(y.count), .float(scale), .float(shift), acc])]
         case .optimizer(let config):
             return [optimizer(config, gradients: x, parameters: y, state: ins.outputs[1])]
+        case .rowNorm(let g):
+            return rowNormForward(g, ins)
+        case .rowNormBackward(let g, let accumulateParameters):
+            return rowNormBackward(g, ins, accumulateParameters: accumulateParameters)
         }
     }
 

@@ -38,7 +38,7 @@ enum Tolerance {
         switch op {
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter:
             return blas
-        case .batchNorm, .batchNormBackward:
+        case .batchNorm, .batchNormBackward, .rowNorm, .rowNormBackward:
             return batchNorm
         case .activation(let a), .activationBackward(let a, _):
             return isPiecewiseLinear(a) ? exact : transcendental
