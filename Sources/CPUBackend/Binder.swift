@@ -203,6 +203,10 @@ struct Binder {
             return try bindRowNorm(ins, g)
         case .rowNormBackward(let g, let accParams):
             return try bindRowNormBackward(ins, g, accumulateParameters: accParams)
+        case .prelu(let g):
+            return try bindPReLU(ins, g)
+        case .preluBackward(let g, let accParams):
+            return try bindPReLUBackward(ins, g, accumulateParameters: accParams)
         }
     }
 }

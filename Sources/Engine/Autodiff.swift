@@ -141,6 +141,11 @@ extension PlanBuilder {
                          [dx?.0 ?? .absent, gradient(of: scale), gradient(of: parameter(node, "bias"))],
                          accumulate: dx?.1 ?? false)
                 }
+            case .prelu(let slopes):
+                let weight = parameter(node, "weight")
+                let dx = target(0)
+                emit(.preluBackward(PReLUGeometry(batch: batch, input: inShape, slopes: slopes), accumulateParameters: parametersAccumulate),
+                     [x, dy, weight], [dx?.0 ?? .absent, gradient(of: weight)], accumulate: dx?.1 ?? false)
             }
         }
         // Parameters no gradient reaches (a module whose output is unused) must not keep stale values.

@@ -73,6 +73,11 @@ public enum Op: Hashable, Codable, Sendable {
     /// in: x, dy, scale?, savedMean, savedInvStd ; out: dx?, dScale?, dShift?
     /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dScale/dShift.
     case rowNormBackward(RowNormGeometry, accumulateParameters: Bool)
+    /// in: x, slopes ; out: y = x > 0 ? x : slope·x
+    case prelu(PReLUGeometry)
+    /// in: x, dy, slopes ; out: dx? (+)= x > 0 ? dy : slope·dy, dSlopes? (+)= Σ (x > 0 ? 0 : x·dy) per slope.
+    /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dSlopes.
+    case preluBackward(PReLUGeometry, accumulateParameters: Bool)
 }
 
 /// One step of a program: an op and its operands.

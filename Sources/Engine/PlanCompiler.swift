@@ -295,6 +295,8 @@ struct PlanBuilder {
                     emit(.rowNorm(g), [x, parameter(node, "weight"), parameter(node, "bias")],
                          [y] + (training ? extras[i] : [.absent, .absent]))
                 }
+            case .prelu(let slopes):
+                emit(.prelu(PReLUGeometry(batch: batch, input: inShape, slopes: slopes)), [x, parameter(node, "weight")], [y])
             }
         }
         return program

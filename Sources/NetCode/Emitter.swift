@@ -204,6 +204,7 @@ struct Emitter {
         case .layerNorm(let a):
             return "nn.LayerNorm(" + args([a.shape.count == 1 ? "\(a.shape[0])" : "\(a.shape)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
                                            a.affine ? nil : "elementwise_affine=False", a.affine && !a.bias ? "bias=False" : nil]) + ")"
+        case .prelu(let slopes): return slopes == 1 ? "nn.PReLU()" : "nn.PReLU(\(slopes))"
         }
     }
 

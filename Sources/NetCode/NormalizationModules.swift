@@ -1,16 +1,18 @@
 import NetIR
 
 /// `nn.GroupNorm`, `nn.InstanceNorm2d` (a GroupNorm with one group per channel: the same computation, the same
-/// `weight`/`bias` names) and `nn.LayerNorm` / `F.layer_norm`.
+/// `weight`/`bias` names), `nn.LayerNorm` / `F.layer_norm`, and `nn.PReLU` (the other layer with parameters that
+/// is not a convolution or a linear map).
 extension ModuleCatalog {
     static let normalizationSignatures: [String: Signature] = [
         "GroupNorm": Signature("num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None"),
         "InstanceNorm2d": Signature("num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None"),
         "LayerNorm": Signature("normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None, dtype=None"),
+        "PReLU": Signature("num_parameters=1, init=0.25, device=None, dtype=None"),
     ]
 
     static let normalizationFunctionalNames: [String: String] = [
-        "GroupNorm": "group_norm", "InstanceNorm2d": "instance_norm", "LayerNorm": "layer_norm",
+        "GroupNorm": "group_norm", "InstanceNorm2d": "instance_norm", "LayerNorm": "layer_norm", "PReLU": "prelu",
     ]
 
     /// The layer of a normalisation module (or `F.layer_norm`, bound with its own signature); nil for other kinds.
@@ -51,6 +53,12 @@ extension ModuleCatalog {
             }
             return .layerNorm(LayerNormAttributes(shape: shape, eps: try eps(), affine: functional ? false : try b.bool("elementwise_affine"),
                                                   bias: functional ? false : try b.bool("bias")))
+        case "PReLU":
+            // The slopes start at 0.25, as our initialisation of the `.slope` role does.
+            guard let initial = try? b.float("init"), initial == 0.25 else {
+                throw b.fail("PReLU init other than 0.25 is not supported", "init", kind: .unsupportedOption)
+            }
+            return .prelu(slopes: try b.int("num_parameters"))
         default:
             return nil
         }

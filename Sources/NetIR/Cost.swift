@@ -68,6 +68,8 @@ extension Graph {
             return y.count * (inputCount - 1)
         case .affine:
             return 2 * y.count
+        case .prelu:
+            return 2 * y.count   // compare, multiply
         case .groupNorm, .layerNorm:
             return 5 * y.count   // mean, squared deviation (2), scale and shift (2)
         case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:

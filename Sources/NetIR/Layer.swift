@@ -81,6 +81,9 @@ public enum Layer: Hashable, Codable, Sendable {
     case groupNorm(GroupNormAttributes)
     /// `nn.LayerNorm` / `F.layer_norm` over the trailing dimensions.
     case layerNorm(LayerNormAttributes)
+    /// `nn.PReLU(num_parameters)`: `x > 0 ? x : a·x` with a learnable slope `a`, one for all channels or one per
+    /// channel (dimension 1 of the batched tensor).
+    case prelu(slopes: Int)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -106,6 +109,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .logSoftmax: return "LogSoftmax"
         case .groupNorm: return "GroupNorm"
         case .layerNorm: return "LayerNorm"
+        case .prelu: return "PReLU"
         }
     }
 

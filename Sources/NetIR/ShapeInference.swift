@@ -101,6 +101,11 @@ extension Graph {
             }
             guard a.eps > 0 else { throw fail("eps must be positive") }
             return x
+        case .prelu(let slopes):
+            guard x.rank >= 1, slopes == 1 || slopes == x.channels else {
+                throw fail("PReLU with \(slopes) parameters expects 1 or the input's \(x.rank >= 1 ? x.channels : 0) channels, got input of shape \(x)")
+            }
+            return x
         case .multiply:
             guard let y = Layer.multiplyShape(x, inputs[1]) else {
                 throw fail("cannot multiply tensors of shapes \(x) and \(inputs[1]) (the second must match or be per channel)")

@@ -54,6 +54,7 @@ extension Graph {
         case .adaptiveAvgPool2d(let h, let w): attributes = [h, w]
         case .groupNorm(let a): attributes = [a.groups, a.channels]
         case .layerNorm(let a): attributes = a.shape
+        case .prelu(let slopes): attributes = [slopes]
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
         }
         if case .linear(let i, _, _) = layer, i > SizeLimits.tensorElements {

@@ -216,6 +216,10 @@ struct Lowering {
             return rowNormForward(g, ins)
         case .rowNormBackward(let g, let accumulateParameters):
             return rowNormBackward(g, ins, accumulateParameters: accumulateParameters)
+        case .prelu(let g):
+            return preluForward(g, ins)
+        case .preluBackward(let g, let accumulateParameters):
+            return preluBackward(g, ins, accumulateParameters: accumulateParameters)
         }
     }
 

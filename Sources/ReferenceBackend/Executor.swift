@@ -21,7 +21,8 @@ public struct ReferenceBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine, .rowNorm, .rowNormBackward:
+             .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
+             .preluBackward:
             return true
         }
     }
@@ -264,6 +265,12 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(r.dx, o(0), accumulate: acc)
             memory.store(r.dScale, o(1), accumulate: accumulateParameters)
             memory.store(r.dShift, o(2), accumulate: accumulateParameters)
+        case .prelu(let g):
+            memory.store(Reference.prelu(g, x: memory.load(i(0)), slopes: memory.load(i(1))), o(0))
+        case .preluBackward(let g, let accumulateParameters):
+            let r = Reference.preluBackward(g, x: memory.load(i(0)), dy: memory.load(i(1)), slopes: memory.load(i(2)))
+            memory.store(r.dx, o(0), accumulate: acc)
+            memory.store(r.dSlopes, o(1), accumulate: accumulateParameters)
         }
     }
 }

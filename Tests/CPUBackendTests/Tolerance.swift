@@ -53,6 +53,10 @@ enum Tolerance {
             return exact
         case .multiplyBackward(_, let ofBroadcast):
             return ofBroadcast ? smallSums : exact
+        case .prelu:
+            return exact
+        case .preluBackward:
+            return smallSums   // dSlopes: a Float sum over batch x spatial (dx alone is exact)
         }
     }
 

@@ -75,6 +75,8 @@ struct GraphInterpreter {
             case .groupNorm, .layerNorm:
                 let g = try XCTUnwrap(RowNormGeometry(batch: batch, input: inShape, layer: node.layer))
                 y = Reference.rowNorm(g, x: x, scale: p("weight"), shift: p("bias")).y
+            case .prelu(let slopes):
+                y = Reference.prelu(PReLUGeometry(batch: batch, input: inShape, slopes: slopes), x: x, slopes: p("weight") ?? [])
             }
             values.append(y)
         }

@@ -2,7 +2,7 @@ import XCTest
 import NetIR
 @testable import NetCode
 
-/// GroupNorm, InstanceNorm2d and LayerNorm in the spellings code models write, the options we refuse, and the
+/// GroupNorm, InstanceNorm2d, LayerNorm and PReLU in the spellings code models write, the options we refuse, and the
 /// emitter's round trip (parse(emit(g)) has the same layers and parameter names).
 final class NormalizationSyntaxTests: XCTestCase {
     /// A conv stem (8 channels on 1x28x28), the normalisation, a head: the last non-head layer's IR.
@@ -26,6 +26,25 @@ final class NormalizationSyntaxTests: XCTestCase {
         XCTAssertEqual(try parsedNorm("nn.LayerNorm(14, bias=False)"), .layerNorm(LayerNormAttributes(shape: [14], bias: false)))
         XCTAssertEqual(try parsedNorm(nil, call: "F.layer_norm(h, h.shape[1:])"), .layerNorm(LayerNormAttributes(shape: [8, 14, 14], affine: false)))
         XCTAssertEqual(try parsedNorm(nil, call: "F.layer_norm(h, (14,), eps=1e-3)"), .layerNorm(LayerNormAttributes(shape: [14], eps: 1e-3, affine: false)))
+    }
+
+    func testPReLU() throws {
+        XCTAssertEqual(try parsedNorm("nn.PReLU()"), .prelu(slopes: 1))
+        XCTAssertEqual(try parsedNorm("nn.PReLU(num_parameters=8)"), .prelu(slopes: 8))
+        XCTAssertEqual(try parsedNorm("nn.PReLU(8, init=0.25)"), .prelu(slopes: 8))
+        let source = network(init: ["self.conv = nn.Conv2d(1, 8, 3)", "self.act = nn.PReLU(8)", "self.one = nn.PReLU()"],
+                             forward: ["return torch.flatten(self.one(self.act(self.conv(x))), 1)"])
+        let graph = try parseNet(source).graph
+        XCTAssertEqual(graph.parameters.map(\.name), ["conv.weight", "conv.bias", "act.weight", "one.weight"])
+        XCTAssertEqual(graph.parameters.map(\.dims).suffix(2), [[8], [1]])
+        let back = try parseNet(NetworkSource.emit(graph)).graph
+        XCTAssertEqual(back.nodes.map(\.layer), graph.nodes.map(\.layer))
+        func error(_ module: String) -> String {
+            parseError(network(init: ["self.conv = nn.Conv2d(1, 8, 3)", "self.act = \(module)"],
+                               forward: ["return torch.flatten(self.act(self.conv(x)), 1)"])) ?? "parsed"
+        }
+        XCTAssertTrue(error("nn.PReLU(init=0.1)").contains("init other than 0.25 is not supported"), error("nn.PReLU(init=0.1)"))
+        XCTAssertTrue(error("nn.PReLU(3)").contains("PReLU with 3 parameters expects 1 or the input's 8 channels"), error("nn.PReLU(3)"))
     }
 
     func testParameterNamesAndCounts() throws {
