@@ -207,6 +207,10 @@ struct Binder {
             return try bindPReLU(ins, g)
         case .preluBackward(let g, let accParams):
             return try bindPReLUBackward(ins, g, accumulateParameters: accParams)
+        case .localResponseNorm(let g):
+            return try bindLocalResponseNorm(ins, g)
+        case .localResponseNormBackward(let g):
+            return try bindLocalResponseNormBackward(ins, g)
         }
     }
 }

@@ -152,7 +152,7 @@ extension Binder {
             }
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .rowNorm, .rowNormBackward,
-             .prelu, .preluBackward:
+             .prelu, .preluBackward, .localResponseNorm, .localResponseNormBackward:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }

@@ -146,6 +146,10 @@ extension PlanBuilder {
                 let dx = target(0)
                 emit(.preluBackward(PReLUGeometry(batch: batch, input: inShape, slopes: slopes), accumulateParameters: parametersAccumulate),
                      [x, dy, weight], [dx?.0 ?? .absent, gradient(of: weight)], accumulate: dx?.1 ?? false)
+            case .localResponseNorm, .l2Normalize:
+                if let (dx, acc) = target(0), let g = ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer) {
+                    emit(.localResponseNormBackward(g), [x, dy, extras[i][0]], [dx], accumulate: acc)
+                }
             }
         }
         // Parameters no gradient reaches (a module whose output is unused) must not keep stale values.

@@ -78,6 +78,10 @@ public enum Op: Hashable, Codable, Sendable {
     /// in: x, dy, slopes ; out: dx? (+)= x > 0 ? dy : slope·dy, dSlopes? (+)= Σ (x > 0 ? 0 : x·dy) per slope.
     /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dSlopes.
     case preluBackward(PReLUGeometry, accumulateParameters: Bool)
+    /// in: x ; out: y = x · D^(-beta), D? (the denominators' base, saved for backward). LocalResponseNorm, F.normalize.
+    case localResponseNorm(ChannelWindowGeometry)
+    /// in: x, dy, D ; out: dx (+)= dy·D^(-beta) - 2·alpha·beta·x·Σ_{c whose window holds this channel} dy_c x_c D_c^(-beta-1)
+    case localResponseNormBackward(ChannelWindowGeometry)
 }
 
 /// One step of a program: an op and its operands.

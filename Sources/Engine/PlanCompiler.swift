@@ -143,6 +143,8 @@ struct PlanBuilder {
                 extras[i] = [newTensor(a.features), newTensor(a.features)]
             case .dropout:
                 extras[i] = [newTensor(count)]
+            case .localResponseNorm, .l2Normalize:
+                extras[i] = [newTensor(count)]   // D, the denominators' base
             case .groupNorm, .layerNorm:
                 let rows = RowNormGeometry(batch: batch, input: shapes[i], layer: node.layer)?.rows ?? 0
                 extras[i] = [newTensor(rows), newTensor(rows)]   // saved mean, saved inverse std
@@ -297,6 +299,10 @@ struct PlanBuilder {
                 }
             case .prelu(let slopes):
                 emit(.prelu(PReLUGeometry(batch: batch, input: inShape, slopes: slopes)), [x, parameter(node, "weight")], [y])
+            case .localResponseNorm, .l2Normalize:
+                if let g = ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer) {
+                    emit(.localResponseNorm(g), [x], [y, training ? extras[i][0] : .absent])
+                }
             }
         }
         return program

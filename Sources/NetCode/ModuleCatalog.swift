@@ -94,7 +94,8 @@ enum ModuleCatalog {
             layer = kind == "Softmax" ? .softmax : .logSoftmax
         default:
             if let norm = try normalizationLayer(kind, b) {
-                layer = norm
+                layer = norm.layer
+                dim = norm.dim
                 break
             }
             let act: Activation?

@@ -70,6 +70,10 @@ extension Graph {
             return 2 * y.count
         case .prelu:
             return 2 * y.count   // compare, multiply
+        case .localResponseNorm(let a):
+            return (3 + min(a.size, x.channels)) * y.count   // window of squares, scale, power, divide
+        case .l2Normalize:
+            return 3 * y.count   // square, sum, divide
         case .groupNorm, .layerNorm:
             return 5 * y.count   // mean, squared deviation (2), scale and shift (2)
         case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:

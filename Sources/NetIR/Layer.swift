@@ -84,6 +84,10 @@ public enum Layer: Hashable, Codable, Sendable {
     /// `nn.PReLU(num_parameters)`: `x > 0 ? x : a·x` with a learnable slope `a`, one for all channels or one per
     /// channel (dimension 1 of the batched tensor).
     case prelu(slopes: Int)
+    /// `nn.LocalResponseNorm`: each value divided by a power of the squares of its neighbouring channels.
+    case localResponseNorm(LocalResponseNormAttributes)
+    /// `F.normalize(x, dim=1)`: `x / max(‖x‖₂, eps)` with the norm over the channels (features) at each position.
+    case l2Normalize(eps: Float)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -110,6 +114,8 @@ public enum Layer: Hashable, Codable, Sendable {
         case .groupNorm: return "GroupNorm"
         case .layerNorm: return "LayerNorm"
         case .prelu: return "PReLU"
+        case .localResponseNorm: return "LocalResponseNorm"
+        case .l2Normalize: return "Normalize"
         }
     }
 

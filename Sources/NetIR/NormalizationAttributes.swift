@@ -30,3 +30,16 @@ public struct LayerNormAttributes: Hashable, Codable, Sendable {
     /// Elements normalised together.
     public var count: Int { shape.reduce(1, *) }
 }
+
+/// `nn.LocalResponseNorm(size, alpha, beta, k)`: `y_c = x_c / (k + alpha/size · Σ x_{c'}²)^beta` over the
+/// channels `c - size/2 ... c + (size-1)/2` that exist (PyTorch's window), at each sample and position.
+public struct LocalResponseNormAttributes: Hashable, Codable, Sendable {
+    public var size: Int
+    public var alpha: Float
+    public var beta: Float
+    public var k: Float
+
+    public init(size: Int, alpha: Float = 1e-4, beta: Float = 0.75, k: Float = 1) {
+        self.size = size; self.alpha = alpha; self.beta = beta; self.k = k
+    }
+}

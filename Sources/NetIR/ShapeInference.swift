@@ -101,6 +101,13 @@ extension Graph {
             }
             guard a.eps > 0 else { throw fail("eps must be positive") }
             return x
+        case .localResponseNorm(let a):
+            guard x.rank >= 2 else { throw fail("LocalResponseNorm expects [C, ...] with at least one more dimension, got [\(x)]") }
+            guard a.size >= 1, a.k >= 0, a.alpha >= 0, a.beta >= 0 else { throw fail("size must be positive, alpha, beta and k non-negative") }
+            return x
+        case .l2Normalize(let eps):
+            guard x.rank >= 1, eps > 0 else { throw fail("F.normalize expects an input with channels and a positive eps") }
+            return x
         case .prelu(let slopes):
             guard x.rank >= 1, slopes == 1 || slopes == x.channels else {
                 throw fail("PReLU with \(slopes) parameters expects 1 or the input's \(x.rank >= 1 ? x.channels : 0) channels, got input of shape \(x)")

@@ -55,6 +55,8 @@ extension Graph {
         case .groupNorm(let a): attributes = [a.groups, a.channels]
         case .layerNorm(let a): attributes = a.shape
         case .prelu(let slopes): attributes = [slopes]
+        case .localResponseNorm(let a): attributes = [a.size]
+        case .l2Normalize: break
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
         }
         if case .linear(let i, _, _) = layer, i > SizeLimits.tensorElements {

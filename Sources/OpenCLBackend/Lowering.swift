@@ -220,6 +220,10 @@ struct Lowering {
             return preluForward(g, ins)
         case .preluBackward(let g, let accumulateParameters):
             return preluBackward(g, ins, accumulateParameters: accumulateParameters)
+        case .localResponseNorm(let g):
+            return localResponseNormForward(g, ins)
+        case .localResponseNormBackward(let g):
+            return localResponseNormBackward(g, ins)
         }
     }
 

@@ -22,7 +22,7 @@ public struct ReferenceBackend: Backend {
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
-             .preluBackward:
+             .preluBackward, .localResponseNorm, .localResponseNormBackward:
             return true
         }
     }
@@ -271,6 +271,13 @@ public final class ReferenceExecutor: PlanExecutor {
             let r = Reference.preluBackward(g, x: memory.load(i(0)), dy: memory.load(i(1)), slopes: memory.load(i(2)))
             memory.store(r.dx, o(0), accumulate: acc)
             memory.store(r.dSlopes, o(1), accumulate: accumulateParameters)
+        case .localResponseNorm(let g):
+            let r = Reference.localResponseNorm(g, x: memory.load(i(0)))
+            memory.store(r.y, o(0))
+            memory.store(r.base, o(1))
+        case .localResponseNormBackward(let g):
+            // D is recomputed from x in Double rather than read back rounded to Float.
+            memory.store(Reference.localResponseNormBackward(g, x: memory.load(i(0)), dy: memory.load(i(1))), o(0), accumulate: acc)
         }
     }
 }

@@ -57,6 +57,8 @@ enum Tolerance {
             return exact
         case .preluBackward:
             return smallSums   // dSlopes: a Float sum over batch x spatial (dx alone is exact)
+        case .localResponseNorm, .localResponseNormBackward:
+            return transcendental   // Float pow of a window sum (Double here, Double in the reference)
         }
     }
 

@@ -77,6 +77,8 @@ struct GraphInterpreter {
                 y = Reference.rowNorm(g, x: x, scale: p("weight"), shift: p("bias")).y
             case .prelu(let slopes):
                 y = Reference.prelu(PReLUGeometry(batch: batch, input: inShape, slopes: slopes), x: x, slopes: p("weight") ?? [])
+            case .localResponseNorm, .l2Normalize:
+                y = Reference.localResponseNorm(try XCTUnwrap(ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer)), x: x).y
             }
             values.append(y)
         }

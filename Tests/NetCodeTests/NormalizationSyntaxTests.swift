@@ -47,6 +47,28 @@ final class NormalizationSyntaxTests: XCTestCase {
         XCTAssertTrue(error("nn.PReLU(3)").contains("PReLU with 3 parameters expects 1 or the input's 8 channels"), error("nn.PReLU(3)"))
     }
 
+    func testLocalResponseNormAndNormalize() throws {
+        XCTAssertEqual(try parsedNorm("nn.LocalResponseNorm(2)"), .localResponseNorm(LocalResponseNormAttributes(size: 2)))
+        XCTAssertEqual(try parsedNorm("nn.LocalResponseNorm(5, alpha=1e-3, beta=0.5, k=2)"),
+                       .localResponseNorm(LocalResponseNormAttributes(size: 5, alpha: 1e-3, beta: 0.5, k: 2)))
+        XCTAssertEqual(try parsedNorm(nil, call: "F.local_response_norm(h, 3)"), .localResponseNorm(LocalResponseNormAttributes(size: 3)))
+        XCTAssertEqual(try parsedNorm(nil, call: "F.normalize(h)"), .l2Normalize(eps: 1e-12))
+        XCTAssertEqual(try parsedNorm(nil, call: "F.normalize(h, p=2, dim=1, eps=1e-6)"), .l2Normalize(eps: 1e-6))
+        let features = network(init: ["self.fc = nn.Linear(784, 16)", "self.lrn = nn.LocalResponseNorm(3, alpha=0.01)"],
+                               forward: ["h = F.normalize(self.fc(torch.flatten(x, 1)), dim=-1)", "return self.lrn(h.view(-1, 16, 1))"])
+        let graph = try parseNet(features).graph
+        XCTAssertTrue(graph.nodes.contains { $0.layer == .l2Normalize(eps: 1e-12) })
+        let emitted = NetworkSource.emit(graph)
+        XCTAssertEqual(try parseNet(emitted).graph.nodes.map(\.layer), graph.nodes.map(\.layer), emitted)
+        XCTAssertTrue(emitted.contains("F.normalize(") && emitted.contains("nn.LocalResponseNorm(3, alpha=0.01)"), emitted)
+        func error(_ call: String) -> String {
+            parseError(network(init: ["self.conv = nn.Conv2d(1, 8, 3)"], forward: ["return torch.flatten(\(call), 1)"])) ?? "parsed"
+        }
+        XCTAssertTrue(error("F.normalize(self.conv(x), p=1)").contains("only p=2"), error("F.normalize(self.conv(x), p=1)"))
+        XCTAssertTrue(error("F.normalize(self.conv(x), dim=2)").contains("only dim=1"), error("F.normalize(self.conv(x), dim=2)"))
+        XCTAssertTrue(error("nn.LocalResponseNorm(2)(torch.flatten(self.conv(x), 1))").contains("LocalResponseNorm expects"))
+    }
+
     func testParameterNamesAndCounts() throws {
         let source = network(init: ["self.conv = nn.Conv2d(1, 8, 3, stride=2, padding=1)", "self.gn = nn.GroupNorm(2, 8)",
                                     "self.ln = nn.LayerNorm([8, 14, 14])", "self.inorm = nn.InstanceNorm2d(8)"],

@@ -1,4 +1,4 @@
-// GroupNorm, InstanceNorm2d, LayerNorm (module and functional) and PReLU go through NetCode, train here, and PyTorch
+// GroupNorm, InstanceNorm2d, LayerNorm (module and functional), PReLU, LocalResponseNorm and F.normalize go through NetCode, train here, and PyTorch
 // runs our emitted source with our trained weights (strict=True), giving our logits to 1e-4: our reference-checked
 // kernels compute what PyTorch's layers compute, and our parameter names and shapes are PyTorch's.
 import NetIR
@@ -23,13 +23,14 @@ final class NormalizationInteropTests: XCTestCase {
             self.fc = nn.Linear(8 * 12 * 12, 16)
             self.act = nn.PReLU(8)
             self.act1 = nn.PReLU()
+            self.lrn = nn.LocalResponseNorm(3, alpha=0.5, k=2.0)
             self.head = nn.Linear(16, 10)
 
         def forward(self, x):
             x = self.act(self.gn(self.conv(x)))
-            x = self.inorm(self.conv2(x)) + self.plain(x)
+            x = self.inorm(self.lrn(self.conv2(x))) + self.plain(x)
             x = self.rows(F.gelu(self.ln(x)))
-            x = F.layer_norm(self.fc(torch.flatten(x, 1)), (16,))
+            x = F.normalize(F.layer_norm(self.fc(torch.flatten(x, 1)), (16,)) - 1, dim=1)
             return self.head(self.act1(x))
     """
 
