@@ -151,7 +151,8 @@ extension Binder {
                 }
             }
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
-             .batchNorm, .batchNormBackward, .activation, .activationBackward:
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .rowNorm, .rowNormBackward,
+             .prelu, .preluBackward, .localResponseNorm, .localResponseNormBackward:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }

@@ -77,6 +77,17 @@ public enum Layer: Hashable, Codable, Sendable {
     case affine(scale: Float, shift: Float)
     case softmax
     case logSoftmax
+    /// `nn.GroupNorm` and `nn.InstanceNorm2d` (one group per channel).
+    case groupNorm(GroupNormAttributes)
+    /// `nn.LayerNorm` / `F.layer_norm` over the trailing dimensions.
+    case layerNorm(LayerNormAttributes)
+    /// `nn.PReLU(num_parameters)`: `x > 0 ? x : a·x` with a learnable slope `a`, one for all channels or one per
+    /// channel (dimension 1 of the batched tensor).
+    case prelu(slopes: Int)
+    /// `nn.LocalResponseNorm`: each value divided by a power of the squares of its neighbouring channels.
+    case localResponseNorm(LocalResponseNormAttributes)
+    /// `F.normalize(x, dim=1)`: `x / max(‖x‖₂, eps)` with the norm over the channels (features) at each position.
+    case l2Normalize(eps: Float)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -100,6 +111,11 @@ public enum Layer: Hashable, Codable, Sendable {
         case .affine: return "Affine"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
+        case .groupNorm: return "GroupNorm"
+        case .layerNorm: return "LayerNorm"
+        case .prelu: return "PReLU"
+        case .localResponseNorm: return "LocalResponseNorm"
+        case .l2Normalize: return "Normalize"
         }
     }
 
