@@ -68,6 +68,10 @@ public enum Op: Hashable, Codable, Sendable {
     case fill(Float)
     /// in: gradients ; out: parameters (updated in place), state copies. Learning rate and step come at run time.
     case optimizer(OptimizerConfig)
+    /// in: x ; out: y, x padded per `PadGeometry` (constant, reflect or replicate border)
+    case pad(PadGeometry)
+    /// in: dy ; out: dx (+)= the sum of dy over the outputs that copy each input element
+    case padBackward(PadGeometry)
 }
 
 /// One step of a program: an op and its operands.

@@ -36,7 +36,8 @@ struct Emitter {
     /// Nodes the parser synthesized for functional calls: parameterless, named `<op>_f<n>` or `flatten_<n>`.
     static func isFunctional(_ node: Node) -> Bool {
         switch node.layer {
-        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax:
+        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax,
+             .pad, .adaptiveMaxPool2d, .alphaDropout:
             return hasNumberedSuffix(node.name, "_f")
         case .flatten:
             return hasNumberedSuffix(node.name, "_") && node.name.hasPrefix("flatten_")
@@ -130,6 +131,9 @@ struct Emitter {
             if node.layer == .adaptiveAvgPool2d(outHeight: 1, outWidth: 1) && node.name.hasPrefix("mean_f") {
                 return "\(Self.isAtomic(x) ? x : "(\(x))").mean((2, 3), keepdim=True)"
             }
+            if node.layer == .adaptiveMaxPool2d(outHeight: 1, outWidth: 1) && node.name.hasPrefix("amax_f") {
+                return "\(Self.isAtomic(x) ? x : "(\(x))").amax((2, 3), keepdim=True)"
+            }
             let (text, functional) = Self.functionalCall(node.layer, x)
             usesFunctional = usesFunctional || functional
             return text
@@ -196,6 +200,9 @@ struct Emitter {
         case .identity, .input, .add, .concat, .multiply, .affine, .reshape: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
+        case .pad(let a): return padModule(a)
+        case .adaptiveMaxPool2d(let h, let w): return "nn.AdaptiveMaxPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
+        case .alphaDropout(let p, let feature): return "nn.\(feature ? "FeatureAlphaDropout" : "AlphaDropout")(\(p))"
         }
     }
 
@@ -213,6 +220,10 @@ struct Emitter {
         case .softmax: return ("F.softmax(\(x), dim=1)", true)
         case .logSoftmax: return ("F.log_softmax(\(x), dim=1)", true)
         case .flatten: return ("torch.flatten(\(x), 1)", false)
+        case .pad(let a): return (padCall(a, x), true)
+        case .adaptiveMaxPool2d(let h, let w): return ("F.adaptive_max_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)
+        case .alphaDropout(let p, let feature):
+            return ("F.\(feature ? "feature_alpha_dropout" : "alpha_dropout")(\(x), p=\(p), training=self.training)", true)
         default: return (x, false)
         }
     }

@@ -17,6 +17,7 @@ enum ModuleCatalog {
         "Softmax": Signature("dim=None"),
         "LogSoftmax": Signature("dim=None"),
     ].merging(Activation.kinds.map { ($0.className, Signature($0.moduleSignature)) }) { layer, _ in layer }
+        .merging(padPoolSignatures) { layer, _ in layer }
 
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict", "Identity"]
 
@@ -26,6 +27,7 @@ enum ModuleCatalog {
         "Dropout": "dropout", "Dropout2d": "dropout2d", "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax",
         "Conv2d": "conv2d", "Linear": "linear", "BatchNorm1d": "batch_norm", "BatchNorm2d": "batch_norm",
     ].merging(Activation.kinds.map { ($0.className, $0.functionalName) }) { layer, _ in layer }
+        .merging(padPoolFunctionalNames) { layer, _ in layer }
 
     static func knows(_ q: String) -> Bool {
         guard q.hasPrefix("torch.nn.") else { return false }
@@ -54,8 +56,14 @@ enum ModuleCatalog {
     static func layer(_ kind: String, _ b: BoundArguments) throws -> LeafLayer {
         let layer: Layer
         var dim: Int?
+        var border: PadAttributes?
         switch kind {
-        case "Conv2d": layer = .conv2d(try convolution(b))
+        case "Conv2d":
+            var a = try convolution(b)
+            border = try convolutionBorder(b, padding: a.padding)
+            if border != nil { a.padding = Pair(0) }
+            if border == PadAttributes(0, mode: border?.mode ?? .constant) { border = nil }
+            layer = .conv2d(a)
         case "Linear":
             let i = try b.int("in_features"), o = try b.int("out_features")
             try checkSize([i, o], b, "out_features")
@@ -91,6 +99,10 @@ enum ModuleCatalog {
             else if !b.isNone("dim") { throw b.fail("dim must be an integer", "dim") }
             layer = kind == "Softmax" ? .softmax : .logSoftmax
         default:
+            if let l = try padPoolLayer(kind, b) {
+                layer = l
+                break
+            }
             let act: Activation?
             do {
                 act = try Activation.make(className: kind, number: { try b.float($0) }, text: { b.string($0) })
@@ -100,15 +112,12 @@ enum ModuleCatalog {
             guard let act else { throw b.fail("\(kind) is not supported", "", kind: .unknownModule) }
             layer = .activation(act)
         }
-        return LeafLayer(layer: layer, dim: dim, functionalName: functionalNames[kind] ?? kind.lowercased())
+        return LeafLayer(layer: layer, dim: dim, functionalName: functionalNames[kind] ?? kind.lowercased(), border: border)
     }
 
     private static func convolution(_ b: BoundArguments) throws -> Conv2dAttributes {
         let inC = try b.int("in_channels"), outC = try b.int("out_channels"), groups = try b.int("groups")
         let kernel = try b.pair("kernel_size"), stride = try b.pair("stride"), dilation = try b.pair("dilation")
-        guard let mode = b.string("padding_mode"), mode == "zeros" else {
-            throw b.fail("padding_mode=\(b.string("padding_mode").map { "'\($0)'" } ?? "this value") is not supported (only 'zeros')", "padding_mode", kind: .unsupportedOption)
-        }
         let padding: Pair
         switch b.string("padding") {
         case "valid"?: padding = Pair(0)

@@ -69,6 +69,12 @@ extension Graph {
             return 2 * y.count
         case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:
             return 0
+        case .pad:
+            return 0   // data movement only
+        case .adaptiveMaxPool2d:
+            return x.count   // one comparison per input element (windows tile the input exactly)
+        case .alphaDropout:
+            return 2 * y.count
         }
     }
 }

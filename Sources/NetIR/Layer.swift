@@ -77,6 +77,15 @@ public enum Layer: Hashable, Codable, Sendable {
     case affine(scale: Float, shift: Float)
     case softmax
     case logSoftmax
+    /// Spatial padding (`F.pad`, `nn.ZeroPad2d`, `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`); also the
+    /// border of `Conv2d(padding_mode='reflect')`, which NetCode parses as Pad(reflect) + Conv2d(padding=0).
+    case pad(PadAttributes)
+    /// `nn.AdaptiveMaxPool2d`, `F.adaptive_max_pool2d`, `amax` over (2, 3). Output sizes must divide the input's:
+    /// then PyTorch's windows are exactly a max pool with kernel = stride = input / output (`exactMaxPool`).
+    case adaptiveMaxPool2d(outHeight: Int, outWidth: Int)
+    /// `nn.AlphaDropout` (one draw per element) and `nn.FeatureAlphaDropout` (`feature`: one per sample and
+    /// channel). Identity in eval; in training PyTorch's `a·(x·keep + α'·(1-keep)) + b` keeping SELU's statistics.
+    case alphaDropout(p: Float, feature: Bool)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -100,6 +109,9 @@ public enum Layer: Hashable, Codable, Sendable {
         case .affine: return "Affine"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
+        case .pad: return "Pad"
+        case .adaptiveMaxPool2d: return "AdaptiveMaxPool2d"
+        case .alphaDropout(_, let feature): return feature ? "FeatureAlphaDropout" : "AlphaDropout"
         }
     }
 
@@ -129,5 +141,13 @@ extension Layer {
         if a == b { return a }
         guard a.rank == b.rank, a.rank >= 1, b.dims[0] == a.dims[0], b.dims.dropFirst().allSatisfy({ $0 == 1 }) else { return nil }
         return a
+    }
+}
+
+extension Pool2dAttributes {
+    /// `AdaptiveMaxPool2d(outHeight, outWidth)` on `input` whose sizes they divide: PyTorch's windows
+    /// floor(i·H/oh) ..< ceil((i+1)·H/oh) are then the tiles of a max pool with kernel = stride = H/oh.
+    public static func exactAdaptive(input: TensorShape, outHeight: Int, outWidth: Int) -> Pool2dAttributes {
+        Pool2dAttributes(kernel: Pair(input.height / outHeight, input.width / outWidth))
     }
 }

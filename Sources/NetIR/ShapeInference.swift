@@ -135,6 +135,27 @@ extension Graph {
             var dims = x.dims
             dims[0] = inputs.reduce(0) { $0 + $1.channels }
             return TensorShape(dims)
+        case .pad(let a):
+            try needImage()
+            guard min(a.left, a.right, a.top, a.bottom) >= 0 else {
+                throw fail("padding (\(a.left), \(a.right), \(a.top), \(a.bottom)) must be non-negative (cropping is not supported)")
+            }
+            if a.mode == .reflect, max(a.left, a.right) >= x.width || max(a.top, a.bottom) >= x.height {
+                throw fail("reflect padding (\(a.left), \(a.right), \(a.top), \(a.bottom)) must be less than the input's size \(x)")
+            }
+            return TensorShape(channels: x.channels, height: x.height + a.top + a.bottom, width: x.width + a.left + a.right)
+        case .adaptiveMaxPool2d(let oh, let ow):
+            try needImage()
+            guard oh > 0, ow > 0 else { throw fail("output size must be positive") }
+            guard x.height % oh == 0, x.width % ow == 0 else {
+                throw fail("adaptive max pooling of \(x) to \(oh)x\(ow) is not supported: the output size must divide the "
+                           + "input's (then it is MaxPool2d with kernel = stride = input / output)")
+            }
+            return TensorShape(channels: x.channels, height: oh, width: ow)
+        case .alphaDropout(let p, let feature):
+            if feature && x.rank < 2 { throw fail("FeatureAlphaDropout expects [C, H, W] per sample, got [\(x)]") }
+            guard p >= 0 && p < 1 else { throw fail("alpha dropout p=\(p) must be in [0, 1)") }
+            return x
         }
     }
 }

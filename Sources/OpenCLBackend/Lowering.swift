@@ -212,6 +212,10 @@ struct Lowering {
                                     + [.int(y.count), .float(scale), .float(shift), acc])]
         case .optimizer(let config):
             return [optimizer(config, gradients: x, parameters: y, state: ins.outputs[1])]
+        case .pad(let g):
+            return lowerPad(g, x: x, y: y, accumulate: false, backward: false)
+        case .padBackward(let g):
+            return lowerPad(g, x: x, y: y, accumulate: ins.accumulate, backward: true)
         }
     }
 

@@ -21,7 +21,7 @@ public struct ReferenceBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine:
+             .multiplyBackward, .affine, .pad, .padBackward:
             return true
         }
     }
@@ -253,6 +253,10 @@ public final class ReferenceExecutor: PlanExecutor {
                                               gradients: memory.load(i(0)), state: memory.load(o(1)))
             memory.store(r.parameters, o(0))
             memory.store(r.state, o(1))
+        case .pad(let g):
+            memory.store(Reference.pad(g, x: memory.load(i(0))), o(0))
+        case .padBackward(let g):
+            memory.store(Reference.padBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
         }
     }
 }

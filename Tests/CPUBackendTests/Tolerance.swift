@@ -53,6 +53,10 @@ enum Tolerance {
             return exact
         case .multiplyBackward(_, let ofBroadcast):
             return ofBroadcast ? smallSums : exact
+        case .pad:
+            return exact
+        case .padBackward:
+            return smallSums   // reflect/replicate add several outputs into one input (a replicate corner: its whole border block)
         }
     }
 

@@ -72,6 +72,13 @@ struct GraphInterpreter {
                 y = Reference.concat(ConcatGeometry(batch: batch, spatial: inShape.spatial, channels: node.inputs.map { shapes[$0].channels }), xs)
             case .softmax, .logSoftmax:
                 y = Reference.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax, x: x)
+            case .pad(let a): y = Reference.pad(PadGeometry(batch: batch, input: inShape, attributes: a), x: x)
+            case .adaptiveMaxPool2d(let oh, let ow):
+                let a = Pool2dAttributes.exactAdaptive(input: inShape, outHeight: oh, outWidth: ow)
+                y = Reference.maxPool(PoolGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a), x: x).y
+            case .alphaDropout(let rate, _):
+                precondition(!training || rate == 0, "the interpreter does not draw dropout masks")
+                y = x
             }
             values.append(y)
         }
