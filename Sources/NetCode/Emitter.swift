@@ -232,6 +232,7 @@ struct Emitter {
         var items = [pair(a.kernel)]
         if a.stride != a.kernel { items.append("stride=\(pair(a.stride))") }
         if a.padding != Pair(0) { items.append("padding=\(pair(a.padding))") }
+        if a.ceilMode { items.append("ceil_mode=True") }
         if average && !a.countIncludePad { items.append("count_include_pad=False") }
         return items.joined(separator: ", ")
     }

@@ -141,7 +141,6 @@ enum ModuleCatalog {
     private static func pooling(_ b: BoundArguments, average: Bool) throws -> Pool2dAttributes {
         let kernel = try b.pair("kernel_size")
         let stride = b.isNone("stride") ? kernel : try b.pair("stride")
-        try b.require("ceil_mode", .bool(false), "ceil_mode=True is not supported")
         if average {
             try b.require("divisor_override", .none, "divisor_override is not supported")
         } else {
@@ -149,7 +148,7 @@ enum ModuleCatalog {
             try b.require("return_indices", .bool(false), "return_indices=True is not supported")
         }
         return Pool2dAttributes(kernel: kernel, stride: stride, padding: try b.pair("padding", minimum: 0),
-                                countIncludePad: average ? try b.bool("count_include_pad") : true)
+                                countIncludePad: average ? try b.bool("count_include_pad") : true, ceilMode: try b.bool("ceil_mode"))
     }
 
     /// Refuses layers whose parameter count would not fit comfortably in an Int.

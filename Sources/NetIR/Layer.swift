@@ -30,9 +30,33 @@ public struct Pool2dAttributes: Hashable, Codable, Sendable {
     public var padding: Pair
     /// AvgPool2d only: padded zeros count in the divisor (PyTorch's default `count_include_pad=True`).
     public var countIncludePad: Bool
+    /// `ceil_mode=True`: the output size rounds up (one more window that may run past the input), except that
+    /// the last window must start inside the input or its left padding (PyTorch's rule).
+    public var ceilMode: Bool
 
-    public init(kernel: Pair, stride: Pair? = nil, padding: Pair = Pair(0), countIncludePad: Bool = true) {
+    public init(kernel: Pair, stride: Pair? = nil, padding: Pair = Pair(0), countIncludePad: Bool = true, ceilMode: Bool = false) {
         self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding; self.countIncludePad = countIncludePad
+        self.ceilMode = ceilMode
+    }
+
+    /// Output size along one dimension (PyTorch's `pooling_output_shape` without dilation).
+    public static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
+        let span = input + 2 * padding - kernel
+        var size = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+        if ceilMode && (size - 1) * stride >= input + padding { size -= 1 }
+        return size
+    }
+}
+
+extension Pool2dAttributes {
+    private enum CodingKeys: String, CodingKey { case kernel, stride, padding, countIncludePad, ceilMode }
+
+    /// Graphs saved before `ceilMode` existed decode with it off.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(kernel: try c.decode(Pair.self, forKey: .kernel), stride: try c.decode(Pair.self, forKey: .stride),
+                  padding: try c.decode(Pair.self, forKey: .padding), countIncludePad: try c.decode(Bool.self, forKey: .countIncludePad),
+                  ceilMode: try c.decodeIfPresent(Bool.self, forKey: .ceilMode) ?? false)
     }
 }
 

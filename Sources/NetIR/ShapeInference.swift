@@ -106,8 +106,8 @@ extension Graph {
             guard a.padding.h * 2 <= a.kernel.h, a.padding.w * 2 <= a.kernel.w else {
                 throw fail("padding \(a.padding) must be at most half the kernel \(a.kernel)")
             }
-            let h = (x.height + 2 * a.padding.h - a.kernel.h) / a.stride.h + 1
-            let w = (x.width + 2 * a.padding.w - a.kernel.w) / a.stride.w + 1
+            let h = Pool2dAttributes.outputSize(input: x.height, kernel: a.kernel.h, stride: a.stride.h, padding: a.padding.h, ceilMode: a.ceilMode)
+            let w = Pool2dAttributes.outputSize(input: x.width, kernel: a.kernel.w, stride: a.stride.w, padding: a.padding.w, ceilMode: a.ceilMode)
             guard x.height + 2 * a.padding.h >= a.kernel.h, x.width + 2 * a.padding.w >= a.kernel.w else {
                 throw fail("pooling kernel \(a.kernel) is larger than input \(x)")
             }

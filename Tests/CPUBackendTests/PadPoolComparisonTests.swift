@@ -22,4 +22,17 @@ final class PadPoolComparisonTests: XCTestCase {
                                     candidate: CPUBackend(threads: threads))
         }
     }
+
+    /// ceil_mode pools on odd sizes (the 2x2 fast path must not take a window past the input).
+    func testCeilModePools() throws {
+        var b = NetworkBuilder(input: TensorShape(channels: 3, height: 7, width: 9))
+        let stem = try b.conv2d("stem", b.input, out: 4, kernel: 1)
+        let max2 = try b.add("max2", .maxPool2d(Pool2dAttributes(kernel: Pair(2), ceilMode: true)), [stem])             // 4 x 5
+        let avg = try b.add("avg", .avgPool2d(Pool2dAttributes(kernel: Pair(3), stride: Pair(2), padding: Pair(1), ceilMode: true)), [max2])
+        let max3 = try b.add("max3", .maxPool2d(Pool2dAttributes(kernel: Pair(3), stride: Pair(2), ceilMode: true)), [stem])
+        let avgEx = try b.add("avgEx", .avgPool2d(Pool2dAttributes(kernel: Pair(2), countIncludePad: false, ceilMode: true)), [max3])
+        let head = try b.add("cat", .concat, [try b.flatten("f1", avg), try b.flatten("f2", avgEx)])
+        let graph = try b.build(output: try b.linear("head", head, out: 3))
+        try assertBackendsAgree("ceil_mode pools", graph, batches: [1, 3], candidate: CPUBackend(threads: 2))
+    }
 }

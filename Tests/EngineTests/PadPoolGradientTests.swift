@@ -108,4 +108,51 @@ final class PadPoolGradientTests: XCTestCase {
             XCTAssertEqual(e.outputs(), x, "eval is the identity")
         }
     }
+
+    /// ceil_mode=True pools of a 6x7 ramp as PyTorch 2.x computes them: the extra window runs past the input,
+    /// its average divides by the positions inside the padded input (count_include_pad) or inside the input.
+    func testCeilModePoolsMatchPyTorch() throws {
+        let x = (0..<42).map(Float.init), input = TensorShape(channels: 1, height: 6, width: 7)
+        let cases: [(k: Int, s: Int, p: Int, include: [Float], exclude: [Float], max: [Float])] = [
+            (3, 2, 1,
+             [1.777778, 3.666667, 5, 4, 9.666667, 16, 18, 13, 19, 30, 32, 22.333334, 11.833333, 18.5, 19.5, 13.5],
+             [4, 5.5, 7.5, 9, 14.5, 16, 18, 19.5, 28.5, 30, 32, 33.5, 35.5, 37, 39, 40.5],
+             [8, 10, 12, 13, 22, 24, 26, 27, 36, 38, 40, 41, 36, 38, 40, 41]),
+            (2, 2, 0, [4, 6, 8, 9.5, 18, 20, 22, 23.5, 32, 34, 36, 37.5], [4, 6, 8, 9.5, 18, 20, 22, 23.5, 32, 34, 36, 37.5],
+             [8, 10, 12, 13, 22, 24, 26, 27, 36, 38, 40, 41]),
+            (3, 2, 0, [8, 10, 12, 22, 24, 26, 32.5, 34.5, 36.5], [8, 10, 12, 22, 24, 26, 32.5, 34.5, 36.5],
+             [16, 18, 20, 30, 32, 34, 37, 39, 41]),
+        ]
+        for c in cases {
+            for include in [true, false] {
+                let a = Pool2dAttributes(kernel: Pair(c.k), stride: Pair(c.s), padding: Pair(c.p), countIncludePad: include, ceilMode: true)
+                var b = NetworkBuilder(input: input)
+                let y = try b.add("pool", .avgPool2d(a), [b.input])
+                let g = PoolGeometry(batch: 1, input: input, output: b.shape(of: y), attributes: a)
+                let got = Reference.avgPool(g, x: x), want = include ? c.include : c.exclude
+                XCTAssertEqual(got.count, want.count, "k\(c.k) s\(c.s) p\(c.p)")
+                for (u, v) in zip(got, want) { XCTAssertEqual(Double(u), Double(v), accuracy: 1e-5, "avg k\(c.k) s\(c.s) p\(c.p) include \(include)") }
+                XCTAssertEqual(Reference.maxPool(g, x: x).y, c.max, "max k\(c.k) s\(c.s) p\(c.p)")
+            }
+        }
+        // The last window must start inside the input or its left padding: 5 wide, k2 s2 p1 stays at 3.
+        XCTAssertEqual(Pool2dAttributes.outputSize(input: 5, kernel: 2, stride: 2, padding: 1, ceilMode: true), 3)
+        XCTAssertEqual(Pool2dAttributes.outputSize(input: 6, kernel: 3, stride: 2, padding: 0, ceilMode: true), 3)
+        XCTAssertEqual(Pool2dAttributes.outputSize(input: 6, kernel: 3, stride: 2, padding: 0, ceilMode: false), 2)
+    }
+
+    func testCeilModePoolGradients() throws {
+        let pools: [(String, Layer)] = [
+            ("maxPool k3 s2 ceil", .maxPool2d(Pool2dAttributes(kernel: Pair(3), stride: Pair(2), ceilMode: true))),
+            ("maxPool k2 ceil", .maxPool2d(Pool2dAttributes(kernel: Pair(2), ceilMode: true))),
+            ("avgPool k3 s2 p1 ceil include pad", .avgPool2d(Pool2dAttributes(kernel: Pair(3), stride: Pair(2), padding: Pair(1), ceilMode: true))),
+            ("avgPool k2 ceil exclude pad", .avgPool2d(Pool2dAttributes(kernel: Pair(2), countIncludePad: false, ceilMode: true))),
+        ]
+        for (name, layer) in pools {
+            let g = try classifier(TensorShape(channels: 2, height: 5, width: 6)) { b, x in
+                try b.add("pool", layer, [try b.activation("act", try b.conv2d("stem", x, out: 3, kernel: 1), .tanh)])
+            }
+            try assertGradientsMatch(name, g)
+        }
+    }
 }

@@ -16,4 +16,15 @@ final class PadPoolTests: XCTestCase {
         // padBackward sums up to a replicate corner's whole border block in Float; the 1x1 pre-conv sums 3 products.
         try compareWithReference(graph, batch: 3, tolerance: .accumulation)
     }
+
+    func testCeilModePools() throws {
+        for (max, include) in [(true, true), (false, true), (false, false)] {
+            let a = Pool2dAttributes(kernel: Pair(3), stride: Pair(2), padding: Pair(max ? 0 : 1), countIncludePad: include, ceilMode: true)
+            let graph = try singleLayer(input: TensorShape(channels: 3, height: 8, width: 9)) { b, x in
+                try b.add("pool", max ? .maxPool2d(a) : .avgPool2d(a), [x])
+            }
+            // Average windows sum up to 9 Float terms against the reference's Double sum.
+            try compareWithReference(graph, batch: 3, tolerance: .accumulation)
+        }
+    }
 }
