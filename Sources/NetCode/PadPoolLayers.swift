@@ -140,3 +140,29 @@ extension Emitter {
         return text + ")"
     }
 }
+
+extension Interpreter {
+    /// `x.max(dim=2)` / `torch.max(x, 2)` on a `[C, L]` tensor (`x.flatten(2)` of an image): the global max pool of
+    /// the view `[C, 1, L]`, viewed back to `[C]` (`[C, 1]` with keepdim). PyTorch returns (values, indices);
+    /// the indices are not modelled and come back as None (`x, _ = x.max(dim=2)` is the form models write).
+    func maxOverDimension(_ x: Int, _ b: BoundArguments, at e: Expr) throws -> Value {
+        guard case .int(let d) = b["dim"] else {
+            if case .tensor = b["dim"] {
+                throw b.fail("the elementwise maximum of two tensors is not supported", "dim", kind: .unsupportedConstruct)
+            }
+            throw b.fail("only the max over one dimension (dim=...) is supported; amax over (2, 3) pools an image", "dim",
+                         kind: .unsupportedOption)
+        }
+        let dims = shape(x).dims, k = d < 0 ? d + dims.count + 1 : d
+        guard dims.count == 2, k == 2 else {
+            throw b.fail("max over dim=\(d) is only supported over the last dimension of a [C, L] tensor (x.flatten(2)); "
+                         + "amax over (2, 3) pools an image", "dim", kind: .unsupportedOption)
+        }
+        guard case .tensor(let planes) = try view(x, [dims[0], 1, dims[1]], at: e),
+              case .tensor(let pooled) = try addNode(.adaptiveMaxPool2d(outHeight: 1, outWidth: 1), [planes],
+                                                     name: graph?.synthetic("adaptive_max_pool2d_f") ?? "max", module: nil,
+                                                     at: e, definedBy: nil) else { return .none }
+        let values = try view(pooled, try b.bool("keepdim") ? [dims[0], 1] : [dims[0]], at: e)
+        return .tuple([values, .none])
+    }
+}

@@ -19,13 +19,13 @@ enum TensorOps {
         "relu_": ("ReLU", Signature("input")),
     ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
-        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze", "amax",
+        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze", "amax", "max",
     ])
 
     /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
     static let methods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
-        "softmax", "log_softmax", "add", "numel", "mul", "multiply", "squeeze", "unsqueeze", "amax",
+        "softmax", "log_softmax", "add", "numel", "mul", "multiply", "squeeze", "unsqueeze", "amax", "max",
     ]
 
     /// Tensor constructors: outside `forward` they start a dummy forward (`DummyForward`), inside it they are
@@ -83,6 +83,9 @@ extension Interpreter {
         case (false, "mean"):
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
+        case (false, "max"):
+            let b = try bind("input, dim=None, keepdim=False", args, callee: callee, at: e)
+            return try maxOverDimension(try tensor(b, "input"), b, at: e)
         case (false, "amax"):
             let b = try bind("input, dim=None, keepdim=False", args, callee: callee, at: e)
             return try amax(try tensor(b, "input"), b, at: e)
@@ -131,6 +134,8 @@ extension Interpreter {
                                unsqueeze: name == "unsqueeze", at: e)
         case "mean":
             return try mean(x, try bind("dim=None, keepdim=False, dtype=None", args, callee: callee, at: e), at: e)
+        case "max":
+            return try maxOverDimension(x, try bind("dim=None, keepdim=False", args, callee: callee, at: e), at: e)
         case "amax":
             return try amax(x, try bind("dim=None, keepdim=False", args, callee: callee, at: e), at: e)
         case "mul", "multiply":

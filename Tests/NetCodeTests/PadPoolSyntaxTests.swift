@@ -106,4 +106,22 @@ final class PadPoolSyntaxTests: XCTestCase {
             try assertRoundTrip(graph, call)
         }
     }
+
+    /// `x.max(dim=2)` of a `[C, L]` view: view to [C, 1, L], global max pool, view to [C]; indices are None.
+    func testMaxOverTheLastDimension() throws {
+        let spellings = ["x, _ = x.max(dim=2)", "x = torch.max(x, 2)[0]", "x = x.max(-1, keepdim=True)[0].squeeze(-1)"]
+        for line in spellings {
+            let source = network(init: ["self.conv = nn.Conv2d(1, 4, 3, padding=1)", "self.fc = nn.Linear(4, 10)"],
+                                 forward: ["x = self.conv(x).view(x.size(0), 4, -1)", line, "return self.fc(x)"])
+            let graph = try parseNet(source).graph
+            XCTAssertTrue(graph.nodes.contains { $0.layer == .adaptiveMaxPool2d(outHeight: 1, outWidth: 1) }, line)
+            XCTAssertTrue(graph.nodes.contains { $0.layer == .reshape(dims: [4, 1, 784]) }, line)
+            XCTAssertEqual(graph.outputShape, TensorShape(features: 10), line)
+            try assertRoundTrip(graph, line)
+        }
+        let image = parseError(network(init: [], forward: ["x, _ = x.max(dim=2)", "return x"]))
+        XCTAssertTrue(image?.contains("only supported over the last dimension of a [C, L] tensor") == true, image ?? "parsed")
+        let pair = parseError(network(init: [], forward: ["return torch.flatten(torch.max(x, x), 1)"]))
+        XCTAssertTrue(pair?.contains("elementwise maximum of two tensors is not supported") == true, pair ?? "parsed")
+    }
 }

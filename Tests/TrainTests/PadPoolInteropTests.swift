@@ -1,4 +1,4 @@
-// Pad (every spelling and mode, Conv2d padding_mode), ceil_mode pools, AdaptiveMaxPool2d, amax and the alpha
+// Pad (every spelling and mode, Conv2d padding_mode), ceil_mode pools, AdaptiveMaxPool2d, amax, max over a dim and the alpha
 // dropouts go through NetCode, train here, and PyTorch runs our emitted source with our weights to our logits.
 import XCTest
 
@@ -22,7 +22,7 @@ final class PadPoolInteropTests: XCTestCase {
             self.zpad = nn.ZeroPad2d((0, 1, 0, 1))
             self.cpad = nn.ConstantPad2d(1, -0.5)
             self.amaxpool = nn.AdaptiveMaxPool2d(2)
-            self.head = nn.Linear(8 * 4 + 8 + 8, 10)
+            self.head = nn.Linear(8 * 4 + 8 + 8 + 8, 10)
 
         def forward(self, x):
             x = self.conv1(self.pad1(x))
@@ -33,7 +33,8 @@ final class PadPoolInteropTests: XCTestCase {
             a = torch.flatten(self.amaxpool(x), 1)
             b = torch.amax(F.pad(x, (1, 1, 1, 1), mode='reflect'), dim=(2, 3))
             c = torch.flatten(F.adaptive_max_pool2d(x, 1), 1)
-            return self.head(torch.cat([a, b, c], 1))
+            d, _ = x.view(x.size(0), 8, -1).max(dim=2)
+            return self.head(torch.cat([a, b, c, d], 1))
     """
 
     func testEmittedSourceAndWeightsGiveOurLogitsInPyTorch() throws {
