@@ -59,9 +59,13 @@ __kernel void maxpool_backward(__global const float* dy, int dyOff, __global con
     dx[dxOff + i] = accumulate ? dx[dxOff + i] + sum : sum;
 }
 
-// Divisor of output (oh, ow): KH*KW with countIncludePad, else the in-bounds elements of its window.
+// Divisor of output (oh, ow): with countIncludePad the window's positions inside the padded input (KH*KW unless
+// a ceil_mode window runs past it), else the in-bounds elements of its window.
 inline float avgDivisor(int oh, int ow, int16 geo) {
-    if (PINCLUDE) return (float)(PKH * PKW);
+    if (PINCLUDE) {
+        int hs = oh * PSH - PPH, ws = ow * PSW - PPW;
+        return (float)((min(hs + PKH, PH_ + PPH) - hs) * (min(ws + PKW, PW_ + PPW) - ws));
+    }
     int h0 = max(oh * PSH - PPH, 0), h1 = min(oh * PSH - PPH + PKH, PH_);
     int w0 = max(ow * PSW - PPW, 0), w1 = min(ow * PSW - PPW + PKW, PW_);
     return (float)((h1 - h0) * (w1 - w0));

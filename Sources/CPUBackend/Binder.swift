@@ -197,7 +197,7 @@ struct Binder {
             }
         case .maxPool, .maxPoolBackward, .avgPool, .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout,
              .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill, .softmax, .softmaxBackward, .softmaxCrossEntropy,
-             .optimizer, .multiply, .multiplyBackward, .affine:
+             .optimizer, .multiply, .multiplyBackward, .affine, .pad, .padBackward:
             return try bindRest(ins)
         case .rowNorm(let g):
             return try bindRowNorm(ins, g)

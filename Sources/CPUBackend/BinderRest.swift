@@ -150,6 +150,10 @@ extension Binder {
                                           weightDecay: wd, decoupled: decoupled, t: run.pointee.step + 1)
                 }
             }
+        case .pad(let g):
+            return try bindPad(ins, g, backward: false)
+        case .padBackward(let g):
+            return try bindPad(ins, g, backward: true)
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .rowNorm, .rowNormBackward,
              .prelu, .preluBackward, .localResponseNorm, .localResponseNormBackward:

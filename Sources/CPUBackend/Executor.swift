@@ -32,7 +32,7 @@ public struct CPUBackend: Backend {
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
-             .preluBackward, .localResponseNorm, .localResponseNormBackward:
+             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward:
             return true
         }
     }

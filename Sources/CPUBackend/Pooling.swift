@@ -7,7 +7,8 @@ enum PoolingKernels {
     static func maxPool(_ g: PoolGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                         _ argmax: UnsafeMutablePointer<Int32>, planes: Range<Int>) {
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
-        if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 {
+        if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
+            && 2 * g.outHeight <= g.inHeight && 2 * g.outWidth <= g.inWidth {   // no ceil_mode window past the input
             maxPool2x2(g, x, y, argmax, planes: planes)
             return
         }
@@ -73,7 +74,7 @@ enum PoolingKernels {
         let rows = max(h0, 0)..<min(h0 + g.kernelH, g.inHeight)
         let cols = max(w0, 0)..<min(w0 + g.kernelW, g.inWidth)
         let inBounds = max(rows.count, 0) * max(cols.count, 0)
-        let divisor = g.countIncludePad ? g.kernelH * g.kernelW : inBounds
+        let divisor = g.countIncludePad ? g.includePadDivisor(i, j) : inBounds
         return (rows, cols, divisor > 0 ? 1 / Float(divisor) : 0)
     }
 

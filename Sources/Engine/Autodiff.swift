@@ -150,6 +150,26 @@ extension PlanBuilder {
                 if let (dx, acc) = target(0), let g = ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer) {
                     emit(.localResponseNormBackward(g), [x, dy, extras[i][0]], [dx], accumulate: acc)
                 }
+            case .pad(let a):
+                if let (dx, acc) = target(0) {
+                    emit(.padBackward(PadGeometry(batch: batch, input: inShape, attributes: a)), [dy], [dx], accumulate: acc)
+                }
+            case .adaptiveMaxPool2d(let oh, let ow):
+                if let (dx, acc) = target(0) {
+                    let a = Pool2dAttributes.exactAdaptive(input: inShape, outHeight: oh, outWidth: ow)
+                    let g = PoolGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a)
+                    emit(.maxPoolBackward(g), [dy, extras[i][0]], [dx], accumulate: acc)
+                }
+            case .alphaDropout(let p, let feature):
+                if let (dx, acc) = target(0) {
+                    if p > 0 {
+                        for (op, ins, outs, a) in alphaDropoutBackward(i, p: p, feature: feature, dy: dy, dx: dx, accumulate: acc) {
+                            emit(op, ins, outs, accumulate: a)
+                        }
+                    } else {
+                        emit(.copy, [dy], [dx], accumulate: acc)
+                    }
+                }
             }
         }
         // Parameters no gradient reaches (a module whose output is unused) must not keep stale values.

@@ -55,6 +55,14 @@ public struct PoolGeometry: Hashable, Codable, Sendable {
         kernelH = a.kernel.h; kernelW = a.kernel.w; strideH = a.stride.h; strideW = a.stride.w
         padH = a.padding.h; padW = a.padding.w; countIncludePad = a.countIncludePad
     }
+
+    /// AvgPool2d's divisor for window (i, j) with countIncludePad: its positions inside the padded input
+    /// (PyTorch: kH·kW, less the part of a ceil_mode window that runs past the right or bottom padding).
+    @inline(__always)
+    public func includePadDivisor(_ i: Int, _ j: Int) -> Int {
+        let h0 = i * strideH - padH, w0 = j * strideW - padW
+        return (min(h0 + kernelH, inHeight + padH) - h0) * (min(w0 + kernelW, inWidth + padW) - w0)
+    }
 }
 
 /// AdaptiveAvgPool2d: output cell (i, j) averages input rows floor(i*H/oh) ..< ceil((i+1)*H/oh), likewise columns.

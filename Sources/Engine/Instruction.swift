@@ -82,6 +82,10 @@ public enum Op: Hashable, Codable, Sendable {
     case localResponseNorm(ChannelWindowGeometry)
     /// in: x, dy, D ; out: dx (+)= dy·D^(-beta) - 2·alpha·beta·x·Σ_{c whose window holds this channel} dy_c x_c D_c^(-beta-1)
     case localResponseNormBackward(ChannelWindowGeometry)
+    /// in: x ; out: y, x padded per `PadGeometry` (constant, reflect or replicate border)
+    case pad(PadGeometry)
+    /// in: dy ; out: dx (+)= the sum of dy over the outputs that copy each input element
+    case padBackward(PadGeometry)
 }
 
 /// One step of a program: an op and its operands.

@@ -137,7 +137,7 @@ struct PlanBuilder {
                     value[i] = value[p]
                     continue
                 }
-            case .maxPool2d:
+            case .maxPool2d, .adaptiveMaxPool2d:
                 extras[i] = [newTensor(count)]
             case .batchNorm(let a):
                 extras[i] = [newTensor(a.features), newTensor(a.features)]
@@ -151,6 +151,8 @@ struct PlanBuilder {
             case .dropout2d:
                 let rows = batch * shapes[i].dims[0]
                 extras[i] = [newTensor(rows), newTensor(rows), newTensor(rows)]   // ones, gate, mask
+            case .alphaDropout(_, let feature):
+                extras[i] = alphaDropoutExtras(i, feature: feature)
             default:
                 break
             }
@@ -302,6 +304,17 @@ struct PlanBuilder {
             case .localResponseNorm, .l2Normalize:
                 if let g = ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer) {
                     emit(.localResponseNorm(g), [x], [y, training ? extras[i][0] : .absent])
+                }
+            case .pad(let a):
+                emit(.pad(PadGeometry(batch: batch, input: inShape, attributes: a)), [x], [y])
+            case .adaptiveMaxPool2d(let oh, let ow):
+                let a = Pool2dAttributes.exactAdaptive(input: inShape, outHeight: oh, outWidth: ow)
+                emit(.maxPool(PoolGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a)), [x], [y, extras[i][0]])
+            case .alphaDropout(let p, let feature):
+                if training && p > 0 {
+                    for (op, ins, outs) in alphaDropoutForward(i, p: p, feature: feature, x: x, y: y) { emit(op, ins, outs) }
+                } else {
+                    emit(.copy, [x], [y])
                 }
             }
         }

@@ -36,7 +36,8 @@ struct Emitter {
     /// Nodes the parser synthesized for functional calls: parameterless, named `<op>_f<n>` or `flatten_<n>`.
     static func isFunctional(_ node: Node) -> Bool {
         switch node.layer {
-        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax:
+        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax,
+             .pad, .adaptiveMaxPool2d, .alphaDropout:
             return hasNumberedSuffix(node.name, "_f")
         case .layerNorm(let a) where !a.affine:
             return hasNumberedSuffix(node.name, "_f")
@@ -136,6 +137,9 @@ struct Emitter {
             if node.layer == .adaptiveAvgPool2d(outHeight: 1, outWidth: 1) && node.name.hasPrefix("mean_f") {
                 return "\(Self.isAtomic(x) ? x : "(\(x))").mean((2, 3), keepdim=True)"
             }
+            if node.layer == .adaptiveMaxPool2d(outHeight: 1, outWidth: 1) && node.name.hasPrefix("amax_f") {
+                return "\(Self.isAtomic(x) ? x : "(\(x))").amax((2, 3), keepdim=True)"
+            }
             let (text, functional) = Self.functionalCall(node.layer, x)
             usesFunctional = usesFunctional || functional
             return text
@@ -211,6 +215,9 @@ struct Emitter {
         case .prelu(let slopes): return slopes == 1 ? "nn.PReLU()" : "nn.PReLU(\(slopes))"
         case .localResponseNorm(let a): return "nn.LocalResponseNorm(" + localResponseArgs(a) + ")"
         case .l2Normalize: return "nn.Identity()"   // never used: isFunctional is always true for it
+        case .pad(let a): return padModule(a)
+        case .adaptiveMaxPool2d(let h, let w): return "nn.AdaptiveMaxPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
+        case .alphaDropout(let p, let feature): return "nn.\(feature ? "FeatureAlphaDropout" : "AlphaDropout")(\(p))"
         }
     }
 
@@ -231,6 +238,10 @@ struct Emitter {
         case .localResponseNorm(let a): return ("F.local_response_norm(\(x), \(localResponseArgs(a)))", true)
         case .l2Normalize(let eps): return ("F.normalize(\(x), dim=1" + (eps == Float(1e-12) ? ")" : ", eps=\(eps))"), true)
         case .layerNorm(let a): return ("F.layer_norm(\(x), \(a.shape)" + (a.eps == Float(1e-5) ? ")" : ", eps=\(a.eps))"), true)
+        case .pad(let a): return (padCall(a, x), true)
+        case .adaptiveMaxPool2d(let h, let w): return ("F.adaptive_max_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)
+        case .alphaDropout(let p, let feature):
+            return ("F.\(feature ? "feature_alpha_dropout" : "alpha_dropout")(\(x), p=\(p), training=self.training)", true)
         default: return (x, false)
         }
     }
@@ -244,6 +255,7 @@ struct Emitter {
         var items = [pair(a.kernel)]
         if a.stride != a.kernel { items.append("stride=\(pair(a.stride))") }
         if a.padding != Pair(0) { items.append("padding=\(pair(a.padding))") }
+        if a.ceilMode { items.append("ceil_mode=True") }
         if average && !a.countIncludePad { items.append("count_include_pad=False") }
         return items.joined(separator: ", ")
     }

@@ -18,6 +18,7 @@ enum ModuleCatalog {
         "LogSoftmax": Signature("dim=None"),
     ].merging(Activation.kinds.map { ($0.className, Signature($0.moduleSignature)) }) { layer, _ in layer }
         .merging(normalizationSignatures) { layer, _ in layer }
+        .merging(padPoolSignatures) { layer, _ in layer }
 
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict", "Identity"]
 
@@ -28,6 +29,7 @@ enum ModuleCatalog {
         "Conv2d": "conv2d", "Linear": "linear", "BatchNorm1d": "batch_norm", "BatchNorm2d": "batch_norm",
     ].merging(Activation.kinds.map { ($0.className, $0.functionalName) }) { layer, _ in layer }
         .merging(normalizationFunctionalNames) { layer, _ in layer }
+        .merging(padPoolFunctionalNames) { layer, _ in layer }
 
     static func knows(_ q: String) -> Bool {
         guard q.hasPrefix("torch.nn.") else { return false }
@@ -56,8 +58,14 @@ enum ModuleCatalog {
     static func layer(_ kind: String, _ b: BoundArguments) throws -> LeafLayer {
         let layer: Layer
         var dim: Int?
+        var border: PadAttributes?
         switch kind {
-        case "Conv2d": layer = .conv2d(try convolution(b))
+        case "Conv2d":
+            var a = try convolution(b)
+            border = try convolutionBorder(b, padding: a.padding)
+            if border != nil { a.padding = Pair(0) }
+            if border == PadAttributes(0, mode: border?.mode ?? .constant) { border = nil }
+            layer = .conv2d(a)
         case "Linear":
             let i = try b.int("in_features"), o = try b.int("out_features")
             try checkSize([i, o], b, "out_features")
@@ -98,6 +106,10 @@ enum ModuleCatalog {
                 dim = norm.dim
                 break
             }
+            if let l = try padPoolLayer(kind, b) {
+                layer = l
+                break
+            }
             let act: Activation?
             do {
                 act = try Activation.make(className: kind, number: { try b.float($0) }, text: { b.string($0) })
@@ -107,15 +119,12 @@ enum ModuleCatalog {
             guard let act else { throw b.fail("\(kind) is not supported", "", kind: .unknownModule) }
             layer = .activation(act)
         }
-        return LeafLayer(layer: layer, dim: dim, functionalName: functionalNames[kind] ?? kind.lowercased())
+        return LeafLayer(layer: layer, dim: dim, functionalName: functionalNames[kind] ?? kind.lowercased(), border: border)
     }
 
     private static func convolution(_ b: BoundArguments) throws -> Conv2dAttributes {
         let inC = try b.int("in_channels"), outC = try b.int("out_channels"), groups = try b.int("groups")
         let kernel = try b.pair("kernel_size"), stride = try b.pair("stride"), dilation = try b.pair("dilation")
-        guard let mode = b.string("padding_mode"), mode == "zeros" else {
-            throw b.fail("padding_mode=\(b.string("padding_mode").map { "'\($0)'" } ?? "this value") is not supported (only 'zeros')", "padding_mode", kind: .unsupportedOption)
-        }
         let padding: Pair
         switch b.string("padding") {
         case "valid"?: padding = Pair(0)
@@ -139,7 +148,6 @@ enum ModuleCatalog {
     private static func pooling(_ b: BoundArguments, average: Bool) throws -> Pool2dAttributes {
         let kernel = try b.pair("kernel_size")
         let stride = b.isNone("stride") ? kernel : try b.pair("stride")
-        try b.require("ceil_mode", .bool(false), "ceil_mode=True is not supported")
         if average {
             try b.require("divisor_override", .none, "divisor_override is not supported")
         } else {
@@ -147,7 +155,7 @@ enum ModuleCatalog {
             try b.require("return_indices", .bool(false), "return_indices=True is not supported")
         }
         return Pool2dAttributes(kernel: kernel, stride: stride, padding: try b.pair("padding", minimum: 0),
-                                countIncludePad: average ? try b.bool("count_include_pad") : true)
+                                countIncludePad: average ? try b.bool("count_include_pad") : true, ceilMode: try b.bool("ceil_mode"))
     }
 
     /// Refuses layers whose parameter count would not fit comfortably in an Int.

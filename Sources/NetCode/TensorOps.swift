@@ -10,19 +10,23 @@ enum TensorOps {
         "adaptive_avg_pool2d": ("AdaptiveAvgPool2d", Signature("input, output_size")),
         "dropout": ("Dropout", Signature("input, p=0.5, training=True, inplace=False")),
         "dropout2d": ("Dropout2d", Signature("input, p=0.5, training=True, inplace=False")),
+        "pad": ("Pad", Signature("input, pad, mode='constant', value=None")),
+        "adaptive_max_pool2d": ("AdaptiveMaxPool2d", Signature("input, output_size, return_indices=False")),
+        "alpha_dropout": ("AlphaDropout", Signature("input, p=0.5, training=False, inplace=False")),
+        "feature_alpha_dropout": ("FeatureAlphaDropout", Signature("input, p=0.5, training=False, inplace=False")),
         "softmax": ("Softmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "log_softmax": ("LogSoftmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "relu_": ("ReLU", Signature("input")),
     ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
         .merging(ModuleCatalog.normalizationFunctional) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
-        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze",
+        "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze", "amax", "max",
     ])
 
     /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
     static let methods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
-        "softmax", "log_softmax", "add", "numel", "mul", "multiply", "squeeze", "unsqueeze",
+        "softmax", "log_softmax", "add", "numel", "mul", "multiply", "squeeze", "unsqueeze", "amax", "max",
     ]
 
     /// Tensor constructors: outside `forward` they start a dummy forward (`DummyForward`), inside it they are
@@ -80,11 +84,17 @@ extension Interpreter {
         case (false, "mean"):
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
             return try mean(try tensor(b, "input"), b, at: e)
+        case (false, "max"):
+            let b = try bind("input, dim=None, keepdim=False", args, callee: callee, at: e)
+            return try maxOverDimension(try tensor(b, "input"), b, at: e)
+        case (false, "amax"):
+            let b = try bind("input, dim=None, keepdim=False", args, callee: callee, at: e)
+            return try amax(try tensor(b, "input"), b, at: e)
         default:
             guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let b = try bind(entry.signature, args, callee: callee, at: e)
             let x = try tensor(b, "input")
-            if name == "dropout" || name == "dropout2d" {
+            if ["dropout", "dropout2d", "alpha_dropout", "feature_alpha_dropout"].contains(name) {
                 switch b["training"] {
                 case .bool(false): return .tensor(x)
                 case .bool(true), .training: break
@@ -125,6 +135,10 @@ extension Interpreter {
                                unsqueeze: name == "unsqueeze", at: e)
         case "mean":
             return try mean(x, try bind("dim=None, keepdim=False, dtype=None", args, callee: callee, at: e), at: e)
+        case "max":
+            return try maxOverDimension(x, try bind("dim=None, keepdim=False", args, callee: callee, at: e), at: e)
+        case "amax":
+            return try amax(x, try bind("dim=None, keepdim=False", args, callee: callee, at: e), at: e)
         case "mul", "multiply":
             let b = try bind("other", args, callee: callee, at: e)
             guard let result = try tensorArithmetic(.multiply, .tensor(x), b["other"], at: e) else {
@@ -145,7 +159,7 @@ extension Interpreter {
         }
     }
 
-    private func tensor(_ b: BoundArguments, _ name: String) throws -> Int {
+    func tensor(_ b: BoundArguments, _ name: String) throws -> Int {
         guard case .tensor(let x) = b[name] else { throw b.fail("\(name) must be a tensor, got \(b[name].typeName)", name) }
         return x
     }
@@ -154,6 +168,7 @@ extension Interpreter {
     /// called again) and owns the module's parameters.
     func applyLeaf(_ m: ModuleBox, _ leaf: LeafLayer, _ x: Int, at e: Expr) throws -> Value {
         let leaf = try resolveLazy(m, leaf, x, at: e)
+        let x = try applyBorder(leaf, x, at: e)
         if dummyBatch != nil { return try dummyCall(m, leaf, x, at: e) }
         guard let path = m.path, graph != nil else {
             guard leaf.layer.parameterShapes.isEmpty else {

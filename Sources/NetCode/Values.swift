@@ -184,6 +184,8 @@ struct LeafLayer {
     var dim: Int?
     /// Name stem for functional use, e.g. `relu` for an unregistered `nn.ReLU()` called inline.
     var functionalName: String
+    /// Conv2d with padding_mode 'reflect'/'replicate': the Pad node that runs before it (its own padding is 0).
+    var border: PadAttributes? = nil
 }
 
 /// An `nn.Module` instance: a layer, a container, or an instance of a class from the source.

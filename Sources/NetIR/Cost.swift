@@ -78,6 +78,12 @@ extension Graph {
             return 5 * y.count   // mean, squared deviation (2), scale and shift (2)
         case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:
             return 0
+        case .pad:
+            return 0   // data movement only
+        case .adaptiveMaxPool2d:
+            return x.count   // one comparison per input element (windows tile the input exactly)
+        case .alphaDropout:
+            return 2 * y.count
         }
     }
 }

@@ -30,9 +30,33 @@ public struct Pool2dAttributes: Hashable, Codable, Sendable {
     public var padding: Pair
     /// AvgPool2d only: padded zeros count in the divisor (PyTorch's default `count_include_pad=True`).
     public var countIncludePad: Bool
+    /// `ceil_mode=True`: the output size rounds up (one more window that may run past the input), except that
+    /// the last window must start inside the input or its left padding (PyTorch's rule).
+    public var ceilMode: Bool
 
-    public init(kernel: Pair, stride: Pair? = nil, padding: Pair = Pair(0), countIncludePad: Bool = true) {
+    public init(kernel: Pair, stride: Pair? = nil, padding: Pair = Pair(0), countIncludePad: Bool = true, ceilMode: Bool = false) {
         self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding; self.countIncludePad = countIncludePad
+        self.ceilMode = ceilMode
+    }
+
+    /// Output size along one dimension (PyTorch's `pooling_output_shape` without dilation).
+    public static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
+        let span = input + 2 * padding - kernel
+        var size = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+        if ceilMode && (size - 1) * stride >= input + padding { size -= 1 }
+        return size
+    }
+}
+
+extension Pool2dAttributes {
+    private enum CodingKeys: String, CodingKey { case kernel, stride, padding, countIncludePad, ceilMode }
+
+    /// Graphs saved before `ceilMode` existed decode with it off.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(kernel: try c.decode(Pair.self, forKey: .kernel), stride: try c.decode(Pair.self, forKey: .stride),
+                  padding: try c.decode(Pair.self, forKey: .padding), countIncludePad: try c.decode(Bool.self, forKey: .countIncludePad),
+                  ceilMode: try c.decodeIfPresent(Bool.self, forKey: .ceilMode) ?? false)
     }
 }
 
@@ -88,6 +112,15 @@ public enum Layer: Hashable, Codable, Sendable {
     case localResponseNorm(LocalResponseNormAttributes)
     /// `F.normalize(x, dim=1)`: `x / max(‖x‖₂, eps)` with the norm over the channels (features) at each position.
     case l2Normalize(eps: Float)
+    /// Spatial padding (`F.pad`, `nn.ZeroPad2d`, `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`); also the
+    /// border of `Conv2d(padding_mode='reflect')`, which NetCode parses as Pad(reflect) + Conv2d(padding=0).
+    case pad(PadAttributes)
+    /// `nn.AdaptiveMaxPool2d`, `F.adaptive_max_pool2d`, `amax` over (2, 3). Output sizes must divide the input's:
+    /// then PyTorch's windows are exactly a max pool with kernel = stride = input / output (`exactMaxPool`).
+    case adaptiveMaxPool2d(outHeight: Int, outWidth: Int)
+    /// `nn.AlphaDropout` (one draw per element) and `nn.FeatureAlphaDropout` (`feature`: one per sample and
+    /// channel). Identity in eval; in training PyTorch's `a·(x·keep + α'·(1-keep)) + b` keeping SELU's statistics.
+    case alphaDropout(p: Float, feature: Bool)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -116,6 +149,9 @@ public enum Layer: Hashable, Codable, Sendable {
         case .prelu: return "PReLU"
         case .localResponseNorm: return "LocalResponseNorm"
         case .l2Normalize: return "Normalize"
+        case .pad: return "Pad"
+        case .adaptiveMaxPool2d: return "AdaptiveMaxPool2d"
+        case .alphaDropout(_, let feature): return feature ? "FeatureAlphaDropout" : "AlphaDropout"
         }
     }
 
@@ -145,5 +181,13 @@ extension Layer {
         if a == b { return a }
         guard a.rank == b.rank, a.rank >= 1, b.dims[0] == a.dims[0], b.dims.dropFirst().allSatisfy({ $0 == 1 }) else { return nil }
         return a
+    }
+}
+
+extension Pool2dAttributes {
+    /// `AdaptiveMaxPool2d(outHeight, outWidth)` on `input` whose sizes they divide: PyTorch's windows
+    /// floor(i·H/oh) ..< ceil((i+1)·H/oh) are then the tiles of a max pool with kernel = stride = H/oh.
+    public static func exactAdaptive(input: TensorShape, outHeight: Int, outWidth: Int) -> Pool2dAttributes {
+        Pool2dAttributes(kernel: Pair(input.height / outHeight, input.width / outWidth))
     }
 }

@@ -133,8 +133,8 @@ extension Graph {
             guard a.padding.h * 2 <= a.kernel.h, a.padding.w * 2 <= a.kernel.w else {
                 throw fail("padding \(a.padding) must be at most half the kernel \(a.kernel)")
             }
-            let h = (x.height + 2 * a.padding.h - a.kernel.h) / a.stride.h + 1
-            let w = (x.width + 2 * a.padding.w - a.kernel.w) / a.stride.w + 1
+            let h = Pool2dAttributes.outputSize(input: x.height, kernel: a.kernel.h, stride: a.stride.h, padding: a.padding.h, ceilMode: a.ceilMode)
+            let w = Pool2dAttributes.outputSize(input: x.width, kernel: a.kernel.w, stride: a.stride.w, padding: a.padding.w, ceilMode: a.ceilMode)
             guard x.height + 2 * a.padding.h >= a.kernel.h, x.width + 2 * a.padding.w >= a.kernel.w else {
                 throw fail("pooling kernel \(a.kernel) is larger than input \(x)")
             }
@@ -162,6 +162,27 @@ extension Graph {
             var dims = x.dims
             dims[0] = inputs.reduce(0) { $0 + $1.channels }
             return TensorShape(dims)
+        case .pad(let a):
+            try needImage()
+            guard min(a.left, a.right, a.top, a.bottom) >= 0 else {
+                throw fail("padding (\(a.left), \(a.right), \(a.top), \(a.bottom)) must be non-negative (cropping is not supported)")
+            }
+            if a.mode == .reflect, max(a.left, a.right) >= x.width || max(a.top, a.bottom) >= x.height {
+                throw fail("reflect padding (\(a.left), \(a.right), \(a.top), \(a.bottom)) must be less than the input's size \(x)")
+            }
+            return TensorShape(channels: x.channels, height: x.height + a.top + a.bottom, width: x.width + a.left + a.right)
+        case .adaptiveMaxPool2d(let oh, let ow):
+            try needImage()
+            guard oh > 0, ow > 0 else { throw fail("output size must be positive") }
+            guard x.height % oh == 0, x.width % ow == 0 else {
+                throw fail("adaptive max pooling of \(x) to \(oh)x\(ow) is not supported: the output size must divide the "
+                           + "input's (then it is MaxPool2d with kernel = stride = input / output)")
+            }
+            return TensorShape(channels: x.channels, height: oh, width: ow)
+        case .alphaDropout(let p, let feature):
+            if feature && x.rank < 2 { throw fail("FeatureAlphaDropout expects [C, H, W] per sample, got [\(x)]") }
+            guard p >= 0 && p < 1 else { throw fail("alpha dropout p=\(p) must be in [0, 1)") }
+            return x
         }
     }
 }

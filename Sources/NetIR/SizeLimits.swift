@@ -58,6 +58,9 @@ extension Graph {
         case .localResponseNorm(let a): attributes = [a.size]
         case .l2Normalize: break
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
+        case .pad(let a): attributes = [a.left, a.right, a.top, a.bottom]
+        case .adaptiveMaxPool2d(let h, let w): attributes = [h, w]
+        case .alphaDropout: break
         }
         if case .linear(let i, _, _) = layer, i > SizeLimits.tensorElements {
             throw fail("in_features=\(i) is too large (at most \(SizeLimits.tensorElements))")

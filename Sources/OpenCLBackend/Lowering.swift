@@ -224,6 +224,10 @@ struct Lowering {
             return localResponseNormForward(g, ins)
         case .localResponseNormBackward(let g):
             return localResponseNormBackward(g, ins)
+        case .pad(let g):
+            return lowerPad(g, x: x, y: y, accumulate: false, backward: false)
+        case .padBackward(let g):
+            return lowerPad(g, x: x, y: y, accumulate: ins.accumulate, backward: true)
         }
     }
 

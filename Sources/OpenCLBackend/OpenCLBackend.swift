@@ -46,7 +46,7 @@ public struct OpenCLBackend: Backend {
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
-             .preluBackward, .localResponseNorm, .localResponseNormBackward:
+             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward:
             return true
         }
     }

@@ -22,7 +22,7 @@ public struct ReferenceBackend: Backend {
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
-             .preluBackward, .localResponseNorm, .localResponseNormBackward:
+             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward:
             return true
         }
     }
@@ -278,6 +278,10 @@ public final class ReferenceExecutor: PlanExecutor {
         case .localResponseNormBackward(let g):
             // D is recomputed from x in Double rather than read back rounded to Float.
             memory.store(Reference.localResponseNormBackward(g, x: memory.load(i(0)), dy: memory.load(i(1))), o(0), accumulate: acc)
+        case .pad(let g):
+            memory.store(Reference.pad(g, x: memory.load(i(0))), o(0))
+        case .padBackward(let g):
+            memory.store(Reference.padBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
         }
     }
 }

@@ -51,14 +51,15 @@ extension Reference {
         return dx.map { Float($0) }
     }
 
-    /// The divisor of window (i, j): kH·kW with countIncludePad, else its number of in-bounds positions.
+    /// The divisor of window (i, j): with countIncludePad its positions inside the padded input (kH·kW unless a
+    /// ceil_mode window runs past it), else its number of in-bounds positions.
     static func avgPoolDivisors(_ g: PoolGeometry) -> [Double] {
         var onePlane = g
         onePlane.batch = 1
         onePlane.channels = 1
         var inBounds = [Int](repeating: 0, count: g.outHeight * g.outWidth)
         forEachWindowTap(onePlane) { _, i, j, _, _ in inBounds[i * g.outWidth + j] += 1 }
-        return inBounds.map { Double(g.countIncludePad ? g.kernelH * g.kernelW : $0) }
+        return inBounds.indices.map { Double(g.countIncludePad ? g.includePadDivisor($0 / g.outWidth, $0 % g.outWidth) : inBounds[$0]) }
     }
 
     static func avgPool(_ g: PoolGeometry, x: [Float]) -> [Float] {

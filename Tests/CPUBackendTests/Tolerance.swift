@@ -59,6 +59,10 @@ enum Tolerance {
             return smallSums   // dSlopes: a Float sum over batch x spatial (dx alone is exact)
         case .localResponseNorm, .localResponseNormBackward:
             return transcendental   // Float pow of a window sum (Double here, Double in the reference)
+        case .pad:
+            return exact
+        case .padBackward:
+            return smallSums   // reflect/replicate add several outputs into one input (a replicate corner: its whole border block)
         }
     }
 

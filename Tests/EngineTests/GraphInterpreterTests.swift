@@ -79,6 +79,13 @@ struct GraphInterpreter {
                 y = Reference.prelu(PReLUGeometry(batch: batch, input: inShape, slopes: slopes), x: x, slopes: p("weight") ?? [])
             case .localResponseNorm, .l2Normalize:
                 y = Reference.localResponseNorm(try XCTUnwrap(ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer)), x: x).y
+            case .pad(let a): y = Reference.pad(PadGeometry(batch: batch, input: inShape, attributes: a), x: x)
+            case .adaptiveMaxPool2d(let oh, let ow):
+                let a = Pool2dAttributes.exactAdaptive(input: inShape, outHeight: oh, outWidth: ow)
+                y = Reference.maxPool(PoolGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a), x: x).y
+            case .alphaDropout(let rate, _):
+                precondition(!training || rate == 0, "the interpreter does not draw dropout masks")
+                y = x
             }
             values.append(y)
         }

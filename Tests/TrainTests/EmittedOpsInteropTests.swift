@@ -51,6 +51,14 @@ final class EmittedOpsInteropTests: XCTestCase {
     """#
 
     func testEmittedSourceAndWeightsGiveOurLogitsInPyTorch() throws {
+        try assertPyTorchGivesOurLogits(Self.network)
+    }
+}
+
+extension XCTestCase {
+    /// Parses `network` (input 1x12x12), trains it one epoch, and has PyTorch run the emitted source with the
+    /// saved weights (`strict=True`) in eval mode: its logits must equal ours to 1e-4. Skips without torch.
+    func assertPyTorchGivesOurLogits(_ network: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         check.arguments = ["python3", "-c", "import torch, safetensors"]
@@ -59,7 +67,7 @@ final class EmittedOpsInteropTests: XCTestCase {
         check.waitUntilExit()
         if check.terminationStatus != 0 { throw XCTSkip("python3 with torch and safetensors is not available") }
 
-        let parsed = try NetworkSource.parse(Self.network, file: "net.py", input: TensorShape(channels: 1, height: 12, width: 12))
+        let parsed = try NetworkSource.parse(network, file: "net.py", input: TensorShape(channels: 1, height: 12, width: 12))
         let folder = try makeScratchDirectory(self)
         let data = try DatasetCatalog.load("synthetic:1x12x12:10:24:8", seed: 4)
         let trainer = try Trainer(graph: parsed.graph, config: TrainingConfig(epochs: 1, batchSize: 8, learningRate: 0.05, seed: 9),
@@ -75,20 +83,20 @@ final class EmittedOpsInteropTests: XCTestCase {
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.snippet, source, weights, inputsPath]
+        process.arguments = ["python3", "-c", EmittedOpsInteropTests.snippet, source, weights, inputsPath]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "PyTorch rejected our source or weights:\n\(output)")
-        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
-              let theirs = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [NSNumber] else {
-            return XCTFail("no logits from PyTorch:\n\(output)")
+        XCTAssertEqual(process.terminationStatus, 0, "PyTorch rejected our source or weights:\n\(output)", file: file, line: line)
+        guard let printed = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
+              let theirs = try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [NSNumber] else {
+            return XCTFail("no logits from PyTorch:\n\(output)", file: file, line: line)
         }
-        XCTAssertEqual(theirs.count, ours.count)
+        XCTAssertEqual(theirs.count, ours.count, file: file, line: line)
         let worst = zip(ours, theirs).map { abs(Double($0) - $1.doubleValue) }.max() ?? .infinity
-        XCTAssertLessThan(worst, 1e-4, "largest |ours - PyTorch| over \(theirs.count) logits")
+        XCTAssertLessThan(worst, 1e-4, "largest |ours - PyTorch| over \(theirs.count) logits", file: file, line: line)
     }
 }
