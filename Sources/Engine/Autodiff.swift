@@ -132,6 +132,8 @@ extension PlanBuilder {
                     emit(.softmaxBackward(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax),
                          [y, dy], [dx], accumulate: acc)
                 }
+            case .slice:
+                if let (dx, acc) = target(0) { program += sliceBackward(i, dy: dy, dx: dx, accumulate: acc) }
             }
         }
         // Parameters no gradient reaches (a module whose output is unused) must not keep stale values.

@@ -287,6 +287,8 @@ struct PlanBuilder {
                 emit(.affine(scale: scale, shift: shift), [x], [y])
             case .softmax, .logSoftmax:
                 emit(.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax), [x], [y])
+            case .slice:
+                program.append(sliceForward(i, x: x, y: y))
             }
         }
         return program

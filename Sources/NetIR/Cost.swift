@@ -67,7 +67,7 @@ extension Graph {
             return y.count * (inputCount - 1)
         case .affine:
             return 2 * y.count
-        case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:
+        case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape, .slice:
             return 0
         }
     }

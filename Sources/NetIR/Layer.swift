@@ -77,6 +77,8 @@ public enum Layer: Hashable, Codable, Sendable {
     case affine(scale: Float, shift: Float)
     case softmax
     case logSoftmax
+    /// Channels `start ..< start + count` of the first per-sample dimension (`x[:, a:b]`, `chunk`, `split`).
+    case slice(start: Int, count: Int)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -100,6 +102,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .affine: return "Affine"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
+        case .slice: return "Slice"
         }
     }
 

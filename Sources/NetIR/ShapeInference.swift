@@ -135,6 +135,13 @@ extension Graph {
             var dims = x.dims
             dims[0] = inputs.reduce(0) { $0 + $1.channels }
             return TensorShape(dims)
+        case .slice(let start, let count):
+            guard x.rank >= 1, start >= 0, count >= 1, start + count <= x.dims[0] else {
+                throw fail("cannot take channels \(start)..<\(start + count) of a tensor of shape \(x)")
+            }
+            var dims = x.dims
+            dims[0] = count
+            return TensorShape(dims)
         }
     }
 }

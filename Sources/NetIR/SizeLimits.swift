@@ -53,6 +53,7 @@ extension Graph {
             attributes = [a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.padding.h, a.padding.w]
         case .adaptiveAvgPool2d(let h, let w): attributes = [h, w]
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
+        case .slice(let start, let count): attributes = [start, count]
         }
         if case .linear(let i, _, _) = layer, i > SizeLimits.tensorElements {
             throw fail("in_features=\(i) is too large (at most \(SizeLimits.tensorElements))")

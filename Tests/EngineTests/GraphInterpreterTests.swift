@@ -72,6 +72,14 @@ struct GraphInterpreter {
                 y = Reference.concat(ConcatGeometry(batch: batch, spatial: inShape.spatial, channels: node.inputs.map { shapes[$0].channels }), xs)
             case .softmax, .logSoftmax:
                 y = Reference.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax, x: x)
+            case .slice(let start, let count):
+                let c: Int = inShape.dims[0], inner: Int = inShape.count / c
+                var taken: [Float] = []
+                for n in 0..<batch {
+                    let from: Int = (n * c + start) * inner
+                    taken += x[from ..< from + count * inner]
+                }
+                y = taken
             }
             values.append(y)
         }
@@ -96,6 +104,11 @@ final class GraphInterpreterTests: XCTestCase {
             let i = try b.add("id", .identity, [h])
             let s = try b.addValues("skip", x, i)
             return try b.activation("out_act", try b.addValues("sum", try b.linear("fa", s, out: 4), try b.linear("fb", i, out: 4)), .sigmoid)
+        }))
+        result.append(("channel slices", try classifier(image) { b, x in
+            let stem = try b.conv2d("stem", x, out: 5, kernel: 3, padding: 1)
+            let low = try b.add("low", .slice(start: 0, count: 2), [stem]), high = try b.add("high", .slice(start: 3, count: 2), [stem])
+            return try b.concat("cat", [try b.add("mul", .multiply, [low, high]), try b.add("mid", .slice(start: 1, count: 3), [stem])])
         }))
         var shared = NetworkBuilder(input: TensorShape(features: 5))
         let fc = Layer.linear(inFeatures: 5, outFeatures: 5, bias: true)

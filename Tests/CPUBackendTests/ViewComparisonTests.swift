@@ -1,0 +1,21 @@
+import XCTest
+import NetIR
+import Engine
+import CPUBackend
+
+/// Channel slices on the CPU against the reference (tolerances: Tolerance.of; slices are copies and fills).
+final class ViewComparisonTests: XCTestCase {
+    func testChannelSlices() throws {
+        for threads in [1, 2] {
+            var b = NetworkBuilder(input: TensorShape(channels: 3, height: 7, width: 9))
+            let stem = try b.conv2d("stem", b.input, out: 7, kernel: 3, padding: 1)
+            let low = try b.add("low", .slice(start: 0, count: 3), [stem])
+            let high = try b.add("high", .slice(start: 4, count: 3), [stem])
+            let middle = try b.add("middle", .slice(start: 2, count: 3), [stem])
+            let gated = try b.add("mul", .multiply, [low, high])
+            let out = try b.add("sum", .add, [gated, middle])
+            let graph = try b.build(output: try b.linear("head", try b.flatten("flatten", out), out: 3))
+            try assertBackendsAgree("slices (\(threads) threads)", graph, batches: [1, 3], candidate: CPUBackend(threads: threads))
+        }
+    }
+}
