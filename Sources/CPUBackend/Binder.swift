@@ -199,6 +199,10 @@ struct Binder {
              .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill, .softmax, .softmaxBackward, .softmaxCrossEntropy,
              .optimizer, .multiply, .multiplyBackward, .affine:
             return try bindRest(ins)
+        case .upsample(let g):
+            return try bindUpsample(g, ins)
+        case .upsampleBackward(let g):
+            return try bindUpsampleBackward(g, ins)
         }
     }
 }

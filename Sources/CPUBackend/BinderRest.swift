@@ -151,7 +151,7 @@ extension Binder {
                 }
             }
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
-             .batchNorm, .batchNormBackward, .activation, .activationBackward:
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .upsample, .upsampleBackward:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }

@@ -134,6 +134,11 @@ extension PlanBuilder {
                 }
             case .slice:
                 if let (dx, acc) = target(0) { program += sliceBackward(i, dy: dy, dx: dx, accumulate: acc) }
+            case .upsample(let a):
+                if let (dx, acc) = target(0) {
+                    let g = UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear)
+                    emit(.upsampleBackward(g), [dy], [dx], accumulate: acc)
+                }
             }
         }
         // Parameters no gradient reaches (a module whose output is unused) must not keep stale values.

@@ -68,6 +68,10 @@ public enum Op: Hashable, Codable, Sendable {
     case fill(Float)
     /// in: gradients ; out: parameters (updated in place), state copies. Learning rate and step come at run time.
     case optimizer(OptimizerConfig)
+    /// in: x ; out: y (nearest or bilinear resize of each plane, `UpsampleGeometry.taps`)
+    case upsample(UpsampleGeometry)
+    /// in: dy ; out: dx (+)= each output's gradient spread over its taps with their weights
+    case upsampleBackward(UpsampleGeometry)
 }
 
 /// One step of a program: an op and its operands.

@@ -289,6 +289,8 @@ struct PlanBuilder {
                 emit(.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax), [x], [y])
             case .slice:
                 program.append(sliceForward(i, x: x, y: y))
+            case .upsample(let a):
+                emit(.upsample(UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear)), [x], [y])
             }
         }
         return program

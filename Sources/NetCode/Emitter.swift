@@ -36,7 +36,7 @@ struct Emitter {
     /// Nodes the parser synthesized for functional calls: parameterless, named `<op>_f<n>` or `flatten_<n>`.
     static func isFunctional(_ node: Node) -> Bool {
         switch node.layer {
-        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax:
+        case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax, .upsample:
             return hasNumberedSuffix(node.name, "_f")
         case .flatten:
             return hasNumberedSuffix(node.name, "_") && node.name.hasPrefix("flatten_")
@@ -197,6 +197,7 @@ struct Emitter {
         case .identity, .input, .add, .concat, .multiply, .affine, .reshape, .slice: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
+        case .upsample(let a): return UpsamplingModules.constructor(a)
         }
     }
 
@@ -214,6 +215,7 @@ struct Emitter {
         case .softmax: return ("F.softmax(\(x), dim=1)", true)
         case .logSoftmax: return ("F.log_softmax(\(x), dim=1)", true)
         case .flatten: return ("torch.flatten(\(x), 1)", false)
+        case .upsample(let a): return (UpsamplingModules.functionalCall(a, x), true)
         default: return (x, false)
         }
     }

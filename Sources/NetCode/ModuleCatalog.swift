@@ -17,6 +17,7 @@ enum ModuleCatalog {
         "Softmax": Signature("dim=None"),
         "LogSoftmax": Signature("dim=None"),
     ].merging(Activation.kinds.map { ($0.className, Signature($0.moduleSignature)) }) { layer, _ in layer }
+        .merging(UpsamplingModules.signatures) { layer, _ in layer }
 
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict", "Identity"]
 
@@ -26,6 +27,7 @@ enum ModuleCatalog {
         "Dropout": "dropout", "Dropout2d": "dropout2d", "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax",
         "Conv2d": "conv2d", "Linear": "linear", "BatchNorm1d": "batch_norm", "BatchNorm2d": "batch_norm",
     ].merging(Activation.kinds.map { ($0.className, $0.functionalName) }) { layer, _ in layer }
+        .merging(UpsamplingModules.functionalNames) { layer, _ in layer }
 
     static func knows(_ q: String) -> Bool {
         guard q.hasPrefix("torch.nn.") else { return false }
@@ -90,6 +92,8 @@ enum ModuleCatalog {
             if case .int(let d) = b["dim"] { dim = d }
             else if !b.isNone("dim") { throw b.fail("dim must be an integer", "dim") }
             layer = kind == "Softmax" ? .softmax : .logSoftmax
+        case _ where UpsamplingModules.signatures[kind] != nil:
+            layer = try UpsamplingModules.layer(kind, b)
         default:
             let act: Activation?
             do {

@@ -9,6 +9,7 @@ enum NearEquivalents {
         "torch.nn.AvgPool1d": "nn.AvgPool2d with kernel_size=(1, k)",
         "torch.nn.AdaptiveAvgPool1d": "nn.AdaptiveAvgPool2d((1, n))",
         "torch.nn.Conv3d": "nn.Conv2d over images",
+        "torch.nn.UpsamplingBilinear2d": "nn.Upsample(scale_factor=s, mode='bilinear') (align_corners=False; True is not supported)",
         "torch.nn.Parameter": "a layer that owns its weights (nn.Linear, nn.Conv2d with groups=channels for a per-channel scale)",
         "torch.nn.Embedding": "nn.Linear over one-hot features",
         "torch.nn.LSTM": "a stack of nn.Conv2d layers (recurrent layers are not supported)",

@@ -67,6 +67,8 @@ extension Graph {
             return y.count * (inputCount - 1)
         case .affine:
             return 2 * y.count
+        case .upsample(let a):
+            return a.bilinear ? 7 * y.count : 0   // four weighted taps; nearest is a copy
         case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape, .slice:
             return 0
         }

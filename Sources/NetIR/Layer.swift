@@ -79,6 +79,8 @@ public enum Layer: Hashable, Codable, Sendable {
     case logSoftmax
     /// Channels `start ..< start + count` of the first per-sample dimension (`x[:, a:b]`, `chunk`, `split`).
     case slice(start: Int, count: Int)
+    /// `nn.Upsample` / `F.interpolate`: nearest or bilinear resizing of each channel plane.
+    case upsample(UpsampleAttributes)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -103,6 +105,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
         case .slice: return "Slice"
+        case .upsample: return "Upsample"
         }
     }
 

@@ -142,6 +142,12 @@ extension Graph {
             var dims = x.dims
             dims[0] = count
             return TensorShape(dims)
+        case .upsample(let a):
+            try needImage()
+            guard a.scale.h > 0, a.scale.w > 0, (a.size?.h ?? 1) > 0, (a.size?.w ?? 1) > 0 else {
+                throw fail("upsampling sizes and scale factors must be positive")
+            }
+            return a.output(for: x)
         }
     }
 }

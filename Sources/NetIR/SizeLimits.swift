@@ -54,6 +54,7 @@ extension Graph {
         case .adaptiveAvgPool2d(let h, let w): attributes = [h, w]
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
         case .slice(let start, let count): attributes = [start, count]
+        case .upsample(let a): attributes = [a.scale.h, a.scale.w, a.size?.h ?? 1, a.size?.w ?? 1]
         }
         if case .linear(let i, _, _) = layer, i > SizeLimits.tensorElements {
             throw fail("in_features=\(i) is too large (at most \(SizeLimits.tensorElements))")

@@ -212,6 +212,10 @@ struct Lowering {
                                     + [.int(y.count), .float(scale), .float(shift), acc])]
         case .optimizer(let config):
             return [optimizer(config, gradients: x, parameters: y, state: ins.outputs[1])]
+        case .upsample(let g):
+            return lowerUpsample(g, x: x, y: y)
+        case .upsampleBackward(let g):
+            return lowerUpsampleBackward(g, dy: x, dx: y, accumulate: ins.accumulate)
         }
     }
 

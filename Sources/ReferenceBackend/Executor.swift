@@ -21,7 +21,7 @@ public struct ReferenceBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine:
+             .multiplyBackward, .affine, .upsample, .upsampleBackward:
             return true
         }
     }
@@ -253,6 +253,10 @@ public final class ReferenceExecutor: PlanExecutor {
                                               gradients: memory.load(i(0)), state: memory.load(o(1)))
             memory.store(r.parameters, o(0))
             memory.store(r.state, o(1))
+        case .upsample(let g):
+            memory.store(Reference.upsample(g, x: memory.load(i(0))), o(0))
+        case .upsampleBackward(let g):
+            memory.store(Reference.upsampleBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
         }
     }
 }

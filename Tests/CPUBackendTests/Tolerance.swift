@@ -53,6 +53,8 @@ enum Tolerance {
             return exact
         case .multiplyBackward(_, let ofBroadcast):
             return ofBroadcast ? smallSums : exact
+        case .upsample, .upsampleBackward:
+            return smallSums   // bilinear: four weighted taps forward, Float sums of a few products per input backward
         }
     }
 

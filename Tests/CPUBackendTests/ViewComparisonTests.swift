@@ -19,3 +19,20 @@ final class ViewComparisonTests: XCTestCase {
         }
     }
 }
+
+/// Upsampling on the CPU against the reference (tolerances: Tolerance.of).
+final class UpsampleComparisonTests: XCTestCase {
+    func testNearestAndBilinear() throws {
+        for a in [UpsampleAttributes(scale: Pair(2)), UpsampleAttributes(size: Pair(11, 13), bilinear: true),
+                  UpsampleAttributes(scale: Pair(3, 2), bilinear: true), UpsampleAttributes(size: Pair(4, 5), bilinear: true)] {
+            for threads in [1, 2] {
+                var b = NetworkBuilder(input: TensorShape(channels: 3, height: 7, width: 9))
+                let stem = try b.conv2d("stem", b.input, out: 5, kernel: 3, padding: 1)
+                let up = try b.add("up", .upsample(a), [stem])
+                let out = try b.conv2d("conv", up, out: 4, kernel: 3, padding: 1)
+                let graph = try b.build(output: try b.linear("head", try b.flatten("flatten", out), out: 3))
+                try assertBackendsAgree("upsample \(a) (\(threads) threads)", graph, batches: [1, 3], candidate: CPUBackend(threads: threads))
+            }
+        }
+    }
+}

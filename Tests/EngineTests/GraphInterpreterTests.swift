@@ -72,6 +72,8 @@ struct GraphInterpreter {
                 y = Reference.concat(ConcatGeometry(batch: batch, spatial: inShape.spatial, channels: node.inputs.map { shapes[$0].channels }), xs)
             case .softmax, .logSoftmax:
                 y = Reference.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax, x: x)
+            case .upsample(let a):
+                y = Reference.upsample(UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear), x: x)
             case .slice(let start, let count):
                 let c: Int = inShape.dims[0], inner: Int = inShape.count / c
                 var taken: [Float] = []

@@ -96,3 +96,59 @@ final class ViewSyntaxTests: XCTestCase {
         }
     }
 }
+
+/// Upsampling as code models write it: module and functional forms, sizes and integer scales, refusals.
+final class UpsampleSyntaxTests: XCTestCase {
+    private func upsampled(_ extra: [String], _ forward: String) throws -> Graph {
+        try parseNet(network(init: ["self.conv = nn.Conv2d(1, 4, 3, stride=2, padding=1)"] + extra,
+                             forward: ["x = self.conv(x)", forward, "return x.flatten(1)"])).graph
+    }
+
+    func testSpellings() throws {
+        let spellings: [(String, String, UpsampleAttributes)] = [
+            ("self.up = nn.Upsample(scale_factor=2, mode='nearest')", "x = self.up(x)", UpsampleAttributes(scale: Pair(2))),
+            ("self.up = nn.Upsample(scale_factor=2.0)", "x = self.up(x)", UpsampleAttributes(scale: Pair(2))),
+            ("self.up = nn.UpsamplingNearest2d(scale_factor=2)", "x = self.up(x)", UpsampleAttributes(scale: Pair(2))),
+            ("self.up = nn.Upsample(size=(28, 21), mode='bilinear', align_corners=False)", "x = self.up(x)",
+             UpsampleAttributes(size: Pair(28, 21), bilinear: true)),
+            ("pass", "x = F.interpolate(x, scale_factor=(2, 3))", UpsampleAttributes(scale: Pair(2, 3))),
+            ("pass", "x = F.interpolate(x, size=28, mode='bilinear')", UpsampleAttributes(size: Pair(28), bilinear: true)),
+        ]
+        for (initLine, forwardLine, expected) in spellings {
+            let g = try upsampled(initLine == "pass" ? [] : [initLine], forwardLine)
+            let node = try XCTUnwrap(g.nodes.first { $0.layer.typeName == "Upsample" }, forwardLine)
+            XCTAssertEqual(node.layer, .upsample(expected), forwardLine)
+            let back = try parseNet(NetworkSource.emit(g)).graph
+            XCTAssertEqual(back.nodes.map(\.layer), g.nodes.map(\.layer), "round trip of \(forwardLine)")
+            XCTAssertEqual(try back.inferShapes(), try g.inferShapes(), forwardLine)
+        }
+    }
+
+    func testRefusals() {
+        let refused: [(String, SourceError.Kind)] = [
+            ("x = F.interpolate(x, scale_factor=1.5)", .unsupportedOption),
+            ("x = F.interpolate(x, scale_factor=2, mode='bicubic')", .unsupportedOption),
+            ("x = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)", .unsupportedOption),
+            ("x = F.interpolate(x, scale_factor=2, size=28)", .arguments),
+            ("x = F.interpolate(x)", .arguments),
+        ]
+        for (line, kind) in refused {
+            XCTAssertThrowsError(try NetworkSource.parse(network(init: ["self.conv = nn.Conv2d(1, 4, 3)"], forward: ["x = self.conv(x)", line, "return x.flatten(1)"]),
+                                                         file: "net.py", input: TensorShape([1, 8, 8])), line) { error in
+                XCTAssertEqual((error as? SourceError)?.kind, kind, "\(line): \(error)")
+            }
+        }
+    }
+
+    func testConstructsRoundTrip() throws {
+        for file in ["up_upsample_nearest.py", "up_interpolate_scale.py", "up_interpolate_size.py", "up_upsample_bilinear.py"] {
+            let source = try String(contentsOf: try ConstructCoverageTests.directory().appendingPathComponent(file), encoding: .utf8)
+            let g = try NetworkSource.parse(source, file: file, input: TensorShape([1, 28, 28]), className: "Net").graph
+            let emitted = NetworkSource.emit(g)
+            let back = try NetworkSource.parse(emitted, file: "emitted.py", input: g.inputShape).graph
+            XCTAssertEqual(back.nodes.map(\.layer), g.nodes.map(\.layer), file)
+            XCTAssertEqual(back.nodes.map(\.inputs), g.nodes.map(\.inputs), file)
+            XCTAssertEqual(NetworkSource.emit(back), emitted, "\(file): emitting is not stable")
+        }
+    }
+}

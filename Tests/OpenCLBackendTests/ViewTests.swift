@@ -15,3 +15,18 @@ final class ViewTests: XCTestCase {
         try compareWithReference(graph, batch: 3, tolerance: .accumulation)
     }
 }
+
+/// Upsampling on OpenCL against the reference.
+final class UpsampleTests: XCTestCase {
+    func testNearestAndBilinear() throws {
+        for a in [UpsampleAttributes(scale: Pair(2)), UpsampleAttributes(size: Pair(11, 13), bilinear: true),
+                  UpsampleAttributes(scale: Pair(3, 2), bilinear: true), UpsampleAttributes(size: Pair(4, 5), bilinear: true)] {
+            let graph = try singleLayer(input: TensorShape(channels: 3, height: 7, width: 9)) { b, x in
+                try b.add("up", .upsample(a), [x])
+            }
+            // The backward sums a few weighted products per input (Float, another order than the reference's
+            // Double), then the head's GEMM over the upsampled features.
+            try compareWithReference(graph, batch: 3, tolerance: .accumulation)
+        }
+    }
+}
