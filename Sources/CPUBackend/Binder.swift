@@ -203,6 +203,10 @@ struct Binder {
             return try bindUpsample(g, ins)
         case .upsampleBackward(let g):
             return try bindUpsampleBackward(g, ins)
+        case .channelBias(let g):
+            return try bindChannelBias(g, ins)
+        case .channelBiasBackward(let g):
+            return try bindChannelBiasBackward(g, ins)
         }
     }
 }

@@ -151,7 +151,8 @@ extension Binder {
                 }
             }
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
-             .batchNorm, .batchNormBackward, .activation, .activationBackward, .upsample, .upsampleBackward:
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .upsample, .upsampleBackward,
+             .channelBias, .channelBiasBackward:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }

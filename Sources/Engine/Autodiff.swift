@@ -139,6 +139,8 @@ extension PlanBuilder {
                     let g = UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear)
                     emit(.upsampleBackward(g), [dy], [dx], accumulate: acc)
                 }
+            case .convTranspose2d:
+                program += convTransposeBackward(i, x: x, dy: dy, dx: target(0), parametersAccumulate: parametersAccumulate)
             }
         }
         // Parameters no gradient reaches (a module whose output is unused) must not keep stale values.

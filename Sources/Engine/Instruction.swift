@@ -72,6 +72,10 @@ public enum Op: Hashable, Codable, Sendable {
     case upsample(UpsampleGeometry)
     /// in: dy ; out: dx (+)= each output's gradient spread over its taps with their weights
     case upsampleBackward(UpsampleGeometry)
+    /// in: x, bias ; out: y = x + bias[c] per channel plane (y may be x itself: ConvTranspose2d adds its bias in place)
+    case channelBias(BiasGeometry)
+    /// in: dy ; out: dBias (+)= Σ over samples and positions of dy per channel
+    case channelBiasBackward(BiasGeometry)
 }
 
 /// One step of a program: an op and its operands.

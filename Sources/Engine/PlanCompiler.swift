@@ -291,6 +291,8 @@ struct PlanBuilder {
                 program.append(sliceForward(i, x: x, y: y))
             case .upsample(let a):
                 emit(.upsample(UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear)), [x], [y])
+            case .convTranspose2d:
+                program += convTransposeForward(i, x: x, y: y)
             }
         }
         return program

@@ -198,6 +198,7 @@ struct Emitter {
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
         case .upsample(let a): return UpsamplingModules.constructor(a)
+        case .convTranspose2d(let a): return UpsamplingModules.constructor(a)
         }
     }
 

@@ -1,15 +1,18 @@
 import NetIR
 
-/// `nn.Upsample`, `nn.UpsamplingNearest2d`, `F.interpolate` / `F.upsample`: PyTorch's signatures and the Upsample
-/// layer they make (nearest, or bilinear with `align_corners=False`; a `size` or integer `scale_factor`s).
-/// `ModuleCatalog` and `TensorOps` merge these tables into their own.
+/// The upsampling layers: `nn.Upsample`, `nn.UpsamplingNearest2d`, `F.interpolate` / `F.upsample` (nearest, or
+/// bilinear with `align_corners=False`; a `size` or integer `scale_factor`s) and `nn.ConvTranspose2d`: PyTorch's
+/// signatures, the layers they make and their spellings. `ModuleCatalog` and `TensorOps` merge these tables.
 enum UpsamplingModules {
     static let signatures: [String: Signature] = [
         "Upsample": Signature("size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None"),
         "UpsamplingNearest2d": Signature("size=None, scale_factor=None"),
+        "ConvTranspose2d": Signature("in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None"),
     ]
 
-    static let functionalNames: [String: String] = ["Upsample": "interpolate", "UpsamplingNearest2d": "interpolate"]
+    static let functionalNames: [String: String] = [
+        "Upsample": "interpolate", "UpsamplingNearest2d": "interpolate", "ConvTranspose2d": "conv_transpose2d",
+    ]
 
     static let functional: [String: (kind: String, signature: Signature)] = [
         "interpolate": ("Upsample", Signature("input, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None, antialias=False")),
@@ -18,6 +21,7 @@ enum UpsamplingModules {
     ]
 
     static func layer(_ kind: String, _ b: BoundArguments) throws -> Layer {
+        if kind == "ConvTranspose2d" { return try transposed(b) }
         let mode = kind == "UpsamplingNearest2d" ? "nearest" : b.string("mode")
         guard mode == "nearest" || mode == "bilinear" else {
             throw b.fail("mode=\(b.string("mode").map { "'\($0)'" } ?? "this value") is not supported (only 'nearest' and 'bilinear')", "mode", kind: .unsupportedOption)
@@ -59,6 +63,32 @@ enum UpsamplingModules {
             return Int(d)
         }
         return Pair(factors[0], factors[1])
+    }
+
+    private static func transposed(_ b: BoundArguments) throws -> Layer {
+        let inC = try b.int("in_channels"), outC = try b.int("out_channels"), groups = try b.int("groups")
+        try b.require("padding_mode", .string("zeros"), "padding_mode other than 'zeros' is not supported")
+        guard inC % groups == 0 else { throw b.fail("in_channels must be divisible by groups", "groups") }
+        guard outC % groups == 0 else { throw b.fail("out_channels must be divisible by groups", "groups") }
+        guard b.string("padding") == nil else { throw b.fail("padding must be an int or a pair of ints", "padding") }
+        return .convTranspose2d(ConvTranspose2dAttributes(
+            inChannels: inC, outChannels: outC, kernel: try b.pair("kernel_size"), stride: try b.pair("stride"),
+            padding: try b.pair("padding", minimum: 0), outputPadding: try b.pair("output_padding", minimum: 0),
+            dilation: try b.pair("dilation"), groups: groups, bias: try b.bool("bias")))
+    }
+
+    static func constructor(_ a: ConvTranspose2dAttributes) -> String {
+        func pair(_ p: Pair) -> String { p.h == p.w ? "\(p.h)" : "(\(p.h), \(p.w))" }
+        let items: [String?] = [
+            "\(a.inChannels)", "\(a.outChannels)", pair(a.kernel),
+            a.stride == Pair(1) ? nil : "stride=\(pair(a.stride))",
+            a.padding == Pair(0) ? nil : "padding=\(pair(a.padding))",
+            a.outputPadding == Pair(0) ? nil : "output_padding=\(pair(a.outputPadding))",
+            a.groups == 1 ? nil : "groups=\(a.groups)",
+            a.bias ? nil : "bias=False",
+            a.dilation == Pair(1) ? nil : "dilation=\(pair(a.dilation))",
+        ]
+        return "nn.ConvTranspose2d(" + items.compactMap { $0 }.joined(separator: ", ") + ")"
     }
 
     /// The module spelling, omitting PyTorch's defaults.

@@ -67,6 +67,9 @@ extension Graph {
             return y.count * (inputCount - 1)
         case .affine:
             return 2 * y.count
+        case .convTranspose2d(let a):
+            let macs = x.count * (a.outChannels / a.groups) * a.kernel.h * a.kernel.w
+            return 2 * macs + (a.bias ? y.count : 0)
         case .upsample(let a):
             return a.bilinear ? 7 * y.count : 0   // four weighted taps; nearest is a copy
         case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape, .slice:

@@ -81,6 +81,8 @@ public enum Layer: Hashable, Codable, Sendable {
     case slice(start: Int, count: Int)
     /// `nn.Upsample` / `F.interpolate`: nearest or bilinear resizing of each channel plane.
     case upsample(UpsampleAttributes)
+    /// `nn.ConvTranspose2d` (see `ConvTranspose2dAttributes`).
+    case convTranspose2d(ConvTranspose2dAttributes)
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -106,6 +108,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .logSoftmax: return "LogSoftmax"
         case .slice: return "Slice"
         case .upsample: return "Upsample"
+        case .convTranspose2d: return "ConvTranspose2d"
         }
     }
 

@@ -148,6 +148,9 @@ extension Graph {
                 throw fail("upsampling sizes and scale factors must be positive")
             }
             return a.output(for: x)
+        case .convTranspose2d(let a):
+            if let problem = a.problem(for: x) { throw fail(problem) }
+            return a.output(for: x)
         }
     }
 }

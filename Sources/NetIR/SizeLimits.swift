@@ -55,6 +55,9 @@ extension Graph {
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
         case .slice(let start, let count): attributes = [start, count]
         case .upsample(let a): attributes = [a.scale.h, a.scale.w, a.size?.h ?? 1, a.size?.w ?? 1]
+        case .convTranspose2d(let a):
+            attributes = [a.inChannels, a.outChannels, a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.padding.h, a.padding.w,
+                          a.outputPadding.h, a.outputPadding.w, a.dilation.h, a.dilation.w, a.groups]
         }
         if case .linear(let i, _, _) = layer, i > SizeLimits.tensorElements {
             throw fail("in_features=\(i) is too large (at most \(SizeLimits.tensorElements))")
@@ -80,6 +83,7 @@ extension Graph {
         let factors: [Int]
         switch layer {
         case .conv2d(let a): factors = [count, a.inChannels / max(a.groups, 1), a.kernel.h, a.kernel.w]
+        case .convTranspose2d(let a): factors = [count, a.inChannels / max(a.groups, 1), a.kernel.h, a.kernel.w]
         case .linear(let i, _, _): factors = [count, i]
         case .maxPool2d(let a), .avgPool2d(let a): factors = [count, a.kernel.h, a.kernel.w]
         default: factors = [count]

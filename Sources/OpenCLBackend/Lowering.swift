@@ -216,6 +216,10 @@ struct Lowering {
             return lowerUpsample(g, x: x, y: y)
         case .upsampleBackward(let g):
             return lowerUpsampleBackward(g, dy: x, dx: y, accumulate: ins.accumulate)
+        case .channelBias(let g):
+            return lowerChannelBias(g, x: x, bias: ins.inputs[1], y: y)
+        case .channelBiasBackward(let g):
+            return lowerChannelBiasBackward(g, dy: x, db: y, accumulate: ins.accumulate)
         }
     }
 

@@ -21,7 +21,7 @@ public struct ReferenceBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine, .upsample, .upsampleBackward:
+             .multiplyBackward, .affine, .upsample, .upsampleBackward, .channelBias, .channelBiasBackward:
             return true
         }
     }
@@ -257,6 +257,10 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(Reference.upsample(g, x: memory.load(i(0))), o(0))
         case .upsampleBackward(let g):
             memory.store(Reference.upsampleBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
+        case .channelBias(let g):
+            memory.store(Reference.channelBias(g, x: memory.load(i(0)), bias: memory.load(i(1))), o(0))
+        case .channelBiasBackward(let g):
+            memory.store(Reference.channelBiasBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
         }
     }
 }

@@ -53,6 +53,10 @@ enum Tolerance {
             return exact
         case .multiplyBackward(_, let ofBroadcast):
             return ofBroadcast ? smallSums : exact
+        case .channelBias:
+            return exact
+        case .channelBiasBackward:
+            return smallSums   // Float sums over the batch and a plane
         case .upsample, .upsampleBackward:
             return smallSums   // bilinear: four weighted taps forward, Float sums of a few products per input backward
         }

@@ -36,3 +36,21 @@ final class UpsampleComparisonTests: XCTestCase {
         }
     }
 }
+
+/// ConvTranspose2d on the CPU against the reference (its convolutions are BLAS: Tolerance.of).
+final class ConvTransposeComparisonTests: XCTestCase {
+    func testTransposedConvolutions() throws {
+        typealias A = ConvTranspose2dAttributes
+        for a in [A(inChannels: 6, outChannels: 5, kernel: Pair(2), stride: Pair(2)),
+                  A(inChannels: 6, outChannels: 4, kernel: Pair(3), stride: Pair(2), padding: Pair(1), outputPadding: Pair(1)),
+                  A(inChannels: 6, outChannels: 6, kernel: Pair(3), padding: Pair(1), groups: 6, bias: false)] {
+            for threads in [1, 2] {
+                var b = NetworkBuilder(input: TensorShape(channels: 3, height: 7, width: 9))
+                let stem = try b.conv2d("stem", b.input, out: 6, kernel: 3, padding: 1)
+                let up = try b.relu("relu", try b.add("up", .convTranspose2d(a), [stem]))
+                let graph = try b.build(output: try b.linear("head", try b.flatten("flatten", up), out: 3))
+                try assertBackendsAgree("convTranspose \(a) (\(threads) threads)", graph, batches: [1, 3], candidate: CPUBackend(threads: threads))
+            }
+        }
+    }
+}

@@ -72,6 +72,12 @@ struct GraphInterpreter {
                 y = Reference.concat(ConcatGeometry(batch: batch, spatial: inShape.spatial, channels: node.inputs.map { shapes[$0].channels }), xs)
             case .softmax, .logSoftmax:
                 y = Reference.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax, x: x)
+            case .convTranspose2d(let a):
+                let g = ConvGeometry(batch: batch, input: shapes[i], output: inShape, attributes: a.adjoint)
+                let raw = Reference.conv2dBackwardData(g, dy: x, weight: p("weight") ?? [])
+                let bias = p("bias")
+                let plane = shapes[i].spatial, c = shapes[i].channels
+                y = raw.indices.map { k in bias.map { raw[k] + $0[(k / plane) % c] } ?? raw[k] }
             case .upsample(let a):
                 y = Reference.upsample(UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear), x: x)
             case .slice(let start, let count):
@@ -111,6 +117,12 @@ final class GraphInterpreterTests: XCTestCase {
             let stem = try b.conv2d("stem", x, out: 5, kernel: 3, padding: 1)
             let low = try b.add("low", .slice(start: 0, count: 2), [stem]), high = try b.add("high", .slice(start: 3, count: 2), [stem])
             return try b.concat("cat", [try b.add("mul", .multiply, [low, high]), try b.add("mid", .slice(start: 1, count: 3), [stem])])
+        }))
+        result.append(("upsampling and transposed convolution", try classifier(image) { b, x in
+            let stem = try b.conv2d("stem", x, out: 3, kernel: 3, stride: 2, padding: 1)
+            let up = try b.add("up", .convTranspose2d(ConvTranspose2dAttributes(inChannels: 3, outChannels: 2, kernel: Pair(3), stride: Pair(2),
+                                                                                   padding: Pair(1), outputPadding: Pair(1))), [stem])
+            return try b.add("bilinear", .upsample(UpsampleAttributes(size: Pair(7, 9), bilinear: true)), [up])
         }))
         var shared = NetworkBuilder(input: TensorShape(features: 5))
         let fc = Layer.linear(inFeatures: 5, outFeatures: 5, bias: true)

@@ -152,3 +152,31 @@ final class UpsampleSyntaxTests: XCTestCase {
         }
     }
 }
+
+/// nn.ConvTranspose2d: PyTorch's parameter layout and output size, emitted back the same.
+final class ConvTransposeSyntaxTests: XCTestCase {
+    func testParametersShapeAndRoundTrip() throws {
+        let g = try parseNet(network(init: ["self.conv = nn.Conv2d(1, 8, 3, stride=2, padding=1)",
+                                            "self.up = nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1, groups=2, bias=False, dilation=1)"],
+                                     forward: ["return self.up(self.conv(x)).flatten(1)"])).graph
+        XCTAssertEqual(g.parameters.first { $0.name == "up.weight" }?.dims, [8, 3, 3, 3])
+        XCTAssertNil(g.parameters.first { $0.name == "up.bias" })
+        XCTAssertEqual(try g.inferShapes()[2], TensorShape(channels: 6, height: 28, width: 28))
+        let back = try parseNet(NetworkSource.emit(g)).graph
+        XCTAssertEqual(back.nodes.map(\.layer), g.nodes.map(\.layer))
+        XCTAssertThrowsError(try NetworkSource.parse(network(init: ["self.up = nn.ConvTranspose2d(1, 2, 3, stride=2, output_padding=2)"],
+                                                             forward: ["return self.up(x).flatten(1)"]), file: "net.py", input: TensorShape([1, 4, 4])))
+    }
+
+    func testConstructsRoundTrip() throws {
+        for file in ["up_convtranspose.py", "up_convtranspose_outpad.py", "up_unet_skip.py"] {
+            let source = try String(contentsOf: try ConstructCoverageTests.directory().appendingPathComponent(file), encoding: .utf8)
+            let g = try NetworkSource.parse(source, file: file, input: TensorShape([1, 28, 28]), className: "Net").graph
+            let emitted = NetworkSource.emit(g)
+            let back = try NetworkSource.parse(emitted, file: "emitted.py", input: g.inputShape).graph
+            XCTAssertEqual(back.nodes.map(\.layer), g.nodes.map(\.layer), file)
+            XCTAssertEqual(back.parameters.map(\.name), g.parameters.map(\.name), file)
+            XCTAssertEqual(NetworkSource.emit(back), emitted, "\(file): emitting is not stable")
+        }
+    }
+}

@@ -30,3 +30,19 @@ final class UpsampleTests: XCTestCase {
         }
     }
 }
+
+/// ConvTranspose2d on OpenCL against the reference.
+final class ConvTransposeTests: XCTestCase {
+    func testTransposedConvolutions() throws {
+        typealias A = ConvTranspose2dAttributes
+        for a in [A(inChannels: 6, outChannels: 5, kernel: Pair(2), stride: Pair(2)),
+                  A(inChannels: 6, outChannels: 4, kernel: Pair(3), stride: Pair(2), padding: Pair(1), outputPadding: Pair(1)),
+                  A(inChannels: 6, outChannels: 6, kernel: Pair(3), padding: Pair(1), groups: 6, bias: false)] {
+            let graph = try singleLayer(input: TensorShape(channels: 6, height: 7, width: 9)) { b, x in
+                try b.add("up", .convTranspose2d(a), [x])
+            }
+            // GEMM/col2im sums of up to a few hundred products, as for Conv2d.
+            try compareWithReference(graph, batch: 3, tolerance: .accumulation)
+        }
+    }
+}
