@@ -207,6 +207,8 @@ struct Binder {
             return try bindChannelBias(g, ins)
         case .channelBiasBackward(let g):
             return try bindChannelBiasBackward(g, ins)
+        case .permute(let g):
+            return try bindPermute(g, ins)
         }
     }
 }

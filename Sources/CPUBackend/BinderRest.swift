@@ -152,7 +152,7 @@ extension Binder {
             }
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .upsample, .upsampleBackward,
-             .channelBias, .channelBiasBackward:
+             .channelBias, .channelBiasBackward, .permute:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }

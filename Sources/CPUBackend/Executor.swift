@@ -31,7 +31,8 @@ public struct CPUBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine, .upsample, .upsampleBackward, .channelBias, .channelBiasBackward:
+             .multiplyBackward, .affine, .upsample, .upsampleBackward, .channelBias, .channelBiasBackward,
+             .permute:
             return true
         }
     }

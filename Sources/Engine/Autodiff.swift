@@ -52,7 +52,7 @@ extension PlanBuilder {
                      accumulate: parametersAccumulate)
                 if let (dx, acc) = target(0) { emit(.conv2dBackwardData(g), [dy, w], [dx], accumulate: acc) }
             case .linear(let inF, let outF, _):
-                let g = LinearGeometry(batch: batch, inFeatures: inF, outFeatures: outF)
+                let g = LinearGeometry(batch: batch * inShape.count / inF, inFeatures: inF, outFeatures: outF)
                 let w = parameter(node, "weight")
                 emit(.linearBackwardFilter(g), [x, dy], [gradient(of: w), gradient(of: parameter(node, "bias"))],
                      accumulate: parametersAccumulate)
@@ -141,6 +141,10 @@ extension PlanBuilder {
                 }
             case .convTranspose2d:
                 program += convTransposeBackward(i, x: x, dy: dy, dx: target(0), parametersAccumulate: parametersAccumulate)
+            case .permute(let order):
+                if let (dx, acc) = target(0) {
+                    emit(.permute(PermuteGeometry(batch: batch, dims: inShape.dims, order: order).inverse), [dy], [dx], accumulate: acc)
+                }
             }
         }
         // Parameters no gradient reaches (a module whose output is unused) must not keep stale values.

@@ -76,6 +76,8 @@ public enum Op: Hashable, Codable, Sendable {
     case channelBias(BiasGeometry)
     /// in: dy ; out: dBias (+)= Σ over samples and positions of dy per channel
     case channelBiasBackward(BiasGeometry)
+    /// in: x ; out: y (+)= x with each sample's dimensions reordered (its backward is the inverse permutation)
+    case permute(PermuteGeometry)
 }
 
 /// One step of a program: an op and its operands.

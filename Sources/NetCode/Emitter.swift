@@ -52,7 +52,7 @@ struct Emitter {
 
     static func isOperator(_ layer: Layer) -> Bool {
         switch layer {
-        case .add, .concat, .input, .multiply, .affine, .reshape, .slice: return true
+        case .add, .concat, .input, .multiply, .affine, .reshape, .slice, .permute: return true
         default: return false
         }
     }
@@ -125,6 +125,7 @@ struct Emitter {
             return "\(operand) * \(scale) + \(shift)"
         case .concat: return "torch.cat([\(args.joined(separator: ", "))], dim=1)"
         case .slice(let start, let count): return "\(Self.isAtomic(x) ? x : "(\(x))")[:, \(start):\(start + count)]"
+        case .permute(let order): return "\(Self.isAtomic(x) ? x : "(\(x))").permute(\(Interpreter.permuteArguments(order)))"
         default: break
         }
         if Self.isFunctional(node) {
@@ -194,7 +195,7 @@ struct Emitter {
         case .dropout(let p): return p == 0.5 ? "nn.Dropout()" : "nn.Dropout(\(p))"
         case .dropout2d(let p): return p == 0.5 ? "nn.Dropout2d()" : "nn.Dropout2d(\(p))"
         case .flatten: return "nn.Flatten()"
-        case .identity, .input, .add, .concat, .multiply, .affine, .reshape, .slice: return "nn.Identity()"
+        case .identity, .input, .add, .concat, .multiply, .affine, .reshape, .slice, .permute: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
         case .upsample(let a): return UpsamplingModules.constructor(a)

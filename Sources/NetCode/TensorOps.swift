@@ -17,14 +17,14 @@ enum TensorOps {
         .merging(UpsamplingModules.functional) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
         "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze",
-        "chunk", "split", "stack", "sum",
+        "chunk", "split", "stack", "sum", "transpose", "permute",
     ])
 
     /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
     static let methods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
         "softmax", "log_softmax", "add", "numel", "mul", "multiply", "squeeze", "unsqueeze",
-        "chunk", "split", "sum", "expand_as",
+        "chunk", "split", "sum", "expand_as", "transpose", "permute",
     ]
 
     /// Tensor constructors: outside `forward` they start a dummy forward (`DummyForward`), inside it they are
@@ -89,6 +89,12 @@ extension Interpreter {
         case (false, "split"):
             let b = try bind("tensor, split_size_or_sections, dim=0", args, callee: callee, at: e)
             return try split(try tensor(b, "tensor"), b, "split_size_or_sections", callee, at: e)
+        case (false, "transpose"):
+            let b = try bind("input, dim0, dim1", args, callee: callee, at: e)
+            return try transpose(try tensor(b, "input"), b, at: e)
+        case (false, "permute"):
+            let b = try bind("input, dims", args, callee: callee, at: e)
+            return try permute(try tensor(b, "input"), b["dims"].sequenceItems ?? [b["dims"]], callee, at: e)
         case (false, "stack"):
             return try stack(try bind("tensors, dim=0", args, callee: callee, at: e), at: e)
         default:
@@ -142,6 +148,13 @@ extension Interpreter {
             return try chunk(x, try bind("chunks, dim=0", args, callee: callee, at: e), callee, at: e)
         case "split":
             return try split(x, try bind("split_size, dim=0", args, callee: callee, at: e), "split_size", callee, at: e)
+        case "transpose":
+            return try transpose(x, try bind("dim0, dim1", args, callee: callee, at: e), at: e)
+        case "permute":
+            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
+            var dims = args.positional.map(\.value)
+            if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
+            return try permute(x, dims, callee, at: e)
         case "expand_as":
             return try expandAs(x, try bind("other", args, callee: callee, at: e), at: e)
         case "mul", "multiply":
@@ -300,19 +313,24 @@ extension Interpreter {
             return d < 0 ? d + rank + 1 : d
         }
         var input = x
-        if rank == 2 && dims == [2] {
-            guard case .tensor(let v) = try view(x, [s.dims[0], 1, s.dims[1]], at: e) else { return (.tensor(x), 1) }
-            input = v
+        if rank == 2 && (dims == [2] || dims == [1]) {
+            // Over dim 1 of [T, F] (the sequence): transpose to [F, T] first.
+            var v = x, (c, l) = (s.dims[0], s.dims[1])
+            if dims == [1], case .tensor(let t) = try permute(x, order: [1, 0], at: e) { v = t; (c, l) = (l, c) }
+            guard case .tensor(let w) = try view(v, [c, 1, l], at: e) else { return (.tensor(x), 1) }
+            input = w
         } else if !(rank == 3 && Set(dims) == [2, 3] && dims.count == 2) {
             throw b.fail("only the mean or sum over the spatial dims (2, 3) of an image, or over the last dim of a [C, L] tensor, is supported", "dim")
         }
         // Named mean_f<n> so that the emitter writes it back as a mean.
         let pooled = try addNode(.adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [input], name: graph?.synthetic("mean_f") ?? "mean",
                                  module: nil, at: e, definedBy: nil)
-        let count = s.count / s.dims[0]
+        let overSequence = rank == 2 && dims == [1]
+        let count = overSequence ? s.dims[0] : s.count / s.dims[0]
         guard case .tensor(let p) = pooled else { return (pooled, count) }
         if try b.bool("keepdim") {
-            return (rank == 3 ? pooled : try view(p, [s.dims[0], 1], at: e), count)
+            if rank == 3 { return (pooled, count) }
+            return (try view(p, overSequence ? [1, s.dims[1]] : [s.dims[0], 1], at: e), count)
         }
         return (try addNode(.flatten, [p], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil), count)
     }

@@ -54,7 +54,8 @@ extension Graph {
             let macs = y.count * (a.inChannels / a.groups) * a.kernel.h * a.kernel.w
             return 2 * macs + (a.bias ? y.count : 0)
         case .linear(let i, let o, let bias):
-            return 2 * i * o + (bias ? o : 0)
+            let rows = x.count / max(i, 1)   // 1, or the rows of a [T, F] sequence
+            return rows * (2 * i * o + (bias ? o : 0))
         case .batchNorm:
             return 2 * y.count
         case .activation, .softmax, .logSoftmax, .multiply:
@@ -72,7 +73,7 @@ extension Graph {
             return 2 * macs + (a.bias ? y.count : 0)
         case .upsample(let a):
             return a.bilinear ? 7 * y.count : 0   // four weighted taps; nearest is a copy
-        case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape, .slice:
+        case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape, .slice, .permute:
             return 0
         }
     }

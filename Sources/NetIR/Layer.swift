@@ -83,6 +83,8 @@ public enum Layer: Hashable, Codable, Sendable {
     case upsample(UpsampleAttributes)
     /// `nn.ConvTranspose2d` (see `ConvTranspose2dAttributes`).
     case convTranspose2d(ConvTranspose2dAttributes)
+    /// Reorders the per-sample dimensions: output dim k is input dim `order[k]` (`permute`, `transpose`).
+    case permute(order: [Int])
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -109,6 +111,7 @@ public enum Layer: Hashable, Codable, Sendable {
         case .slice: return "Slice"
         case .upsample: return "Upsample"
         case .convTranspose2d: return "ConvTranspose2d"
+        case .permute: return "Permute"
         }
     }
 

@@ -72,6 +72,9 @@ extension Graph {
             }
             return TensorShape(channels: a.outChannels, height: h, width: w)
         case .linear(let inF, let outF, _):
+            if x.rank == 2 && x.dims[1] == inF && outF > 0 {
+                return TensorShape([x.dims[0], outF])   // a sequence of feature vectors: each row separately
+            }
             guard x.rank == 1 else {
                 throw fail("Linear expects a flat input [\(inF)], got [\(x)] (missing flatten?)")
             }
@@ -151,6 +154,9 @@ extension Graph {
         case .convTranspose2d(let a):
             if let problem = a.problem(for: x) { throw fail(problem) }
             return a.output(for: x)
+        case .permute(let order):
+            if let problem = Layer.permuteProblem(order, x) { throw fail(problem) }
+            return TensorShape(order.map { x.dims[$0] })
         }
     }
 }

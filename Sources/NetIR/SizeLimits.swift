@@ -55,6 +55,7 @@ extension Graph {
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
         case .slice(let start, let count): attributes = [start, count]
         case .upsample(let a): attributes = [a.scale.h, a.scale.w, a.size?.h ?? 1, a.size?.w ?? 1]
+        case .permute(let order): attributes = order
         case .convTranspose2d(let a):
             attributes = [a.inChannels, a.outChannels, a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.padding.h, a.padding.w,
                           a.outputPadding.h, a.outputPadding.w, a.dilation.h, a.dilation.w, a.groups]

@@ -220,6 +220,8 @@ struct Lowering {
             return lowerChannelBias(g, x: x, bias: ins.inputs[1], y: y)
         case .channelBiasBackward(let g):
             return lowerChannelBiasBackward(g, dy: x, db: y, accumulate: ins.accumulate)
+        case .permute(let g):
+            return lowerPermute(g, x: x, y: y, accumulate: ins.accumulate)
         }
     }
 

@@ -45,7 +45,8 @@ public struct OpenCLBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine, .upsample, .upsampleBackward, .channelBias, .channelBiasBackward:
+             .multiplyBackward, .affine, .upsample, .upsampleBackward, .channelBias, .channelBiasBackward,
+             .permute:
             return true
         }
     }

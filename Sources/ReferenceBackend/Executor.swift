@@ -21,7 +21,8 @@ public struct ReferenceBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine, .upsample, .upsampleBackward, .channelBias, .channelBiasBackward:
+             .multiplyBackward, .affine, .upsample, .upsampleBackward, .channelBias, .channelBiasBackward,
+             .permute:
             return true
         }
     }
@@ -261,6 +262,8 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(Reference.channelBias(g, x: memory.load(i(0)), bias: memory.load(i(1))), o(0))
         case .channelBiasBackward(let g):
             memory.store(Reference.channelBiasBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
+        case .permute(let g):
+            memory.store(Reference.permute(g, x: memory.load(i(0))), o(0), accumulate: acc)
         }
     }
 }

@@ -53,7 +53,7 @@ enum Tolerance {
             return exact
         case .multiplyBackward(_, let ofBroadcast):
             return ofBroadcast ? smallSums : exact
-        case .channelBias:
+        case .channelBias, .permute:
             return exact
         case .channelBiasBackward:
             return smallSums   // Float sums over the batch and a plane

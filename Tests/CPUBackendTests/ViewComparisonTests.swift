@@ -54,3 +54,20 @@ final class ConvTransposeComparisonTests: XCTestCase {
         }
     }
 }
+
+/// Permute and a Linear over tokens on the CPU against the reference.
+final class PermuteComparisonTests: XCTestCase {
+    func testPermutationsAndTokens() throws {
+        for threads in [1, 2] {
+            var b = NetworkBuilder(input: TensorShape(channels: 3, height: 7, width: 9))
+            let stem = try b.conv2d("stem", b.input, out: 5, kernel: 3, padding: 1)
+            let hwc = try b.add("hwc", .permute(order: [1, 2, 0]), [stem])
+            let tokens = try b.add("tokens", .reshape(dims: [63, 5]), [hwc])
+            let projected = try b.add("proj", .linear(inFeatures: 5, outFeatures: 6, bias: true), [tokens])
+            let swapped = try b.add("swap", .permute(order: [1, 0]), [projected])
+            let mixed = try b.add("mix", .permute(order: [2, 0, 1]), [try b.add("view", .reshape(dims: [6, 7, 9]), [swapped])])
+            let graph = try b.build(output: try b.linear("head", try b.flatten("flatten", mixed), out: 3))
+            try assertBackendsAgree("permutes and tokens (\(threads) threads)", graph, batches: [1, 3], candidate: CPUBackend(threads: threads))
+        }
+    }
+}

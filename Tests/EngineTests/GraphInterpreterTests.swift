@@ -45,7 +45,7 @@ struct GraphInterpreter {
                 y = Reference.conv2d(ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a), x: x,
                                      weight: p("weight") ?? [], bias: p("bias"), activation: nil)
             case .linear(let inF, let outF, _):
-                y = Reference.linear(LinearGeometry(batch: batch, inFeatures: inF, outFeatures: outF), x: x,
+                y = Reference.linear(LinearGeometry(batch: batch * inShape.count / inF, inFeatures: inF, outFeatures: outF), x: x,
                                      weight: p("weight") ?? [], bias: p("bias"), activation: nil)
             case .batchNorm(let a):
                 let g = BatchNormGeometry(batch: batch, channels: a.features, spatial: inShape.spatial, eps: a.eps, momentum: a.momentum)
@@ -78,6 +78,8 @@ struct GraphInterpreter {
                 let bias = p("bias")
                 let plane = shapes[i].spatial, c = shapes[i].channels
                 y = raw.indices.map { k in bias.map { raw[k] + $0[(k / plane) % c] } ?? raw[k] }
+            case .permute(let order):
+                y = Reference.permute(PermuteGeometry(batch: batch, dims: inShape.dims, order: order), x: x)
             case .upsample(let a):
                 y = Reference.upsample(UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear), x: x)
             case .slice(let start, let count):

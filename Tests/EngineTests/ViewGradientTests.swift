@@ -38,3 +38,29 @@ final class ViewGradientTests: XCTestCase {
         try assertGradientsMatch("feature slices", g)
     }
 }
+
+/// Permute against finite differences: every order of an image's dims, and the token path of a ViT-style
+/// head (flatten(2) view, transpose, a Linear over each token, the mean over tokens).
+final class PermuteGradientTests: XCTestCase {
+    func testPermutations() throws {
+        for order in [[0, 2, 1], [1, 0, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
+            let g = try classifier(TensorShape(channels: 2, height: 3, width: 4)) { b, x in
+                let stem = try b.activation("act", try b.conv2d("stem", x, out: 3, kernel: 1), .tanh)
+                let p = try b.add("permute", .permute(order: order), [stem])
+                return try b.add("mul", .multiply, [p, try b.add("again", .permute(order: order), [stem])])
+            }
+            try assertGradientsMatch("permute \(order)", g, batches: [2])
+        }
+    }
+
+    func testTokenLinearAndMean() throws {
+        let g = try classifier(TensorShape(channels: 2, height: 3, width: 4)) { b, x in
+            let stem = try b.activation("act", try b.conv2d("stem", x, out: 5, kernel: 1), .tanh)
+            let tokens = try b.add("tokens", .permute(order: [1, 0]), [try b.add("flat2", .reshape(dims: [5, 12]), [stem])])
+            let projected = try b.activation("gelu", try b.add("proj", .linear(inFeatures: 5, outFeatures: 4, bias: true), [tokens]), .gelu)
+            let back = try b.add("back", .reshape(dims: [4, 1, 12]), [try b.add("t", .permute(order: [1, 0]), [projected])])
+            return try b.add("mean", .adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [back])
+        }
+        try assertGradientsMatch("tokens: transpose, linear per token, mean", g)
+    }
+}

@@ -180,3 +180,46 @@ final class ConvTransposeSyntaxTests: XCTestCase {
         }
     }
 }
+
+/// transpose/permute (the batch stays first), a Linear over tokens, the mean over tokens.
+final class PermuteSyntaxTests: XCTestCase {
+    func testSpellingsAndRefusals() throws {
+        func parsed(_ line: String) throws -> Graph {
+            try NetworkSource.parse(network(init: ["self.conv = nn.Conv2d(1, 4, 3, padding=1)"], forward: ["x = self.conv(x)", line, "return x.flatten(1)"]),
+                                    file: "net.py", input: TensorShape([1, 5, 6])).graph
+        }
+        for (line, order) in [("x = x.transpose(1, 2)", [1, 0, 2]), ("x = torch.transpose(x, -1, -2)", [0, 2, 1]),
+                              ("x = x.permute(0, 2, 3, 1)", [1, 2, 0]), ("x = x.permute((0, 3, 1, 2))", [2, 0, 1]),
+                              ("x = torch.permute(x, (0, 3, 2, 1))", [2, 1, 0])] {
+            let g = try parsed(line)
+            XCTAssertEqual(g.nodes.first { $0.layer.typeName == "Permute" }?.layer, .permute(order: order), line)
+            XCTAssertEqual(try parseNet(NetworkSource.emit(g), input: "1x5x6").graph.nodes.map(\.layer), g.nodes.map(\.layer), line)
+        }
+        XCTAssertEqual(try parsed("x = x.transpose(2, 2)").nodes.count, 3, "the identity adds no node")
+        for bad in ["x = x.transpose(0, 1)", "x = x.permute(1, 0, 2, 3)", "x = x.permute(0, 1, 2)"] {
+            XCTAssertThrowsError(try parsed(bad), bad)
+        }
+    }
+
+    func testTokensThroughALinear() throws {
+        let g = try parseNet(network(init: ["self.conv = nn.Conv2d(1, 8, 3, padding=1)", "self.proj = nn.Linear(8, 16)", "self.fc = nn.Linear(16, 10)"],
+                                     forward: ["x = self.conv(x).flatten(2).transpose(1, 2)", "x = self.proj(x)",
+                                               "return self.fc(x.mean(dim=1) + x.mean(1, keepdim=True).squeeze(1))"]), input: "1x4x5").graph
+        let shapes = try g.inferShapes()
+        let proj = try XCTUnwrap(g.nodes.firstIndex { $0.module == "proj" })
+        XCTAssertEqual(shapes[proj], TensorShape([20, 16]))
+        XCTAssertEqual(g.outputShape, TensorShape(features: 10))
+        XCTAssertEqual(try g.cost().flops - (try g.cost().flops - g.flopsPerNode(shapes: shapes)[proj]), 20 * (2 * 8 * 16 + 16))
+    }
+
+    func testConstructRoundTrip() throws {
+        let file = "view_transpose_tokens.py"
+        let source = try String(contentsOf: try ConstructCoverageTests.directory().appendingPathComponent(file), encoding: .utf8)
+        let g = try NetworkSource.parse(source, file: file, input: TensorShape([1, 28, 28]), className: "Net").graph
+        let emitted = NetworkSource.emit(g)
+        let back = try NetworkSource.parse(emitted, file: "emitted.py", input: g.inputShape).graph
+        XCTAssertEqual(back.nodes.map(\.layer), g.nodes.map(\.layer))
+        XCTAssertEqual(back.nodes.map(\.inputs), g.nodes.map(\.inputs))
+        XCTAssertEqual(NetworkSource.emit(back), emitted, "emitting is not stable")
+    }
+}

@@ -46,3 +46,17 @@ final class ConvTransposeTests: XCTestCase {
         }
     }
 }
+
+/// Permute and a Linear over tokens on OpenCL against the reference.
+final class PermuteTests: XCTestCase {
+    func testPermutationsAndTokens() throws {
+        let graph = try singleLayer(input: TensorShape(channels: 5, height: 7, width: 9)) { b, x in
+            let hwc = try b.add("hwc", .permute(order: [1, 2, 0]), [x])
+            let projected = try b.add("proj", .linear(inFeatures: 5, outFeatures: 6, bias: true), [try b.add("tokens", .reshape(dims: [63, 5]), [hwc])])
+            let swapped = try b.add("swap", .permute(order: [1, 0]), [projected])
+            return try b.add("mix", .permute(order: [2, 0, 1]), [try b.add("view", .reshape(dims: [6, 7, 9]), [swapped])])
+        }
+        // Permutes are copies; the token Linear and the head are GEMMs.
+        try compareWithReference(graph, batch: 3, tolerance: .accumulation)
+    }
+}
