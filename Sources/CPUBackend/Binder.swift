@@ -211,6 +211,16 @@ struct Binder {
             return try bindLocalResponseNorm(ins, g)
         case .localResponseNormBackward(let g):
             return try bindLocalResponseNormBackward(ins, g)
+        case .upsample(let g):
+            return try bindUpsample(g, ins)
+        case .upsampleBackward(let g):
+            return try bindUpsampleBackward(g, ins)
+        case .channelBias(let g):
+            return try bindChannelBias(g, ins)
+        case .channelBiasBackward(let g):
+            return try bindChannelBiasBackward(g, ins)
+        case .permute(let g):
+            return try bindPermute(g, ins)
         }
     }
 }

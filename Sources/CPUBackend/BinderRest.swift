@@ -156,7 +156,8 @@ extension Binder {
             return try bindPad(ins, g, backward: true)
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .rowNorm, .rowNormBackward,
-             .prelu, .preluBackward, .localResponseNorm, .localResponseNormBackward:
+             .prelu, .preluBackward, .localResponseNorm, .localResponseNormBackward, .upsample, .upsampleBackward,
+             .channelBias, .channelBiasBackward, .permute:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }

@@ -32,7 +32,8 @@ public struct CPUBackend: Backend {
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
-             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward:
+             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward,
+             .upsample, .upsampleBackward, .channelBias, .channelBiasBackward, .permute:
             return true
         }
     }

@@ -52,7 +52,7 @@ extension PlanBuilder {
                      accumulate: parametersAccumulate)
                 if let (dx, acc) = target(0) { emit(.conv2dBackwardData(g), [dy, w], [dx], accumulate: acc) }
             case .linear(let inF, let outF, _):
-                let g = LinearGeometry(batch: batch, inFeatures: inF, outFeatures: outF)
+                let g = LinearGeometry(batch: batch * inShape.count / inF, inFeatures: inF, outFeatures: outF)
                 let w = parameter(node, "weight")
                 emit(.linearBackwardFilter(g), [x, dy], [gradient(of: w), gradient(of: parameter(node, "bias"))],
                      accumulate: parametersAccumulate)
@@ -169,6 +169,19 @@ extension PlanBuilder {
                     } else {
                         emit(.copy, [dy], [dx], accumulate: acc)
                     }
+                }
+            case .slice:
+                if let (dx, acc) = target(0) { program += sliceBackward(i, dy: dy, dx: dx, accumulate: acc) }
+            case .upsample(let a):
+                if let (dx, acc) = target(0) {
+                    let g = UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear)
+                    emit(.upsampleBackward(g), [dy], [dx], accumulate: acc)
+                }
+            case .convTranspose2d:
+                program += convTransposeBackward(i, x: x, dy: dy, dx: target(0), parametersAccumulate: parametersAccumulate)
+            case .permute(let order):
+                if let (dx, acc) = target(0) {
+                    emit(.permute(PermuteGeometry(batch: batch, dims: inShape.dims, order: order).inverse), [dy], [dx], accumulate: acc)
                 }
             }
         }

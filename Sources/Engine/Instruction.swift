@@ -86,6 +86,16 @@ public enum Op: Hashable, Codable, Sendable {
     case pad(PadGeometry)
     /// in: dy ; out: dx (+)= the sum of dy over the outputs that copy each input element
     case padBackward(PadGeometry)
+    /// in: x ; out: y (nearest or bilinear resize of each plane, `UpsampleGeometry.taps`)
+    case upsample(UpsampleGeometry)
+    /// in: dy ; out: dx (+)= each output's gradient spread over its taps with their weights
+    case upsampleBackward(UpsampleGeometry)
+    /// in: x, bias ; out: y = x + bias[c] per channel plane (y may be x itself: ConvTranspose2d adds its bias in place)
+    case channelBias(BiasGeometry)
+    /// in: dy ; out: dBias (+)= Σ over samples and positions of dy per channel
+    case channelBiasBackward(BiasGeometry)
+    /// in: x ; out: y (+)= x with each sample's dimensions reordered (its backward is the inverse permutation)
+    case permute(PermuteGeometry)
 }
 
 /// One step of a program: an op and its operands.

@@ -250,7 +250,7 @@ struct PlanBuilder {
                 let g = ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a)
                 emit(.conv2d(g, activation: act), [x, parameter(node, "weight"), parameter(node, "bias")], [y])
             case .linear(let inF, let outF, _):
-                let g = LinearGeometry(batch: batch, inFeatures: inF, outFeatures: outF)
+                let g = LinearGeometry(batch: batch * inShape.count / inF, inFeatures: inF, outFeatures: outF)
                 emit(.linear(g, activation: act), [x, parameter(node, "weight"), parameter(node, "bias")], [y])
             case .batchNorm(let a):
                 let g = BatchNormGeometry(batch: batch, channels: a.features, spatial: inShape.spatial, eps: a.eps, momentum: a.momentum)
@@ -316,6 +316,14 @@ struct PlanBuilder {
                 } else {
                     emit(.copy, [x], [y])
                 }
+            case .slice:
+                program.append(sliceForward(i, x: x, y: y))
+            case .upsample(let a):
+                emit(.upsample(UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear)), [x], [y])
+            case .convTranspose2d:
+                program += convTransposeForward(i, x: x, y: y)
+            case .permute(let order):
+                emit(.permute(PermuteGeometry(batch: batch, dims: inShape.dims, order: order)), [x], [y])
             }
         }
         return program

@@ -40,6 +40,9 @@ extension Interpreter {
             if name == "format" { return .method(v, name) }
         case .opaque:
             return .opaque
+        case .stacked:
+            if name == "sum" || name == "mean" { return .method(v, name) }
+            throw fail("Tensor.\(name) of a torch.stack is not supported (only .sum or .mean over the stacked dim)", at: e, kind: .unsupportedConstruct)
         default:
             break
         }
@@ -133,8 +136,8 @@ extension Interpreter {
             default:
                 throw fail("\(m.typeName) is not subscriptable", at: e)
             }
-        case (.tensor, _):
-            throw fail("indexing tensors is not supported", at: e, kind: .unsupportedConstruct, hint: NearEquivalents.hint(.tensorIndexing))
+        case (.tensor(let x), _):
+            return try tensorIndex(x, index, at: e)
         default:
             throw fail("'\(base.typeName)' is not subscriptable", at: e)
         }

@@ -163,6 +163,9 @@ extension Interpreter {
             }
         case .module(let m): return try moduleMethod(m, name, args, at: e)
         case .tensor(let x): return try tensorMethod(x, name, args, at: e)
+        case .stacked(let xs, let dim):
+            let b = try bind("dim=None, keepdim=False, dtype=None", args, callee: "Tensor.\(name)", at: e)
+            return try reduceStack(xs, dim: dim, name, b, at: e)
         case .string(let s) where name == "format": return try formatMethod(s, args, at: e)
         default: throw fail("'\(receiver.typeName)' has no method '\(name)'", at: e, kind: .undefinedName)
         }

@@ -37,7 +37,7 @@ struct Emitter {
     static func isFunctional(_ node: Node) -> Bool {
         switch node.layer {
         case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax,
-             .pad, .adaptiveMaxPool2d, .alphaDropout:
+             .pad, .adaptiveMaxPool2d, .alphaDropout, .upsample:
             return hasNumberedSuffix(node.name, "_f")
         case .layerNorm(let a) where !a.affine:
             return hasNumberedSuffix(node.name, "_f")
@@ -59,7 +59,7 @@ struct Emitter {
 
     static func isOperator(_ layer: Layer) -> Bool {
         switch layer {
-        case .add, .concat, .input, .multiply, .affine, .reshape: return true
+        case .add, .concat, .input, .multiply, .affine, .reshape, .slice, .permute: return true
         default: return false
         }
     }
@@ -131,6 +131,8 @@ struct Emitter {
             if scale == -1 { return "\(shift) - \(operand)" }
             return "\(operand) * \(scale) + \(shift)"
         case .concat: return "torch.cat([\(args.joined(separator: ", "))], dim=1)"
+        case .slice(let start, let count): return "\(Self.isAtomic(x) ? x : "(\(x))")[:, \(start):\(start + count)]"
+        case .permute(let order): return "\(Self.isAtomic(x) ? x : "(\(x))").permute(\(Interpreter.permuteArguments(order)))"
         default: break
         }
         if Self.isFunctional(node) {
@@ -203,7 +205,7 @@ struct Emitter {
         case .dropout(let p): return p == 0.5 ? "nn.Dropout()" : "nn.Dropout(\(p))"
         case .dropout2d(let p): return p == 0.5 ? "nn.Dropout2d()" : "nn.Dropout2d(\(p))"
         case .flatten: return "nn.Flatten()"
-        case .identity, .input, .add, .concat, .multiply, .affine, .reshape: return "nn.Identity()"
+        case .identity, .input, .add, .concat, .multiply, .affine, .reshape, .slice, .permute: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
         case .groupNorm(let a):
@@ -218,6 +220,8 @@ struct Emitter {
         case .pad(let a): return padModule(a)
         case .adaptiveMaxPool2d(let h, let w): return "nn.AdaptiveMaxPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
         case .alphaDropout(let p, let feature): return "nn.\(feature ? "FeatureAlphaDropout" : "AlphaDropout")(\(p))"
+        case .upsample(let a): return UpsamplingModules.constructor(a)
+        case .convTranspose2d(let a): return UpsamplingModules.constructor(a)
         }
     }
 
@@ -242,6 +246,7 @@ struct Emitter {
         case .adaptiveMaxPool2d(let h, let w): return ("F.adaptive_max_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)
         case .alphaDropout(let p, let feature):
             return ("F.\(feature ? "feature_alpha_dropout" : "alpha_dropout")(\(x), p=\(p), training=self.training)", true)
+        case .upsample(let a): return (UpsamplingModules.functionalCall(a, x), true)
         default: return (x, false)
         }
     }

@@ -19,6 +19,7 @@ enum ModuleCatalog {
     ].merging(Activation.kinds.map { ($0.className, Signature($0.moduleSignature)) }) { layer, _ in layer }
         .merging(normalizationSignatures) { layer, _ in layer }
         .merging(padPoolSignatures) { layer, _ in layer }
+        .merging(UpsamplingModules.signatures) { layer, _ in layer }
 
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict", "Identity"]
 
@@ -30,6 +31,7 @@ enum ModuleCatalog {
     ].merging(Activation.kinds.map { ($0.className, $0.functionalName) }) { layer, _ in layer }
         .merging(normalizationFunctionalNames) { layer, _ in layer }
         .merging(padPoolFunctionalNames) { layer, _ in layer }
+        .merging(UpsamplingModules.functionalNames) { layer, _ in layer }
 
     static func knows(_ q: String) -> Bool {
         guard q.hasPrefix("torch.nn.") else { return false }
@@ -100,6 +102,8 @@ enum ModuleCatalog {
             if case .int(let d) = b["dim"] { dim = d }
             else if !b.isNone("dim") { throw b.fail("dim must be an integer", "dim") }
             layer = kind == "Softmax" ? .softmax : .logSoftmax
+        case _ where UpsamplingModules.signatures[kind] != nil:
+            layer = try UpsamplingModules.layer(kind, b)
         default:
             if let norm = try normalizationLayer(kind, b) {
                 layer = norm.layer

@@ -55,7 +55,7 @@ extension Interpreter {
 
     func binary(_ op: BinaryOp, _ a: Value, _ b: Value, at e: Expr) throws -> Value {
         switch (a, b) {
-        case (.tensor, _), (_, .tensor):
+        case (.tensor, _), (_, .tensor), (.expanded, _), (_, .expanded):
             if let result = try tensorArithmetic(op, a, b, at: e) { return result }
             throw fail("operator '\(op.rawValue)' on these operands is not supported (tensor + - * tensor, tensor + - * / number)", at: e, kind: .unsupportedConstruct)
         case (.batch, _), (_, .batch):

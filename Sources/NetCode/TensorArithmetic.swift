@@ -5,6 +5,7 @@ import NetIR
 extension Interpreter {
     /// `op` with a tensor on at least one side; nil when the combination is not tensor arithmetic we take.
     func tensorArithmetic(_ op: BinaryOp, _ a: Value, _ b: Value, at e: Expr) throws -> Value? {
+        if let (x, y) = broadcastOperands(a, b) { return try tensorArithmetic(op, x, y, at: e) }
         switch (op, a, b) {
         case (.add, .tensor(let x), .tensor(let y)):
             return try addTensors([x, y], at: e)

@@ -19,14 +19,17 @@ enum TensorOps {
         "relu_": ("ReLU", Signature("input")),
     ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
         .merging(ModuleCatalog.normalizationFunctional) { entry, _ in entry }
+        .merging(UpsamplingModules.functional) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
         "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze", "amax", "max",
+        "chunk", "split", "stack", "sum", "transpose", "permute",
     ])
 
     /// Tensor methods (`x.view(...)`) the interpreter translates; `tensorMethod` implements each.
     static let methods: Set<String> = [
         "size", "dim", "view", "reshape", "flatten", "contiguous", "relu", "relu_", "sigmoid", "tanh", "mean",
         "softmax", "log_softmax", "add", "numel", "mul", "multiply", "squeeze", "unsqueeze", "amax", "max",
+        "chunk", "split", "sum", "expand_as", "transpose", "permute",
     ]
 
     /// Tensor constructors: outside `forward` they start a dummy forward (`DummyForward`), inside it they are
@@ -81,15 +84,30 @@ extension Interpreter {
         case (false, "squeeze"), (false, "unsqueeze"):
             let b = try bind(name == "squeeze" ? "input, dim=None" : "input, dim", args, callee: callee, at: e)
             return try squeeze(try tensor(b, "input"), b, unsqueeze: name == "unsqueeze", at: e)
-        case (false, "mean"):
+        case (false, "mean"), (false, "sum"):
             let b = try bind("input, dim=None, keepdim=False, dtype=None", args, callee: callee, at: e)
-            return try mean(try tensor(b, "input"), b, at: e)
+            if case .stacked(let xs, let dim) = b["input"] { return try reduceStack(xs, dim: dim, name, b, at: e) }
+            return name == "sum" ? try sum(try tensor(b, "input"), b, at: e) : try mean(try tensor(b, "input"), b, at: e)
         case (false, "max"):
             let b = try bind("input, dim=None, keepdim=False", args, callee: callee, at: e)
             return try maxOverDimension(try tensor(b, "input"), b, at: e)
         case (false, "amax"):
             let b = try bind("input, dim=None, keepdim=False", args, callee: callee, at: e)
             return try amax(try tensor(b, "input"), b, at: e)
+        case (false, "chunk"):
+            let b = try bind("input, chunks, dim=0", args, callee: callee, at: e)
+            return try chunk(try tensor(b, "input"), b, callee, at: e)
+        case (false, "split"):
+            let b = try bind("tensor, split_size_or_sections, dim=0", args, callee: callee, at: e)
+            return try split(try tensor(b, "tensor"), b, "split_size_or_sections", callee, at: e)
+        case (false, "transpose"):
+            let b = try bind("input, dim0, dim1", args, callee: callee, at: e)
+            return try transpose(try tensor(b, "input"), b, at: e)
+        case (false, "permute"):
+            let b = try bind("input, dims", args, callee: callee, at: e)
+            return try permute(try tensor(b, "input"), b["dims"].sequenceItems ?? [b["dims"]], callee, at: e)
+        case (false, "stack"):
+            return try stack(try bind("tensors, dim=0", args, callee: callee, at: e), at: e)
         default:
             guard let entry = TensorOps.functional[name] else { throw fail("\(callee) is not supported", at: e, kind: .unsupportedConstruct) }
             let b = try bind(entry.signature, args, callee: callee, at: e)
@@ -139,6 +157,21 @@ extension Interpreter {
             return try maxOverDimension(x, try bind("dim=None, keepdim=False", args, callee: callee, at: e), at: e)
         case "amax":
             return try amax(x, try bind("dim=None, keepdim=False", args, callee: callee, at: e), at: e)
+        case "sum":
+            return try sum(x, try bind("dim=None, keepdim=False, dtype=None", args, callee: callee, at: e), at: e)
+        case "chunk":
+            return try chunk(x, try bind("chunks, dim=0", args, callee: callee, at: e), callee, at: e)
+        case "split":
+            return try split(x, try bind("split_size, dim=0", args, callee: callee, at: e), "split_size", callee, at: e)
+        case "transpose":
+            return try transpose(x, try bind("dim0, dim1", args, callee: callee, at: e), at: e)
+        case "permute":
+            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
+            var dims = args.positional.map(\.value)
+            if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
+            return try permute(x, dims, callee, at: e)
+        case "expand_as":
+            return try expandAs(x, try bind("other", args, callee: callee, at: e), at: e)
         case "mul", "multiply":
             let b = try bind("other", args, callee: callee, at: e)
             guard let result = try tensorArithmetic(.multiply, .tensor(x), b["other"], at: e) else {
@@ -275,27 +308,51 @@ extension Interpreter {
             throw b.fail("start_dim and end_dim must be integers", "start_dim")
         }
         let rank = shape(x).rank
-        guard (start < 0 ? start + rank + 1 : start) == 1 else {
+        let first = start < 0 ? start + rank + 1 : start
+        guard end == -1 || end == rank else { throw b.fail("only end_dim=-1 is supported", "end_dim") }
+        if first >= 2 && first <= rank {
+            // flatten(2) and later: a view that keeps the dims before `first`.
+            let dims = shape(x).dims
+            return try view(x, Array(dims.prefix(first - 1)) + [dims.dropFirst(first - 1).reduce(1, *)], at: e)
+        }
+        guard first == 1 else {
             throw b.fail("flattening from dim \(start) is not supported; flatten(x, 1) keeps the batch dimension", "start_dim", kind: .unsupportedOption)
         }
-        guard end == -1 || end == rank else { throw b.fail("only end_dim=-1 is supported", "end_dim") }
         return try addNode(.flatten, [x], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
     }
 
     /// `x.mean((2, 3))`: global average pooling, flattened unless `keepdim=True`.
-    private func mean(_ x: Int, _ b: BoundArguments, at e: Expr) throws -> Value {
-        let rank = shape(x).rank
+    func mean(_ x: Int, _ b: BoundArguments, at e: Expr) throws -> Value { try reduceMean(x, b, at: e).mean }
+
+    /// The mean over the spatial dims (2, 3) of an image, or over the last dim (2) of a `[C, L]` tensor (viewed as
+    /// `[C, 1, L]` and pooled the same way), and how many elements each output averages.
+    func reduceMean(_ x: Int, _ b: BoundArguments, at e: Expr) throws -> (mean: Value, count: Int) {
+        let s = shape(x)
+        let rank = s.rank
         let dims = (b["dim"].sequenceItems ?? [b["dim"]]).map { v -> Int in
             guard case .int(let d) = v else { return 0 }
             return d < 0 ? d + rank + 1 : d
         }
-        guard rank == 3, Set(dims) == [2, 3], dims.count == 2 else {
-            throw b.fail("only the mean over the spatial dims (2, 3) of an image is supported", "dim")
+        var input = x
+        if rank == 2 && (dims == [2] || dims == [1]) {
+            // Over dim 1 of [T, F] (the sequence): transpose to [F, T] first.
+            var v = x, (c, l) = (s.dims[0], s.dims[1])
+            if dims == [1], case .tensor(let t) = try permute(x, order: [1, 0], at: e) { v = t; (c, l) = (l, c) }
+            guard case .tensor(let w) = try view(v, [c, 1, l], at: e) else { return (.tensor(x), 1) }
+            input = w
+        } else if !(rank == 3 && Set(dims) == [2, 3] && dims.count == 2) {
+            throw b.fail("only the mean or sum over the spatial dims (2, 3) of an image, or over the last dim of a [C, L] tensor, is supported", "dim")
         }
         // Named mean_f<n> so that the emitter writes it back as a mean.
-        let pooled = try addNode(.adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [x], name: graph?.synthetic("mean_f") ?? "mean",
+        let pooled = try addNode(.adaptiveAvgPool2d(outHeight: 1, outWidth: 1), [input], name: graph?.synthetic("mean_f") ?? "mean",
                                  module: nil, at: e, definedBy: nil)
-        guard try !b.bool("keepdim"), case .tensor(let p) = pooled else { return pooled }
-        return try addNode(.flatten, [p], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil)
+        let overSequence = rank == 2 && dims == [1]
+        let count = overSequence ? s.dims[0] : s.count / s.dims[0]
+        guard case .tensor(let p) = pooled else { return (pooled, count) }
+        if try b.bool("keepdim") {
+            if rank == 3 { return (pooled, count) }
+            return (try view(p, overSequence ? [1, s.dims[1]] : [s.dims[0], 1], at: e), count)
+        }
+        return (try addNode(.flatten, [p], name: graph?.synthetic("flatten_") ?? "flatten", module: nil, at: e, definedBy: nil), count)
     }
 }

@@ -34,6 +34,10 @@ enum Value {
     case training
     /// Weight tensors and similar (`m.weight` in `nn.init` calls): every use of them is a no-op.
     case opaque
+    /// `torch.stack(tensors, dim)`: only reducing it over `dim` (`.sum`, `.mean`) is supported (`StackAndSum`).
+    case stacked([Int], dim: Int)
+    /// `y.expand_as(x)` (`y` of another shape): only an operand of arithmetic with a tensor of shape `to`.
+    case expanded(Int, to: TensorShape)
 
     var typeName: String {
         switch self {
@@ -59,6 +63,8 @@ enum Value {
         case .batch: return "batch size"
         case .training: return "self.training"
         case .opaque: return "parameter"
+        case .stacked: return "Tensor (stacked)"
+        case .expanded: return "Tensor (expanded)"
         }
     }
 

@@ -55,7 +55,8 @@ extension Graph {
             let macs = y.count * (a.inChannels / a.groups) * a.kernel.h * a.kernel.w
             return 2 * macs + (a.bias ? y.count : 0)
         case .linear(let i, let o, let bias):
-            return 2 * i * o + (bias ? o : 0)
+            let rows = x.count / max(i, 1)   // 1, or the rows of a [T, F] sequence
+            return rows * (2 * i * o + (bias ? o : 0))
         case .batchNorm:
             return 2 * y.count
         case .activation, .softmax, .logSoftmax, .multiply:
@@ -76,7 +77,12 @@ extension Graph {
             return 3 * y.count   // square, sum, divide
         case .groupNorm, .layerNorm:
             return 5 * y.count   // mean, squared deviation (2), scale and shift (2)
-        case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:
+        case .convTranspose2d(let a):
+            let macs = x.count * (a.outChannels / a.groups) * a.kernel.h * a.kernel.w
+            return 2 * macs + (a.bias ? y.count : 0)
+        case .upsample(let a):
+            return a.bilinear ? 7 * y.count : 0   // four weighted taps; nearest is a copy
+        case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape, .slice, .permute:
             return 0
         case .pad:
             return 0   // data movement only

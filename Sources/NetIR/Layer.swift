@@ -121,6 +121,14 @@ public enum Layer: Hashable, Codable, Sendable {
     /// `nn.AlphaDropout` (one draw per element) and `nn.FeatureAlphaDropout` (`feature`: one per sample and
     /// channel). Identity in eval; in training PyTorch's `a·(x·keep + α'·(1-keep)) + b` keeping SELU's statistics.
     case alphaDropout(p: Float, feature: Bool)
+    /// Channels `start ..< start + count` of the first per-sample dimension (`x[:, a:b]`, `chunk`, `split`).
+    case slice(start: Int, count: Int)
+    /// `nn.Upsample` / `F.interpolate`: nearest or bilinear resizing of each channel plane.
+    case upsample(UpsampleAttributes)
+    /// `nn.ConvTranspose2d` (see `ConvTranspose2dAttributes`).
+    case convTranspose2d(ConvTranspose2dAttributes)
+    /// Reorders the per-sample dimensions: output dim k is input dim `order[k]` (`permute`, `transpose`).
+    case permute(order: [Int])
 
     /// The PyTorch class name users know (`Conv2d`, `BatchNorm2d`, ...).
     public var typeName: String {
@@ -152,6 +160,10 @@ public enum Layer: Hashable, Codable, Sendable {
         case .pad: return "Pad"
         case .adaptiveMaxPool2d: return "AdaptiveMaxPool2d"
         case .alphaDropout(_, let feature): return feature ? "FeatureAlphaDropout" : "AlphaDropout"
+        case .slice: return "Slice"
+        case .upsample: return "Upsample"
+        case .convTranspose2d: return "ConvTranspose2d"
+        case .permute: return "Permute"
         }
     }
 

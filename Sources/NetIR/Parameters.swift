@@ -58,6 +58,12 @@ extension Layer {
         case .layerNorm(let a):
             guard a.affine else { return [] }
             return [("weight", a.shape, .scale, 1)] + (a.bias ? [("bias", a.shape, ParameterRole.shift, 1)] : [])
+        case .convTranspose2d(let a):
+            // PyTorch's fan-in of a transposed convolution is its weight's dim 1 times the kernel area.
+            let fanIn = a.outChannels / a.groups * a.kernel.h * a.kernel.w
+            var r = [("weight", [a.inChannels, a.outChannels / a.groups, a.kernel.h, a.kernel.w], ParameterRole.weight, fanIn)]
+            if a.bias { r.append(("bias", [a.outChannels], .bias, fanIn)) }
+            return r
         default:
             return []
         }

@@ -72,6 +72,9 @@ extension Graph {
             }
             return TensorShape(channels: a.outChannels, height: h, width: w)
         case .linear(let inF, let outF, _):
+            if x.rank == 2 && x.dims[1] == inF && outF > 0 {
+                return TensorShape([x.dims[0], outF])   // a sequence of feature vectors: each row separately
+            }
             guard x.rank == 1 else {
                 throw fail("Linear expects a flat input [\(inF)], got [\(x)] (missing flatten?)")
             }
@@ -183,6 +186,25 @@ extension Graph {
             if feature && x.rank < 2 { throw fail("FeatureAlphaDropout expects [C, H, W] per sample, got [\(x)]") }
             guard p >= 0 && p < 1 else { throw fail("alpha dropout p=\(p) must be in [0, 1)") }
             return x
+        case .slice(let start, let count):
+            guard x.rank >= 1, start >= 0, count >= 1, start + count <= x.dims[0] else {
+                throw fail("cannot take channels \(start)..<\(start + count) of a tensor of shape \(x)")
+            }
+            var dims = x.dims
+            dims[0] = count
+            return TensorShape(dims)
+        case .upsample(let a):
+            try needImage()
+            guard a.scale.h > 0, a.scale.w > 0, (a.size?.h ?? 1) > 0, (a.size?.w ?? 1) > 0 else {
+                throw fail("upsampling sizes and scale factors must be positive")
+            }
+            return a.output(for: x)
+        case .convTranspose2d(let a):
+            if let problem = a.problem(for: x) { throw fail(problem) }
+            return a.output(for: x)
+        case .permute(let order):
+            if let problem = Layer.permuteProblem(order, x) { throw fail(problem) }
+            return TensorShape(order.map { x.dims[$0] })
         }
     }
 }

@@ -61,6 +61,12 @@ extension Graph {
         case .pad(let a): attributes = [a.left, a.right, a.top, a.bottom]
         case .adaptiveMaxPool2d(let h, let w): attributes = [h, w]
         case .alphaDropout: break
+        case .slice(let start, let count): attributes = [start, count]
+        case .upsample(let a): attributes = [a.scale.h, a.scale.w, a.size?.h ?? 1, a.size?.w ?? 1]
+        case .permute(let order): attributes = order
+        case .convTranspose2d(let a):
+            attributes = [a.inChannels, a.outChannels, a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.padding.h, a.padding.w,
+                          a.outputPadding.h, a.outputPadding.w, a.dilation.h, a.dilation.w, a.groups]
         }
         if case .linear(let i, _, _) = layer, i > SizeLimits.tensorElements {
             throw fail("in_features=\(i) is too large (at most \(SizeLimits.tensorElements))")
@@ -86,6 +92,7 @@ extension Graph {
         let factors: [Int]
         switch layer {
         case .conv2d(let a): factors = [count, a.inChannels / max(a.groups, 1), a.kernel.h, a.kernel.w]
+        case .convTranspose2d(let a): factors = [count, a.inChannels / max(a.groups, 1), a.kernel.h, a.kernel.w]
         case .linear(let i, _, _): factors = [count, i]
         case .maxPool2d(let a), .avgPool2d(let a): factors = [count, a.kernel.h, a.kernel.w]
         default: factors = [count]

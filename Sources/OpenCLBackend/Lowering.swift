@@ -228,6 +228,16 @@ struct Lowering {
             return lowerPad(g, x: x, y: y, accumulate: false, backward: false)
         case .padBackward(let g):
             return lowerPad(g, x: x, y: y, accumulate: ins.accumulate, backward: true)
+        case .upsample(let g):
+            return lowerUpsample(g, x: x, y: y)
+        case .upsampleBackward(let g):
+            return lowerUpsampleBackward(g, dy: x, dx: y, accumulate: ins.accumulate)
+        case .channelBias(let g):
+            return lowerChannelBias(g, x: x, bias: ins.inputs[1], y: y)
+        case .channelBiasBackward(let g):
+            return lowerChannelBiasBackward(g, dy: x, db: y, accumulate: ins.accumulate)
+        case .permute(let g):
+            return lowerPermute(g, x: x, y: y, accumulate: ins.accumulate)
         }
     }
 

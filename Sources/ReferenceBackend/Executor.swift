@@ -22,7 +22,8 @@ public struct ReferenceBackend: Backend {
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
-             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward:
+             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward,
+             .upsample, .upsampleBackward, .channelBias, .channelBiasBackward, .permute:
             return true
         }
     }
@@ -282,6 +283,16 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(Reference.pad(g, x: memory.load(i(0))), o(0))
         case .padBackward(let g):
             memory.store(Reference.padBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
+        case .upsample(let g):
+            memory.store(Reference.upsample(g, x: memory.load(i(0))), o(0))
+        case .upsampleBackward(let g):
+            memory.store(Reference.upsampleBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
+        case .channelBias(let g):
+            memory.store(Reference.channelBias(g, x: memory.load(i(0)), bias: memory.load(i(1))), o(0))
+        case .channelBiasBackward(let g):
+            memory.store(Reference.channelBiasBackward(g, dy: memory.load(i(0))), o(0), accumulate: acc)
+        case .permute(let g):
+            memory.store(Reference.permute(g, x: memory.load(i(0))), o(0), accumulate: acc)
         }
     }
 }

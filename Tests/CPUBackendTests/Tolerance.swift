@@ -63,6 +63,12 @@ enum Tolerance {
             return exact
         case .padBackward:
             return smallSums   // reflect/replicate add several outputs into one input (a replicate corner: its whole border block)
+        case .channelBias, .permute:
+            return exact
+        case .channelBiasBackward:
+            return smallSums   // Float sums over the batch and a plane
+        case .upsample, .upsampleBackward:
+            return smallSums   // bilinear: four weighted taps forward, Float sums of a few products per input backward
         }
     }
 

@@ -45,7 +45,7 @@ struct GraphInterpreter {
                 y = Reference.conv2d(ConvGeometry(batch: batch, input: inShape, output: shapes[i], attributes: a), x: x,
                                      weight: p("weight") ?? [], bias: p("bias"), activation: nil)
             case .linear(let inF, let outF, _):
-                y = Reference.linear(LinearGeometry(batch: batch, inFeatures: inF, outFeatures: outF), x: x,
+                y = Reference.linear(LinearGeometry(batch: batch * inShape.count / inF, inFeatures: inF, outFeatures: outF), x: x,
                                      weight: p("weight") ?? [], bias: p("bias"), activation: nil)
             case .batchNorm(let a):
                 let g = BatchNormGeometry(batch: batch, channels: a.features, spatial: inShape.spatial, eps: a.eps, momentum: a.momentum)
@@ -86,6 +86,24 @@ struct GraphInterpreter {
             case .alphaDropout(let rate, _):
                 precondition(!training || rate == 0, "the interpreter does not draw dropout masks")
                 y = x
+            case .convTranspose2d(let a):
+                let g = ConvGeometry(batch: batch, input: shapes[i], output: inShape, attributes: a.adjoint)
+                let raw = Reference.conv2dBackwardData(g, dy: x, weight: p("weight") ?? [])
+                let bias = p("bias")
+                let plane = shapes[i].spatial, c = shapes[i].channels
+                y = raw.indices.map { k in bias.map { raw[k] + $0[(k / plane) % c] } ?? raw[k] }
+            case .permute(let order):
+                y = Reference.permute(PermuteGeometry(batch: batch, dims: inShape.dims, order: order), x: x)
+            case .upsample(let a):
+                y = Reference.upsample(UpsampleGeometry(batch: batch, input: inShape, output: shapes[i], bilinear: a.bilinear), x: x)
+            case .slice(let start, let count):
+                let c: Int = inShape.dims[0], inner: Int = inShape.count / c
+                var taken: [Float] = []
+                for n in 0..<batch {
+                    let from: Int = (n * c + start) * inner
+                    taken += x[from ..< from + count * inner]
+                }
+                y = taken
             }
             values.append(y)
         }
@@ -110,6 +128,17 @@ final class GraphInterpreterTests: XCTestCase {
             let i = try b.add("id", .identity, [h])
             let s = try b.addValues("skip", x, i)
             return try b.activation("out_act", try b.addValues("sum", try b.linear("fa", s, out: 4), try b.linear("fb", i, out: 4)), .sigmoid)
+        }))
+        result.append(("channel slices", try classifier(image) { b, x in
+            let stem = try b.conv2d("stem", x, out: 5, kernel: 3, padding: 1)
+            let low = try b.add("low", .slice(start: 0, count: 2), [stem]), high = try b.add("high", .slice(start: 3, count: 2), [stem])
+            return try b.concat("cat", [try b.add("mul", .multiply, [low, high]), try b.add("mid", .slice(start: 1, count: 3), [stem])])
+        }))
+        result.append(("upsampling and transposed convolution", try classifier(image) { b, x in
+            let stem = try b.conv2d("stem", x, out: 3, kernel: 3, stride: 2, padding: 1)
+            let up = try b.add("up", .convTranspose2d(ConvTranspose2dAttributes(inChannels: 3, outChannels: 2, kernel: Pair(3), stride: Pair(2),
+                                                                                   padding: Pair(1), outputPadding: Pair(1))), [stem])
+            return try b.add("bilinear", .upsample(UpsampleAttributes(size: Pair(7, 9), bilinear: true)), [up])
         }))
         var shared = NetworkBuilder(input: TensorShape(features: 5))
         let fc = Layer.linear(inFeatures: 5, outFeatures: 5, bias: true)

@@ -98,7 +98,8 @@ final class SubsetTests: XCTestCase {
         XCTAssertEqual(error("if x.size(1) > 4:\n            x = F.relu(x)"), nil)
         XCTAssertEqual(error("if x:\n            x = F.relu(x)"),
                        "net.py:12:12: a tensor's value is unknown before the network runs; 'if' cannot depend on it (near equivalent: a condition on Python values known in __init__ (sizes, flags))")
-        XCTAssertEqual(error("x = x[:, 0]"), "net.py:12:13: indexing tensors is not supported (near equivalent: branches that each take the whole tensor (1x1 nn.Conv2d to the channels wanted), joined by torch.cat)")
+        XCTAssertNil(error("x = x[:, 0:4]"), "a channel range is a Slice")
+        XCTAssertEqual(error("x = x[:, :, 0]"), "net.py:12:13: indexing a tensor: only the channels (dim 1) can take an integer index (near equivalent: x[:, a:b] (a channel range), x[:, :, None, None] (new dims), torch.split(x, sizes, dim=1) or x.chunk(n, dim=1))")
     }
 
     func testResidualsConcatenationAndLoops() throws {
