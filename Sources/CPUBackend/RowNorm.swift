@@ -34,11 +34,20 @@ enum RowNormKernels {
             let mean = savedMean[r], invStd = savedInvStd[r]
             let first = g.parameter(row: r, element: 0)
             var sumC: Float = 0, sumCXhat: Float = 0
-            for j in 0..<(n / run) {
-                let (s, d) = Reduce.sumAndCenteredDot(dyr + j * run, xr + j * run, run, mean)
-                let gamma = scale?[first + j] ?? 1
-                sumC += gamma * s
-                sumCXhat += gamma * d * invStd
+            if run == 1 {   // LayerNorm: a parameter per element, no runs to reduce
+                for e in 0..<n {
+                    let c = (scale?[first + e] ?? 1) * dyr[e]
+                    sumC += c
+                    sumCXhat += c * (xr[e] - mean)
+                }
+                sumCXhat *= invStd
+            } else {
+                for j in 0..<(n / run) {
+                    let (s, d) = Reduce.sumAndCenteredDot(dyr + j * run, xr + j * run, run, mean)
+                    let gamma = scale?[first + j] ?? 1
+                    sumC += gamma * s
+                    sumCXhat += gamma * d * invStd
+                }
             }
             let meanC = sumC / Float(n), meanCXhat = sumCXhat / Float(n)
             for j in 0..<(n / run) {
@@ -58,6 +67,11 @@ enum RowNormKernels {
                                    savedMean: UnsafePointer<Float>, savedInvStd: UnsafePointer<Float>,
                                    dScale: UnsafeMutablePointer<Float>?, dShift: UnsafeMutablePointer<Float>?,
                                    accumulate: Bool, parameters: Range<Int>) {
+        if g.divisor == 1 {
+            perElementParameters(g, x: x, dy: dy, savedMean: savedMean, savedInvStd: savedInvStd, dScale: dScale,
+                                 dShift: dShift, accumulate: accumulate, parameters: parameters)
+            return
+        }
         let runsPerRow = g.inner / g.divisor
         for k in parameters {
             let p = k / runsPerRow, offset = (k % runsPerRow) * g.divisor
@@ -72,6 +86,34 @@ enum RowNormKernels {
             }
             if let dScale { dScale[k] = accumulate ? dScale[k] + Float(dGamma) : Float(dGamma) }
             if let dShift { dShift[k] = accumulate ? dShift[k] + Float(dBeta) : Float(dBeta) }
+        }
+    }
+
+    /// `backwardParameters` when every element has its own parameter (LayerNorm, divisor 1): rows outside,
+    /// the parameter range inside, so the loads are contiguous (one reduction call per element would dominate).
+    static func perElementParameters(_ g: RowNormGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                     savedMean: UnsafePointer<Float>, savedInvStd: UnsafePointer<Float>,
+                                     dScale: UnsafeMutablePointer<Float>?, dShift: UnsafeMutablePointer<Float>?,
+                                     accumulate: Bool, parameters: Range<Int>) {
+        var k = parameters.lowerBound
+        while k < parameters.upperBound {
+            let p = k / g.inner, end = min(parameters.upperBound, (p + 1) * g.inner), first = k - p * g.inner
+            var dGamma = [Double](repeating: 0, count: end - k), dBeta = dGamma
+            var r = p
+            while r < g.rows {
+                let at = r * g.inner + first, mean = savedMean[r], invStd = savedInvStd[r]
+                for i in 0..<(end - k) {
+                    let d = dy[at + i]
+                    dBeta[i] += Double(d)
+                    dGamma[i] += Double(d * (x[at + i] - mean) * invStd)
+                }
+                r += g.period
+            }
+            for i in 0..<(end - k) {
+                if let dScale { dScale[k + i] = accumulate ? dScale[k + i] + Float(dGamma[i]) : Float(dGamma[i]) }
+                if let dShift { dShift[k + i] = accumulate ? dShift[k + i] + Float(dBeta[i]) : Float(dBeta[i]) }
+            }
+            k = end
         }
     }
 }

@@ -9,7 +9,7 @@ final class LocalResponseNormComparisonTests: XCTestCase {
     func testLocalResponseNormAndNormalize() throws {
         let cases: [(TensorShape, Layer, Int)] = [
             (TensorShape(channels: 8, height: 5, width: 3), .localResponseNorm(LocalResponseNormAttributes(size: 2)), 3),
-            (TensorShape(channels: 33, height: 3, width: 5), .localResponseNorm(LocalResponseNormAttributes(size: 5, alpha: 0.5, beta: 0.75, k: 2)), 2),
+            (TensorShape(channels: 33, height: 3, width: 5), .localResponseNorm(LocalResponseNormAttributes(size: 5, alpha: 0.5, beta: 0.6, k: 2)), 2),
             (TensorShape(channels: 3, height: 7, width: 9), .localResponseNorm(LocalResponseNormAttributes(size: 7, alpha: 1)), 1),
             (TensorShape(features: 65), .l2Normalize(eps: 1e-12), 5),
             (TensorShape(channels: 6, height: 2, width: 3), .l2Normalize(eps: 1e-12), 2),

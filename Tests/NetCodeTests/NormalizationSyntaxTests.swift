@@ -90,6 +90,9 @@ final class NormalizationSyntaxTests: XCTestCase {
         let weighted = parseError(network(init: ["self.w = nn.Linear(784, 4)"],
                                           forward: ["h = torch.flatten(x, 1)", "return F.layer_norm(h, (784,), self.w.weight)"])) ?? "parsed"
         XCTAssertTrue(weighted.contains("not supported"), weighted)
+        let functional = parseError(network(init: ["self.conv = nn.Conv2d(1, 8, 3)"],
+                                            forward: ["return torch.flatten(F.group_norm(self.conv(x), 2), 1)"])) ?? "parsed"
+        XCTAssertTrue(functional.contains("near equivalent: an nn.GroupNorm module"), functional)
     }
 
     func testRoundTrip() throws {
