@@ -86,6 +86,6 @@ final class KernelSourceTests: XCTestCase {
         // Every file in Kernels/ is embedded.
         XCTAssertEqual(Set(EmbeddedKernels.sources.keys),
                        ["common.cl", "gemm.cl", "conv.cl", "batchnorm.cl", "pooling.cl", "elementwise.cl", "loss.cl", "optimizer.cl",
-                        "data.cl"])
+                        "data.cl", "padding.cl"])
     }
 }
