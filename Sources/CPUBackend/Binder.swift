@@ -199,6 +199,18 @@ struct Binder {
              .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill, .softmax, .softmaxBackward, .softmaxCrossEntropy,
              .optimizer, .multiply, .multiplyBackward, .affine, .pad, .padBackward:
             return try bindRest(ins)
+        case .rowNorm(let g):
+            return try bindRowNorm(ins, g)
+        case .rowNormBackward(let g, let accParams):
+            return try bindRowNormBackward(ins, g, accumulateParameters: accParams)
+        case .prelu(let g):
+            return try bindPReLU(ins, g)
+        case .preluBackward(let g, let accParams):
+            return try bindPReLUBackward(ins, g, accumulateParameters: accParams)
+        case .localResponseNorm(let g):
+            return try bindLocalResponseNorm(ins, g)
+        case .localResponseNormBackward(let g):
+            return try bindLocalResponseNormBackward(ins, g)
         }
     }
 }

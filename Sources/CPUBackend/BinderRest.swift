@@ -155,7 +155,8 @@ extension Binder {
         case .padBackward(let g):
             return try bindPad(ins, g, backward: true)
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
-             .batchNorm, .batchNormBackward, .activation, .activationBackward:
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .rowNorm, .rowNormBackward,
+             .prelu, .preluBackward, .localResponseNorm, .localResponseNormBackward:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")
         }
     }

@@ -31,7 +31,8 @@ public struct CPUBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine, .pad, .padBackward:
+             .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
+             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward:
             return true
         }
     }

@@ -132,6 +132,24 @@ extension PlanBuilder {
                     emit(.softmaxBackward(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax),
                          [y, dy], [dx], accumulate: acc)
                 }
+            case .groupNorm, .layerNorm:
+                if let g = RowNormGeometry(batch: batch, input: inShape, layer: node.layer) {
+                    let scale = parameter(node, "weight")
+                    let dx = target(0)
+                    emit(.rowNormBackward(g, accumulateParameters: parametersAccumulate),
+                         [x, dy, scale, extras[i][0], extras[i][1]],
+                         [dx?.0 ?? .absent, gradient(of: scale), gradient(of: parameter(node, "bias"))],
+                         accumulate: dx?.1 ?? false)
+                }
+            case .prelu(let slopes):
+                let weight = parameter(node, "weight")
+                let dx = target(0)
+                emit(.preluBackward(PReLUGeometry(batch: batch, input: inShape, slopes: slopes), accumulateParameters: parametersAccumulate),
+                     [x, dy, weight], [dx?.0 ?? .absent, gradient(of: weight)], accumulate: dx?.1 ?? false)
+            case .localResponseNorm, .l2Normalize:
+                if let (dx, acc) = target(0), let g = ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer) {
+                    emit(.localResponseNormBackward(g), [x, dy, extras[i][0]], [dx], accumulate: acc)
+                }
             case .pad(let a):
                 if let (dx, acc) = target(0) {
                     emit(.padBackward(PadGeometry(batch: batch, input: inShape, attributes: a)), [dy], [dx], accumulate: acc)

@@ -3,7 +3,7 @@ import NetIR
 
 extension Plan {
     /// PyTorch's default initialisation, seeded: Conv/Linear weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-    /// (what `kaiming_uniform_(a=sqrt(5))` reduces to), BatchNorm weight 1 and bias 0. Laid out as the
+    /// (what `kaiming_uniform_(a=sqrt(5))` reduces to), BatchNorm weight 1 and bias 0, PReLU slopes 0.25. Laid out as the
     /// parameter region (alignment padding stays 0).
     public func initialParameters(seed: UInt64) -> [Float] {
         var values = [Float](repeating: 0, count: parameterCount)
@@ -17,6 +17,7 @@ extension Plan {
                 case .weight, .bias: values[slot.offset + k] = rng.uniform(bound)
                 case .scale: values[slot.offset + k] = 1
                 case .shift: values[slot.offset + k] = 0
+                case .slope: values[slot.offset + k] = 0.25
                 }
             }
         }

@@ -68,6 +68,20 @@ public enum Op: Hashable, Codable, Sendable {
     case fill(Float)
     /// in: gradients ; out: parameters (updated in place), state copies. Learning rate and step come at run time.
     case optimizer(OptimizerConfig)
+    /// in: x, scale?, shift? ; out: y, savedMean?, savedInvStd? (one per row). GroupNorm, InstanceNorm, LayerNorm.
+    case rowNorm(RowNormGeometry)
+    /// in: x, dy, scale?, savedMean, savedInvStd ; out: dx?, dScale?, dShift?
+    /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dScale/dShift.
+    case rowNormBackward(RowNormGeometry, accumulateParameters: Bool)
+    /// in: x, slopes ; out: y = x > 0 ? x : slope·x
+    case prelu(PReLUGeometry)
+    /// in: x, dy, slopes ; out: dx? (+)= x > 0 ? dy : slope·dy, dSlopes? (+)= Σ (x > 0 ? 0 : x·dy) per slope.
+    /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dSlopes.
+    case preluBackward(PReLUGeometry, accumulateParameters: Bool)
+    /// in: x ; out: y = x · D^(-beta), D? (the denominators' base, saved for backward). LocalResponseNorm, F.normalize.
+    case localResponseNorm(ChannelWindowGeometry)
+    /// in: x, dy, D ; out: dx (+)= dy·D^(-beta) - 2·alpha·beta·x·Σ_{c whose window holds this channel} dy_c x_c D_c^(-beta-1)
+    case localResponseNormBackward(ChannelWindowGeometry)
     /// in: x ; out: y, x padded per `PadGeometry` (constant, reflect or replicate border)
     case pad(PadGeometry)
     /// in: dy ; out: dx (+)= the sum of dy over the outputs that copy each input element

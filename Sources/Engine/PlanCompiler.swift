@@ -143,6 +143,11 @@ struct PlanBuilder {
                 extras[i] = [newTensor(a.features), newTensor(a.features)]
             case .dropout:
                 extras[i] = [newTensor(count)]
+            case .localResponseNorm, .l2Normalize:
+                extras[i] = [newTensor(count)]   // D, the denominators' base
+            case .groupNorm, .layerNorm:
+                let rows = RowNormGeometry(batch: batch, input: shapes[i], layer: node.layer)?.rows ?? 0
+                extras[i] = [newTensor(rows), newTensor(rows)]   // saved mean, saved inverse std
             case .dropout2d:
                 let rows = batch * shapes[i].dims[0]
                 extras[i] = [newTensor(rows), newTensor(rows), newTensor(rows)]   // ones, gate, mask
@@ -289,6 +294,17 @@ struct PlanBuilder {
                 emit(.affine(scale: scale, shift: shift), [x], [y])
             case .softmax, .logSoftmax:
                 emit(.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax), [x], [y])
+            case .groupNorm, .layerNorm:
+                if let g = RowNormGeometry(batch: batch, input: inShape, layer: node.layer) {
+                    emit(.rowNorm(g), [x, parameter(node, "weight"), parameter(node, "bias")],
+                         [y] + (training ? extras[i] : [.absent, .absent]))
+                }
+            case .prelu(let slopes):
+                emit(.prelu(PReLUGeometry(batch: batch, input: inShape, slopes: slopes)), [x, parameter(node, "weight")], [y])
+            case .localResponseNorm, .l2Normalize:
+                if let g = ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer) {
+                    emit(.localResponseNorm(g), [x], [y, training ? extras[i][0] : .absent])
+                }
             case .pad(let a):
                 emit(.pad(PadGeometry(batch: batch, input: inShape, attributes: a)), [x], [y])
             case .adaptiveMaxPool2d(let oh, let ow):

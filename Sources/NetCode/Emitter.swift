@@ -39,6 +39,12 @@ struct Emitter {
         case .activation, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .dropout2d, .softmax, .logSoftmax,
              .pad, .adaptiveMaxPool2d, .alphaDropout:
             return hasNumberedSuffix(node.name, "_f")
+        case .layerNorm(let a) where !a.affine:
+            return hasNumberedSuffix(node.name, "_f")
+        case .localResponseNorm:
+            return hasNumberedSuffix(node.name, "_f")
+        case .l2Normalize:
+            return true   // no module class in PyTorch
         case .flatten:
             return hasNumberedSuffix(node.name, "_") && node.name.hasPrefix("flatten_")
         default:
@@ -200,6 +206,15 @@ struct Emitter {
         case .identity, .input, .add, .concat, .multiply, .affine, .reshape: return "nn.Identity()"
         case .softmax: return "nn.Softmax(dim=1)"
         case .logSoftmax: return "nn.LogSoftmax(dim=1)"
+        case .groupNorm(let a):
+            return "nn.GroupNorm(" + args(["\(a.groups)", "\(a.channels)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
+                                           a.affine ? nil : "affine=False"]) + ")"
+        case .layerNorm(let a):
+            return "nn.LayerNorm(" + args([a.shape.count == 1 ? "\(a.shape[0])" : "\(a.shape)", a.eps == Float(1e-5) ? nil : "eps=\(a.eps)",
+                                           a.affine ? nil : "elementwise_affine=False", a.affine && !a.bias ? "bias=False" : nil]) + ")"
+        case .prelu(let slopes): return slopes == 1 ? "nn.PReLU()" : "nn.PReLU(\(slopes))"
+        case .localResponseNorm(let a): return "nn.LocalResponseNorm(" + localResponseArgs(a) + ")"
+        case .l2Normalize: return "nn.Identity()"   // never used: isFunctional is always true for it
         case .pad(let a): return padModule(a)
         case .adaptiveMaxPool2d(let h, let w): return "nn.AdaptiveMaxPool2d(\(h == w ? "\(h)" : "(\(h), \(w))"))"
         case .alphaDropout(let p, let feature): return "nn.\(feature ? "FeatureAlphaDropout" : "AlphaDropout")(\(p))"
@@ -220,12 +235,20 @@ struct Emitter {
         case .softmax: return ("F.softmax(\(x), dim=1)", true)
         case .logSoftmax: return ("F.log_softmax(\(x), dim=1)", true)
         case .flatten: return ("torch.flatten(\(x), 1)", false)
+        case .localResponseNorm(let a): return ("F.local_response_norm(\(x), \(localResponseArgs(a)))", true)
+        case .l2Normalize(let eps): return ("F.normalize(\(x), dim=1" + (eps == Float(1e-12) ? ")" : ", eps=\(eps))"), true)
+        case .layerNorm(let a): return ("F.layer_norm(\(x), \(a.shape)" + (a.eps == Float(1e-5) ? ")" : ", eps=\(a.eps))"), true)
         case .pad(let a): return (padCall(a, x), true)
         case .adaptiveMaxPool2d(let h, let w): return ("F.adaptive_max_pool2d(\(x), \(h == w ? "\(h)" : "(\(h), \(w))"))", true)
         case .alphaDropout(let p, let feature):
             return ("F.\(feature ? "feature_alpha_dropout" : "alpha_dropout")(\(x), p=\(p), training=self.training)", true)
         default: return (x, false)
         }
+    }
+
+    private static func localResponseArgs(_ a: LocalResponseNormAttributes) -> String {
+        ["\(a.size)", a.alpha == Float(1e-4) ? nil : "alpha=\(a.alpha)", a.beta == Float(0.75) ? nil : "beta=\(a.beta)",
+         a.k == 1 ? nil : "k=\(a.k)"].compactMap { $0 }.joined(separator: ", ")
     }
 
     private static func poolArgs(_ a: Pool2dAttributes, average: Bool) -> String {

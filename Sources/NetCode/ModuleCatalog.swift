@@ -17,6 +17,7 @@ enum ModuleCatalog {
         "Softmax": Signature("dim=None"),
         "LogSoftmax": Signature("dim=None"),
     ].merging(Activation.kinds.map { ($0.className, Signature($0.moduleSignature)) }) { layer, _ in layer }
+        .merging(normalizationSignatures) { layer, _ in layer }
         .merging(padPoolSignatures) { layer, _ in layer }
 
     static let containers: Set<String> = ["Sequential", "ModuleList", "ModuleDict", "Identity"]
@@ -27,6 +28,7 @@ enum ModuleCatalog {
         "Dropout": "dropout", "Dropout2d": "dropout2d", "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax",
         "Conv2d": "conv2d", "Linear": "linear", "BatchNorm1d": "batch_norm", "BatchNorm2d": "batch_norm",
     ].merging(Activation.kinds.map { ($0.className, $0.functionalName) }) { layer, _ in layer }
+        .merging(normalizationFunctionalNames) { layer, _ in layer }
         .merging(padPoolFunctionalNames) { layer, _ in layer }
 
     static func knows(_ q: String) -> Bool {
@@ -99,6 +101,11 @@ enum ModuleCatalog {
             else if !b.isNone("dim") { throw b.fail("dim must be an integer", "dim") }
             layer = kind == "Softmax" ? .softmax : .logSoftmax
         default:
+            if let norm = try normalizationLayer(kind, b) {
+                layer = norm.layer
+                dim = norm.dim
+                break
+            }
             if let l = try padPoolLayer(kind, b) {
                 layer = l
                 break

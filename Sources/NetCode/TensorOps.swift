@@ -18,6 +18,7 @@ enum TensorOps {
         "log_softmax": ("LogSoftmax", Signature("input, dim=None, _stacklevel=3, dtype=None")),
         "relu_": ("ReLU", Signature("input")),
     ].merging(Activation.kinds.map { ($0.functionalName, ($0.className, Signature($0.functionalSignature))) }) { entry, _ in entry }
+        .merging(ModuleCatalog.normalizationFunctional) { entry, _ in entry }
     static let torchFunctions: Set<String> = Set(Activation.kinds.filter(\.onTensor).map(\.functionalName)).union([
         "relu_", "softmax", "log_softmax", "flatten", "cat", "concat", "concatenate", "add", "mean", "mul", "multiply", "squeeze", "unsqueeze", "amax", "max",
     ])
@@ -195,6 +196,11 @@ extension Interpreter {
             guard rank == 1 else { throw fail("\(callee) over a [\(shape(x))] image tensor is not supported; flatten first", at: e, kind: .unsupportedConstruct) }
             if let d = leaf.dim, d != 1 && d != -1 {
                 throw fail("\(callee) over dim=\(d) is not supported (only dim=1, the features)", at: e, kind: .unsupportedConstruct)
+            }
+        case .l2Normalize:
+            let d = leaf.dim ?? 1
+            guard rank >= 1, d == 1 || (rank == 1 && d == -1) else {
+                throw fail("\(callee) over dim=\(d) is not supported (only dim=1, the channels or features)", at: e, kind: .unsupportedConstruct)
             }
         case .flatten:
             let start = leaf.dim ?? 1

@@ -1,7 +1,8 @@
 /// Size and cost of a network, per sample.
 ///
 /// FLOPs count a multiply-add as 2 FLOPs; a bias add, activation, pooling comparison/addition, or residual add
-/// as 1 per element; BatchNorm (inference form, a scale and a shift) as 2 per element. Forward pass only.
+/// as 1 per element; BatchNorm (inference form, a scale and a shift) as 2 per element; GroupNorm and LayerNorm
+/// (statistics at inference too) as 5. Forward pass only.
 public struct NetworkCost: Hashable, Codable, Sendable {
     public var parameters: Int
     public var flops: Int
@@ -67,6 +68,14 @@ extension Graph {
             return y.count * (inputCount - 1)
         case .affine:
             return 2 * y.count
+        case .prelu:
+            return 2 * y.count   // compare, multiply
+        case .localResponseNorm(let a):
+            return (3 + min(a.size, x.channels)) * y.count   // window of squares, scale, power, divide
+        case .l2Normalize:
+            return 3 * y.count   // square, sum, divide
+        case .groupNorm, .layerNorm:
+            return 5 * y.count   // mean, squared deviation (2), scale and shift (2)
         case .input, .dropout, .dropout2d, .flatten, .concat, .identity, .reshape:
             return 0
         case .pad:

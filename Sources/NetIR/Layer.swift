@@ -101,6 +101,17 @@ public enum Layer: Hashable, Codable, Sendable {
     case affine(scale: Float, shift: Float)
     case softmax
     case logSoftmax
+    /// `nn.GroupNorm` and `nn.InstanceNorm2d` (one group per channel).
+    case groupNorm(GroupNormAttributes)
+    /// `nn.LayerNorm` / `F.layer_norm` over the trailing dimensions.
+    case layerNorm(LayerNormAttributes)
+    /// `nn.PReLU(num_parameters)`: `x > 0 ? x : a·x` with a learnable slope `a`, one for all channels or one per
+    /// channel (dimension 1 of the batched tensor).
+    case prelu(slopes: Int)
+    /// `nn.LocalResponseNorm`: each value divided by a power of the squares of its neighbouring channels.
+    case localResponseNorm(LocalResponseNormAttributes)
+    /// `F.normalize(x, dim=1)`: `x / max(‖x‖₂, eps)` with the norm over the channels (features) at each position.
+    case l2Normalize(eps: Float)
     /// Spatial padding (`F.pad`, `nn.ZeroPad2d`, `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`); also the
     /// border of `Conv2d(padding_mode='reflect')`, which NetCode parses as Pad(reflect) + Conv2d(padding=0).
     case pad(PadAttributes)
@@ -133,6 +144,11 @@ public enum Layer: Hashable, Codable, Sendable {
         case .affine: return "Affine"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"
+        case .groupNorm: return "GroupNorm"
+        case .layerNorm: return "LayerNorm"
+        case .prelu: return "PReLU"
+        case .localResponseNorm: return "LocalResponseNorm"
+        case .l2Normalize: return "Normalize"
         case .pad: return "Pad"
         case .adaptiveMaxPool2d: return "AdaptiveMaxPool2d"
         case .alphaDropout(_, let feature): return feature ? "FeatureAlphaDropout" : "AlphaDropout"

@@ -8,6 +8,8 @@ public enum ParameterRole: String, Hashable, Codable, Sendable {
     case scale
     /// BatchNorm beta: zeros.
     case shift
+    /// PReLU's negative slope: 0.25 (PyTorch's `init`).
+    case slope
 }
 
 /// A trainable tensor, named as PyTorch's `state_dict()` names it (`conv1.weight`).
@@ -49,6 +51,13 @@ extension Layer {
             return r
         case .batchNorm(let a):
             return a.affine ? [("weight", [a.features], .scale, 1), ("bias", [a.features], .shift, 1)] : []
+        case .groupNorm(let a):
+            return a.affine ? [("weight", [a.channels], .scale, 1), ("bias", [a.channels], .shift, 1)] : []
+        case .prelu(let slopes):
+            return [("weight", [slopes], .slope, 1)]
+        case .layerNorm(let a):
+            guard a.affine else { return [] }
+            return [("weight", a.shape, .scale, 1)] + (a.bias ? [("bias", a.shape, ParameterRole.shift, 1)] : [])
         default:
             return []
         }

@@ -86,6 +86,33 @@ extension Graph {
                 throw fail("BatchNorm\(a.dimensions)d expects \(a.features) features, got input of shape \(x)")
             }
             return x
+        case .groupNorm(let a):
+            guard x.rank >= 1, x.channels == a.channels else {
+                throw fail("GroupNorm expects \(a.channels) channels, got input of shape \(x)")
+            }
+            guard a.groups >= 1, a.channels % a.groups == 0 else {
+                throw fail("num_groups=\(a.groups) must divide num_channels=\(a.channels)")
+            }
+            guard a.eps > 0 else { throw fail("eps must be positive") }
+            return x
+        case .layerNorm(let a):
+            guard !a.shape.isEmpty, a.shape.count <= x.rank, Array(x.dims.suffix(a.shape.count)) == a.shape else {
+                throw fail("LayerNorm over \(a.shape) does not match the trailing dimensions of input [\(x)]")
+            }
+            guard a.eps > 0 else { throw fail("eps must be positive") }
+            return x
+        case .localResponseNorm(let a):
+            guard x.rank >= 2 else { throw fail("LocalResponseNorm expects [C, ...] with at least one more dimension, got [\(x)]") }
+            guard a.size >= 1, a.k >= 0, a.alpha >= 0, a.beta >= 0 else { throw fail("size must be positive, alpha, beta and k non-negative") }
+            return x
+        case .l2Normalize(let eps):
+            guard x.rank >= 1, eps > 0 else { throw fail("F.normalize expects an input with channels and a positive eps") }
+            return x
+        case .prelu(let slopes):
+            guard x.rank >= 1, slopes == 1 || slopes == x.channels else {
+                throw fail("PReLU with \(slopes) parameters expects 1 or the input's \(x.rank >= 1 ? x.channels : 0) channels, got input of shape \(x)")
+            }
+            return x
         case .multiply:
             guard let y = Layer.multiplyShape(x, inputs[1]) else {
                 throw fail("cannot multiply tensors of shapes \(x) and \(inputs[1]) (the second must match or be per channel)")

@@ -52,6 +52,11 @@ extension Graph {
         case .maxPool2d(let a), .avgPool2d(let a):
             attributes = [a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.padding.h, a.padding.w]
         case .adaptiveAvgPool2d(let h, let w): attributes = [h, w]
+        case .groupNorm(let a): attributes = [a.groups, a.channels]
+        case .layerNorm(let a): attributes = a.shape
+        case .prelu(let slopes): attributes = [slopes]
+        case .localResponseNorm(let a): attributes = [a.size]
+        case .l2Normalize: break
         case .input, .activation, .dropout, .flatten, .add, .concat, .identity, .softmax, .logSoftmax, .multiply, .affine, .reshape, .dropout2d: break
         case .pad(let a): attributes = [a.left, a.right, a.top, a.bottom]
         case .adaptiveMaxPool2d(let h, let w): attributes = [h, w]

@@ -212,6 +212,18 @@ struct Lowering {
                                     + [.int(y.count), .float(scale), .float(shift), acc])]
         case .optimizer(let config):
             return [optimizer(config, gradients: x, parameters: y, state: ins.outputs[1])]
+        case .rowNorm(let g):
+            return rowNormForward(g, ins)
+        case .rowNormBackward(let g, let accumulateParameters):
+            return rowNormBackward(g, ins, accumulateParameters: accumulateParameters)
+        case .prelu(let g):
+            return preluForward(g, ins)
+        case .preluBackward(let g, let accumulateParameters):
+            return preluBackward(g, ins, accumulateParameters: accumulateParameters)
+        case .localResponseNorm(let g):
+            return localResponseNormForward(g, ins)
+        case .localResponseNormBackward(let g):
+            return localResponseNormBackward(g, ins)
         case .pad(let g):
             return lowerPad(g, x: x, y: y, accumulate: false, backward: false)
         case .padBackward(let g):

@@ -21,7 +21,8 @@ public struct ReferenceBackend: Backend {
              .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
-             .multiplyBackward, .affine, .pad, .padBackward:
+             .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
+             .preluBackward, .localResponseNorm, .localResponseNormBackward, .pad, .padBackward:
             return true
         }
     }
@@ -253,6 +254,30 @@ public final class ReferenceExecutor: PlanExecutor {
                                               gradients: memory.load(i(0)), state: memory.load(o(1)))
             memory.store(r.parameters, o(0))
             memory.store(r.state, o(1))
+        case .rowNorm(let g):
+            let r = Reference.rowNorm(g, x: memory.load(i(0)), scale: memory.loadIfPresent(i(1)), shift: memory.loadIfPresent(i(2)))
+            memory.store(r.y, o(0))
+            memory.store(r.savedMean, o(1))
+            memory.store(r.savedInvStd, o(2))
+        case .rowNormBackward(let g, let accumulateParameters):
+            let r = Reference.rowNormBackward(g, x: memory.load(i(0)), dy: memory.load(i(1)), scale: memory.loadIfPresent(i(2)),
+                                              savedMean: memory.load(i(3)), savedInvStd: memory.load(i(4)))
+            memory.store(r.dx, o(0), accumulate: acc)
+            memory.store(r.dScale, o(1), accumulate: accumulateParameters)
+            memory.store(r.dShift, o(2), accumulate: accumulateParameters)
+        case .prelu(let g):
+            memory.store(Reference.prelu(g, x: memory.load(i(0)), slopes: memory.load(i(1))), o(0))
+        case .preluBackward(let g, let accumulateParameters):
+            let r = Reference.preluBackward(g, x: memory.load(i(0)), dy: memory.load(i(1)), slopes: memory.load(i(2)))
+            memory.store(r.dx, o(0), accumulate: acc)
+            memory.store(r.dSlopes, o(1), accumulate: accumulateParameters)
+        case .localResponseNorm(let g):
+            let r = Reference.localResponseNorm(g, x: memory.load(i(0)))
+            memory.store(r.y, o(0))
+            memory.store(r.base, o(1))
+        case .localResponseNormBackward(let g):
+            // D is recomputed from x in Double rather than read back rounded to Float.
+            memory.store(Reference.localResponseNormBackward(g, x: memory.load(i(0)), dy: memory.load(i(1))), o(0), accumulate: acc)
         case .pad(let g):
             memory.store(Reference.pad(g, x: memory.load(i(0))), o(0))
         case .padBackward(let g):

@@ -15,7 +15,9 @@ public struct FinalRecipe: Sendable, Equatable {
     public static let labelSmoothing: Float = 0.1
     public static let weightDecay: Float = 5e-4
     public static let warmupFraction = 0.05
-    public static let augmentationMinEpochs = 15
+    /// Measured on the network `scripts/run` seed 0 found (1.9 M parameters, Fashion-MNIST, 12 epochs, this
+    /// recipe): 93.05% validation without augmentation (99.7% train: it overfits), 93.45% with it.
+    public static let augmentationMinEpochs = 10
     public static let cropPadding = 2
     /// Evaluating is about this many times faster per image than a training step (no backward pass).
     public static let evaluationSpeedup = 2.5

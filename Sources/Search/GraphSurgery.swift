@@ -115,6 +115,16 @@ struct GraphSurgery {
             a.features = x.channels
             a.dimensions = x.isImage ? 2 : 1
             return .batchNorm(a)
+        case .groupNorm(var a) where x.rank >= 1:
+            // InstanceNorm stays one group per channel; other group counts stay where they still divide.
+            a.groups = a.groups == a.channels ? x.channels : (x.channels % a.groups == 0 ? a.groups : 1)
+            a.channels = x.channels
+            return .groupNorm(a)
+        case .layerNorm(var a) where x.rank >= a.shape.count:
+            a.shape = Array(x.dims.suffix(a.shape.count))
+            return .layerNorm(a)
+        case .prelu(let slopes) where slopes > 1 && x.rank >= 1:
+            return .prelu(slopes: x.channels)
         default:
             return layer
         }

@@ -124,11 +124,27 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     /// Refuses a candidate whose predicted training time (from the throughput seen so far on this device)
     /// exceeds the budget by a quarter: the trainer cannot be stopped midway, so the check comes first.
     func checkPredictedTime(cost: NetworkCost, device: Int) throws(CandidateFailure) {
-        guard let budget = timeBudget, let rate = lock.withLock({ throughput[device] }), rate > 0 else { return }
-        let predicted = Double(cost.flops) * Double(plannedSteps * config.batchSize) / rate
-        if predicted > budget * 1.25 {
+        guard let budget = timeBudget, let predicted = predictedSeconds(cost, device: device) else { return }
+        if predicted > budget * Self.budgetTolerance {
             throw .timeout(String(format: "predicted %.0f s of training, budget %.0f s", predicted, budget))
         }
+    }
+
+    /// How far over the budget a prediction may be before the candidate is refused (predictions are rough).
+    static let budgetTolerance = 1.25
+
+    /// Seconds a network of this cost is predicted to train on `device` (nil: the device has no throughput yet,
+    /// or any device when nil: the fastest seen), from FLOPs per image and the FLOPs per second measured so far.
+    public func predictedSeconds(_ cost: NetworkCost, device: Int? = nil) -> Double? {
+        let rate = lock.withLock { device.map { throughput[$0] } ?? throughput.values.max() }
+        guard let rate, rate > 0 else { return nil }
+        return Double(cost.flops) * Double(plannedSteps * config.batchSize) / rate
+    }
+
+    /// Whether a network of this cost is predicted to fit the time budget (true without a budget or a prediction).
+    public func fitsBudget(_ cost: NetworkCost) -> Bool {
+        guard let budget = timeBudget, let predicted = predictedSeconds(cost) else { return true }
+        return predicted <= budget * Self.budgetTolerance
     }
 
     static func failure(_ error: TrainingError) -> CandidateFailure {

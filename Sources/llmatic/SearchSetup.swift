@@ -43,7 +43,8 @@ enum SearchSetup {
             // Children are started until exploring ends; promotion and the final network take the rest.
             if config.timeLimit == nil { config.timeLimit = RunTimeSplit(total: total).exploreSeconds }
         }
-        let budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: SearchConfig.timeBudgetRange)
+        var budget = args.string("time-budget") == nil ? nil : try args.double("time-budget", default: 0, range: SearchConfig.timeBudgetRange)
+        if budget == nil, let total = config.runTime { budget = max(SearchConfig.timeBudgetRange.lowerBound, RunTimeSplit(total: total).childSeconds) }
         config.training = TrainingSettings(epochs: try args.int("epochs", default: 1, minimum: 0, maximum: TrainingConfig.maxEpochs),
                                            maxSteps: try args.optionalInt("max-steps", minimum: 1, maximum: TrainingConfig.maxSteps),
                                            batchSize: try args.int("batch-size", default: 128, minimum: 1, maximum: TrainingConfig.maxBatchSize),

@@ -38,7 +38,7 @@ enum Tolerance {
         switch op {
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter:
             return blas
-        case .batchNorm, .batchNormBackward:
+        case .batchNorm, .batchNormBackward, .rowNorm, .rowNormBackward:
             return batchNorm
         case .activation(let a), .activationBackward(let a, _):
             return isPiecewiseLinear(a) ? exact : transcendental
@@ -53,6 +53,12 @@ enum Tolerance {
             return exact
         case .multiplyBackward(_, let ofBroadcast):
             return ofBroadcast ? smallSums : exact
+        case .prelu:
+            return exact
+        case .preluBackward:
+            return smallSums   // dSlopes: a Float sum over batch x spatial (dx alone is exact)
+        case .localResponseNorm, .localResponseNormBackward:
+            return transcendental   // Float pow of a window sum (Double here, Double in the reference)
         case .pad:
             return exact
         case .padBackward:

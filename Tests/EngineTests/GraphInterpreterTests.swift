@@ -72,6 +72,13 @@ struct GraphInterpreter {
                 y = Reference.concat(ConcatGeometry(batch: batch, spatial: inShape.spatial, channels: node.inputs.map { shapes[$0].channels }), xs)
             case .softmax, .logSoftmax:
                 y = Reference.softmax(batch: batch, classes: shapes[i].count, log: node.layer == .logSoftmax, x: x)
+            case .groupNorm, .layerNorm:
+                let g = try XCTUnwrap(RowNormGeometry(batch: batch, input: inShape, layer: node.layer))
+                y = Reference.rowNorm(g, x: x, scale: p("weight"), shift: p("bias")).y
+            case .prelu(let slopes):
+                y = Reference.prelu(PReLUGeometry(batch: batch, input: inShape, slopes: slopes), x: x, slopes: p("weight") ?? [])
+            case .localResponseNorm, .l2Normalize:
+                y = Reference.localResponseNorm(try XCTUnwrap(ChannelWindowGeometry(batch: batch, input: inShape, layer: node.layer)), x: x).y
             case .pad(let a): y = Reference.pad(PadGeometry(batch: batch, input: inShape, attributes: a), x: x)
             case .adaptiveMaxPool2d(let oh, let ow):
                 let a = Pool2dAttributes.exactAdaptive(input: inShape, outHeight: oh, outWidth: ow)

@@ -85,11 +85,28 @@ final class SearchQualityTests: XCTestCase {
 
     func testNicheTargetingAlternatesEmptyAndFilledNiches() {
         let occupied: Set<Int> = [3, 5]
-        XCTAssertEqual(NicheTargeting.choose(niches: [3, 7, 5], occupied: occupied, wantEmpty: true), 1)
-        XCTAssertEqual(NicheTargeting.choose(niches: [7, 3, 5], occupied: occupied, wantEmpty: false), 1)
+        func v(_ niches: [Int?]) -> [NicheTargeting.Variant?] {
+            niches.map { $0.map { NicheTargeting.Variant(niche: $0, descriptor: [Double($0) / 10, 0]) } }
+        }
+        XCTAssertEqual(NicheTargeting.choose(v([3, 7, 5]), occupied: occupied, wantEmpty: true), 1)
+        XCTAssertEqual(NicheTargeting.choose(v([7, 3, 5]), occupied: occupied, wantEmpty: false), 1)
         // No match: the first variant with a known niche; none known: nil.
-        XCTAssertEqual(NicheTargeting.choose(niches: [nil, 3, 5], occupied: occupied, wantEmpty: true), 1)
-        XCTAssertNil(NicheTargeting.choose(niches: [nil, nil], occupied: occupied, wantEmpty: true))
+        XCTAssertEqual(NicheTargeting.choose(v([nil, 3, 5]), occupied: occupied, wantEmpty: true), 1)
+        XCTAssertNil(NicheTargeting.choose(v([nil, nil]), occupied: occupied, wantEmpty: true))
+        // With a target: the empty-niche variant nearest it (niche 8 at x 0.8 beats niche 1 at x 0.1 for a target
+        // at x 0.9); when no variant lands in an empty niche, the variant nearest the target.
+        XCTAssertEqual(NicheTargeting.choose(v([1, 3, 8]), occupied: occupied, wantEmpty: true, target: [0.9, 0]), 2)
+        XCTAssertEqual(NicheTargeting.choose(v([3, 5]), occupied: occupied, wantEmpty: true, target: [0.9, 0]), 1)
+        XCTAssertEqual(NicheTargeting.choose(v([1, 3, 8]), occupied: occupied, wantEmpty: false, target: [0.9, 0]), 1,
+                       "competing requests ignore the target")
+        // Targets: one of the nearest empty centroids, spread over the three nearest by the seed.
+        let centroids = (0..<10).map { [Double($0) / 10, 0] }
+        let filled: Set<Int> = [2, 3, 4]
+        let targets = Set((0..<12).compactMap {
+            NicheTargeting.target(parent: [0.32, 0], centroids: centroids, occupied: filled, seed: UInt64($0 * 2))
+        }.map { $0[0] })
+        XCTAssertEqual(targets, [0.5, 0.1, 0.6], "the three empty centroids nearest 0.32 (0.18, 0.22 and 0.28 away)")
+        XCTAssertNil(NicheTargeting.target(parent: [0.3, 0], centroids: centroids, occupied: Set(0..<10), seed: 0))
         // Half the seeds aim at empty niches.
         let empty = (0..<100).filter { NicheTargeting.wantsEmpty(seed: UInt64($0)) }.count
         XCTAssertEqual(empty, 50)
@@ -163,6 +180,7 @@ final class SearchQualityTests: XCTestCase {
         let split = RunTimeSplit(total: 660)
         XCTAssertEqual(split.searchSeconds, 330)
         XCTAssertEqual(split.exploreSeconds, 264)
+        XCTAssertEqual(split.childSeconds, 26.4, accuracy: 1e-9, "a child may take a tenth of the exploring")
         XCTAssertEqual(split.finalSeconds(elapsed: 340), 660 - 340 - 15)
         XCTAssertEqual(split.finalSeconds(elapsed: 700), 0)
         // A generation predicted to end after the limit does not start; one that ends before does.

@@ -56,4 +56,27 @@ final class EndToEndTests: XCTestCase {
         try Report.write(dir)
         XCTAssert(dir.read(dir.reportPath)?.contains("best validation accuracy") ?? false)
     }
+
+    /// The time budget's prediction: none before a device has trained anything; after one training, the network
+    /// itself fits its budget and one with enough FLOPs to take twice the budget does not; without a budget
+    /// everything fits.
+    func testBudgetPredictionFromMeasuredThroughput() throws {
+        let data = try DatasetCatalog.load("synthetic:1x12x12:4:256:64", seed: 3)
+        let input = TensorShape(channels: 1, height: 12, width: 12)
+        let training = TrainingSettings(epochs: 1, maxSteps: 8, batchSize: 32, validationFraction: 0.2)
+        let evaluator = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data,
+                                         config: training.trainingConfig(seed: 3), timeBudget: 3600)
+        let graph = try BuiltinNetwork.smallcnn.graph(input: input, classes: 4)
+        var cost = try graph.cost()
+        XCTAssertNil(evaluator.predictedSeconds(cost))
+        XCTAssertTrue(evaluator.fitsBudget(cost), "no prediction yet: nothing is refused")
+        _ = try evaluator.evaluate(EvaluationJob(candidate: 0, graph: graph), device: 0)
+        let predicted = try XCTUnwrap(evaluator.predictedSeconds(cost))
+        XCTAssertGreaterThan(predicted, 0)
+        XCTAssertTrue(evaluator.fitsBudget(cost))
+        cost.flops *= Int(3600 * 1.25 / predicted) * 2 + 1
+        XCTAssertFalse(evaluator.fitsBudget(cost), "predicted \(evaluator.predictedSeconds(cost) ?? 0) s against a 3600-s budget")
+        let unbounded = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data, config: training.trainingConfig(seed: 3))
+        XCTAssertTrue(unbounded.fitsBudget(cost))
+    }
 }
