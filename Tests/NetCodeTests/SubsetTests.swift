@@ -49,15 +49,15 @@ final class SubsetTests: XCTestCase {
                        "net.py:8:48: nn.Conv2d(): padding='same' with an even kernel pads asymmetrically, which is not supported")
         XCTAssertEqual(error("nn.Conv2d(1, 4, 3, stride=2, padding='same')"),
                        "net.py:8:58: nn.Conv2d(): padding='same' is not supported for strided convolutions")
-        XCTAssertEqual(error("nn.Conv2d(1, 4, 3, padding_mode='reflect')"),
-                       "net.py:8:53: nn.Conv2d(): padding_mode='reflect' is not supported (only 'zeros')")
+        XCTAssertEqual(error("nn.Conv2d(1, 4, 3, padding_mode='circular')"),
+                       "net.py:8:53: nn.Conv2d(): padding_mode='circular' is not supported ('zeros', 'reflect' or 'replicate')")
         XCTAssertEqual(error("nn.Conv2d(3, 4, 3, groups=2)"), "net.py:8:47: nn.Conv2d(): in_channels must be divisible by groups")
         XCTAssertEqual(error("nn.Conv2d(1, 8, kernel=3)"), "net.py:8:44: nn.Conv2d() got an unexpected keyword argument 'kernel'")
         XCTAssertEqual(error("nn.Conv2d(1, 8)"), "net.py:8:21: nn.Conv2d() missing required argument 'kernel_size'")
         XCTAssertEqual(error("nn.Conv2d(1, 8, 3.5)"), "net.py:8:37: nn.Conv2d(): kernel_size must be an int or a pair of ints, got float")
         XCTAssertEqual(error("nn.Dropout3d(0.2)"),
                        "net.py:8:21: nn.Dropout3d is not supported (it zeroes whole channels; plain dropout is not equivalent)")
-        XCTAssertEqual(error("nn.MaxPool2d(2, ceil_mode=True)"), "net.py:8:47: nn.MaxPool2d(): ceil_mode=True is not supported")
+        XCTAssertEqual(error("nn.MaxPool2d(2, dilation=2)"), "net.py:8:46: nn.MaxPool2d(): dilation is not supported for pooling")
         XCTAssertEqual(error("nn.BatchNorm2d(1, momentum=None)"),
                        "net.py:8:48: nn.BatchNorm2d(): momentum=None (cumulative averaging) is not supported")
         XCTAssertEqual(error("nn.GRU(4, 4)"), "net.py:8:21: nn.GRU is not supported (near equivalent: a stack of nn.Conv2d layers (recurrent layers are not supported))")
