@@ -100,6 +100,8 @@ extension Interpreter {
                 guard j >= 0, j < dims[0] else { throw fail("index \(k) is out of range for \(dims[0]) channels", at: e) }
                 taken = (j, 1)
                 position += 1
+            case .opaque:
+                throw refuse("an Ellipsis (...) index is not supported; write ':' for each dimension")
             default:
                 throw refuse("indices must be ':', a channel range 'a:b', a channel number or None, got \(item.typeName)")
             }

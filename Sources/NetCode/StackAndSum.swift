@@ -7,12 +7,7 @@ import NetIR
 extension Interpreter {
     /// `torch.stack(tensors, dim)`: the tensors (same shape, checked when reduced) and the new dimension.
     func stack(_ b: BoundArguments, at e: Expr) throws -> Value {
-        var xs: [Int] = []
-        for v in try materialize(b["tensors"], at: b.exprs["tensors"] ?? e) {
-            guard case .tensor(let x) = v else { throw b.fail("tensors must hold tensors, got \(v.typeName)", "tensors") }
-            xs.append(x)
-        }
-        guard let first = xs.first else { throw b.fail("needs at least one tensor", "tensors") }
+        let xs = try tensorList(b, at: e), first = xs[0]
         guard case .int(let d) = b["dim"] else { throw b.fail("dim must be an integer", "dim") }
         let rank = shape(first).rank + 2   // the batch, the per-sample dims and the new one
         guard d >= -rank, d < rank else { throw b.fail("dim \(d) is out of range for the stacked tensor", "dim") }

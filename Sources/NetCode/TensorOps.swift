@@ -142,10 +142,7 @@ extension Interpreter {
         case "contiguous":
             return .tensor(x)
         case "view", "reshape":
-            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
-            var dims = args.positional.map(\.value)
-            if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
-            return try reshape(x, dims, callee, at: e)
+            return try reshape(x, try sizeArguments(args, callee, at: e), callee, at: e)
         case "flatten":
             return try flatten(x, try bind("start_dim=0, end_dim=-1", args, callee: callee, at: e), at: e)
         case "squeeze", "unsqueeze":
@@ -166,10 +163,7 @@ extension Interpreter {
         case "transpose":
             return try transpose(x, try bind("dim0, dim1", args, callee: callee, at: e), at: e)
         case "permute":
-            guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
-            var dims = args.positional.map(\.value)
-            if dims.count == 1, let items = dims[0].sequenceItems { dims = items }
-            return try permute(x, dims, callee, at: e)
+            return try permute(x, try sizeArguments(args, callee, at: e), callee, at: e)
         case "expand_as":
             return try expandAs(x, try bind("other", args, callee: callee, at: e), at: e)
         case "mul", "multiply":
@@ -287,13 +281,27 @@ extension Interpreter {
         try addNode(.add, xs, name: graph?.synthetic("add_") ?? "add", module: nil, at: e, definedBy: nil)
     }
 
-    private func concatenate(_ b: BoundArguments, at e: Expr) throws -> Value {
+    /// The `tensors` argument of `torch.cat` / `torch.stack`: one or more tensors.
+    func tensorList(_ b: BoundArguments, at e: Expr) throws -> [Int] {
         var xs: [Int] = []
         for v in try materialize(b["tensors"], at: b.exprs["tensors"] ?? e) {
             guard case .tensor(let x) = v else { throw b.fail("tensors must hold tensors, got \(v.typeName)", "tensors") }
             xs.append(x)
         }
-        guard let first = xs.first else { throw b.fail("needs at least one tensor", "tensors") }
+        guard !xs.isEmpty else { throw b.fail("needs at least one tensor", "tensors") }
+        return xs
+    }
+
+    /// Sizes or dims written either way: `x.view(a, b)` or `x.view((a, b))`; no keywords.
+    private func sizeArguments(_ args: CallArguments, _ callee: String, at e: Expr) throws -> [Value] {
+        guard args.keywords.isEmpty else { throw fail("\(callee)() keyword arguments are not supported", at: e, kind: .unsupportedConstruct) }
+        let values = args.positional.map(\.value)
+        if values.count == 1, let items = values[0].sequenceItems { return items }
+        return values
+    }
+
+    private func concatenate(_ b: BoundArguments, at e: Expr) throws -> Value {
+        let xs = try tensorList(b, at: e), first = xs[0]
         guard case .int(let d) = b["dim"] else { throw b.fail("dim must be an integer", "dim") }
         let rank = shape(first).rank
         guard (d < 0 ? d + rank + 1 : d) == 1 else {
