@@ -37,66 +37,7 @@ final class EmittedOpsInteropTests: XCTestCase {
             return self.head(torch.flatten(F.celu(x, 0.5), 1))
     """
 
-    static let snippet = #"""
-    import runpy, sys, json
-    import torch
-    from safetensors.torch import load_file
-    source, weights, inputs = sys.argv[1:4]
-    model = runpy.run_path(source)["Net"]()
-    model.load_state_dict(load_file(weights), strict=True)
-    model.eval()
-    x = torch.frombuffer(bytearray(open(inputs, "rb").read()), dtype=torch.float32).reshape(-1, 1, 12, 12)
-    with torch.no_grad():
-        print(json.dumps(model(x).flatten().tolist()))
-    """#
-
     func testEmittedSourceAndWeightsGiveOurLogitsInPyTorch() throws {
-        try assertPyTorchGivesOurLogits(Self.network)
-    }
-}
-
-extension XCTestCase {
-    /// Parses `network` (input 1x12x12), trains it one epoch, and has PyTorch run the emitted source with the
-    /// saved weights (`strict=True`) in eval mode: its logits must equal ours to 1e-4. Skips without torch.
-    func assertPyTorchGivesOurLogits(_ network: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import torch, safetensors"]
-        check.standardError = Pipe()
-        try check.run()
-        check.waitUntilExit()
-        if check.terminationStatus != 0 { throw XCTSkip("python3 with torch and safetensors is not available") }
-
-        let parsed = try NetworkSource.parse(network, file: "net.py", input: TensorShape(channels: 1, height: 12, width: 12))
-        let folder = try makeScratchDirectory(self)
-        let data = try DatasetCatalog.load("synthetic:1x12x12:10:24:8", seed: 4)
-        let trainer = try Trainer(graph: parsed.graph, config: TrainingConfig(epochs: 1, batchSize: 8, learningRate: 0.05, seed: 9),
-                                  backend: fastBackend())
-        _ = try trainer.train(on: data.train)
-        let weights = "\(folder)/net.safetensors", inputsPath = "\(folder)/net.bin", source = "\(folder)/emitted.py"
-        try trainer.saveWeights(to: weights)
-        try NetworkSource.emit(parsed.graph).write(toFile: source, atomically: true, encoding: .utf8)
-        let inputs = (0..<(5 * 144)).map { Float(sin(Double($0) * 0.37)) * 1.5 }
-        try Data(inputs.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
-            .write(to: URL(fileURLWithPath: inputsPath))
-        let ours = try trainer.logits(for: inputs)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", EmittedOpsInteropTests.snippet, source, weights, inputsPath]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "PyTorch rejected our source or weights:\n\(output)", file: file, line: line)
-        guard let printed = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
-              let theirs = try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [NSNumber] else {
-            return XCTFail("no logits from PyTorch:\n\(output)", file: file, line: line)
-        }
-        XCTAssertEqual(theirs.count, ours.count, file: file, line: line)
-        let worst = zip(ours, theirs).map { abs(Double($0) - $1.doubleValue) }.max() ?? .infinity
-        XCTAssertLessThan(worst, 1e-4, "largest |ours - PyTorch| over \(theirs.count) logits", file: file, line: line)
+        try PyTorchLogitsCheck.assertAgrees(self, network: Self.network)
     }
 }

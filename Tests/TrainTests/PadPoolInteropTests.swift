@@ -38,6 +38,6 @@ final class PadPoolInteropTests: XCTestCase {
     """
 
     func testEmittedSourceAndWeightsGiveOurLogitsInPyTorch() throws {
-        try assertPyTorchGivesOurLogits(Self.network)
+        try PyTorchLogitsCheck.assertAgrees(self, network: Self.network)
     }
 }

@@ -45,65 +45,7 @@ final class ViewOpsInteropTests: XCTestCase {
             return self.head(torch.cat([q, r, p[:, 1].flatten(1), k, h], 1))
     """
 
-    static let snippet = #"""
-    import runpy, sys, json
-    import torch
-    from safetensors.torch import load_file
-    weights, inputs = sys.argv[1:3]
-    x = torch.frombuffer(bytearray(open(inputs, "rb").read()), dtype=torch.float32).reshape(-1, 1, 12, 12)
-    out = []
-    for source in sys.argv[3:]:
-        model = runpy.run_path(source)["Net"]()
-        model.load_state_dict(load_file(weights), strict=True)
-        model.eval()
-        with torch.no_grad():
-            out.append(model(x).flatten().tolist())
-    print(json.dumps(out))
-    """#
-
     func testOriginalAndEmittedSourceGiveOurLogitsInPyTorch() throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import torch, safetensors"]
-        check.standardError = Pipe()
-        try check.run()
-        check.waitUntilExit()
-        if check.terminationStatus != 0 { throw XCTSkip("python3 with torch and safetensors is not available") }
-
-        let parsed = try NetworkSource.parse(Self.network, file: "net.py", input: TensorShape(channels: 1, height: 12, width: 12))
-        let folder = try makeScratchDirectory(self)
-        let data = try DatasetCatalog.load("synthetic:1x12x12:10:24:8", seed: 4)
-        let trainer = try Trainer(graph: parsed.graph, config: TrainingConfig(epochs: 1, batchSize: 8, learningRate: 0.05, seed: 9),
-                                  backend: referenceBackend())
-        _ = try trainer.train(on: data.train)
-        let weights = "\(folder)/net.safetensors", inputsPath = "\(folder)/net.bin"
-        let original = "\(folder)/original.py", emitted = "\(folder)/emitted.py"
-        try trainer.saveWeights(to: weights)
-        try Self.network.write(toFile: original, atomically: true, encoding: .utf8)
-        try NetworkSource.emit(parsed.graph).write(toFile: emitted, atomically: true, encoding: .utf8)
-        let inputs = (0..<(5 * 144)).map { Float(sin(Double($0) * 0.37)) * 1.5 }
-        try Data(inputs.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
-            .write(to: URL(fileURLWithPath: inputsPath))
-        let ours = try trainer.logits(for: inputs)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.snippet, weights, inputsPath, original, emitted]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "PyTorch rejected a source or our weights:\n\(output)")
-        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
-              let runs = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [[NSNumber]], runs.count == 2 else {
-            return XCTFail("no logits from PyTorch:\n\(output)")
-        }
-        for (name, theirs) in zip(["original", "emitted"], runs) {
-            XCTAssertEqual(theirs.count, ours.count, name)
-            let worst = zip(ours, theirs).map { abs(Double($0) - $1.doubleValue) }.max() ?? .infinity
-            XCTAssertLessThan(worst, 1e-4, "\(name) source: largest |ours - PyTorch| over \(theirs.count) logits")
-        }
+        try PyTorchLogitsCheck.assertAgrees(self, network: Self.network, original: true, backend: referenceBackend())
     }
 }
