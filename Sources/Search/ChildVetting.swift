@@ -173,17 +173,8 @@ extension SearchEngine {
         let checked = checker.check(output.source, file: file)
         guard case .failure(let failure) = checked, plan.generation > 0, isRepairable(failure),
               let input = children.repairInput,
-              let parsed = try? NetworkSource.parse(output.source, file: file, input: input, repairInputSizes: true)
+              let (repaired, fixed, repairs) = ModelFreeRepair.repair(output.source, file: file, input: input, checker: checker)
         else { return checked }
-        var graph = parsed.graph
-        var repairs = parsed.definedModules.map(\.description) + parsed.repairs.map(\.description)
-        if let (fixed, change) = OutputRepair.repaired(graph, classes: checker.classes) {
-            graph = fixed
-            repairs.append(change)
-        }
-        guard !repairs.isEmpty else { return checked }
-        let repaired = NetworkSource.emit(graph, className: parsed.className)
-        guard case .success(let fixed) = checker.check(repaired, file: file) else { return checked }
         try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .reply))
         try? directory.writeText(repaired, to: directory.candidateFile(plan.id, .source))
         output.source = repaired
@@ -191,12 +182,7 @@ extension SearchEngine {
         return .success(fixed)
     }
 
-    func isRepairable(_ failure: CandidateFailure) -> Bool {
-        switch failure {
-        case .parse, .shape: return true
-        default: return false
-        }
-    }
+    func isRepairable(_ failure: CandidateFailure) -> Bool { ModelFreeRepair.isRepairable(failure) }
 
     /// One round with the model: its own code and the located error go back; the reply is checked again (with
     /// the input-size repair too). `record.repairRound` says `fixed` or `failed`.

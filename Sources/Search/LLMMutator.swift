@@ -26,6 +26,15 @@ public struct LLMMutator: Mutator, RepairingMutator {
                               note: "repair of \(request.operation) by \(client.config.model)")
     }
 
+    /// The second round for a child that repeats its parent: the reply goes back with the instruction, asking for
+    /// the change itself (once, instead of an error repair: a child gets one second round).
+    public func reviseUnchanged(_ source: String, request: MutationRequest) async throws(MutatorError) -> MutationOutput {
+        let messages = prompt.unchangedMessages(source: source, operation: request.operation)
+        return try await send(messages, completion: prompt.unchangedBody(source: source, operation: request.operation),
+                              temperature: request.temperature, seed: request.seed &+ 2,
+                              note: "revision of an unchanged \(request.operation) by \(client.config.model)")
+    }
+
     private func send(_ messages: [(role: String, content: String)], completion: String, temperature: Double,
                       seed: UInt64, note: String) async throws(MutatorError) -> MutationOutput {
         let sent: String
@@ -52,4 +61,6 @@ public protocol RepairingMutator: Mutator {
     /// Seconds a child may wait for this mutator before the rules make it (nil: no deadline).
     var fallbackDeadline: Double? { get }
     func repair(_ source: String, error: String, request: MutationRequest) async throws(MutatorError) -> MutationOutput
+    /// The child repeated its parent: ask once more for the change the request asked for.
+    func reviseUnchanged(_ source: String, request: MutationRequest) async throws(MutatorError) -> MutationOutput
 }

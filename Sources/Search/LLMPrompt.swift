@@ -80,6 +80,20 @@ public struct LLMPrompt: Sendable {
             "must be [N, \(classes)] class logits. Fix the error and give the complete corrected file."
     }
 
+    /// The second round for a reply that is its parent again (same structure, names and formatting aside).
+    public func unchangedMessages(source: String, operation: Variation) -> [(role: String, content: String)] {
+        [("system", system), ("user", "```python\n" + terminated(source) + "```\n\n" + unchangedRequest(operation))]
+    }
+
+    public func unchangedBody(source: String, operation: Variation) -> String {
+        terminated(source) + "\"\"\"" + unchangedRequest(operation) + "\"\"\"\n"
+    }
+
+    func unchangedRequest(_ operation: Variation) -> String {
+        "This network is the original network unchanged: the task was not done. Task: " + instruction(operation) +
+            ". Make that change now (at least one layer must be added, removed or resized) and give the complete new file."
+    }
+
     func terminated(_ code: String) -> String { code.hasSuffix("\n") ? code : code + "\n" }
 }
 
