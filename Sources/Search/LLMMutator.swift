@@ -12,7 +12,8 @@ public struct LLMMutator: Mutator, RepairingMutator {
     public var fallbackDeadline: Double? { client.config.childDeadline }
 
     public func generate(_ request: MutationRequest) async throws(MutatorError) -> MutationOutput {
-        let messages = prompt.chatMessages(for: request.operation, parents: request.parents, example: request.example)
+        let messages = prompt.chatMessages(for: request.operation, parents: request.parents, example: request.example,
+                                           seed: request.seed)
         return try await send(messages, completion: prompt.body(for: request.operation, parents: request.parents),
                               temperature: request.temperature, seed: request.seed,
                               note: "\(request.operation) by \(client.config.model)")

@@ -1,3 +1,5 @@
+import NetIR
+
 /// The text a language model sees. Completion models get LLMatic's own format (the parent's code followed by
 /// the instruction as a docstring, to be continued); chat models get the same plus the constraints our
 /// parser and trainer need, stated once in a system message. Small code models (0.5B-1.5B) follow what is
@@ -7,12 +9,26 @@ public struct LLMPrompt: Sendable {
     /// e.g. `1x28x28` and 10.
     public var inputDescription: String
     public var classes: Int
+    /// How a chat mutation prompt states the task.
+    public enum Style: String, Sendable, CaseIterable {
+        /// LLMatic's one-line instruction under the parent's code.
+        case paper
+        /// The parent's layers with their shapes and one concrete edit (`PromptTask`); the default: measured with
+        /// `llmatic llm-yield`, far fewer replies repeat their parent.
+        case focused
+    }
+    public var style: Style
 
     /// Sampling temperature of a repair round: a fix, not a new idea.
     public static let repairTemperature = 0.2
 
-    public init(inputDescription: String, classes: Int) {
-        self.inputDescription = inputDescription; self.classes = classes
+    public init(inputDescription: String, classes: Int, style: Style = .focused) {
+        self.inputDescription = inputDescription; self.classes = classes; self.style = style
+    }
+
+    var input: TensorShape? {
+        let dims = inputDescription.split(separator: "x").compactMap { Int($0) }
+        return dims.count == 3 ? TensorShape(dims) : nil
     }
 
     var inputShape: String { "[N, \(inputDescription.replacingX())]" }
@@ -55,13 +71,22 @@ public struct LLMPrompt: Sendable {
         return code + "\"\"\"" + instruction(operation) + "\"\"\"\n"
     }
 
-    public func chatMessages(for operation: Variation, parents: [String], example: String? = nil) -> [(role: String, content: String)] {
+    public func chatMessages(for operation: Variation, parents: [String], example: String? = nil,
+                             seed: UInt64 = 0) -> [(role: String, content: String)] {
         let fenced = parents.map { "```python\n" + annotated($0) + "```" }.joined(separator: "\n\n")
         var user = ""
         if let example {
             user += "An example of a valid network for this data:\n```python\n" + annotated(example) + "```\n\n"
         }
-        user += fenced + "\n\n" + instruction(operation) + "."
+        user += fenced + "\n\n"
+        if style == .focused, case .mutation(let m) = operation, parents.count == 1, let input,
+           let layers = PromptTask(parent: parents[0], input: input), let task = layers.task(m, seed: seed) {
+            user += "The layers of this network in forward order (name: layer -> output shape):\n" + layers.listing + "\n\n"
+            user += "Task: " + task + "\nKeep the rest of the network. Returning the network unchanged is wrong. " +
+                "Reply with the complete new file."
+        } else {
+            user += instruction(operation) + "."
+        }
         return [("system", system), ("user", user)]
     }
 

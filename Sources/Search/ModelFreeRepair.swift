@@ -3,7 +3,7 @@ import NetIR
 
 /// The repairs a model's child gets without the model, where the intent is unambiguous: input sizes set from the
 /// tensor that reaches the module (`InputSizeRepair`), modules used in `forward` but never defined
-/// (`MissingModuleRepair`), and a last Linear that does not output the class count (`OutputRepair`). One place
+/// (`MissingModuleRepair`), a flatten before a Linear that an image reaches (`FlattenRepair`), and a last Linear that does not output the class count (`OutputRepair`). One place
 /// for the search (`checkRepairing` in ChildVetting.swift) and the yield harness (`ReplyYield`).
 public enum ModelFreeRepair {
     /// The repaired source, its checked network and one line per change; nil when the failure is not one of
@@ -12,7 +12,7 @@ public enum ModelFreeRepair {
                               checker: CandidateChecker) -> (source: String, candidate: CheckedCandidate, repairs: [String])? {
         guard let parsed = try? NetworkSource.parse(source, file: file, input: input, repairInputSizes: true) else { return nil }
         var graph = parsed.graph
-        var repairs = parsed.definedModules.map(\.description) + parsed.repairs.map(\.description)
+        var repairs = parsed.repairDescriptions
         if let (fixed, change) = OutputRepair.repaired(graph, classes: checker.classes) {
             graph = fixed
             repairs.append(change)

@@ -54,6 +54,9 @@ public struct YieldTrial: Codable, Sendable {
     public var seconds = 0.0
     public var promptTokens = 0
     public var completionTokens = 0
+    /// The first prompt and the last reply's code, for reading the failures.
+    public var prompt: String?
+    public var reply: String?
 }
 
 /// Sends prompts to a model and judges each reply as the search would. Used by `llmatic llm-yield`.
@@ -104,6 +107,8 @@ public struct ReplyYield: Sendable {
         }
         count(first.usage)
         trial.hadCode = true
+        trial.prompt = first.prompt
+        trial.reply = first.source
         var (checked, repaired) = vet(first.source)
         if case .success = checked { trial.parsedAsWritten = !repaired; trial.repairedWithoutModel = repaired }
         var source = first.source
@@ -115,6 +120,7 @@ public struct ReplyYield: Sendable {
             trial.secondRound = "failed"
             if let second {
                 let (again, _) = vet(second.source)
+                trial.reply = second.source
                 if case .success = again { trial.secondRound = "fixed"; checked = again; source = second.source }
                 else { checked = again }
             }
@@ -125,6 +131,7 @@ public struct ReplyYield: Sendable {
             count(second?.usage)
             trial.secondRound = "failed"
             if let second {
+                trial.reply = second.source
                 let (again, _) = vet(second.source)
                 if case .success(let c2) = again {
                     let changed = !parentStructures.contains(c2.graph.structuralHash)

@@ -22,6 +22,7 @@ enum LLMYieldCommand: Command {
         OptionSpec("max-tokens", "N", "token limit per reply", default: "\(LLMConfig.defaultMaxTokens)"),
         OptionSpec("timeout", "S", "seconds per request", default: "300"),
         OptionSpec("concurrency", "N", "requests in flight (default: the local server's slots, else 2)"),
+        OptionSpec("prompt-style", "STYLE", "paper: LLMatic's one-line instructions; focused: the parent's layers and one concrete edit (as search)", choices: LLMPrompt.Style.allCases.map(\.rawValue), default: "focused"),
         OptionSpec("revise-unchanged", nil, "send a reply that repeats its parent back once, asking for the change (as the search does)", default: "true"),
         OptionSpec("input", "CxHxW", "input image shape", default: "1x28x28"),
         OptionSpec("classes", "K", "classes", default: "10"),
@@ -57,6 +58,7 @@ enum LLMYieldCommand: Command {
         let seed = UInt64(try args.int("seed", default: 0, minimum: 0))
         let temperature = try args.double("temperature", default: 0.6, range: PromptRules.temperatureRange)
         let kinds = try parseKinds(args.string("kinds") ?? "all")
+        let style = LLMPrompt.Style(rawValue: args.string("prompt-style") ?? "focused") ?? .focused
 
         let url: String, model: String, slots: Int
         if let given = args.string("llm-url") {
@@ -86,11 +88,11 @@ enum LLMYieldCommand: Command {
                                        seed: SearchRandom(seed: seed, 0x1E1D, UInt64(i)).state))
         }
         let harness = ReplyYield(mutator: LLMMutator(client: LLMClient(config: config),
-                                                     prompt: LLMPrompt(inputDescription: input.description, classes: classes)),
+                                                     prompt: LLMPrompt(inputDescription: input.description, classes: classes, style: style)),
                                  checker: checker, input: input, reviseUnchanged: args.flag("revise-unchanged", default: true))
         let json = args.flag("json")
         let sent = prompts, inFlight = config.concurrency
-        Console.error("llm-yield: \(count) prompts to \(model) at \(url), \(config.concurrency) in flight, temperature \(temperature) x \(scale), max \(config.maxTokens) tokens")
+        Console.error("llm-yield: \(count) prompts to \(model) at \(url), \(config.concurrency) in flight, temperature \(temperature) x \(scale), max \(config.maxTokens) tokens, \(style) prompts")
         let start = Date()
         let trials = try Blocking.wait {
             await withTaskGroup(of: (Int, YieldTrial).self) { group in
@@ -116,7 +118,7 @@ enum LLMYieldCommand: Command {
         if !json { print(render(table, wall: wall, load: load)) }
         let report = YieldReport(model: model, url: url, temperature: temperature * scale, maxTokens: config.maxTokens,
                                  concurrency: config.concurrency, wallSeconds: wall, loadAverage: load,
-                                 reviseUnchanged: harness.reviseUnchanged, table: table, trials: trials)
+                                 reviseUnchanged: harness.reviseUnchanged, promptStyle: style.rawValue, table: table, trials: trials)
         if let out = args.string("out") {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -124,7 +126,7 @@ enum LLMYieldCommand: Command {
         }
         if json {
             var brief = report
-            brief.trials = []
+            brief.trials = []  // in --out
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(brief), as: UTF8.self))
@@ -187,6 +189,7 @@ struct YieldReport: Codable {
     var wallSeconds: Double
     var loadAverage: [Double]
     var reviseUnchanged: Bool
+    var promptStyle: String
     var table: [YieldSummary]
     var trials: [YieldTrial]
 }
