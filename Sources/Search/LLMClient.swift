@@ -30,6 +30,8 @@ public struct LLMConfig: Codable, Sendable, Hashable {
     public var temperatureScale: Double?
     /// `search --llm`'s default scale: LLMatic's starting temperature 0.6 becomes 0.21, next to the 0.2 measured.
     public static let smallModelTemperatureScale = 0.35
+    /// `LLMPrompt.Style` of the mutation prompts (nil: focused); kept in config.json so a resume asks alike.
+    public var promptStyle: String?
     /// Token limit per reply unless set.
     public static let defaultMaxTokens = 2048
 

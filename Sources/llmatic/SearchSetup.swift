@@ -65,6 +65,7 @@ enum SearchSetup {
             let scale = try args.double("llm-temperature-scale", default: args.flag("llm") ? LLMConfig.smallModelTemperatureScale : 1,
                                         range: 0.01...2)
             config.mutator.llm?.temperatureScale = scale == 1 ? nil : scale
+            config.mutator.llm?.promptStyle = args.string("llm-prompt")
         }
         return config
     }
