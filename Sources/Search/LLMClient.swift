@@ -34,6 +34,10 @@ public struct LLMConfig: Codable, Sendable, Hashable {
     public var promptStyle: String?
     /// Token limit per reply unless set.
     public static let defaultMaxTokens = 2048
+    /// `search --llm`'s limit (the local server's small models): the longest valid reply measured by
+    /// `llmatic llm-yield` was 364 tokens, and a reply that loops runs to the limit (2048 tokens took 4.5
+    /// minutes on one server thread), holding a slot the whole time.
+    public static let smallModelMaxTokens = 1024
 
     /// What is sent for an archive temperature `t`.
     public func samplingTemperature(_ t: Double) -> Double { t * (temperatureScale ?? 1) }

@@ -62,7 +62,7 @@ public struct PromptTask: Sendable {
     var convolutions: [Line] { lines.filter { if case .conv2d = $0.layer { return $0.isModule } else { return false } } }
     var linears: [Line] { lines.filter { if case .linear = $0.layer { return $0.isModule } else { return false } } }
     /// Points after which a layer taking an image can go (any layer whose output is an image).
-    var imageOutputs: [Line] { lines.filter { $0.output.isImage } }
+    var imageOutputs: [Line] { lines.filter { $0.isModule && $0.output.isImage } }
 
     /// The concrete edit for `instruction`, or nil when the parent offers no place for it (the paper's
     /// instruction is used then).

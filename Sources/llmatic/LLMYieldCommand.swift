@@ -19,7 +19,7 @@ enum LLMYieldCommand: Command {
         OptionSpec("parents", "N", "parent networks: the seed network and N-1 rule children of it", default: "4"),
         OptionSpec("temperature", "T", "the prompt archive's temperature (LLMatic's 0.1-1.0), sent times --temperature-scale", default: "0.6"),
         OptionSpec("temperature-scale", "S", "as search --llm", default: "\(LLMConfig.smallModelTemperatureScale)"),
-        OptionSpec("max-tokens", "N", "token limit per reply", default: "\(LLMConfig.defaultMaxTokens)"),
+        OptionSpec("max-tokens", "N", "token limit per reply (as search --llm)", default: "\(LLMConfig.smallModelMaxTokens)"),
         OptionSpec("timeout", "S", "seconds per request", default: "300"),
         OptionSpec("concurrency", "N", "requests in flight (default: the local server's slots, else 2)"),
         OptionSpec("prompt-style", "STYLE", "paper: LLMatic's one-line instructions; focused: the parent's layers and one concrete edit (as search)", choices: LLMPrompt.Style.allCases.map(\.rawValue), default: "focused"),
@@ -71,7 +71,7 @@ enum LLMYieldCommand: Command {
         }
         var config = LLMConfig(baseURL: url, model: model, timeoutSeconds: try args.double("timeout", default: 300, range: 1...36000),
                                retries: 1, concurrency: try args.int("concurrency", default: slots, minimum: 1, maximum: 64),
-                               maxTokens: try args.int("max-tokens", default: LLMConfig.defaultMaxTokens, minimum: 16, maximum: 1 << 20))
+                               maxTokens: try args.int("max-tokens", default: LLMConfig.smallModelMaxTokens, minimum: 16, maximum: 1 << 20))
         let scale = try args.double("temperature-scale", default: LLMConfig.smallModelTemperatureScale, range: 0.01...2)
         config.temperatureScale = scale
 
