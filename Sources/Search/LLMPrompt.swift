@@ -81,7 +81,6 @@ public struct LLMPrompt: Sendable {
         user += fenced + "\n\n"
         if style == .focused, case .mutation(let m) = operation, parents.count == 1, let input,
            let layers = PromptTask(parent: parents[0], input: input), let task = layers.task(m, seed: seed) {
-            user += "The layers of this network in forward order (name: layer -> output shape):\n" + layers.listing + "\n\n"
             user += "Task: " + task + "\nKeep the rest of the network. Returning the network unchanged is wrong. " +
                 "Reply with the complete new file."
         } else {

@@ -1,8 +1,8 @@
 import NetCode
 import NetIR
 
-/// The focused form of a mutation prompt for small chat models: the parent's layers in forward order with their
-/// output shapes, and one concrete edit naming where to make it (`Add nn.BatchNorm2d(32) right after self.conv2`).
+/// The focused form of a mutation prompt for small chat models: one concrete edit naming where to make it, with
+/// the shape at that place (`Add nn.BatchNorm2d(32) right after self.conv2`).
 /// Measured with `llmatic llm-yield` on Qwen2.5-Coder-0.5B: with LLMatic's own one-line instructions most
 /// parsed replies were the parent again (the model copies the code it is shown); naming the place and the
 /// layer makes the edit the easy continuation. The model still writes the whole file, so it may do more.
@@ -18,6 +18,9 @@ public struct PromptTask: Sendable {
         public var output: TensorShape
     }
 
+    /// The parent's layers in forward order. Only the task is sent, not this list: measured with `llmatic
+    /// llm-yield`, Qwen2.5-Coder-0.5B copied a listing's `-> [shape]` into its code (`unexpected token '->'`, the
+    /// first 2 replies of 2); the task states the shape at its place instead.
     public var lines: [Line]
 
     /// The parent's layers, or nil when it does not parse (the paper's instruction is used then).
@@ -33,12 +36,6 @@ public struct PromptTask: Sendable {
             return Line(name: isModule ? "self.\(node.module)" : node.name, isModule: isModule, layer: node.layer,
                         input: shapes[first], output: shapes[i])
         }
-    }
-
-    /// `conv1: Conv2d(16->32, k3) -> [32, 14, 14]`, one per line.
-    public var listing: String {
-        lines.map { "- \($0.name): \(Self.describe($0.layer)) -> [\($0.output.dims.map(String.init).joined(separator: ", "))]" }
-            .joined(separator: "\n")
     }
 
     static func describe(_ layer: Layer) -> String {

@@ -20,16 +20,22 @@ final class PromptYieldTests: XCTestCase {
         prompt.chatMessages(for: .mutation(m), parents: [parent], seed: seed).last?.content ?? ""
     }
 
-    func testTheLayerListingGivesEachLayerItsShapeAsTheParserInfersIt() throws {
-        let listing = try XCTUnwrap(PromptTask(parent: Self.parent, input: TestRun.fashion)).listing
+    func testTheParentsLayersHaveTheirShapesAsTheParserInfersThem() throws {
+        let lines = try XCTUnwrap(PromptTask(parent: Self.parent, input: TestRun.fashion)).lines
+        let shapes = Dictionary(lines.map { ($0.name, $0.output.dims) }, uniquingKeysWith: { a, _ in a })
         // By hand: 28x28 -> conv 3x3 pad 1 -> 28x28 -> pool 2 -> 14x14 -> conv -> pool -> 7x7; 64*7*7 = 3136.
-        for line in ["- self.c1: Conv2d(1, 32, kernel_size=3, stride=1, padding=1) -> [32, 28, 28]",
-                     "- self.c2: Conv2d(32, 64, kernel_size=3, stride=1, padding=1) -> [64, 14, 14]",
-                     "- self.hidden: Linear(3136, 128) -> [128]",
-                     "- self.head: Linear(128, 10) -> [10]"] {
-            XCTAssert(listing.split(separator: "\n").contains(Substring(line)), "missing '\(line)' in\n\(listing)")
+        XCTAssertEqual(shapes["self.c1"], [32, 28, 28])
+        XCTAssertEqual(shapes["self.c2"], [64, 14, 14])
+        XCTAssertEqual(shapes["self.hidden"], [128])
+        XCTAssertEqual(shapes["self.head"], [10])
+        XCTAssertEqual(lines.filter(\.isModule).map(\.name), ["self.c1", "self.c2", "self.hidden", "self.head"],
+                       "functional calls are not modules the model can name")
+        XCTAssertNil(PromptTask(parent: "class Net(nn.Module):\n    pass\n", input: TestRun.fashion), "a parent that does not parse has no task")
+        // The pooling task states the shape the parser infers after the pool (a place after c1 or c2).
+        for seed in UInt64(0)..<8 {
+            let pool = try Self.task(.addPooling, seed: seed)
+            XCTAssert(pool.contains("[32, 28, 28]) becomes [32, 14, 14]") || pool.contains("[64, 14, 14]) becomes [64, 7, 7]"), pool)
         }
-        XCTAssertNil(PromptTask(parent: "class Net(nn.Module):\n    pass\n", input: TestRun.fashion), "a parent that does not parse has no listing")
     }
 
     func testEachTaskNamesAPlaceThatExistsWithItsSizes() throws {
@@ -53,7 +59,7 @@ final class PromptYieldTests: XCTestCase {
 
     func testFocusedPromptCarriesTheTaskAndThePaperPromptStaysLLMatics() {
         let focused = Self.userMessage(LLMPrompt(inputDescription: "1x28x28", classes: 10), .addNormalization, seed: 1)
-        XCTAssert(focused.contains("The layers of this network in forward order"), focused)
+        XCTAssertFalse(focused.contains("-> ["), "no listing the model could copy into its code: \(focused)")
         XCTAssert(focused.contains("Task: Add a new layer self.bn_new = nn.BatchNorm2d("), focused)
         XCTAssert(focused.contains("Returning the network unchanged is wrong"), focused)
         XCTAssert(focused.hasPrefix("```python\n# Input x: [N, 1, 28, 28] images."), focused)
