@@ -34,7 +34,7 @@ final class PromptYieldTests: XCTestCase {
         // The pooling task states the shape the parser infers after the pool (a place after c1 or c2).
         for seed in UInt64(0)..<8 {
             let pool = try Self.task(.addPooling, seed: seed)
-            XCTAssert(pool.contains("[32, 28, 28]) becomes [32, 14, 14]") || pool.contains("[64, 14, 14]) becomes [64, 7, 7]"), pool)
+            XCTAssert(pool.contains("[32, 28, 28] becomes [32, 14, 14]") || pool.contains("[64, 14, 14] becomes [64, 7, 7]"), pool)
         }
     }
 
