@@ -56,6 +56,8 @@ final class Interpreter {
     var repairedLayers: [String: Layer] = [:]
     /// Repair mode: modules `forward` used but `__init__` never defined, defined from their name.
     var missingModuleRepairs: [MissingModuleRepair] = []
+    /// Repair mode: flattens put before a Linear that an image reached.
+    var flattenRepairs: [FlattenRepair] = []
     /// The batch size of a dummy forward under way (`DummyForward`); nil otherwise, and always in `forward`.
     var dummyBatch: Int?
     /// Set by `NetworkSource.diagnose`: statements that fail are recorded and skipped instead of ending the run.

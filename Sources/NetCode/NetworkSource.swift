@@ -70,6 +70,7 @@ public enum NetworkSource {
         var parsed = try interpreter.translate(try interpreter.selectClass(className), input: input)
         parsed.repairs = interpreter.inputSizeRepairs
         parsed.definedModules = interpreter.missingModuleRepairs
+        parsed.flattens = interpreter.flattenRepairs
         return parsed
     }
 

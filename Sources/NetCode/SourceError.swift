@@ -65,6 +65,13 @@ public struct ParsedNetwork: Sendable {
     public var repairs: [InputSizeRepair] = []
     /// Modules used in `forward` but never defined, defined from their name (repair mode only).
     public var definedModules: [MissingModuleRepair] = []
+    /// Flattens put before a Linear that an image reached (repair mode only).
+    public var flattens: [FlattenRepair] = []
+
+    /// Every repair made, one line each: modules defined, flattens inserted, input sizes set.
+    public var repairDescriptions: [String] {
+        definedModules.map(\.description) + flattens.map(\.description) + repairs.map(\.description)
+    }
 
     public init(graph: Graph, className: String, unusedParameters: [ParameterSpec]) {
         self.graph = graph; self.className = className; self.unusedParameters = unusedParameters

@@ -245,6 +245,10 @@ extension Interpreter {
         defer { graph = g }
         guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e, kind: .limit) }
         var layer = layer
+        var inputs = inputs
+        if let module, inputs.count == 1, let flat = flattenedInput(layer, module: module, input: inputs[0], graph: &g, at: e) {
+            inputs = [flat]
+        }
         if repairInputSizes, let module, inputs.count == 1 {
             layer = repairedLayer(layer, module: module, input: g.shapes[inputs[0]], graph: g, definedBy: m)
         }

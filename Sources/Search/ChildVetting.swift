@@ -92,7 +92,7 @@ extension SearchEngine {
             checked = await repairRound(repairing, output: &output, failure: failure, request: request, plan: plan,
                                         file: file, record: &record)
         }
-        let candidate: CheckedCandidate
+        var candidate: CheckedCandidate
         switch checked {
         case .failure(let f):
             record.failure = f
@@ -100,6 +100,15 @@ extension SearchEngine {
             await turns.pass(plan.id)
             return .failed
         case .success(let c): candidate = c
+        }
+        // A model child that is its parent again gets the second round instead: the request to make the change.
+        if let request, record.llm != nil, record.fallback == nil, record.repairRound == nil,
+           let repairing = mutator as? any RepairingMutator {
+            let parents = parentStructures(request)
+            if parents.contains(candidate.graph.structuralHash) {
+                candidate = await revisionRound(repairing, output: &output, candidate: candidate, parents: parents,
+                                                request: request, plan: plan, file: file, record: &record)
+            }
         }
         if rulesOnly, let cap = children.fillInFlops, candidate.cost.flops > cap {
             await turns.wait(for: plan.id)
@@ -173,17 +182,8 @@ extension SearchEngine {
         let checked = checker.check(output.source, file: file)
         guard case .failure(let failure) = checked, plan.generation > 0, isRepairable(failure),
               let input = children.repairInput,
-              let parsed = try? NetworkSource.parse(output.source, file: file, input: input, repairInputSizes: true)
+              let (repaired, fixed, repairs) = ModelFreeRepair.repair(output.source, file: file, input: input, checker: checker)
         else { return checked }
-        var graph = parsed.graph
-        var repairs = parsed.definedModules.map(\.description) + parsed.repairs.map(\.description)
-        if let (fixed, change) = OutputRepair.repaired(graph, classes: checker.classes) {
-            graph = fixed
-            repairs.append(change)
-        }
-        guard !repairs.isEmpty else { return checked }
-        let repaired = NetworkSource.emit(graph, className: parsed.className)
-        guard case .success(let fixed) = checker.check(repaired, file: file) else { return checked }
         try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .reply))
         try? directory.writeText(repaired, to: directory.candidateFile(plan.id, .source))
         output.source = repaired
@@ -191,12 +191,7 @@ extension SearchEngine {
         return .success(fixed)
     }
 
-    func isRepairable(_ failure: CandidateFailure) -> Bool {
-        switch failure {
-        case .parse, .shape: return true
-        default: return false
-        }
-    }
+    func isRepairable(_ failure: CandidateFailure) -> Bool { ModelFreeRepair.isRepairable(failure) }
 
     /// One round with the model: its own code and the located error go back; the reply is checked again (with
     /// the input-size repair too). `record.repairRound` says `fixed` or `failed`.
@@ -227,6 +222,57 @@ extension SearchEngine {
             output = fixed
         }
         return checked
+    }
+
+    /// The structures of a request's parents (archive members: they pass the checks).
+    func parentStructures(_ request: MutationRequest) -> Set<String> {
+        Set(request.parents.compactMap { source -> String? in
+            guard case .success(let c) = checker.check(source, file: "parent.py") else { return nil }
+            return c.graph.structuralHash
+        })
+    }
+
+    /// The second round for a model child that repeats its parent: its code goes back with the instruction, once.
+    /// A revision that passes the checks (repairs included) and is none of the parents replaces the child;
+    /// otherwise the child stays as it was (and is then skipped as a duplicate). `record.revision` says
+    /// `changed`, `unchanged` or `failed`.
+    func revisionRound(_ repairing: any RepairingMutator, output: inout MutationOutput, candidate: CheckedCandidate,
+                       parents: Set<String>, request: MutationRequest, plan: ChildPlan, file: String,
+                       record: inout CandidateRecord) async -> CheckedCandidate {
+        record.revision = "failed"
+        guard let fallback = children.fallback, fallback.refusal() == nil else { return candidate }
+        let source = output.source
+        let attempt = await fallback.withDeadline {
+            do throws(MutatorError) { return .success(try await repairing.reviseUnchanged(source, request: request)) }
+            catch { return .failure(error) }
+        }
+        fallback.record(attempt)
+        guard case .success(var revised)? = attempt else { return candidate }
+        if let usage = revised.usage { record.llm = (record.llm ?? LLMUsage()) + usage }
+        let repairsBefore = record.repairs
+        let reply = directory.read(directory.candidateFile(plan.id, .reply))
+        let checked = checkRepairing(&revised, plan: plan, file: file, record: &record)
+        guard case .success(let c) = checked, !parents.contains(c.graph.structuralHash) else {
+            if case .success = checked { record.revision = "unchanged" }
+            // The child stays as it was: its files and repairs too.
+            record.repairs = repairsBefore
+            try? directory.writeText(source, to: directory.candidateFile(plan.id, .source))
+            if let reply { try? directory.writeText(reply, to: directory.candidateFile(plan.id, .reply)) }
+            else { directory.remove(directory.candidateFile(plan.id, .reply)) }
+            return candidate
+        }
+        record.revision = "changed"
+        try? directory.writeText(revised.prompt, to: directory.candidateFile(plan.id, .repairPrompt))
+        if record.repairs == repairsBefore {
+            // Taken as written: the first child stays as reply.py (repaired, checkRepairing wrote both files).
+            record.repairs = nil
+            try? directory.writeText(source, to: directory.candidateFile(plan.id, .reply))
+            try? directory.writeText(revised.source, to: directory.candidateFile(plan.id, .source))
+        } else {
+            record.repairs = Array((record.repairs ?? []).dropFirst(repairsBefore?.count ?? 0))
+        }
+        output = revised
+        return c
     }
 
     /// Registers the child's structure, or logs it as a duplicate and fills the slot with a rule child that

@@ -15,6 +15,9 @@ public struct YieldCounts: Codable, Sendable, Hashable {
     public var repairedWithoutModel = 0
     public var repairRounds = 0
     public var repairRoundsFixed = 0
+    /// Second rounds for model children that repeated their parent, and those whose revision was a new network.
+    public var revisions = 0
+    public var revisionsChanged = 0
     /// Children that reached the trainer (model children only in `modelTrained`).
     public var trained = 0
     public var modelTrained = 0
@@ -87,6 +90,8 @@ public struct ChildYield: Sendable {
                 if r.repairs != nil { y.repairedWithoutModel += 1 }
                 if r.repairRound != nil { y.repairRounds += 1 }
                 if r.repairRound == "fixed" { y.repairRoundsFixed += 1 }
+                if r.revision != nil { y.revisions += 1 }
+                if r.revision == "changed" { y.revisionsChanged += 1 }
                 if r.cost != nil { y.trained += 1 }
                 if r.network?.entered == true { y.entered += 1 }
             }
@@ -123,6 +128,7 @@ public struct ChildYield: Sendable {
             let rate = y.validRate.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
             var h = "<tr><td class=\"l\">\(HTML.escape(name))</td><td>\(y.replies)</td><td>\(y.parsed)</td>"
             h += "<td>\(y.duplicates)</td><td>\(y.repairedWithoutModel)</td><td>\(y.repairRoundsFixed)/\(y.repairRounds)</td>"
+            h += "<td>\(y.revisionsChanged)/\(y.revisions)</td>"
             let best = y.modelBestAccuracy.map { String(format: "%.4f", $0) } ?? "-"
             h += "<td>\(y.trained)</td><td>\(y.entered)</td><td>\(y.modelEntered)</td><td>\(best)</td>"
             h += "<td>\(y.fillIns)</td><td>\(y.fillInsEntered)</td><td>\(y.fallbacks)</td><td>\(rate)</td>"
@@ -130,14 +136,15 @@ public struct ChildYield: Sendable {
             return h
         }
         var h = "<h2>Children: yield</h2><table><tr><th class=\"l\">prompt</th><th>model replies</th><th>parsed as written</th>"
-        h += "<th>duplicates</th><th>repaired (sizes)</th><th>repair rounds fixed</th><th>trained</th>"
+        h += "<th>duplicates</th><th>repaired (sizes)</th><th>repair rounds fixed</th><th>parent repeats revised</th><th>trained</th>"
         h += "<th>entered archive</th><th>model children entered</th><th>model's best accuracy</th>"
         h += "<th>rule fill-ins</th><th>fill-ins entered</th><th>rule fallbacks</th><th>valid rate</th><th>tokens</th><th>model seconds</th></tr>"
         let order = MutationInstruction.allCases.map(\.description) + ["crossover"]
         for name in order { if let y = byOperation[name] { h += row(name, y) } }
         h += row("all", total)
         h += "</table><p class=\"meta\">Valid rate: model children that trained or were skipped as duplicates, over "
-        h += "model replies. Duplicates repeat a network already made and are never trained; they are neither "
+        h += "model replies. A model child that repeats its parent is sent back once asking for the change (revised: "
+        h += "the revision was a new network). Duplicates repeat a network already made and are never trained; they are neither "
         h += "evaluations nor failures. Rule fill-ins train while the model writes (a worker was idle and no model child was ready); they "
         h += "count in trained and entered, not in the model's columns.</p>"
         return h

@@ -30,13 +30,21 @@ public struct LLMConfig: Codable, Sendable, Hashable {
     public var temperatureScale: Double?
     /// `search --llm`'s default scale: LLMatic's starting temperature 0.6 becomes 0.21, next to the 0.2 measured.
     public static let smallModelTemperatureScale = 0.35
+    /// `LLMPrompt.Style` of the mutation prompts (nil: focused); kept in config.json so a resume asks alike.
+    public var promptStyle: String?
+    /// Token limit per reply unless set.
+    public static let defaultMaxTokens = 2048
+    /// `search --llm`'s limit (the local server's small models): the longest valid reply measured by
+    /// `llmatic llm-yield` was 364 tokens, and a reply that loops runs to the limit (2048 tokens took 4.5
+    /// minutes on one server thread), holding a slot the whole time.
+    public static let smallModelMaxTokens = 1024
 
     /// What is sent for an archive temperature `t`.
     public func samplingTemperature(_ t: Double) -> Double { t * (temperatureScale ?? 1) }
 
     public init(baseURL: String, model: String, api: API = .chat, apiKeyVariable: String = "OPENAI_API_KEY",
                 timeoutSeconds: Double = 120, retries: Int = 4, backoffSeconds: Double = 1, maxBackoffSeconds: Double = 30,
-                concurrency: Int = 2, maxTokens: Int = 2048, maxReplyBytes: Int = 4 << 20,
+                concurrency: Int = 2, maxTokens: Int = LLMConfig.defaultMaxTokens, maxReplyBytes: Int = 4 << 20,
                 childDeadlineSeconds: Double? = nil) {
         self.childDeadlineSeconds = childDeadlineSeconds
         self.baseURL = baseURL; self.model = model; self.api = api; self.apiKeyVariable = apiKeyVariable

@@ -12,7 +12,8 @@ public struct LLMMutator: Mutator, RepairingMutator {
     public var fallbackDeadline: Double? { client.config.childDeadline }
 
     public func generate(_ request: MutationRequest) async throws(MutatorError) -> MutationOutput {
-        let messages = prompt.chatMessages(for: request.operation, parents: request.parents, example: request.example)
+        let messages = prompt.chatMessages(for: request.operation, parents: request.parents, example: request.example,
+                                           seed: request.seed)
         return try await send(messages, completion: prompt.body(for: request.operation, parents: request.parents),
                               temperature: request.temperature, seed: request.seed,
                               note: "\(request.operation) by \(client.config.model)")
@@ -24,6 +25,15 @@ public struct LLMMutator: Mutator, RepairingMutator {
         return try await send(messages, completion: prompt.repairBody(source: source, error: error),
                               temperature: LLMPrompt.repairTemperature, seed: request.seed &+ 1,
                               note: "repair of \(request.operation) by \(client.config.model)")
+    }
+
+    /// The second round for a child that repeats its parent: the reply goes back with the instruction, asking for
+    /// the change itself (once, instead of an error repair: a child gets one second round).
+    public func reviseUnchanged(_ source: String, request: MutationRequest) async throws(MutatorError) -> MutationOutput {
+        let messages = prompt.unchangedMessages(source: source, operation: request.operation)
+        return try await send(messages, completion: prompt.unchangedBody(source: source, operation: request.operation),
+                              temperature: request.temperature, seed: request.seed &+ 2,
+                              note: "revision of an unchanged \(request.operation) by \(client.config.model)")
     }
 
     private func send(_ messages: [(role: String, content: String)], completion: String, temperature: Double,
@@ -52,4 +62,6 @@ public protocol RepairingMutator: Mutator {
     /// Seconds a child may wait for this mutator before the rules make it (nil: no deadline).
     var fallbackDeadline: Double? { get }
     func repair(_ source: String, error: String, request: MutationRequest) async throws(MutatorError) -> MutationOutput
+    /// The child repeated its parent: ask once more for the change the request asked for.
+    func reviseUnchanged(_ source: String, request: MutationRequest) async throws(MutatorError) -> MutationOutput
 }

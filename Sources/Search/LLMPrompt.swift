@@ -1,3 +1,5 @@
+import NetIR
+
 /// The text a language model sees. Completion models get LLMatic's own format (the parent's code followed by
 /// the instruction as a docstring, to be continued); chat models get the same plus the constraints our
 /// parser and trainer need, stated once in a system message. Small code models (0.5B-1.5B) follow what is
@@ -7,12 +9,26 @@ public struct LLMPrompt: Sendable {
     /// e.g. `1x28x28` and 10.
     public var inputDescription: String
     public var classes: Int
+    /// How a chat mutation prompt states the task.
+    public enum Style: String, Sendable, CaseIterable {
+        /// LLMatic's one-line instruction under the parent's code.
+        case paper
+        /// The parent's layers with their shapes and one concrete edit (`PromptTask`); the default: measured with
+        /// `llmatic llm-yield`, far fewer replies repeat their parent.
+        case focused
+    }
+    public var style: Style
 
     /// Sampling temperature of a repair round: a fix, not a new idea.
     public static let repairTemperature = 0.2
 
-    public init(inputDescription: String, classes: Int) {
-        self.inputDescription = inputDescription; self.classes = classes
+    public init(inputDescription: String, classes: Int, style: Style = .focused) {
+        self.inputDescription = inputDescription; self.classes = classes; self.style = style
+    }
+
+    var input: TensorShape? {
+        let dims = inputDescription.split(separator: "x").compactMap { Int($0) }
+        return dims.count == 3 ? TensorShape(dims) : nil
     }
 
     var inputShape: String { "[N, \(inputDescription.replacingX())]" }
@@ -55,13 +71,21 @@ public struct LLMPrompt: Sendable {
         return code + "\"\"\"" + instruction(operation) + "\"\"\"\n"
     }
 
-    public func chatMessages(for operation: Variation, parents: [String], example: String? = nil) -> [(role: String, content: String)] {
+    public func chatMessages(for operation: Variation, parents: [String], example: String? = nil,
+                             seed: UInt64 = 0) -> [(role: String, content: String)] {
         let fenced = parents.map { "```python\n" + annotated($0) + "```" }.joined(separator: "\n\n")
         var user = ""
         if let example {
             user += "An example of a valid network for this data:\n```python\n" + annotated(example) + "```\n\n"
         }
-        user += fenced + "\n\n" + instruction(operation) + "."
+        user += fenced + "\n\n"
+        if style == .focused, case .mutation(let m) = operation, parents.count == 1, let input,
+           let layers = PromptTask(parent: parents[0], input: input), let task = layers.task(m, seed: seed) {
+            user += "Task: " + task + "\nKeep the rest of the network. Returning the network unchanged is wrong. " +
+                "Reply with the complete new file."
+        } else {
+            user += instruction(operation) + "."
+        }
         return [("system", system), ("user", user)]
     }
 
@@ -78,6 +102,20 @@ public struct LLMPrompt: Sendable {
     func repairRequest(_ error: String) -> String {
         "This network fails to load with the error:\n\(error)\nThe input x is \(inputShape) images and the output " +
             "must be [N, \(classes)] class logits. Fix the error and give the complete corrected file."
+    }
+
+    /// The second round for a reply that is its parent again (same structure, names and formatting aside).
+    public func unchangedMessages(source: String, operation: Variation) -> [(role: String, content: String)] {
+        [("system", system), ("user", "```python\n" + terminated(source) + "```\n\n" + unchangedRequest(operation))]
+    }
+
+    public func unchangedBody(source: String, operation: Variation) -> String {
+        terminated(source) + "\"\"\"" + unchangedRequest(operation) + "\"\"\"\n"
+    }
+
+    func unchangedRequest(_ operation: Variation) -> String {
+        "This network is the original network unchanged: the task was not done. Task: " + instruction(operation) +
+            ". Make that change now (at least one layer must be added, removed or resized) and give the complete new file."
     }
 
     func terminated(_ code: String) -> String { code.hasSuffix("\n") ? code : code + "\n" }

@@ -51,6 +51,9 @@ public struct CandidateRecord: Codable, Sendable {
     public var repairs: [String]?
     /// The model's repair round, when one was needed: `fixed` or `failed`.
     public var repairRound: String?
+    /// The second round for a model child that repeated its parent (`revisionRound`): `changed`, `unchanged` or
+    /// `failed`. A child has a repair round or a revision, never both.
+    public var revision: String?
     /// What the language model spent on this child (nil for rule children).
     public var llm: LLMUsage?
     /// Why the rule mutator made this child instead of the language model.

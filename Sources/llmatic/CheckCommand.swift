@@ -13,7 +13,7 @@ enum CheckCommand: Command {
         OptionSpec("classes", "K", "classes for built-in networks", default: "10"),
         OptionSpec("class", "NAME", "the nn.Module class to use from a .py file"),
         OptionSpec("json", nil, "print one JSON object as the last line of stdout"),
-        OptionSpec("repair", nil, "check the network as a search takes a model's child: with the repairs made without the model (input sizes, modules used but never defined, the output size), each printed"),
+        OptionSpec("repair", nil, "check the network as a search takes a model's child: with the repairs made without the model (input sizes, modules used but never defined, a flatten before a Linear given an image, the output size), each printed"),
     ]
 
     static var help: String {
@@ -78,7 +78,7 @@ enum CheckCommand: Command {
         }
         let parsed = try NetworkSource.parse(source, file: spec, input: input, className: className, repairInputSizes: true)
         var graph = parsed.graph
-        var repairs = parsed.definedModules.map(\.description) + parsed.repairs.map(\.description)
+        var repairs = parsed.repairDescriptions
         if let (fixed, change) = OutputRepair.repaired(graph, classes: classes) {
             graph = fixed
             repairs.append(change)
@@ -112,10 +112,9 @@ enum CheckCommand: Command {
     static func noteRepairs(_ spec: String, className: String?, input: TensorShape) {
         guard spec.hasSuffix(".py"), let source = try? String(contentsOfFile: spec, encoding: .utf8),
               let parsed = try? NetworkSource.parse(source, file: spec, input: input, className: className, repairInputSizes: true),
-              !parsed.repairs.isEmpty || !parsed.definedModules.isEmpty else { return }
+              !parsed.repairDescriptions.isEmpty else { return }
         var text = "note: a search would repair this network without the model (--repair checks it so):\n"
-        for r in parsed.definedModules { text += "  \(r)\n" }
-        for r in parsed.repairs { text += "  \(r)\n" }
+        for r in parsed.repairDescriptions { text += "  \(r)\n" }
         // On stdout: stderr stays the error alone, beginning with file:line:column.
         print(text, terminator: "")
     }

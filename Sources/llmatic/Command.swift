@@ -34,7 +34,7 @@ struct RegisteredCommand {
 enum CommandRegistry {
     /// Every subcommand, in the order `llmatic --help` lists them.
     static var commands: [RegisteredCommand] {
-        [RegisteredCommand(TrainCommand.self), RegisteredCommand(CheckCommand.self), RegisteredCommand(DevicesCommand.self), RegisteredCommand(TuneCommand.self), RegisteredCommand(SearchCommand.self), RegisteredCommand(ReportCommand.self), RegisteredCommand(ExportCommand.self), RegisteredCommand(BenchSearchCommand.self)]
+        [RegisteredCommand(TrainCommand.self), RegisteredCommand(CheckCommand.self), RegisteredCommand(DevicesCommand.self), RegisteredCommand(TuneCommand.self), RegisteredCommand(SearchCommand.self), RegisteredCommand(ReportCommand.self), RegisteredCommand(ExportCommand.self), RegisteredCommand(BenchSearchCommand.self), RegisteredCommand(LLMYieldCommand.self)]
     }
 
     static func command(named name: String) -> RegisteredCommand? { commands.first { $0.name == name } }

@@ -56,6 +56,7 @@ enum SearchCommand: Command {
         OptionSpec("llm-timeout", "S", "seconds per request", default: "120"),
         OptionSpec("llm-retries", "N", "retries on 429, 5xx and dropped connections", default: "4"),
         OptionSpec("llm-concurrency", "N", "requests in flight at once (a llama.cpp server serves as many as its parallel slots, -np; two keep the next generation's prompts queued while one reply is written)", default: "2; with --llm the server's slots"),
+        OptionSpec("llm-prompt", "STYLE", "how a mutation prompt states the task: focused (the parent's layers with their shapes and one concrete edit) or paper (LLMatic's one-line instruction)", choices: LLMPrompt.Style.allCases.map(\.rawValue), default: "focused"),
         OptionSpec("llm-temperature-scale", "F", "the model samples at the prompt archive's temperature (0.1-1.0) times F", default: "1; with --llm 0.35 (small local models)"),
         OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
@@ -154,7 +155,8 @@ enum SearchCommand: Command {
                 ? try String(contentsOfFile: config.seedNetwork, encoding: .utf8) : codec.emit(seed.graph)
         }
         let mutator: any Mutator = config.mutator.llm.map {
-            LLMMutator(client: LLMClient(config: $0), prompt: LLMPrompt(inputDescription: input.description, classes: config.classes))
+            LLMMutator(client: LLMClient(config: $0), prompt: LLMPrompt(inputDescription: input.description, classes: config.classes,
+                                                             style: $0.promptStyle.flatMap(LLMPrompt.Style.init(rawValue:)) ?? .focused))
         } ?? config.space.map { NB201Mutator(space: $0, input: input, classes: config.classes, seen: seenCells) } ?? RuleMutator(codec: codec)
         let status = SearchStatusLine(json: json)
         let engine = try SearchEngine(config: config, directory: directory, seedSource: seedSource, mutator: mutator,

@@ -66,6 +66,8 @@ enum SearchSetup {
             let scale = try args.double("llm-temperature-scale", default: args.flag("llm") ? LLMConfig.smallModelTemperatureScale : 1,
                                         range: 0.01...2)
             config.mutator.llm?.temperatureScale = scale == 1 ? nil : scale
+            config.mutator.llm?.promptStyle = args.string("llm-prompt")
+            if args.flag("llm") { config.mutator.llm?.maxTokens = LLMConfig.smallModelMaxTokens }
         }
         return config
     }

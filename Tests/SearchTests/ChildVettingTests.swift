@@ -146,7 +146,8 @@ final class ChildVettingTests: XCTestCase {
         let duplicates = DuplicateRecord.all(in: dir.eventsPath).filter { $0.by == "model" }
         XCTAssertGreaterThanOrEqual(duplicates.count, 6, "every model child repeated the seed")
         XCTAssertEqual(Set(duplicates.map(\.id)).count, duplicates.count, "one duplicate line per model child")
-        XCTAssert(duplicates.allSatisfy { $0.duplicateOf == 0 && $0.llm?.replies == 1 })
+        // Each was sent back once asking for the change (revisionRound), and repeated the seed again.
+        XCTAssert(duplicates.allSatisfy { $0.duplicateOf == 0 && $0.llm?.replies == 2 })
         for r in records where r.id != 0 {
             XCTAssertEqual(r.fallback, "the model's child repeats #0", "#\(r.id)")
             XCTAssertNil(r.llm)
@@ -163,8 +164,10 @@ final class ChildVettingTests: XCTestCase {
         XCTAssertEqual(yield.total.replies, n)
         XCTAssertEqual(yield.total.modelDuplicates, n)
         XCTAssertEqual(yield.total.fallbacks, 6)
-        XCTAssertEqual(yield.total.promptTokens, n * 300)
-        XCTAssertEqual(yield.total.completionTokens, n * 120)
+        XCTAssertEqual(yield.total.promptTokens, n * 2 * 300)
+        XCTAssertEqual(yield.total.completionTokens, n * 2 * 120)
+        XCTAssertEqual(yield.total.revisions, n)
+        XCTAssertEqual(yield.total.revisionsChanged, 0)
         try Report.write(dir)
         XCTAssert(try XCTUnwrap(dir.read(dir.reportPath)).contains("Children: yield"))
     }

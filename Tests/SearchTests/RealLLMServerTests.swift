@@ -34,6 +34,26 @@ final class RealLLMServerTests: XCTestCase {
         XCTAssert(output.prompt.contains("self.conv"), "the prompt did not carry the seed network")
     }
 
+    /// The yield harness (`llmatic llm-yield`) on one focused prompt: the real reply is judged (new, same as its
+    /// parent or invalid, with the error), never lost as an endpoint failure.
+    func testTheYieldHarnessJudgesARealReply() async throws {
+        let (server, _) = try Self.serverOrSkip()
+        let input = TensorShape(channels: 1, height: 28, width: 28)
+        let seed = NetworkCodec.pytorch(input: input).emit(try BuiltinNetwork.initial.graph(input: input, classes: 10))
+        var config = LLMConfig(baseURL: server.url, model: server.model, timeoutSeconds: 300, retries: 1, concurrency: 1,
+                               maxTokens: LLMConfig.smallModelMaxTokens)
+        config.temperatureScale = LLMConfig.smallModelTemperatureScale
+        let harness = ReplyYield(mutator: LLMMutator(client: LLMClient(config: config), prompt: LLMPrompt(inputDescription: "1x28x28", classes: 10)),
+                                 checker: CandidateChecker(codec: .pytorch(input: input), classes: 10, limits: SearchLimits()),
+                                 input: input)
+        let trial = await harness.trial(YieldPrompt(operation: .mutation(.addNormalization), parents: [seed],
+                                                    parentLabel: "initial", temperature: 0.6, seed: 1))
+        XCTAssertNotEqual(trial.outcome, .noReply, trial.error ?? "")
+        XCTAssertGreaterThanOrEqual(trial.replies, 1)
+        XCTAssert(trial.prompt?.contains("Task: Add a new layer self.bn_new = nn.BatchNorm2d(1)") == true, trial.prompt ?? "")
+        if trial.outcome == .invalid { XCTAssertNotNil(trial.error) }
+    }
+
     /// The running server, else a skip that says why. (Starting one from here when it is installed hung twice
     /// under XCTest on this machine, the started server never answering the request; left out until understood.)
     static func serverOrSkip() throws -> (LocalLLMServer, startedHere: Bool) {
