@@ -87,7 +87,7 @@ final class TrainerTests: XCTestCase {
         let data = try syntheticData("1x8x8:3:96:16")
         let graph = try tinyBatchNormNet(input: TensorShape(channels: 1, height: 8, width: 8), classes: 3)
         var config = TrainingConfig(epochs: 100_000, batchSize: 16, learningRate: 0.05, seed: 4, metricsEvery: 1)
-        config.timeLimit = 0.5
+        config.timeLimit = 2
         var last: TrainingProgress?
         let cut = try Trainer(graph: graph, config: config, backend: fastBackend())
         let result = try cut.run(data) { last = $0 }
@@ -95,8 +95,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(result.steps, 10, "the run trained")
         XCTAssertLessThan(result.steps, planned, "the time limit must end the run before its planned steps")
         let rate = try XCTUnwrap(last?.learningRate)
-        // The last step ran with less than 1% of the run left on the clock (a step takes well under 5 ms here),
-        // where the cosine factor is below 0.0003; 0.05 of the peak leaves room for a step 10x slower.
+        // The last step ran with less than 1% of the run left on the clock (a step takes well under 20 ms here),
+        // where the cosine factor is below 0.0003; 0.05 of the peak leaves room for a 280-ms stall.
         XCTAssertLessThan(rate, 0.05 * 0.05, "the schedule must have followed the clock to its end")
         XCTAssertNotNil(result.evaluation, "a cut run is still evaluated")
         XCTAssertEqual(result.history.last.map { $0.trainLoss.isFinite }, true, "the cut epoch is recorded")
