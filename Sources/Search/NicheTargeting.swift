@@ -1,4 +1,5 @@
 import Foundation
+import NetIR
 
 /// Aims rule children at the archive's gaps. A rule child is cheap to make, so `variants` are made from one
 /// request (different edit seeds) and their niches predicted from their cost before any training. Half of
@@ -65,7 +66,7 @@ extension SearchEngine {
         let occupied = occupiedNiches.value
         let wantEmpty = NicheTargeting.wantsEmpty(seed: request.seed)
         var outputs: [MutationOutput] = []
-        var variants: [NicheTargeting.Variant?] = []
+        var costs: [NetworkCost?] = []
         var firstError: MutatorError?
         for k in 0..<NicheTargeting.variants {
             var r = request
@@ -73,29 +74,32 @@ extension SearchEngine {
             do throws(MutatorError) {
                 let o = try rules.generateNow(r)
                 outputs.append(o)
-                variants.append(predictedVariant(o.source))
+                costs.append(predictedCost(o.source))
             } catch {
                 if firstError == nil { firstError = error }
             }
         }
         guard !outputs.isEmpty else { return .failure(firstError ?? .notApplicable("no rule child")) }
+        var variants = costs.map { $0.map(predictedVariant) }
         // Variants predicted to overrun the time budget are refused unstarted by the trainer: keep one that fits.
         if let trainer = evaluator as? TrainerEvaluator {
-            let fits = outputs.map { o in
-                (try? checker.codec.parse(o.source, "child.py")).flatMap { try? $0.cost() }.map(trainer.fitsBudget) ?? true
-            }
+            let fits = costs.map { $0.map(trainer.fitsBudget) ?? true }
             if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
         }
-        let target = wantEmpty ? request.parents.first.flatMap(predictedVariant).flatMap {
+        let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
             NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
         } : nil
         let pick = NicheTargeting.choose(variants, occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
         return .success(outputs[pick])
     }
 
-    /// Where a network's source would land, from its cost alone (nil when it does not check).
-    func predictedVariant(_ source: String) -> NicheTargeting.Variant? {
-        guard let graph = try? checker.codec.parse(source, "child.py"), let cost = try? graph.cost() else { return nil }
+    /// A network's cost from its source (nil when it does not check): one parse serves niche and budget.
+    func predictedCost(_ source: String) -> NetworkCost? {
+        (try? checker.codec.parse(source, "child.py")).flatMap { try? $0.cost() }
+    }
+
+    /// Where a network of this cost would land.
+    func predictedVariant(_ cost: NetworkCost) -> NicheTargeting.Variant {
         let d = CVTArchive<NetworkElite>.clamp(config.descriptors.descriptor(cost))
         return NicheTargeting.Variant(niche: state.networks.niche(for: d), descriptor: d)
     }
