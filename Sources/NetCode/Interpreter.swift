@@ -56,8 +56,17 @@ final class Interpreter {
     var repairedLayers: [String: Layer] = [:]
     /// Repair mode: modules `forward` used but `__init__` never defined, defined from their name.
     var missingModuleRepairs: [MissingModuleRepair] = []
+    /// Repair mode: top-level modules of the parent network; a call of one the source no longer defines is dropped.
+    var removedModules: Set<String> = []
     /// Repair mode: flattens put before a Linear that an image reached.
     var flattenRepairs: [FlattenRepair] = []
+    /// Repair mode: 1x1 projections given to residual skips of another shape.
+    var shortcutRepairs: [ShortcutRepair] = []
+    /// Repair mode: set when a module call failed on a flattened tensor whose image it fits (the parse is then
+    /// retried with the layer moved; see `NetworkSource.parseRepairing`).
+    var misplacedLayer: MisplacedLayerRepair?
+    /// Repair mode: the layers this parse applies before their flatten (found by earlier parses).
+    var misplacedLayers: [MisplacedLayerRepair] = []
     /// The batch size of a dummy forward under way (`DummyForward`); nil otherwise, and always in `forward`.
     var dummyBatch: Int?
     /// Set by `NetworkSource.diagnose`: statements that fail are recorded and skipped instead of ending the run.

@@ -11,19 +11,58 @@ public enum NetworkSource {
     /// from that tensor (see `InputSizeRepair`) and listed in `repairs`; everything else stays as strict.
     public static func parse(_ source: String, file: String = "<network>", input: TensorShape,
                              className: String? = nil, repairInputSizes: Bool = false) throws -> ParsedNetwork {
+        try attempt(source, file: file, input: input, className: className, repair: repairInputSizes, removedModules: [])
+            .result.get()
+    }
+
+    /// Parses in repair mode (`repairInputSizes`, plus a flatten before a Linear an image reaches, modules named for
+    /// one stateless layer, projections for residual skips of another shape; see `ParsedNetwork.repairDescriptions`),
+    /// and where an image layer was called after the flatten, parses again with that layer applied before the flatten
+    /// (`MisplacedLayerRepair`). `removedModules`: the parent network's top-level modules, whose calls are dropped
+    /// where the source no longer defines them. Throws the first parse's error when the repairs do not suffice.
+    public static func parseRepairing(_ source: String, file: String = "<network>", input: TensorShape,
+                                      className: String? = nil, removedModules: Set<String> = []) throws -> ParsedNetwork {
+        var moves: [MisplacedLayerRepair] = []
+        var firstError: SourceError?
+        while true {
+            let (result, misplaced) = attempt(source, file: file, input: input, className: className, repair: true,
+                                              removedModules: removedModules, moves: moves)
+            switch result {
+            case .success(var parsed):
+                parsed.moves = moves
+                return parsed
+            case .failure(let error):
+                let first = firstError ?? error
+                firstError = first
+                guard moves.count < MisplacedLayerRepair.limit, let move = misplaced,
+                      !moves.contains(where: { $0.module == move.module }) else { throw first }
+                moves.append(move)
+            }
+        }
+    }
+
+    /// One parse on a large stack, with the move a failed repair-mode parse suggests.
+    private static func attempt(_ source: String, file: String, input: TensorShape, className: String?, repair: Bool,
+                                removedModules: Set<String>, moves: [MisplacedLayerRepair] = []) -> (result: Result<ParsedNetwork, SourceError>, misplaced: MisplacedLayerRepair?) {
         let box = ResultBox()
-        let ran = LargeStack.shared.run {
-            box.result = Result { try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
+        let work: @Sendable () -> Void = {
+            let interpreter = Interpreter(file: file)
+            interpreter.repairInputSizes = repair
+            interpreter.removedModules = removedModules
+            interpreter.misplacedLayers = moves
+            box.result = Result { try parseHere(source, file: file, input: input, className: className, interpreter: interpreter) }
                 .mapError { error in
                     (error as? SourceError) ?? SourceError(location: SourceLocation(file: file, line: 1, column: 1),
                                                            message: "internal error: \(error)", kind: .internal)
                 }
+            box.misplaced = interpreter.misplacedLayer
         }
-        if !ran { return try parseHere(source, file: file, input: input, className: className, repair: repairInputSizes) }
+        if !LargeStack.shared.run(work) { work() }
         guard let result = box.result else {
-            throw SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result", kind: .internal)
+            return (.failure(SourceError(location: SourceLocation(file: file, line: 1, column: 1), message: "internal error: no result",
+                                         kind: .internal)), nil)
         }
-        return try result.get()
+        return (result, box.misplaced)
     }
 
     /// Up to `limit` independent errors in `source`, each located; empty when `parse` would succeed. After an
@@ -59,18 +98,17 @@ public enum NetworkSource {
         var errors: [SourceError] = []
     }
 
-    /// The work of `parse`, on the current thread.
+    /// The work of `parse`, on the current thread, with an interpreter set up for strict or repair mode.
     static func parseHere(_ source: String, file: String, input: TensorShape, className: String?,
-                          repair: Bool) throws -> ParsedNetwork {
+                          interpreter: Interpreter) throws -> ParsedNetwork {
         try validate(input, file: file)
         let body = try Parser.parse(source, file: file)
-        let interpreter = Interpreter(file: file)
-        interpreter.repairInputSizes = repair
         try interpreter.load(body)
         var parsed = try interpreter.translate(try interpreter.selectClass(className), input: input)
         parsed.repairs = interpreter.inputSizeRepairs
         parsed.definedModules = interpreter.missingModuleRepairs
         parsed.flattens = interpreter.flattenRepairs
+        parsed.shortcuts = interpreter.shortcutRepairs
         return parsed
     }
 
@@ -89,5 +127,6 @@ public enum NetworkSource {
 
     private final class ResultBox: @unchecked Sendable {
         var result: Result<ParsedNetwork, SourceError>?
+        var misplaced: MisplacedLayerRepair?
     }
 }

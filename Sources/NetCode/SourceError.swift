@@ -68,9 +68,16 @@ public struct ParsedNetwork: Sendable {
     /// Flattens put before a Linear that an image reached (repair mode only).
     public var flattens: [FlattenRepair] = []
 
-    /// Every repair made, one line each: modules defined, flattens inserted, input sizes set.
+    /// Residual skips given a 1x1 projection (repair mode only).
+    public var shortcuts: [ShortcutRepair] = []
+    /// Statements moved before the flatten (`NetworkSource.parseRepairing` only).
+    public var moves: [MisplacedLayerRepair] = []
+
+    /// Every repair made, one line each: statements moved, modules defined or dropped, flattens inserted,
+    /// projections added, input sizes set.
     public var repairDescriptions: [String] {
-        definedModules.map(\.description) + flattens.map(\.description) + repairs.map(\.description)
+        moves.map(\.description) + definedModules.map(\.description) + flattens.map(\.description)
+            + shortcuts.map(\.description) + repairs.map(\.description)
     }
 
     public init(graph: Graph, className: String, unusedParameters: [ParameterSpec]) {

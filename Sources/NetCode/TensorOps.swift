@@ -246,16 +246,25 @@ extension Interpreter {
         guard g.nodes.count < Limits.nodes else { throw fail("the network has more than \(Limits.nodes) nodes", at: e, kind: .limit) }
         var layer = layer
         var inputs = inputs
+        do {
+            let hoisted = try hoistingMisplaced(inputs, module: module, graph: &g, at: e)
+            if hoisted.passThrough { return .tensor(inputs[0]) }
+            inputs = hoisted.inputs
+        } catch {
+            throw fail("moving a layer before the flatten: \(error.message)", at: e, kind: .shape, layer: name)
+        }
         if let module, inputs.count == 1, let flat = flattenedInput(layer, module: module, input: inputs[0], graph: &g, at: e) {
             inputs = [flat]
         }
         if repairInputSizes, let module, inputs.count == 1 {
             layer = repairedLayer(layer, module: module, input: g.shapes[inputs[0]], graph: g, definedBy: m)
         }
+        if case .add = layer, let projected = projectedShortcut(inputs, graph: &g, at: e) { inputs = projected }
         let v: Int
         do {
             v = try g.append(Node(name: name, module: module, layer: layer, inputs: inputs, location: location(e)))
         } catch {
+            misplacedLayer = misplacedImageLayer(layer, module: module, inputs: inputs, graph: g, at: e, definedBy: m)
             let origin = m.map { " (\($0.typeName) defined at line \($0.location.line))" } ?? ""
             throw fail("layer '\(name)'\(origin): \(error.message)", at: e, kind: .shape, layer: name)
         }

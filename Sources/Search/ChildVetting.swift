@@ -86,7 +86,7 @@ extension SearchEngine {
         try? directory.writeText(output.prompt, to: directory.candidateFile(plan.id, .prompt))
         try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .source))
 
-        var checked = checkRepairing(&output, plan: plan, file: file, record: &record)
+        var checked = checkRepairing(&output, plan: plan, parents: request?.parents ?? [], file: file, record: &record)
         if case .failure(let failure) = checked, let request, record.llm != nil, isRepairable(failure),
            let repairing = mutator as? any RepairingMutator {
             checked = await repairRound(repairing, output: &output, failure: failure, request: request, plan: plan,
@@ -177,12 +177,13 @@ extension SearchEngine {
 
     /// The checks, and when they fail on a mismatched input size of a mutator's child (or a last Linear that does
     /// not output the class count), the same network with the sizes set (emitted as net.py; the reply as reply.py).
-    func checkRepairing(_ output: inout MutationOutput, plan: ChildPlan, file: String,
+    func checkRepairing(_ output: inout MutationOutput, plan: ChildPlan, parents: [String], file: String,
                         record: inout CandidateRecord) -> Result<CheckedCandidate, CandidateFailure> {
         let checked = checker.check(output.source, file: file)
         guard case .failure(let failure) = checked, plan.generation > 0, isRepairable(failure),
               let input = children.repairInput,
-              let (repaired, fixed, repairs) = ModelFreeRepair.repair(output.source, file: file, input: input, checker: checker)
+              let (repaired, fixed, repairs) = ModelFreeRepair.repair(output.source, file: file, input: input, parents: parents,
+                                                                      checker: checker)
         else { return checked }
         try? directory.writeText(output.source, to: directory.candidateFile(plan.id, .reply))
         try? directory.writeText(repaired, to: directory.candidateFile(plan.id, .source))
@@ -216,7 +217,7 @@ extension SearchEngine {
         try? directory.writeText(fixed.prompt, to: directory.candidateFile(plan.id, .repairPrompt))
         try? directory.writeText(source, to: directory.candidateFile(plan.id, .reply))
         try? directory.writeText(fixed.source, to: directory.candidateFile(plan.id, .source))
-        let checked = checkRepairing(&fixed, plan: plan, file: file, record: &record)
+        let checked = checkRepairing(&fixed, plan: plan, parents: request.parents, file: file, record: &record)
         if case .success = checked {
             record.repairRound = "fixed"
             output = fixed
@@ -251,7 +252,7 @@ extension SearchEngine {
         if let usage = revised.usage { record.llm = (record.llm ?? LLMUsage()) + usage }
         let repairsBefore = record.repairs
         let reply = directory.read(directory.candidateFile(plan.id, .reply))
-        let checked = checkRepairing(&revised, plan: plan, file: file, record: &record)
+        let checked = checkRepairing(&revised, plan: plan, parents: request.parents, file: file, record: &record)
         guard case .success(let c) = checked, !parents.contains(c.graph.structuralHash) else {
             if case .success = checked { record.revision = "unchanged" }
             // The child stays as it was: its files and repairs too.

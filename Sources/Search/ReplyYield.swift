@@ -72,10 +72,10 @@ public struct ReplyYield: Sendable {
     }
 
     /// The checks, then the repairs without the model.
-    func vet(_ source: String) -> (Result<CheckedCandidate, CandidateFailure>, repaired: Bool) {
+    func vet(_ source: String, parents: [String]) -> (Result<CheckedCandidate, CandidateFailure>, repaired: Bool) {
         let checked = checker.check(source, file: "net.py")
         guard case .failure(let f) = checked, ModelFreeRepair.isRepairable(f),
-              let (_, fixed, _) = ModelFreeRepair.repair(source, file: "net.py", input: input, checker: checker)
+              let (_, fixed, _) = ModelFreeRepair.repair(source, file: "net.py", input: input, parents: parents, checker: checker)
         else { return (checked, false) }
         return (.success(fixed), true)
     }
@@ -109,7 +109,7 @@ public struct ReplyYield: Sendable {
         trial.hadCode = true
         trial.prompt = first.prompt
         trial.reply = first.source
-        var (checked, repaired) = vet(first.source)
+        var (checked, repaired) = vet(first.source, parents: prompt.parents)
         if case .success = checked { trial.parsedAsWritten = !repaired; trial.repairedWithoutModel = repaired }
         var source = first.source
 
@@ -119,7 +119,7 @@ public struct ReplyYield: Sendable {
             count(second?.usage)
             trial.secondRound = "failed"
             if let second {
-                let (again, _) = vet(second.source)
+                let (again, _) = vet(second.source, parents: prompt.parents)
                 trial.reply = second.source
                 if case .success = again { trial.secondRound = "fixed"; checked = again; source = second.source }
                 else { checked = again }
@@ -132,7 +132,7 @@ public struct ReplyYield: Sendable {
             trial.secondRound = "failed"
             if let second {
                 trial.reply = second.source
-                let (again, _) = vet(second.source)
+                let (again, _) = vet(second.source, parents: prompt.parents)
                 if case .success(let c2) = again {
                     let changed = !parentStructures.contains(c2.graph.structuralHash)
                     trial.secondRound = changed ? "changed" : "unchanged"

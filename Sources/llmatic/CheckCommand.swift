@@ -76,7 +76,7 @@ enum CheckCommand: Command {
         guard let source = try? String(contentsOfFile: spec, encoding: .utf8) else {
             throw Failure("\(spec): cannot read the network file")
         }
-        let parsed = try NetworkSource.parse(source, file: spec, input: input, className: className, repairInputSizes: true)
+        let parsed = try NetworkSource.parseRepairing(source, file: spec, input: input, className: className)
         var graph = parsed.graph
         var repairs = parsed.repairDescriptions
         if let (fixed, change) = OutputRepair.repaired(graph, classes: classes) {
@@ -111,7 +111,7 @@ enum CheckCommand: Command {
     /// Check stays strict; when the only faults are input sizes, it says what a search would set them to.
     static func noteRepairs(_ spec: String, className: String?, input: TensorShape) {
         guard spec.hasSuffix(".py"), let source = try? String(contentsOfFile: spec, encoding: .utf8),
-              let parsed = try? NetworkSource.parse(source, file: spec, input: input, className: className, repairInputSizes: true),
+              let parsed = try? NetworkSource.parseRepairing(source, file: spec, input: input, className: className),
               !parsed.repairDescriptions.isEmpty else { return }
         var text = "note: a search would repair this network without the model (--repair checks it so):\n"
         for r in parsed.repairDescriptions { text += "  \(r)\n" }
