@@ -252,6 +252,33 @@ final class ChildVettingTests: XCTestCase {
         XCTAssertEqual(dir.read(dir.candidateFile(1, .reply)), relu)
     }
 
+    /// A "delete a layer" reply that removed conv2 from `__init__` but left its call in `forward`: the parent (the
+    /// seed) had conv2, so the search drops the call and sets the next sizes, without a round with the model.
+    func testADeletedLayersLeftoverCallIsDroppedWithoutTheModel() async throws {
+        let seed = NetworkCodec.pytorch(input: TestRun.fashion).emit(try BuiltinNetwork.smallcnn.graph(input: TestRun.fashion))
+        let deleted = seed.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("self.conv2 = ") }.joined(separator: "\n")
+        XCTAssertNotEqual(deleted, seed)
+        XCTAssertThrowsError(try NetworkSource.parseRepairing(deleted, file: "n.py", input: TestRun.fashion),
+                             "without the parent, an undefined conv2 is no repair")
+        let dir = TestRun.folder("deleted-layer")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let body = Self.reply(deleted)
+        let server = try TestHTTPServer(maxRequests: 200) { _ in .reply(status: 200, body: body) }
+        defer { server.stop() }
+        _ = try await Self.engine(dir, llm: Self.llmConfig(server.baseURL), evaluations: 2, batch: 1,
+                                  evaluator: FakeEvaluator()).run()
+        let child = try XCTUnwrap(TestRun.candidates(dir).first { $0.id == 1 })
+        XCTAssertNotNil(child.metrics, "the repaired child trains")
+        XCTAssertNil(child.repairRound, "no round with the model was needed")
+        XCTAssert(child.repairs?.contains { $0.contains("call of self.conv2 dropped") } == true, "\(child.repairs ?? [])")
+        let kept = try XCTUnwrap(dir.read(dir.candidateFile(1, .source)))
+        let graph = try NetworkSource.parse(kept, file: "net.py", input: TestRun.fashion).graph
+        let convs = { (g: Graph) in g.nodes.filter { if case .conv2d = $0.layer { return true } else { return false } }.count }
+        XCTAssertEqual(convs(graph), convs(try BuiltinNetwork.smallcnn.graph(input: TestRun.fashion)) - 1)
+        XCTAssertEqual(graph.structuralHash, child.structure)
+    }
+
     func testRepairNeedsAnUnambiguousSize() throws {
         // A Linear fed an image: where to flatten is a guess, so it stays an error even in repair mode.
         let unflattened = Self.misSized.replacingOccurrences(of: "x = x.view(x.size(0), -1)\n", with: "")
