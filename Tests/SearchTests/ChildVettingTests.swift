@@ -231,18 +231,24 @@ final class ChildVettingTests: XCTestCase {
         XCTAssertEqual(yield.total.parsed, 0, "it did not parse as written")
     }
 
+    /// A two-evaluation search whose model always replies `code`: the first model child, which must have trained
+    /// after repairs without a round with the model.
+    static func repairedWithoutTheModel(_ code: String, _ dir: RunDirectory) async throws -> CandidateRecord {
+        let body = reply(code)
+        let server = try TestHTTPServer(maxRequests: 200) { _ in .reply(status: 200, body: body) }
+        defer { server.stop() }
+        _ = try await engine(dir, llm: llmConfig(server.baseURL), evaluations: 2, batch: 1, evaluator: FakeEvaluator()).run()
+        let child = try XCTUnwrap(TestRun.candidates(dir).first { $0.id == 1 })
+        XCTAssertNotNil(child.metrics, "the repaired child trains")
+        XCTAssertNil(child.repairRound, "no round with the model was needed")
+        return child
+    }
+
     func testModuleUsedButNeverDefinedIsDefinedWithoutTheModel() async throws {
         let dir = TestRun.folder("missing-module")
         defer { try? FileManager.default.removeItem(atPath: dir.root) }
         let relu = Self.undefinedModule.replacingOccurrences(of: "self.act(", with: "self.relu(")
-        let body = Self.reply(relu)
-        let server = try TestHTTPServer(maxRequests: 200) { _ in .reply(status: 200, body: body) }
-        defer { server.stop() }
-        _ = try await Self.engine(dir, llm: Self.llmConfig(server.baseURL), evaluations: 2, batch: 1,
-                                  evaluator: FakeEvaluator()).run()
-        let child = try XCTUnwrap(TestRun.candidates(dir).first { $0.id == 1 })
-        XCTAssertNotNil(child.metrics, "the repaired child trains")
-        XCTAssertNil(child.repairRound, "no round with the model was needed")
+        let child = try await Self.repairedWithoutTheModel(relu, dir)
         XCTAssert(child.repairs?.first?.contains("self.relu = nn.ReLU() (used in forward, never defined)") == true, "\(child.repairs ?? [])")
         let intended = relu.replacingOccurrences(of: "self.fc = nn.Linear(24 * 14 * 14, 10)",
                                                  with: "self.fc = nn.Linear(24 * 14 * 14, 10)\n        self.relu = nn.ReLU()")
@@ -263,14 +269,7 @@ final class ChildVettingTests: XCTestCase {
                              "without the parent, an undefined conv2 is no repair")
         let dir = TestRun.folder("deleted-layer")
         defer { try? FileManager.default.removeItem(atPath: dir.root) }
-        let body = Self.reply(deleted)
-        let server = try TestHTTPServer(maxRequests: 200) { _ in .reply(status: 200, body: body) }
-        defer { server.stop() }
-        _ = try await Self.engine(dir, llm: Self.llmConfig(server.baseURL), evaluations: 2, batch: 1,
-                                  evaluator: FakeEvaluator()).run()
-        let child = try XCTUnwrap(TestRun.candidates(dir).first { $0.id == 1 })
-        XCTAssertNotNil(child.metrics, "the repaired child trains")
-        XCTAssertNil(child.repairRound, "no round with the model was needed")
+        let child = try await Self.repairedWithoutTheModel(deleted, dir)
         XCTAssert(child.repairs?.contains { $0.contains("call of self.conv2 dropped") } == true, "\(child.repairs ?? [])")
         let kept = try XCTUnwrap(dir.read(dir.candidateFile(1, .source)))
         let graph = try NetworkSource.parse(kept, file: "net.py", input: TestRun.fashion).graph
