@@ -10,7 +10,8 @@ public final class RankStats: @unchecked Sendable {
     public static var enabled: Bool { ProcessInfo.processInfo.environment[variable].map { $0 != "0" && !$0.isEmpty } ?? false }
 
     private let lock = NSLock()
-    private let started = RankStats.now()
+    private let clock: @Sendable () -> Double
+    private let started: Double
     private var marks: [String: Double] = [:]
     private var jobs = 0
     private var busy = 0.0
@@ -22,20 +23,24 @@ public final class RankStats: @unchecked Sendable {
     private var freeSince: [Int: Double] = [:]
     private var takenAt: [Int: Double] = [:]
 
-    public init() {}
+    /// `clock`: seconds on a monotonic clock (tests give their own).
+    public init(clock: @escaping @Sendable () -> Double = RankStats.now) {
+        self.clock = clock
+        started = clock()
+    }
 
     /// Seconds on a monotonic clock.
     public static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 
     /// Records, once, seconds since this rank's start for a named moment (`ready`, `first-job`).
     public func mark(_ name: String) {
-        let t = Self.now() - started
+        let t = clock() - started
         lock.withLock { if marks[name] == nil { marks[name] = t } }
     }
 
     /// A child starts on `slot`: the gap since the slot's previous child ended counts as idle.
     public func begin(slot: Int) {
-        let t = Self.now()
+        let t = clock()
         lock.withLock {
             if let free = freeSince.removeValue(forKey: slot) {
                 idle += t - free
@@ -48,7 +53,7 @@ public final class RankStats: @unchecked Sendable {
 
     /// The child on `slot` is done (its result sent, or received on rank 0).
     public func end(slot: Int) {
-        let t = Self.now()
+        let t = clock()
         lock.withLock {
             guard let start = takenAt.removeValue(forKey: slot) else { return }
             jobs += 1
@@ -69,7 +74,7 @@ public final class RankStats: @unchecked Sendable {
     /// `mpi-stats rank=R wall=.. cpu=.. user=.. sys=.. jobs=.. busy=.. idle=.. longest-idle=.. <marks>`.
     public func line(rank: Int) -> String {
         let cpu = Self.cpuSeconds()
-        let wall = Self.now() - started
+        let wall = clock() - started
         return lock.withLock {
             var fields = [("wall", wall), ("cpu", cpu.user + cpu.system), ("user", cpu.user), ("sys", cpu.system),
                           ("busy", busy), ("idle", idle), ("longest-idle", longestIdle), ("last-end", lastEnd)]
