@@ -17,11 +17,13 @@ public final class ClusterWorker: @unchecked Sendable {
     private let group = DispatchGroup()
     private let stopped = DispatchSemaphore(value: 0)
     private let scratch: URL
+    private let stats = RankStats()
 
     public init(_ environment: MPIEnvironment, setup: @escaping Setup) throws(ClusterError) {
         self.setup = setup
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("llmatic-mpi-\(getpid())")
         courier = try Courier(environment) { [weak self] source, bytes in self?.receive(source, bytes) }
+        stats.mark("mpi-up")
     }
 
     /// Serves until rank 0 says stop; returns after the last result is sent and MPI is finalised.
@@ -29,6 +31,7 @@ public final class ClusterWorker: @unchecked Sendable {
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         stopped.wait()
         group.wait()
+        stats.report(rank: courier.rank)
         courier.close()
         try? FileManager.default.removeItem(at: scratch)
     }
@@ -41,6 +44,7 @@ public final class ClusterWorker: @unchecked Sendable {
         }
         switch letter.message {
         case .hello(let config):
+            stats.mark("hello")
             // Data loading takes seconds: off the courier thread.
             group.enter()
             DispatchQueue.global().async { [self] in
@@ -51,6 +55,7 @@ public final class ClusterWorker: @unchecked Sendable {
                         evaluator = e
                         queues = e.deviceNames.indices.map { DispatchQueue(label: "llmatic.mpi.device.\($0)") }
                     }
+                    stats.mark("ready")
                     send(.ready(devices: e.deviceNames))
                 } catch {
                     send(.unavailable("\(error)"))
@@ -78,6 +83,8 @@ public final class ClusterWorker: @unchecked Sendable {
     }
 
     private func train(_ job: ClusterMessage.JobHeader, parents: [Data], evaluator: any Evaluator) {
+        stats.begin(slot: job.device)
+        defer { stats.end(slot: job.device) }
         let folder = scratch.appendingPathComponent("c\(job.candidate)")
         defer { try? FileManager.default.removeItem(at: folder) }
         var inherit: [String] = []

@@ -5,7 +5,8 @@ import Foundation
 /// MPI_THREAD_SERIALIZED, so no other thread may call MPI): it starts queued sends with MPI_Isend, completes
 /// them with MPI_Test, and polls for arrivals with MPI_Iprobe. Between idle polls it sleeps, backing off from
 /// 50 us to 5 ms: Open MPI's blocking receive spins a core, and a worker waiting for its next child, or rank 0
-/// waiting for results, must leave the cores to training. Non-blocking sends also mean two ranks sending large
+/// waiting for results, must leave the cores to training. A queued send wakes it at once (`wake`), so a result
+/// or a job never waits out a sleep before it leaves. Non-blocking sends also mean two ranks sending large
 /// messages to each other at once cannot deadlock.
 public final class Courier: @unchecked Sendable {
     public typealias Delivery = @Sendable (_ source: Int, _ bytes: Data) -> Void
@@ -20,6 +21,8 @@ public final class Courier: @unchecked Sendable {
     private var closing = false
     private let finished = DispatchSemaphore(value: 0)
     private let started = DispatchSemaphore(value: 0)
+    /// Signalled by `send` and `close`: the courier thread's sleep ends early when there is something to send.
+    private let wake = DispatchSemaphore(value: 0)
     private var startError: ClusterError?
     private let deliver: Delivery
 
@@ -42,11 +45,13 @@ public final class Courier: @unchecked Sendable {
     /// Queues `bytes` for `destination`; sent in order per destination.
     public func send(_ bytes: Data, to destination: Int) {
         lock.withLock { outbox.append((destination, bytes)) }
+        wake.signal()
     }
 
     /// Sends what is queued, finalises MPI and stops the thread.
     public func close() {
         lock.withLock { closing = true }
+        wake.signal()
         finished.wait()
     }
 
@@ -119,7 +124,7 @@ public final class Courier: @unchecked Sendable {
             if progressed {
                 sleep = Self.minimumSleep
             } else {
-                usleep(sleep)
+                _ = wake.wait(timeout: .now() + .microseconds(Int(sleep)))
                 sleep = min(sleep * 2, Self.maximumSleep)
             }
         }

@@ -20,6 +20,7 @@ public final class RemoteEvaluator: PlacingEvaluator, @unchecked Sendable {
     public let slots: [Slot]
     let courier: Courier
     let local: any Evaluator
+    let stats: RankStats
     private let lock = NSLock()
     private var scheduler: SlotScheduler
     private var waiting: [Int: (DispatchSemaphore, Box)] = [:]
@@ -27,8 +28,8 @@ public final class RemoteEvaluator: PlacingEvaluator, @unchecked Sendable {
 
     final class Box: @unchecked Sendable { var header: ClusterMessage.ResultHeader?; var parts: [Data] = [] }
 
-    init(courier: Courier, slots: [Slot], local: any Evaluator) {
-        self.courier = courier; self.slots = slots; self.local = local
+    init(courier: Courier, slots: [Slot], local: any Evaluator, stats: RankStats) {
+        self.courier = courier; self.slots = slots; self.local = local; self.stats = stats
         scheduler = SlotScheduler(count: slots.count)
     }
 
@@ -48,8 +49,10 @@ public final class RemoteEvaluator: PlacingEvaluator, @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         let box = Box()
         lock.withLock { waiting[job.candidate] = (done, box) }
+        stats.begin(slot: index)
         courier.send(bytes, to: slot.rank)
         done.wait()
+        stats.end(slot: index)
         guard let header = box.header else { throw .backend("rank \(slot.rank) sent no result") }
         if let failure = header.failure { throw failure }
         guard let metrics = header.metrics else { throw .backend("rank \(slot.rank) sent neither metrics nor a failure") }

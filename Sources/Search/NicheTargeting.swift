@@ -61,9 +61,9 @@ public enum NicheTargeting {
 
 extension SearchEngine {
     /// A rule child aimed by `NicheTargeting` (other mutators and NAS-Bench-201 runs: the mutator's child).
-    func targetedRuleChild(_ request: MutationRequest) async -> Result<MutationOutput, MutatorError> {
+    func targetedRuleChild(_ request: MutationRequest, generation: Int) async -> Result<MutationOutput, MutatorError> {
         guard let rules = mutator as? RuleMutator, config.space == nil else { return await Self.call(mutator, request) }
-        let occupied = occupiedNiches.value
+        let occupied = occupiedNiches.value(generation: generation)
         let wantEmpty = NicheTargeting.wantsEmpty(seed: request.seed)
         var outputs: [MutationOutput] = []
         var costs: [NetworkCost?] = []
@@ -105,12 +105,11 @@ extension SearchEngine {
     }
 }
 
-/// The archive's filled niches as the current generation was planned, read by children made concurrently.
+/// The archive's filled niches as each generation was planned, read by its children made concurrently (with
+/// overlapped generations, two generations' children are made at once, each against its own plan's archive).
 final class OccupiedNiches: @unchecked Sendable {
     private let lock = NSLock()
-    private var niches: Set<Int> = []
-    var value: Set<Int> {
-        get { lock.withLock { niches } }
-        set { lock.withLock { niches = newValue } }
-    }
+    private var byGeneration: [Int: Set<Int>] = [:]
+    func set(_ niches: Set<Int>, generation: Int) { lock.withLock { byGeneration[generation] = niches } }
+    func value(generation: Int) -> Set<Int> { lock.withLock { byGeneration[generation] ?? [] } }
 }

@@ -62,6 +62,7 @@ extension SearchEngine {
                 nextID = (plans.map(\.id).max() ?? nextID) + 1
                 let turns = CandidateTurns(order: plans.map(\.id), after: queue.last?.turns)
                 children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: generation)
+                occupiedNiches.set(Set(state.networks.elites.keys), generation: generation)
                 let g = generation
                 let results = Task {
                     let finished = await self.makeChildren(plans, turns: turns)
@@ -88,19 +89,10 @@ extension SearchEngine {
                 }
                 continue
             }
-            guard !queue.isEmpty || fillInsInFlight > 0 else { break }
-            switch await pending.next() {
-            case .generationDone(let g)?:
-                done.insert(g)
-            case .fillInDone(let record, let dropped)?:
-                fillInsInFlight -= 1
-                drops = dropped ? drops + 1 : 0
-                if var r = record, !skipIfRepeatedCell(r) { apply(&r) }
-            case .workerFreed?, nil:
-                break
-            }
-            // Generations are applied in order, each once all its children are in.
-            while let head = queue.first, done.contains(head.generation) {
+            // Generations are applied in order, each once all its children are in, and one at a time: the loop
+            // plans again after each, so generation g + 2 is always planned from the archives after g (never
+            // after g + 1 too because g + 1 happened to finish first), and the archives do not depend on timing.
+            if let head = queue.first, done.contains(head.generation) {
                 queue.removeFirst()
                 drops = 0
                 let finished = await head.results.value
@@ -111,6 +103,18 @@ extension SearchEngine {
                 try closeGeneration(head.generation)
                 barren = state.evaluations == before ? barren + 1 : 0
                 if barren == barrenLimit { warn("\(barren) generations in a row made only duplicates; stopping") }
+                continue
+            }
+            guard !queue.isEmpty || fillInsInFlight > 0 else { break }
+            switch await pending.next() {
+            case .generationDone(let g)?:
+                done.insert(g)
+            case .fillInDone(let record, let dropped)?:
+                fillInsInFlight -= 1
+                drops = dropped ? drops + 1 : 0
+                if var r = record, !skipIfRepeatedCell(r) { apply(&r) }
+            case .workerFreed?, nil:
+                break
             }
         }
         return generation - 1

@@ -78,6 +78,9 @@ public final class SearchEngine: @unchecked Sendable {
     let children: ChildServices
     /// With a language model, plan and generate the next generation while this one trains (on by default).
     var overlapsGenerations = true
+    /// Rule runs overlap generations too (set under MPI): otherwise each generation's last child leaves every
+    /// other worker idle. The archives stay a function of the seed (OverlappedGenerations.swift), not of timing.
+    public var overlapsRuleGenerations = false
     /// With a language model, idle trainer workers get rule children while the model writes (RuleFillIns.swift).
     public var fillIns = true
     /// Workers holding a child, while generations are overlapped with fill-ins.
@@ -140,7 +143,7 @@ public final class SearchEngine: @unchecked Sendable {
         } catch { throw .directory(error) }
         try await evaluateSeedIfNeeded()
         var generation = max(state.lastGeneration + 1, 1)
-        if children.fallback != nil && overlapsGenerations {
+        if (children.fallback != nil || overlapsRuleGenerations) && overlapsGenerations {
             // A language model: generation overlaps training (OverlappedGenerations.swift).
             let last = try await runOverlapped(from: generation)
             try writeSnapshot()
@@ -206,8 +209,8 @@ public final class SearchEngine: @unchecked Sendable {
 
     func runGeneration(_ plans: [ChildPlan]) async {
         let turns = CandidateTurns(order: plans.map(\.id))
-        occupiedNiches.value = Set(state.networks.elites.keys)
         for g in Set(plans.map(\.generation)) {
+            occupiedNiches.set(Set(state.networks.elites.keys), generation: g)
             children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: g)
         }
         await withTaskGroup(of: (Int, CandidateRecord?).self) { group in

@@ -120,6 +120,8 @@ enum SearchCommand: Command {
             config = try SearchSetup.config(args)
             try config.validate()
         }
+        // Workers load their data while rank 0 loads its own (a results table is refused below).
+        if config.space?.benchmark == nil { try cluster?.announce(config) }
         let input: TensorShape
         var evaluator: any Evaluator
         // Cells a NAS-Bench-201 run has made or looked up (after a resume: those in its log), shared by the cell
@@ -141,7 +143,7 @@ enum SearchCommand: Command {
             config.classes = data.train.classes
             evaluator = trainer
         }
-        if let cluster { evaluator = try cluster.connect(config: config, local: evaluator) }
+        if let cluster { evaluator = try cluster.connect(local: evaluator) }
         config.input = input.dims
         if resumeDir == nil, config.space == nil, !args.flag("fixed-descriptors") {
             config.descriptors = DescriptorBounds.space(limits: config.limits, input: input, classes: config.classes)
@@ -166,6 +168,8 @@ enum SearchCommand: Command {
         // Fill-ins exist to keep trainers busy while a model writes; without one they would only make the
         // generations' timing part of the result (a rule run must give the same archive for 1 or 2 workers).
         engine.fillIns = config.mutator.llm != nil && args.flag("llm-fill-ins", default: true)
+        // Under MPI a rule run overlaps generations too: a generation's last child must not idle the other workers.
+        engine.overlapsRuleGenerations = cluster != nil
         status.header(config: config, directory: directory, devices: evaluator.deviceNames, mutator: mutator.name,
                       resumed: engine.state.evaluations)
         var summary = try Blocking.wait { try await engine.run() }

@@ -154,13 +154,21 @@ final class MPISearchTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(before.count, 10, (try? String(contentsOfFile: first, encoding: .utf8)) ?? "")
 
         let config = try dir.readJSON(SearchConfig.self, from: dir.configPath)
-        let target = SearchEngine.replay(directory: dir, config: config).evaluations + 4
+        let replayed = SearchEngine.replay(directory: dir, config: config).evaluations
+        XCTAssertEqual(replayed, before.filter { $0.metrics != nil || $0.failure != nil }.count,
+                       "every child completed before the kill counts in the resumed run")
+        let target = replayed + 4
         let resumed = try launch(ranks: 2, ["--resume", dir.root, "--evaluations", "\(target)"], log: second)
         let output = finish(resumed, log: second)
         XCTAssertEqual(resumed.terminationStatus, 0, output)
         let after = candidates(dir)
         let afterIDs = Set(after.map(\.id))
         for r in before { XCTAssertTrue(afterIDs.contains(r.id), "completed child #\(r.id) was lost") }
+        for r in before where r.metrics != nil {
+            let kept = after.first { $0.id == r.id }
+            XCTAssertEqual(kept?.metrics?.validationAccuracy, r.metrics?.validationAccuracy, "child #\(r.id) changed on resume")
+            XCTAssertEqual(after.filter { $0.id == r.id }.count, 1, "child #\(r.id) was trained again")
+        }
         let new = after.filter { r in !before.contains { $0.id == r.id } && r.metrics != nil }
         XCTAssertFalse(new.isEmpty)
         for r in new { XCTAssertEqual(r.rank, 1, "with -np 2 the only worker is rank 1 (#\(r.id))") }
