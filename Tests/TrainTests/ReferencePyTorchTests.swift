@@ -103,9 +103,7 @@ final class ReferencePyTorchTests: XCTestCase {
             }
             try SafetensorsFile(tensors: results, metadata: ["format": "pt"]).write(to: ours)
             try NetworkSource.emit(graph).write(toFile: source, atomically: true, encoding: .utf8)
-            let images = state.regions[.input] ?? []
-            try Data(images.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
-                .write(to: URL(fileURLWithPath: inputs))
+            try PyTorchLogitsCheck.writeFloats(state.regions[.input] ?? [], to: inputs)
             let labels = (state.regions[.labels] ?? []).map { Int(Int32(bitPattern: $0.bitPattern)) }
             jobs.append(["source": source, "weights": weights, "ours": ours, "inputs": inputs, "dims": row.graph.inputShape.dims,
                          "labels": labels, "smoothing": Double(row.smoothing)])
@@ -113,16 +111,8 @@ final class ReferencePyTorchTests: XCTestCase {
         }
         let manifest = "\(folder)/rows.json"
         try JSONSerialization.data(withJSONObject: jobs).write(to: URL(fileURLWithPath: manifest))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.snippet, manifest]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
+        let (status, output) = try PyTorchLogitsCheck.python(["-c", Self.snippet, manifest])
+        guard status == 0, let line = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
               let rows = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [[String: Any]], rows.count == expected.count else {
             return XCTFail("PyTorch did not check the rows:\n\(output.suffix(3000))")
         }
