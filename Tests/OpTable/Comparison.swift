@@ -218,7 +218,7 @@ extension OpTable {
         for batch in batches {
             for f in fuse {
                 let options = PlanOptions(batchSize: batch, optimizer: optimizer, labelSmoothing: smoothing, fuseActivations: f)
-                let plan = try PlanCompiler.compile(graph, options: options)
+                let plan = try PlanCompiler.compile(graph, options: options, takes: candidate.supports)
                 let state = ExecutorState(plan: plan, seed: UInt64(batch * 31 + (f ? 1 : 0)))
                 var found: [Discrepancy] = []
                 if instructions {

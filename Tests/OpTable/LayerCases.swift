@@ -74,12 +74,19 @@ extension OpTable {
             let avgEx = try b.add("avgEx", .avgPool2d(Pool2dAttributes(kernel: Pair(2), countIncludePad: false, ceilMode: true)), [max3])
             return try b.add("cat", .concat, [try b.flatten("f1", avg), try b.flatten("f2", avgEx)])
         }
-        // A ReLU after a max pool (a pair a backend may fuse).
+        // A ReLU after a max pool, and one before it: the latter's backward pair becomes maxPoolReluBackward where
+        // the backend supports it (`Fusion`; fused plans only, so fuse: [true, false] runs both forms).
         let poolRelu = try classifier(image(4, 7, 6)) { b, x in
             try b.relu("relu", try b.maxPool("pool", try b.conv2d("stem", x, out: 4, kernel: 3, padding: 1), kernel: 2))
         }
+        let reluPool = try classifier(image(5, 9, 7)) { b, x in
+            let pooled = try b.maxPool("pool", try b.relu("relu", try b.conv2d("stem", x, out: 5, kernel: 3, padding: 1)),
+                                       kernel: 3, stride: 2, padding: 1)
+            return try b.maxPool("pool2", try b.relu("relu2", try b.add("bn", .batchNorm(BatchNormAttributes(features: 5, dimensions: 2)), [pooled])), kernel: 2)
+        }
         return plain + [OpCase(.pooling, "ceil_mode pools", ceil, batches: [1, 3]),
-                        OpCase(.pooling, "maxPool + relu", poolRelu, batches: [1, 3])]
+                        OpCase(.pooling, "maxPool + relu", poolRelu, batches: [1, 3]),
+                        OpCase(.pooling, "relu + maxPool (fusable backward)", reluPool, batches: [1, 3])]
     }
 
     static func dropoutCases() throws -> [OpCase] {

@@ -49,7 +49,7 @@ public enum Tolerances {
         case .optimizer(let c):
             if case .adam = c { return (CPU.smallSums, OpenCL.transcendental) }
             return (CPU.exact, OpenCL.elementwise)
-        case .maxPool, .maxPoolBackward, .concat, .concatBackward, .copy, .fill, .pad, .permute:
+        case .maxPool, .maxPoolBackward, .maxPoolReluBackward, .concat, .concatBackward, .copy, .fill, .pad, .permute:
             return (CPU.exact, OpenCL.exact)
         case .dropout, .dropoutBackward, .add, .multiply, .affine, .prelu, .channelBias:
             return (CPU.exact, OpenCL.elementwise)
