@@ -44,15 +44,18 @@ let package = Package(
         .executableTarget(name: "Fuzz", dependencies: ["NetIR", "NetCode", "Data"], path: "Fuzz", exclude: ["corpus", "README.md"]),
         .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS", "COpenCL"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
+        // The op table every backend's tests read: per op its test graphs, per (op, backend) one tolerance with its
+        // reason, and the instruction-level comparison with the reference (a library, so Perf may read it too).
+        .target(name: "OpTable", dependencies: ["Engine", "NetIR", "ReferenceBackend"], path: "Tests/OpTable"),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "ReferenceBackend"]),
-        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "ReferenceBackend", "OpTable"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR", "OpTable"]),
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus"), .copy("Constructs")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Search", "NetIR", "Train"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),
         .testTarget(name: "SearchQualityTests", dependencies: ["Search", "NetIR", "Train", "Data", "Engine"]),
-        .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "Train"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "NetCode"]),
+        .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "Train", "OpTable"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "NetCode", "OpTable"]),
     ]
 )

@@ -59,6 +59,23 @@ __kernel void maxpool_backward(__global const float* dy, int dyOff, __global con
     dx[dxOff + i] = accumulate ? dx[dxOff + i] + sum : sum;
 }
 
+// maxpool_backward fused with the backward of the ReLU before the pool (from its output y, the pool's input):
+// dx = scatter(dy)·[y > 0]. Positions the ReLU zeroed skip their windows.
+__kernel void maxpool_relu_backward(__global const float* dy, int dyOff, __global const int* argmax, int argmaxOff,
+                                    __global const float* y, int yOff, __global float* dx, int dxOff, int accumulate,
+                                    int16 geo) {
+    const int i = get_global_id(0);
+    if (i >= PN * PH_ * PW_) return;
+    int iw = i % PW_, t = i / PW_, ih = t % PH_, plane = t / PH_;
+    const int self = ih * PW_ + iw, base = plane * POH * POW;
+    float sum = 0.0f;
+    if (y[yOff + i] > 0.0f)
+        for (int oh = windowFirst(ih, PKH, PSH, PPH); oh < windowEnd(ih, PSH, PPH, POH); ++oh)
+            for (int ow = windowFirst(iw, PKW, PSW, PPW); ow < windowEnd(iw, PSW, PPW, POW); ++ow)
+                if (argmax[argmaxOff + base + oh * POW + ow] == self) sum += dy[dyOff + base + oh * POW + ow];
+    dx[dxOff + i] = accumulate ? dx[dxOff + i] + sum : sum;
+}
+
 // Divisor of output (oh, ow): with countIncludePad the window's positions inside the padded input (KH*KW unless
 // a ceil_mode window runs past it), else the in-bounds elements of its window.
 inline float avgDivisor(int oh, int ow, int16 geo) {

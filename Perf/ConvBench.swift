@@ -10,7 +10,7 @@ struct LoadedNet {
 
     init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores) throws {
         let graph = try net.graph(input: TensorShape(channels: 1, height: 28, width: 28))
-        plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch))
+        plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: CPUBackend(threads: threads))
         executor = try CPUExecutor(plan: plan, threads: threads)
         executor.write(.parameters, plan.initialParameters(seed: 1))
         executor.write(.buffers, plan.initialBuffers())

@@ -12,8 +12,8 @@ struct OpenCLNet {
 
     init(_ net: BuiltinNetwork, batch: Int, profiling: Bool = false) throws {
         let graph = try net.graph(input: TensorShape(channels: 1, height: 28, width: 28))
-        plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch))
         let backend = OpenCLBackend(device: try OpenCLBench.device.get(), profiling: profiling)
+        plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: backend)
         executor = try backend.loadExecutor(plan)
         executor.write(.parameters, plan.initialParameters(seed: 1))
         executor.write(.buffers, plan.initialBuffers())

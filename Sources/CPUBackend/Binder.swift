@@ -44,54 +44,9 @@ struct Binder {
         }
     }
 
-    /// Binds a whole program, one kernel per instruction (indices stay those of the plan). A fused pair puts its
-    /// kernel on the first instruction and a no-op on the second; later readers of the pair's output are
-    /// redirected to where the fused kernel wrote it.
+    /// Binds a whole program, one kernel per instruction (indices stay those of the plan).
     func bind(program: [Instruction]) throws -> ContiguousArray<Kernel> {
-        var kernels = ContiguousArray<Kernel>()
-        kernels.reserveCapacity(program.count)
-        var redirect: [TensorRef: TensorRef] = [:]
-        var k = 0
-        while k < program.count {
-            var ins = program[k]
-            ins.inputs = ins.inputs.map { redirect[$0] ?? $0 }
-            if k + 1 < program.count, let (fused, from, to) = try fusedPair(program, k) {
-                kernels.append(fused)
-                kernels.append({})
-                redirect[from] = to
-                k += 2
-                continue
-            }
-            kernels.append(try bind(ins))
-            k += 1
-        }
-        return kernels
-    }
-
-    /// maxPoolBackward → activationBackward(ReLU, from output) reading it, neither accumulating. The fused kernel
-    /// writes the ReLU's result into the pool gradient's memory T (disjoint from the pool's operands, unlike the
-    /// ReLU output P, which the planner may place over them); later readers of P read T instead. Only when
-    /// nothing reads T afterwards, nothing writes T while P is alive, and P is only ever read whole.
-    func fusedPair(_ program: [Instruction], _ k: Int) throws -> (Kernel, TensorRef, TensorRef)? {
-        let a = program[k], b = program[k + 1]
-        guard case .maxPoolBackward(let g) = a.op, !a.accumulate, a.outputs.count == 1, a.inputs.count == 2,
-              case .activationBackward(.relu, fromOutput: true) = b.op, !b.accumulate, b.inputs.count == 2,
-              b.outputs.count == 1, b.inputs[1] == a.outputs[0], b.inputs[0].count == a.outputs[0].count,
-              a.outputs[0].region == .arena, b.outputs[0].region == .arena else { return nil }
-        let t = a.outputs[0], p = b.outputs[0]
-        func overlaps(_ u: TensorRef, _ v: TensorRef) -> Bool { u.region == v.region && u.offset < v.end && v.offset < u.end }
-        let rest = program[(k + 2)...]
-        let lastRead = rest.lastIndex { $0.inputs.contains(p) } ?? k + 1
-        guard !rest.contains(where: { $0.inputs.contains { overlaps($0, t) } }),
-              !rest.contains(where: { $0.outputs.contains { overlaps($0, p) } }),
-              !rest.contains(where: { $0.inputs.contains { overlaps($0, p) && $0 != p } }),
-              !program[(k + 2)...lastRead].contains(where: { $0.outputs.contains { overlaps($0, t) } }) else { return nil }
-        let dy = try required(a.inputs[0], a), y = try required(b.inputs[0], b), dx = try required(t, a)
-        let arg = UnsafeMutableRawPointer(try required(a.inputs[1], a)).assumingMemoryBound(to: Int32.self)
-        let kernel = planes(g.batch * g.channels, elements: t.count) { r in
-            PoolingKernels.maxPoolReluBackward(g, dy, arg, y, dx, planes: r)
-        }
-        return (kernel, p, t)
+        ContiguousArray(try program.map(bind))
     }
 
     func bind(_ ins: Instruction) throws -> Kernel {
@@ -195,7 +150,7 @@ struct Binder {
                 let l = r.lowerBound
                 ActivationKernels.backward(act, fromOutput: fromOutput, src + l, dy + l, dx + l, r.count, accumulate: acc)
             }
-        case .maxPool, .maxPoolBackward, .avgPool, .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout,
+        case .maxPool, .maxPoolBackward, .maxPoolReluBackward, .avgPool, .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout,
              .dropoutBackward, .add, .concat, .concatBackward, .copy, .fill, .softmax, .softmaxBackward, .softmaxCrossEntropy,
              .optimizer, .multiply, .multiplyBackward, .affine, .pad, .padBackward:
             return try bindRest(ins)

@@ -21,6 +21,14 @@ extension Binder {
             return planes(g.batch * g.channels, elements: o[0].count) { r in
                 PoolingKernels.maxPoolBackward(g, dy, arg, dx, accumulate: acc, planes: r)
             }
+        case .maxPoolReluBackward(let g):
+            try operands(ins, inputs: 3, outputs: 1)
+            let dy = try required(i[0], ins), y = try required(i[2], ins), dx = try required(o[0], ins)
+            let arg = UnsafeMutableRawPointer(try required(i[1], ins)).assumingMemoryBound(to: Int32.self)
+            guard !acc else { throw CPUBackendError.malformedInstruction("\(ins): the fused max-pool/ReLU backward overwrites dx") }
+            return planes(g.batch * g.channels, elements: o[0].count) { r in
+                PoolingKernels.maxPoolReluBackward(g, dy, arg, y, dx, planes: r)
+            }
         case .avgPool(let g):
             try operands(ins, inputs: 1, outputs: 1)
             let x = try required(i[0], ins), y = try required(o[0], ins)

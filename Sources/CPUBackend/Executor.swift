@@ -28,7 +28,7 @@ public struct CPUBackend: Backend {
     public func supports(_ op: Op) -> Bool {
         switch op {
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
-             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .maxPoolReluBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,

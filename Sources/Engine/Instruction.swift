@@ -30,6 +30,9 @@ public enum Op: Hashable, Codable, Sendable {
     case maxPool(PoolGeometry)
     /// in: dy, argmax ; out: dx
     case maxPoolBackward(PoolGeometry)
+    /// A plan rewrite (`Fusion.maxPoolRelu`) of maxPoolBackward and the backward of the ReLU before the pool:
+    /// in: dy, argmax, y (the ReLU's output = the pool's input) ; out: dx = scatter(dy)·[y > 0]
+    case maxPoolReluBackward(PoolGeometry)
     /// in: x ; out: y
     case avgPool(PoolGeometry)
     /// in: dy ; out: dx

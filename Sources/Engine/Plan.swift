@@ -15,7 +15,8 @@ public struct PlanOptions: Hashable, Codable, Sendable {
     public var batchSize: Int
     public var optimizer: OptimizerConfig
     public var labelSmoothing: Float
-    /// Fold activations into the epilogue of the producing Conv2d/Linear/BatchNorm/Add where that is exact.
+    /// Fold activations into the epilogue of the producing Conv2d/Linear/BatchNorm/Add where that is exact, and
+    /// (compiling for a backend that supports it) a ReLU's backward into the max pool's after it (`Fusion`).
     public var fuseActivations: Bool
 
     public init(batchSize: Int, optimizer: OptimizerConfig = .defaultSGD, labelSmoothing: Float = 0,

@@ -18,23 +18,31 @@ public enum PlanError: Error, CustomStringConvertible, Sendable {
 
 public enum PlanCompiler {
     /// Compiles `graph` for `options.batchSize`: forward, loss, automatic backward with fan-out accumulation,
-    /// optimizer update, and a lifetime-planned arena.
+    /// optimizer update, and a lifetime-planned arena. Takes no fusion that a backend must support (`Fusion`): the
+    /// plan runs on every backend.
     public static func compile(_ graph: Graph, options: PlanOptions) throws -> Plan {
+        try compile(graph, options: options, takes: { _ in false })
+    }
+
+    /// `compile`, taking each fusion (`Fusion`) that `takes` answers true for (a backend's `supports`); checks no
+    /// other instruction against it.
+    public static func compile(_ graph: Graph, options: PlanOptions, takes: (Op) -> Bool) throws -> Plan {
         guard options.batchSize >= 1 else { throw PlanError.invalidOptions("batch size must be at least 1") }
         guard options.labelSmoothing >= 0 && options.labelSmoothing < 1 else {
             throw PlanError.invalidOptions("label smoothing must be in [0, 1)")
         }
         do {
             var builder = try PlanBuilder(graph: graph, options: options)
-            return try builder.build()
+            return try builder.build(takes: takes)
         } catch let e as NetworkError {
             throw PlanError.network(e)
         }
     }
 
-    /// `compile`, then the check that `backend` has a kernel for every instruction of both programs.
+    /// `compile` with every fusion `backend` supports, then the check that it has a kernel for every instruction
+    /// of both programs.
     public static func compile(_ graph: Graph, options: PlanOptions, for backend: any Backend) throws -> Plan {
-        let plan = try compile(graph, options: options)
+        let plan = try compile(graph, options: options, takes: backend.supports)
         try backend.checkSupport(plan)
         return plan
     }
@@ -173,7 +181,7 @@ struct PlanBuilder {
 
     // MARK: programs
 
-    mutating func build() throws -> Plan {
+    mutating func build(takes: (Op) -> Bool) throws -> Plan {
         layoutModelTensors()
         allocateValues()
         var train = forward(training: true)
@@ -185,6 +193,7 @@ struct PlanBuilder {
         let dOutput = newTensor(output.count)
         train.append(Instruction(lossOp, inputs: [output, labels], outputs: [dOutput, metrics], node: "loss"))
         train += backward(outputGradient: dOutput)
+        if options.fuseActivations { train = Fusion.maxPoolRelu(train, takes: takes) }
         let all = TensorRef(.parameters, offset: 0, count: parameterCount)
         let state = TensorRef(.optimizer, offset: 0, count: parameterCount * options.optimizer.stateCopies)
         if parameterCount > 0 {

@@ -138,6 +138,9 @@ struct Lowering {
         case .maxPoolBackward(let g):
             return [elementwise("pooling.cl", "maxpool_backward", count: y.count,
                                 ref(x) + ref(ins.inputs[1]) + ref(y) + [acc, .int16(poolGeometry(g))])]
+        case .maxPoolReluBackward(let g):
+            return [elementwise("pooling.cl", "maxpool_relu_backward", count: y.count,
+                                ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[2]) + ref(y) + [acc, .int16(poolGeometry(g))])]
         case .avgPool(let g):
             return [elementwise("pooling.cl", "avgpool_forward", count: y.count, ref(x) + ref(y) + [.int16(poolGeometry(g))])]
         case .avgPoolBackward(let g):

@@ -18,7 +18,7 @@ public struct ReferenceBackend: Backend {
     public func supports(_ op: Op) -> Bool {
         switch op {
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
-             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .avgPool,
+             .batchNorm, .batchNormBackward, .activation, .activationBackward, .maxPool, .maxPoolBackward, .maxPoolReluBackward, .avgPool,
              .avgPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward, .dropout, .dropoutBackward, .add, .concat,
              .concatBackward, .softmax, .softmaxBackward, .copy, .softmaxCrossEntropy, .fill, .optimizer, .multiply,
              .multiplyBackward, .affine, .rowNorm, .rowNormBackward, .prelu,
@@ -205,6 +205,10 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(argmax.map { Float(int32: $0) }, o(1))
         case .maxPoolBackward(let g):
             let dx = Reference.maxPoolBackward(g, dy: memory.load(i(0)), argmax: memory.load(i(1)).map(\.int32))
+            memory.store(dx, o(0), accumulate: acc)
+        case .maxPoolReluBackward(let g):
+            let scattered = Reference.maxPoolBackward(g, dy: memory.load(i(0)), argmax: memory.load(i(1)).map(\.int32))
+            let dx = Reference.activationBackward(.relu, fromOutput: true, value: memory.load(i(2)), dy: scattered)
             memory.store(dx, o(0), accumulate: acc)
         case .avgPool(let g):
             memory.store(Reference.avgPool(g, x: memory.load(i(0))), o(0))

@@ -68,7 +68,7 @@ extension Trainer {
             // No optimizer state: momentum 0 SGD keeps no copies, and this plan never takes a training step.
             let options = PlanOptions(batchSize: evalBatch, optimizer: .sgd(momentum: 0, nesterov: false, weightDecay: 0),
                                       labelSmoothing: config.labelSmoothing)
-            let evalPlan = try Self.compile(graph, options)
+            let evalPlan = try Self.compile(graph, options, for: backend)
             var evalConfig = config
             evalConfig.batchSize = evalBatch
             try Self.checkMemory(evalPlan, config: evalConfig)

@@ -40,15 +40,16 @@ public final class Trainer {
         }
         let options = PlanOptions(batchSize: config.batchSize, optimizer: config.optimizer,
                                   labelSmoothing: config.labelSmoothing)
-        plan = try Self.compile(graph, options)
+        plan = try Self.compile(graph, options, for: backend)
         try Self.checkMemory(plan, config: config)
         executor = try Self.load(plan, on: backend)
         resetParameters(seed: config.seed)
     }
 
-    static func compile(_ graph: Graph, _ options: PlanOptions) throws(TrainingError) -> Plan {
+    /// The plan for `backend`, with the fusions it supports (`Fusion`); an op it lacks is reported by `load`.
+    static func compile(_ graph: Graph, _ options: PlanOptions, for backend: any Backend) throws(TrainingError) -> Plan {
         do {
-            return try PlanCompiler.compile(graph, options: options)
+            return try PlanCompiler.compile(graph, options: options, takes: backend.supports)
         } catch PlanError.network(let error) {
             throw .network(error)
         } catch {

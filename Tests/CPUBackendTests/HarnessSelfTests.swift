@@ -2,6 +2,7 @@ import XCTest
 import NetIR
 import Engine
 import ReferenceBackend
+import OpTable
 
 /// The comparisons are not tautologies: a backend that runs a subtly different plan is caught, at the
 /// instruction that differs and in the whole steps.
@@ -22,9 +23,9 @@ final class HarnessSelfTests: XCTestCase {
     func discrepancies(_ graph: Graph, _ backend: AlteredReference) throws -> (instructions: [Discrepancy], steps: [Discrepancy]) {
         let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 2))
         let state = ExecutorState(plan: plan, seed: 3)
-        let instructions = try compareInstructions(plan, train: true, state: state, learningRate: 0.05, candidate: backend)
-        let steps = try compareSteps(plan, state: state, learningRate: 0.05, steps: 1, tolerance: Tolerance.graph,
-                                     gradientTolerance: Tolerance.graph, candidate: backend)
+        let instructions = try compareInstructions(plan, train: true, state: state, learningRate: 0.05, candidate: backend, as: .cpu)
+        let steps = try compareSteps(plan, state: state, learningRate: 0.05, steps: 1, tolerance: Tolerances.graph(on: .cpu),
+                                     gradientTolerance: Tolerances.graph(on: .cpu), candidate: backend)
         return (instructions, steps)
     }
 

@@ -1,3 +1,4 @@
+import OpTable
 import XCTest
 import NetIR
 import Engine
@@ -170,7 +171,7 @@ final class GraphInterpreterTests: XCTestCase {
                     // outputs() after a train step are that step's train-mode logits (batch statistics included).
                     XCTAssertEqual(h.executor.outputs(), logits, "\(name) batch \(batch) fuse \(fuse) train")
                     let loss = h.executor.takeMetrics().lossSum
-                    XCTAssertTrue(close(loss, expected.lossSum, relative: Tolerance.metrics),
+                    XCTAssertTrue(close(loss, expected.lossSum, relative: ReferenceChecks.metrics),
                                   "\(name) batch \(batch) fuse \(fuse) train loss \(loss) vs \(expected.lossSum)")
                 }
             }

@@ -1,3 +1,4 @@
+import OpTable
 import XCTest
 import Testing
 import Foundation
@@ -46,15 +47,15 @@ final class ModeAndMetricsTests: XCTestCase {
             let m = e.takeMetrics()
             XCTAssertEqual(m.samples, 3)
             XCTAssertEqual(m.correct, 2)
-            XCTAssertEqual(m.lossSum, loss, accuracy: loss * Tolerance.metrics)
+            XCTAssertEqual(m.lossSum, loss, accuracy: loss * ReferenceChecks.metrics)
             XCTAssertEqual(e.takeMetrics(), StepMetrics(), "takeMetrics resets the sums")
             e.trainStep(learningRate: 0)
             e.evalStep()
             let two = e.takeMetrics()
             XCTAssertEqual(two.samples, 6, "metrics accumulate until taken")
-            XCTAssertEqual(two.lossSum, 2 * loss, accuracy: loss * Tolerance.metrics)
+            XCTAssertEqual(two.lossSum, 2 * loss, accuracy: loss * ReferenceChecks.metrics)
         }
-        XCTAssertEqual(crossEntropy([0, 0, 0], 1), log(3.0), accuracy: Tolerance.exact)
+        XCTAssertEqual(crossEntropy([0, 0, 0], 1), log(3.0), accuracy: ReferenceChecks.exact)
     }
 
     /// A batch that is all padding contributes nothing: no samples, no loss, zero gradients.
@@ -92,15 +93,15 @@ final class ModeAndMetricsTests: XCTestCase {
         let x: [Float] = [1, 4, 2, 8, 6, 0]
         let e = try load(g, batch: 3, input: x, labels: [0, 1, 0], parameters: ["bn.weight": [1, 1]])
         e.trainStep(learningRate: 0)
-        assertClose(e.read(.buffers).prefix(2).map { $0 }, [0.3, 0.4], Tolerance.handComputed, "running mean after one step")
+        assertClose(e.read(.buffers).prefix(2).map { $0 }, [0.3, 0.4], ReferenceChecks.handComputed, "running mean after one step")
         let variance = e.read(.buffers)[e.plan.bufferSlots[1].offset...].prefix(2).map { $0 }
-        assertClose(variance, [1.6, 2.5], Tolerance.handComputed, "running var after one step")
+        assertClose(variance, [1.6, 2.5], ReferenceChecks.handComputed, "running var after one step")
         let sd = [(14.0 / 3 + 1e-5).squareRoot(), (32.0 / 3 + 1e-5).squareRoot()]
         let normalised = (0..<6).map { (Double(x[$0]) - [3.0, 4.0][$0 % 2]) / sd[$0 % 2] }
-        assertClose(e.outputs(), normalised, Tolerance.handComputed, "train mode normalises with batch statistics")
+        assertClose(e.outputs(), normalised, ReferenceChecks.handComputed, "train mode normalises with batch statistics")
         e.trainStep(learningRate: 0)
-        assertClose(e.read(.buffers).prefix(2).map { $0 }, [0.57, 0.76], Tolerance.handComputed, "running mean after two steps")
-        assertClose(e.read(.buffers)[e.plan.bufferSlots[1].offset...].prefix(2).map { $0 }, [2.14, 3.85], Tolerance.handComputed,
+        assertClose(e.read(.buffers).prefix(2).map { $0 }, [0.57, 0.76], ReferenceChecks.handComputed, "running mean after two steps")
+        assertClose(e.read(.buffers)[e.plan.bufferSlots[1].offset...].prefix(2).map { $0 }, [2.14, 3.85], ReferenceChecks.handComputed,
                     "running var after two steps")
     }
 
@@ -112,15 +113,15 @@ final class ModeAndMetricsTests: XCTestCase {
         let e = try load(try b.build(output: flat), batch: 2, input: [1, 2, 0, 0, 3, 6, 4, 4], labels: [0, 1])
         e.trainStep(learningRate: 0)
         let buffers = e.read(.buffers), slots = e.plan.bufferSlots
-        assertClose([buffers[slots[0].offset], buffers[slots[0].offset + 1]], [0.9, 0.6], Tolerance.handComputed, "running mean")
-        assertClose([buffers[slots[1].offset], buffers[slots[1].offset + 1]], [2.1, 2.3], Tolerance.handComputed, "running var")
+        assertClose([buffers[slots[0].offset], buffers[slots[0].offset + 1]], [0.9, 0.6], ReferenceChecks.handComputed, "running mean")
+        assertClose([buffers[slots[1].offset], buffers[slots[1].offset + 1]], [2.1, 2.3], ReferenceChecks.handComputed, "running var")
 
         var one = NetworkBuilder(input: TensorShape(features: 2))
         let bn1 = try one.batchNorm("bn", one.input)
         let single = try load(try one.build(output: bn1), batch: 1, input: [5, -3], labels: [0])
         single.trainStep(learningRate: 0)
         let s = single.read(.buffers), ss = single.plan.bufferSlots
-        assertClose([s[ss[0].offset], s[ss[0].offset + 1], s[ss[1].offset], s[ss[1].offset + 1]], [0.5, -0.3, 0.9, 0.9], Tolerance.handComputed, "m = 1")
+        assertClose([s[ss[0].offset], s[ss[0].offset + 1], s[ss[1].offset], s[ss[1].offset + 1]], [0.5, -0.3, 0.9, 0.9], ReferenceChecks.handComputed, "m = 1")
     }
 
     func testBatchNormEvalUsesRunningStatisticsAndChangesNothing() throws {
@@ -137,7 +138,7 @@ final class ModeAndMetricsTests: XCTestCase {
         e.evalStep()
         let sd0: Double = (4 + 1e-5).squareRoot(), sd1: Double = (0.25 + 1e-5).squareRoot()
         let expected: [Double] = [2 * 0.5 / sd0 + 0.1, -5 / sd1 + 0.2, 2 * 1.5 / sd0 + 0.1, -9 / sd1 + 0.2]
-        assertClose(e.outputs(), expected, Tolerance.handComputed, "eval mode")
+        assertClose(e.outputs(), expected, ReferenceChecks.handComputed, "eval mode")
         XCTAssertEqual(e.read(.buffers), buffers, "eval must not touch the running statistics")
         XCTAssertEqual(e.step, 0)
     }

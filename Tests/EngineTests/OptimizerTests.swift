@@ -1,3 +1,4 @@
+import OpTable
 import XCTest
 import Foundation
 import NetIR
@@ -15,14 +16,14 @@ final class OptimizerTests: XCTestCase {
     /// p = [1, -2], g = [0.5, 0.25], v = [0.2, -0.4], lr 0.5, wd 0.1: g' = [0.6, 0.05], v' = [0.78, -0.31].
     func testSGDByHand() {
         let plain = update(.sgd(momentum: 0, nesterov: false, weightDecay: 0.1), lr: 0.5, p: [1, -2], g: [0.5, 0.25], state: [])
-        assertClose(plain.0, [0.7, -2.025], Tolerance.handComputed, "no momentum")
+        assertClose(plain.0, [0.7, -2.025], ReferenceChecks.handComputed, "no momentum")
         let heavy = update(.sgd(momentum: 0.9, nesterov: false, weightDecay: 0.1), lr: 0.5, p: [1, -2], g: [0.5, 0.25], state: [0.2, -0.4])
-        assertClose(heavy.0, [0.61, -1.845], Tolerance.handComputed, "momentum parameters")
-        assertClose(heavy.1, [0.78, -0.31], Tolerance.handComputed, "momentum buffer")
+        assertClose(heavy.0, [0.61, -1.845], ReferenceChecks.handComputed, "momentum parameters")
+        assertClose(heavy.1, [0.78, -0.31], ReferenceChecks.handComputed, "momentum buffer")
         // Nesterov steps along g' + μ·v' = [1.302, -0.229].
         let nesterov = update(.sgd(momentum: 0.9, nesterov: true, weightDecay: 0.1), lr: 0.5, p: [1, -2], g: [0.5, 0.25], state: [0.2, -0.4])
-        assertClose(nesterov.0, [0.349, -1.8855], Tolerance.handComputed, "nesterov parameters")
-        assertClose(nesterov.1, [0.78, -0.31], Tolerance.handComputed, "nesterov buffer")
+        assertClose(nesterov.0, [0.349, -1.8855], ReferenceChecks.handComputed, "nesterov parameters")
+        assertClose(nesterov.1, [0.78, -0.31], ReferenceChecks.handComputed, "nesterov buffer")
     }
 
     /// With bias correction the first Adam step is lr·sign(g) whatever the size of g.
@@ -32,22 +33,22 @@ final class OptimizerTests: XCTestCase {
         // and the state follows the stored values: m = (1-β1)·g, v = (1-β2)·g² after one step.
         let c1 = 1 - Double(Float(0.9)), c2 = 1 - Double(Float(0.999)), b1 = 1 - c1, b2 = 1 - c2
         let first = update(adam, lr: 0.01, step: 0, p: [1, -2], g: [0.5, -0.25], state: [0, 0, 0, 0])
-        assertClose(first.0, [0.99, -1.99], Tolerance.handComputed, "step 1")
-        assertClose(first.1, [0.5 * c1, -0.25 * c1, 0.25 * c2, 0.0625 * c2], Tolerance.handComputed, "m and v after step 1")
+        assertClose(first.0, [0.99, -1.99], ReferenceChecks.handComputed, "step 1")
+        assertClose(first.1, [0.5 * c1, -0.25 * c1, 0.25 * c2, 0.0625 * c2], ReferenceChecks.handComputed, "m and v after step 1")
         // Step 2 (t = 2) with a different gradient: m̂ = 0.055/0.19, v̂ = 0.00025975/0.001999, ...
         let second = update(adam, lr: 0.01, step: 1, p: first.0, g: [0.1, 0.3], state: first.1)
-        assertClose(second.0, [0.98196959, -1.99142945], Tolerance.handComputed, "step 2")
+        assertClose(second.0, [0.98196959, -1.99142945], ReferenceChecks.handComputed, "step 2")
         assertClose(second.1, [b1 * 0.5 * c1 + 0.1 * c1, -b1 * 0.25 * c1 + 0.3 * c1, b2 * 0.25 * c2 + 0.01 * c2,
-                               b2 * 0.0625 * c2 + 0.09 * c2], Tolerance.handComputed, "m and v after step 2")
+                               b2 * 0.0625 * c2 + 0.09 * c2], ReferenceChecks.handComputed, "m and v after step 2")
         // Coupled weight decay: g' = g + 0.5·p = [1, -1.25]; decoupled: p·(1 - 0.1·0.5) first, g unchanged.
         let coupled = update(.adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.5, decoupled: false), lr: 0.1,
                              p: [1, -2], g: [0.5, -0.25], state: [0, 0, 0, 0])
-        assertClose(coupled.0, [0.9, -1.9], Tolerance.handComputed, "adam weight decay")
-        assertClose(coupled.1, [c1, -1.25 * c1, c2, 1.5625 * c2], Tolerance.handComputed, "adam weight decay state")
+        assertClose(coupled.0, [0.9, -1.9], ReferenceChecks.handComputed, "adam weight decay")
+        assertClose(coupled.1, [c1, -1.25 * c1, c2, 1.5625 * c2], ReferenceChecks.handComputed, "adam weight decay state")
         let decoupled = update(.adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.5, decoupled: true), lr: 0.1,
                                p: [1, -2], g: [0.5, -0.25], state: [0, 0, 0, 0])
-        assertClose(decoupled.0, [0.85, -1.8], Tolerance.handComputed, "adamw")
-        assertClose(decoupled.1, [0.5 * c1, -0.25 * c1, 0.25 * c2, 0.0625 * c2], Tolerance.handComputed, "adamw state")
+        assertClose(decoupled.0, [0.85, -1.8], ReferenceChecks.handComputed, "adamw")
+        assertClose(decoupled.1, [0.5 * c1, -0.25 * c1, 0.25 * c2, 0.0625 * c2], ReferenceChecks.handComputed, "adamw state")
     }
 
     /// The documented rule for one element, in Double, from the values before the step.
@@ -94,10 +95,10 @@ final class OptimizerTests: XCTestCase {
                 for k in 0..<count {
                     let before = (0..<config.stateCopies).map { Double(s0[$0 * count + k]) }
                     let (p, s) = expected(config, lr: Double(Float(0.1)), t: step + 1, p: Double(p0[k]), g: Double(grad[k]), s: before)
-                    XCTAssertTrue(close(Double(p1[k]), p, relative: Tolerance.recomputed),
+                    XCTAssertTrue(close(Double(p1[k]), p, relative: ReferenceChecks.recomputed),
                                   "\(config) step \(step) parameter \(k): \(p1[k]) vs \(p)")
                     for (c, value) in s.enumerated() {
-                        XCTAssertTrue(close(Double(s1[c * count + k]), value, relative: Tolerance.recomputed),
+                        XCTAssertTrue(close(Double(s1[c * count + k]), value, relative: ReferenceChecks.recomputed),
                                       "\(config) step \(step) state \(c) of \(k): \(s1[c * count + k]) vs \(value)")
                     }
                 }

@@ -1,3 +1,4 @@
+import OpTable
 import XCTest
 import Foundation
 import NetIR
@@ -25,7 +26,7 @@ func fill(_ slots: [TensorSlot], count: Int, with values: [String: [Float]], bas
     return region
 }
 
-func assertClose(_ a: [Float], _ b: [Double], _ tolerance: Double = Tolerance.handComputed, _ message: String = "",
+func assertClose(_ a: [Float], _ b: [Double], _ tolerance: Double = ReferenceChecks.handComputed, _ message: String = "",
                  file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, message, file: file, line: line)
     // Relative: small expected values (Adam's v ~ 6e-5) are held to the same digits as large ones.
@@ -58,27 +59,27 @@ final class ReferenceForwardTests: XCTestCase {
         let x = (1...9).map(Float.init)   // 3x3
         let y = try evalOutputs(try graph(TensorShape(channels: 1, height: 3, width: 3), conv(TensorShape(channels: 1, height: 3, width: 3), out: 1, kernel: 2)),
                                 batch: 1, input: x, parameters: ["layer.weight": [1, 2, 3, 4], "layer.bias": [1]])
-        assertClose(y, [38, 48, 68, 78], Tolerance.handComputed, "2x2 kernel")
+        assertClose(y, [38, 48, 68, 78], ReferenceChecks.handComputed, "2x2 kernel")
         let ones = [Float](repeating: 1, count: 9)
         // Stride 2, padding 1: windows clipped to rows/cols {0,1}, {1,2,3}.
         let strided = try evalOutputs(try graph(plane4, conv(plane4, out: 1, kernel: 3, stride: 2, padding: 1)), batch: 1,
                                       input: ramp, parameters: ["layer.weight": ones])
-        assertClose(strided, [10, 24, 51, 90], Tolerance.handComputed, "stride 2 padding 1")
+        assertClose(strided, [10, 24, 51, 90], ReferenceChecks.handComputed, "stride 2 padding 1")
         // Dilation 2: taps (i, j), (i, j+2), (i+2, j), (i+2, j+2).
         let dilated = try evalOutputs(try graph(plane4, conv(plane4, out: 1, kernel: 2, dilation: 2)), batch: 1,
                                       input: ramp, parameters: ["layer.weight": [1, 1, 1, 1]])
-        assertClose(dilated, [20, 24, 36, 40], Tolerance.handComputed, "dilation 2")
+        assertClose(dilated, [20, 24, 36, 40], ReferenceChecks.handComputed, "dilation 2")
         // Groups 2 over 2 channels, 2 outputs: output o sees only input channel o; batch 2 keeps samples apart.
         let two = TensorShape(channels: 2, height: 1, width: 2)
         let grouped = try evalOutputs(try graph(two, conv(two, out: 2, kernel: 1, groups: 2)), batch: 2,
                                       input: [1, 2, 3, 4, 5, 6, 7, 8], parameters: ["layer.weight": [2, 3], "layer.bias": [0, 1]])
-        assertClose(grouped, [2, 4, 10, 13, 10, 12, 22, 25], Tolerance.handComputed, "groups")
+        assertClose(grouped, [2, 4, 10, 13, 10, 12, 22, 25], ReferenceChecks.handComputed, "groups")
     }
 
     func testLinear() throws {
         let y = try evalOutputs(try graph(TensorShape(features: 2), .linear(inFeatures: 2, outFeatures: 3, bias: true)), batch: 2,
                                 input: [1, -1, 0.5, 2], parameters: ["layer.weight": [1, 2, 3, 4, 5, 6], "layer.bias": [0.5, -1, 0]])
-        assertClose(y, [-0.5, -2, -1, 5, 8.5, 14.5], Tolerance.handComputed, "linear")
+        assertClose(y, [-0.5, -2, -1, 5, 8.5, 14.5], ReferenceChecks.handComputed, "linear")
     }
 
     /// Values worked out from the closed forms (Φ, σ, tanh, e^x) to 8 digits.
@@ -96,24 +97,24 @@ final class ReferenceForwardTests: XCTestCase {
         ]
         for (a, want) in expected {
             let y = try evalOutputs(try graph(TensorShape(features: 5), .activation(a)), batch: 1, input: x)
-            assertClose(y, want, Tolerance.handComputed, "\(a)")
+            assertClose(y, want, ReferenceChecks.handComputed, "\(a)")
         }
     }
 
     func testPooling() throws {
         let maxK2 = try evalOutputs(try graph(plane4, .maxPool2d(Pool2dAttributes(kernel: Pair(2)))), batch: 1, input: ramp)
-        assertClose(maxK2, [5, 7, 13, 15], Tolerance.exact, "maxPool k2")
+        assertClose(maxK2, [5, 7, 13, 15], ReferenceChecks.exact, "maxPool k2")
         // Negative values: padding must act as -∞, not 0.
         let negative = ramp.map { -$0 - 1 }
         let maxPadded = try evalOutputs(try graph(plane4, .maxPool2d(Pool2dAttributes(kernel: Pair(3), stride: Pair(2), padding: Pair(1)))),
                                         batch: 1, input: negative)
-        assertClose(maxPadded, [-1, -2, -5, -6], Tolerance.exact, "maxPool k3 s2 p1")
+        assertClose(maxPadded, [-1, -2, -5, -6], ReferenceChecks.exact, "maxPool k3 s2 p1")
         let include = try evalOutputs(try graph(plane4, .avgPool2d(Pool2dAttributes(kernel: Pair(3), stride: Pair(2), padding: Pair(1)))),
                                       batch: 1, input: ramp)
-        assertClose(include, [10.0 / 9, 24.0 / 9, 51.0 / 9, 10], Tolerance.handComputed, "avgPool count_include_pad")
+        assertClose(include, [10.0 / 9, 24.0 / 9, 51.0 / 9, 10], ReferenceChecks.handComputed, "avgPool count_include_pad")
         let exclude = try evalOutputs(try graph(plane4, .avgPool2d(Pool2dAttributes(kernel: Pair(3), stride: Pair(2), padding: Pair(1),
                                                                                         countIncludePad: false))), batch: 1, input: ramp)
-        assertClose(exclude, [2.5, 4, 8.5, 10], Tolerance.handComputed, "avgPool without padding in the divisor")
+        assertClose(exclude, [2.5, 4, 8.5, 10], ReferenceChecks.handComputed, "avgPool without padding in the divisor")
     }
 
     /// 5x7 -> 3x2: rows {0,1}, {1,2,3}, {3,4}; columns {0..3}, {3..6}. With x = 10·row + col a cell's mean is
@@ -122,7 +123,7 @@ final class ReferenceForwardTests: XCTestCase {
         let x = (0..<5).flatMap { h in (0..<7).map { w in Float(10 * h + w) } }
         let y = try evalOutputs(try graph(TensorShape(channels: 1, height: 5, width: 7), .adaptiveAvgPool2d(outHeight: 3, outWidth: 2)),
                                 batch: 1, input: x)
-        assertClose(y, [6.5, 9.5, 21.5, 24.5, 36.5, 39.5], Tolerance.handComputed, "adaptive")
+        assertClose(y, [6.5, 9.5, 21.5, 24.5, 36.5, 39.5], ReferenceChecks.handComputed, "adaptive")
     }
 
     func testMaxPoolArgmaxIsTheFirstMaximumOfItsWindow() throws {
@@ -145,14 +146,14 @@ final class ReferenceForwardTests: XCTestCase {
         let flat = try b.flatten("flatten", cat)
         let g = try b.build(output: flat)
         let y = try evalOutputs(g, batch: 2, input: [1, -1, -2, 3])
-        assertClose(y, [1, -2, 1, -1, -4, 3, -2, 3], Tolerance.exact, "concat")
+        assertClose(y, [1, -2, 1, -1, -4, 3, -2, 3], ReferenceChecks.exact, "concat")
     }
 
     func testSoftmaxAndLogSoftmax() throws {
         let x: [Float] = [0, Float(log(2.0)), Float(log(3.0)), 5, 5, 5]
         let y = try evalOutputs(try graph(TensorShape(features: 3), .softmax), batch: 2, input: x)
-        assertClose(y, [1.0 / 6, 2.0 / 6, 3.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 3], Tolerance.handComputed, "softmax")
+        assertClose(y, [1.0 / 6, 2.0 / 6, 3.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 3], ReferenceChecks.handComputed, "softmax")
         let l = try evalOutputs(try graph(TensorShape(features: 3), .logSoftmax), batch: 2, input: x)
-        assertClose(l, [log(1.0 / 6), log(2.0 / 6), log(3.0 / 6), -log(3.0), -log(3.0), -log(3.0)], Tolerance.handComputed, "logSoftmax")
+        assertClose(l, [log(1.0 / 6), log(2.0 / 6), log(3.0 / 6), -log(3.0), -log(3.0), -log(3.0)], ReferenceChecks.handComputed, "logSoftmax")
     }
 }

@@ -1,3 +1,4 @@
+import OpTable
 import XCTest
 import NetIR
 import Engine
@@ -108,13 +109,13 @@ func checkGradients(_ h: Harness, perSlot: Int? = nil) -> GradientReport {
         return points[k]
     }
     let attempts: [(step: Float, absolute: Double)] = [
-        (Tolerance.finiteDifferenceStep, Tolerance.gradientAbsolute),
-        (Tolerance.finiteDifferenceRetryStep, Tolerance.gradientAbsoluteRetry),
-        (Tolerance.finiteDifferenceFineStep, Tolerance.gradientAbsoluteFine),
+        (ReferenceChecks.finiteDifferenceStep, ReferenceChecks.gradientAbsolute),
+        (ReferenceChecks.finiteDifferenceRetryStep, ReferenceChecks.gradientAbsoluteRetry),
+        (ReferenceChecks.finiteDifferenceFineStep, ReferenceChecks.gradientAbsoluteFine),
     ]
     for slot in h.plan.parameterSlots {
         let strideSize = perSlot.map { max(1, slot.count / $0) } ?? 1
-        if (0..<slot.count).allSatisfy({ abs(Double(points[0].gradient[slot.offset + $0])) < Tolerance.gradientSignal }) {
+        if (0..<slot.count).allSatisfy({ abs(Double(points[0].gradient[slot.offset + $0])) < ReferenceChecks.gradientSignal }) {
             report.silent.append(slot.name)
         }
         for k in stride(from: 0, to: slot.count, by: strideSize) {
@@ -126,7 +127,7 @@ func checkGradients(_ h: Harness, perSlot: Int? = nil) -> GradientReport {
                 for attempt in attempts {
                     let numeric = numericDerivative(h, parameters, e, step: attempt.step)
                     first = first ?? numeric
-                    if close(Double(gradient[e]), numeric, relative: Tolerance.gradientRelative, absolute: attempt.absolute) {
+                    if close(Double(gradient[e]), numeric, relative: ReferenceChecks.gradientRelative, absolute: attempt.absolute) {
                         first = nil
                         break search
                     }

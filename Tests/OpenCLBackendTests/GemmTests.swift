@@ -1,4 +1,5 @@
 import XCTest
+import OpTable
 import COpenCL
 import Engine
 import NetIR
@@ -75,7 +76,7 @@ final class GemmTests: XCTestCase {
         let a = randomValues(sizes.a, seed: 1), b = randomValues(sizes.b, seed: 2)
         let c = randomValues(sizes.c, seed: 3), bias = randomValues(max(sizes.bias, 1), seed: 4)
         let got = try run(call, p, a: a, b: b, c: c, bias: bias)
-        assertClose(got, expected(call, a: a, b: b, c: c, bias: bias), .accumulation, "\(what) with \(p)")
+        assertClose(got, expected(call, a: a, b: b, c: c, bias: bias), Tolerances.OpenCL.gemm, "\(what) with \(p)")
     }
 
     func testPlainShapesAndTransposes() throws {
@@ -132,7 +133,7 @@ final class GemmTests: XCTestCase {
                 call.sliceStrideC = m * n
                 let parts = try run(call, p, a: a, b: b, c: [Float](repeating: 0, count: slices * m * n), bias: [0])
                 let sum = (0..<(m * n)).map { i in (0..<slices).reduce(Float(0)) { $0 + parts[$1 * m * n + i] } }
-                assertClose(sum, want, .accumulation, "split-K \(slices) with \(p)")
+                assertClose(sum, want, Tolerances.OpenCL.gemm, "split-K \(slices) with \(p)")
             }
         }
     }
@@ -144,7 +145,7 @@ final class GemmTests: XCTestCase {
         for p in [GemmParameters.defaults[1].parameters, GemmParameters.conservative] {
             var backend = OpenCLBackend(device: device, tune: false)
             backend.gemmOverride = p
-            try compareWithReference(graph, batch: 3, tolerance: .network, backend: backend)
+            try compareWithReference(graph, batch: 3, tolerance: Tolerances.network(on: .openCL), backend: backend)
         }
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+import OpTable
 import Engine
 import NetIR
 @testable import OpenCLBackend
@@ -10,10 +11,10 @@ final class NetworkTests: XCTestCase {
 
     func testBuiltinNetworksTrainLikeTheReference() throws {
         for net in BuiltinNetwork.allCases {
-            try compareWithReference(try net.graph(input: small, classes: 10), batch: 3, tolerance: .network, steps: 2)
+            try compareWithReference(try net.graph(input: small, classes: 10), batch: 3, tolerance: Tolerances.network(on: .openCL), steps: 2)
         }
         // ResNet-8 with Adam and batch 1 (BatchNorm over a single sample's planes).
-        try compareWithReference(try BuiltinNetwork.resnet8.graph(input: small, classes: 10), batch: 1, tolerance: .network,
+        try compareWithReference(try BuiltinNetwork.resnet8.graph(input: small, classes: 10), batch: 1, tolerance: Tolerances.network(on: .openCL),
                                  optimizer: .defaultAdam, learningRate: 1e-3)
     }
 
@@ -70,15 +71,15 @@ final class NetworkTests: XCTestCase {
     /// Large batches run im2col in chunks of samples; the chunked path must match the unchunked result.
     func testChunkedConvolutionMatchesReference() throws {
         let device = try TestDevice.require()
-        let graph = try singleLayer(input: TensorShape(channels: 3, height: 6, width: 6)) { b, x in
-            try b.conv2d("conv", x, out: 4, kernel: 3, padding: 1)
-        }
+        var b = NetworkBuilder(input: TensorShape(channels: 3, height: 6, width: 6))
+        let conv = try b.conv2d("conv", try b.conv2d("pre", b.input, out: 3, kernel: 1), out: 4, kernel: 3, padding: 1)
+        let graph = try b.build(output: try b.flatten("flat", conv))
         let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 5))
         // A workspace cap of two samples' columns forces chunks of 2, 2, 1.
         let runtime = try DeviceRuntime.shared(device)
         let executor = try OpenCLExecutor(plan: plan, runtime: runtime, tune: false, tuningBudget: 0, profiling: false,
                                           workspaceCap: 2 * 27 * 36 + 2 * 4 * 36)
         XCTAssertGreaterThan(executor.trainLaunchCount, try OpenCLBackend(device: device, tune: false).loadExecutor(plan).trainLaunchCount)
-        try compareWithReference(graph, batch: 5, tolerance: .accumulation, executor: executor)
+        try compareWithReference(graph, batch: 5, tolerance: Tolerances.OpenCL.gemm, executor: executor)
     }
 }

@@ -35,7 +35,7 @@ final class ConstructTrainingTests: XCTestCase {
             XCTAssertEqual(r.steps, 2, file)
             XCTAssertTrue(r.trainLoss.isFinite, file)
             // A whole train step and a second step from the updated weights: the CPU's Float sums compound
-            // (CPUBackendTests' Tolerance.graph, 1e-3, for one step; twice that for two).
+            // (the op table's `Tolerances.graph`, 1e-3, for one step; twice that for two).
             XCTAssertEqual(c.trainLoss, r.trainLoss, accuracy: 2e-3 * max(1, abs(r.trainLoss)), file)
             let (lr, lc) = (try reference.logits(for: probe), try cpu.logits(for: probe))
             let scale = max(1, lr.map { abs(Double($0)) }.max() ?? 0)

@@ -1,18 +1,19 @@
-import XCTest
 import NetIR
 import Engine
 import ReferenceBackend
-import CPUBackend
 
-let allRegions: [Region] = [.arena, .parameters, .gradients, .buffers, .optimizer, .input, .labels, .metrics]
+// The instruction-level comparison every backend's tests run over the op table (ggml's test-backend-ops is the
+// model): each instruction on the reference's inputs, held to its (op, backend) bound in `Tolerances`.
+
+public let allRegions: [Region] = [.arena, .parameters, .gradients, .buffers, .optimizer, .input, .labels, .metrics]
 
 /// Everything an executor holds: each region, the dropout seed and the step count.
-struct ExecutorState {
-    var regions: [Region: [Float]]
-    var seed: UInt32
-    var step: Int
+public struct ExecutorState {
+    public var regions: [Region: [Float]]
+    public var seed: UInt32
+    public var step: Int
 
-    init(_ e: any PlanExecutor) {
+    public init(_ e: any PlanExecutor) {
         regions = Dictionary(uniqueKeysWithValues: allRegions.map { ($0, e.read($0)) })
         seed = e.seed
         step = e.step
@@ -20,7 +21,7 @@ struct ExecutorState {
 
     /// Seeded random parameters, running statistics, optimizer state, input and labels (one padding label when
     /// the batch has three or more rows); the arena, gradients and metrics start at zero as after a load.
-    init(plan: Plan, seed: UInt64) {
+    public init(plan: Plan, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         var parameters = plan.initialParameters(seed: seed)
         let roles = Dictionary(plan.graph.parameters.map { ($0.name, $0.role) }, uniquingKeysWith: { a, _ in a })
@@ -54,17 +55,17 @@ struct ExecutorState {
         step = Int(seed % 7)
     }
 
-    func apply(to e: any PlanExecutor) {
+    public func apply(to e: any PlanExecutor) {
         for r in allRegions { e.write(r, regions[r] ?? []) }
         e.seed = seed
         e.step = step
     }
 
-    func values(_ t: TensorRef) -> ArraySlice<Float> { (regions[t.region] ?? [])[t.offset..<t.end] }
+    public func values(_ t: TensorRef) -> ArraySlice<Float> { (regions[t.region] ?? [])[t.offset..<t.end] }
 }
 
 /// `max|a - b| / max(1, max|b|)` with `b` the reference; NaN or a size mismatch is infinitely wrong.
-func normalisedError<A: Collection<Float>, B: Collection<Float>>(_ a: A, _ b: B) -> Double {
+public func normalisedError<A: Collection<Float>, B: Collection<Float>>(_ a: A, _ b: B) -> Double {
     guard a.count == b.count else { return .infinity }
     var worst = 0.0, scale = 1.0
     for (x, y) in zip(a, b) {
@@ -76,31 +77,31 @@ func normalisedError<A: Collection<Float>, B: Collection<Float>>(_ a: A, _ b: B)
     return worst / scale
 }
 
-struct Discrepancy: CustomStringConvertible {
-    var location: String
-    var error: Double
-    var tolerance: Double
-    var description: String { "\(location): error \(error) > \(tolerance)" }
+public struct Discrepancy: CustomStringConvertible {
+    public var location: String
+    public var error: Double
+    public var tolerance: Double
+    public var description: String { "\(location): error \(error) > \(tolerance)" }
 }
 
 /// The tensors an instruction changes: its outputs, plus batch norm's running statistics (updated in place).
-func written(_ ins: Instruction) -> [TensorRef] {
+public func written(_ ins: Instruction) -> [TensorRef] {
     var refs = ins.outputs
     if case .batchNorm(_, true, _) = ins.op, ins.inputs.count >= 5 { refs += [ins.inputs[3], ins.inputs[4]] }
     return refs.filter { $0.isPresent && $0.count > 0 }
 }
 
 /// Max-pool argmax holds Int32 indices: compared bit for bit (as Floats they are denormals, all "close" to 0).
-func isIndexTensor(_ ins: Instruction, _ t: TensorRef) -> Bool {
+public func isIndexTensor(_ ins: Instruction, _ t: TensorRef) -> Bool {
     if case .maxPool = ins.op { return ins.outputs.count > 1 && t == ins.outputs[1] }
     return false
 }
 
 /// Runs `program` one instruction at a time: before each, both backends get the reference's state; after it,
-/// the CPU's written tensors must match the reference's within the op's tolerance, and everything else must be
-/// untouched. Each op is judged on identical inputs, so its own tolerance applies, not an accumulated one.
-func compareInstructions(_ plan: Plan, train: Bool, state start: ExecutorState, learningRate: Float,
-                         candidate: any Backend = CPUBackend(threads: 2)) throws -> [Discrepancy] {
+/// the candidate's written tensors must match the reference's within the (op, backend) tolerance, and everything
+/// else must be untouched. Each op is judged on identical inputs, so its own tolerance applies, not an accumulated one.
+public func compareInstructions(_ plan: Plan, train: Bool, state start: ExecutorState, learningRate: Float,
+                                candidate: any Backend, as backend: TestedBackend) throws -> [Discrepancy] {
     var found: [Discrepancy] = []
     var state = start
     for (k, ins) in (train ? plan.trainProgram : plan.evalProgram).enumerated() {
@@ -108,19 +109,19 @@ func compareInstructions(_ plan: Plan, train: Bool, state start: ExecutorState, 
         single.trainProgram = [ins]
         single.evalProgram = []
         let reference = try ReferenceBackend().load(single)
-        let cpu = try candidate.load(single)
+        let executor = try candidate.load(single)
         state.apply(to: reference)
-        state.apply(to: cpu)
+        state.apply(to: executor)
         reference.trainStep(learningRate: learningRate)
-        cpu.trainStep(learningRate: learningRate)
+        executor.trainStep(learningRate: learningRate)
         var after = ExecutorState(reference)
-        let cpuAfter = ExecutorState(cpu)
-        let tolerance = Tolerance.of(ins.op).value
+        let candidateAfter = ExecutorState(executor)
+        let tolerance = Tolerances.of(ins.op, on: backend).value
         let name = "\(train ? "train" : "eval")[\(k)] \(ins.node) \(ins.opName)"
-        var outside = cpuAfter.regions
+        var outside = candidateAfter.regions
         for t in written(ins) {
-            let error = isIndexTensor(ins, t) ? (cpuAfter.values(t).map(\.bitPattern) == after.values(t).map(\.bitPattern) ? 0 : .infinity)
-                                              : normalisedError(cpuAfter.values(t), after.values(t))
+            let error = isIndexTensor(ins, t) ? (candidateAfter.values(t).map(\.bitPattern) == after.values(t).map(\.bitPattern) ? 0 : .infinity)
+                                              : normalisedError(candidateAfter.values(t), after.values(t))
             if error > tolerance { found.append(Discrepancy(location: "\(name) -> \(t)", error: error, tolerance: tolerance)) }
             outside[t.region]?.replaceSubrange(t.offset..<t.end, with: after.values(t))
         }
@@ -137,98 +138,110 @@ func compareInstructions(_ plan: Plan, train: Bool, state start: ExecutorState, 
 /// Whole steps on both backends from the same state: after each train step the parameters, running statistics
 /// and metrics (within `tolerance`), gradients and optimizer state (within `gradientTolerance`); after a final
 /// eval step the logits and metrics.
-func compareSteps(_ plan: Plan, state: ExecutorState, learningRate: Float, steps: Int, tolerance: Tolerance.Entry,
-                  gradientTolerance: Tolerance.Entry, candidate: any Backend = CPUBackend(threads: 2)) throws -> [Discrepancy] {
+public func compareSteps(_ plan: Plan, state: ExecutorState, learningRate: Float, steps: Int, tolerance: Tolerance,
+                         gradientTolerance: Tolerance, candidate: any Backend) throws -> [Discrepancy] {
     let reference = try ReferenceBackend().load(plan)
-    let cpu = try candidate.load(plan)
+    let executor = try candidate.load(plan)
     state.apply(to: reference)
-    state.apply(to: cpu)
+    state.apply(to: executor)
     var found: [Discrepancy] = []
-    func check(_ what: String, _ a: [Float], _ b: [Float], _ bound: Tolerance.Entry = tolerance) {
+    func check(_ what: String, _ a: [Float], _ b: [Float], _ bound: Tolerance = tolerance) {
         let error = normalisedError(a, b)
         if error > bound.value { found.append(Discrepancy(location: what, error: error, tolerance: bound.value)) }
     }
     func checkMetrics(_ what: String) {
-        let m = cpu.takeMetrics(), r = reference.takeMetrics()
+        let m = executor.takeMetrics(), r = reference.takeMetrics()
         check("\(what) loss sum", [Float(m.lossSum)], [Float(r.lossSum)])
         if m.samples != r.samples || m.correct != r.correct {
-            found.append(Discrepancy(location: "\(what) counts cpu \(m) reference \(r)", error: .infinity, tolerance: 0))
+            found.append(Discrepancy(location: "\(what) counts candidate \(m) reference \(r)", error: .infinity, tolerance: 0))
         }
     }
     for s in 0..<steps {
         reference.trainStep(learningRate: learningRate)
-        cpu.trainStep(learningRate: learningRate)
+        executor.trainStep(learningRate: learningRate)
         for slot in plan.parameterSlots {
             let range = slot.offset..<(slot.offset + slot.count)
-            check("step \(s) gradient of \(slot.name)", Array(cpu.read(.gradients)[range]), Array(reference.read(.gradients)[range]),
+            check("step \(s) gradient of \(slot.name)", Array(executor.read(.gradients)[range]), Array(reference.read(.gradients)[range]),
                   gradientTolerance)
-            check("step \(s) \(slot.name)", Array(cpu.read(.parameters)[range]), Array(reference.read(.parameters)[range]))
+            check("step \(s) \(slot.name)", Array(executor.read(.parameters)[range]), Array(reference.read(.parameters)[range]))
         }
-        check("step \(s) running statistics", cpu.read(.buffers), reference.read(.buffers))
-        check("step \(s) optimizer state", cpu.read(.optimizer), reference.read(.optimizer), gradientTolerance)
+        check("step \(s) running statistics", executor.read(.buffers), reference.read(.buffers))
+        check("step \(s) optimizer state", executor.read(.optimizer), reference.read(.optimizer), gradientTolerance)
         checkMetrics("step \(s) train metrics")
-        if cpu.step != reference.step {
-            found.append(Discrepancy(location: "step counter \(cpu.step) vs \(reference.step)", error: .infinity, tolerance: 0))
+        if executor.step != reference.step {
+            found.append(Discrepancy(location: "step counter \(executor.step) vs \(reference.step)", error: .infinity, tolerance: 0))
         }
     }
     reference.evalStep()
-    cpu.evalStep()
-    check("eval logits", cpu.outputs(), reference.outputs())
+    executor.evalStep()
+    check("eval logits", executor.outputs(), reference.outputs())
     checkMetrics("eval metrics")
     return found
 }
 
-/// The CPU's whole train step against the same CPU kernels run one instruction at a time on its own values:
+/// The candidate's whole train step against its same kernels run one instruction at a time on its own values:
 /// catches what only a whole program can get wrong (workspace shared between kernels, prebound pointers, the
 /// step counter), with no reference rounding in between.
-func compareProgramWithItsInstructions(_ plan: Plan, state start: ExecutorState, learningRate: Float,
-                                       candidate: any Backend = CPUBackend(threads: 2)) throws -> [Discrepancy] {
+public func compareProgramWithItsInstructions(_ plan: Plan, state start: ExecutorState, learningRate: Float,
+                                              candidate: any Backend, as backend: TestedBackend) throws -> [Discrepancy] {
     var chained = start
     for ins in plan.trainProgram {
         var single = plan
         single.trainProgram = [ins]
         single.evalProgram = []
-        let cpu = try candidate.load(single)
-        chained.apply(to: cpu)
-        cpu.trainStep(learningRate: learningRate)
-        chained = ExecutorState(cpu)
+        let executor = try candidate.load(single)
+        chained.apply(to: executor)
+        executor.trainStep(learningRate: learningRate)
+        chained = ExecutorState(executor)
         chained.step = start.step
     }
     let whole = try candidate.load(plan)
     start.apply(to: whole)
     whole.trainStep(learningRate: learningRate)
-    let bound = Tolerance.sameKernels.value
+    let bound = Tolerances.sameKernels(on: backend).value
     return [Region.parameters, .gradients, .buffers, .optimizer, .metrics].compactMap { r in
         let error = normalisedError(whole.read(r), chained.regions[r] ?? [])
         return error > bound ? Discrepancy(location: "whole train step vs its instructions: \(r)", error: error, tolerance: bound) : nil
     }
 }
 
-extension XCTestCase {
-    /// Compiles `graph` for each batch size and fusion setting and compares the CPU backend with the reference,
-    /// instruction by instruction (train and eval programs, unless `instructions` is false) and over `steps` whole
-    /// train steps.
-    func assertBackendsAgree(_ name: String, _ graph: Graph, batches: [Int], fuse: [Bool] = [true, false],
-                             optimizer: OptimizerConfig = .defaultSGD, smoothing: Float = 0, learningRate: Float = 0.05,
-                             steps: Int = 1, instructions: Bool = true, tolerance: Tolerance.Entry = Tolerance.graph,
-                             gradientTolerance: Tolerance.Entry = Tolerance.graph, candidate: any Backend = CPUBackend(threads: 2),
-                             file: StaticString = #filePath, line: UInt = #line) throws {
+
+extension OpTable {
+    /// Compiles `graph` for each batch size and fusion setting and compares `candidate` with the reference,
+    /// instruction by instruction (train and eval programs, and the whole program against its instructions; unless
+    /// `instructions` is false) and over `steps` whole train steps; one line per failing setting, empty when all agree.
+    public static func disagreements(_ name: String, _ graph: Graph, batches: [Int], fuse: [Bool] = [true, false],
+                              optimizer: OptimizerConfig = .defaultSGD, smoothing: Float = 0, learningRate: Float = 0.05,
+                              steps: Int = 1, instructions: Bool = true, tolerance: Tolerance? = nil,
+                              gradientTolerance: Tolerance? = nil, candidate: any Backend, as backend: TestedBackend) throws -> [String] {
+        var failures: [String] = []
         for batch in batches {
             for f in fuse {
                 let options = PlanOptions(batchSize: batch, optimizer: optimizer, labelSmoothing: smoothing, fuseActivations: f)
-                let plan = try PlanCompiler.compile(graph, options: options)
+                let plan = try PlanCompiler.compile(graph, options: options, takes: candidate.supports)
                 let state = ExecutorState(plan: plan, seed: UInt64(batch * 31 + (f ? 1 : 0)))
                 var found: [Discrepancy] = []
                 if instructions {
-                    found += try compareInstructions(plan, train: true, state: state, learningRate: learningRate, candidate: candidate)
-                    found += try compareInstructions(plan, train: false, state: state, learningRate: learningRate, candidate: candidate)
-                    found += try compareProgramWithItsInstructions(plan, state: state, learningRate: learningRate, candidate: candidate)
+                    found += try compareInstructions(plan, train: true, state: state, learningRate: learningRate, candidate: candidate, as: backend)
+                    found += try compareInstructions(plan, train: false, state: state, learningRate: learningRate, candidate: candidate, as: backend)
+                    found += try compareProgramWithItsInstructions(plan, state: state, learningRate: learningRate, candidate: candidate, as: backend)
                 }
-                found += try compareSteps(plan, state: state, learningRate: learningRate, steps: steps, tolerance: tolerance,
-                                          gradientTolerance: gradientTolerance, candidate: candidate)
-                XCTAssertTrue(found.isEmpty, "\(name) batch \(batch) fuse \(f) on \(candidate.name): \(found.count) discrepancies: \(found.prefix(6))",
-                              file: file, line: line)
+                found += try compareSteps(plan, state: state, learningRate: learningRate, steps: steps,
+                                          tolerance: tolerance ?? Tolerances.graph(on: backend),
+                                          gradientTolerance: gradientTolerance ?? Tolerances.graph(on: backend), candidate: candidate)
+                if !found.isEmpty {
+                    failures.append("\(name) batch \(batch) fuse \(f) on \(candidate.name): \(found.count) discrepancies: \(found.prefix(6))")
+                }
             }
         }
+        return failures
+    }
+}
+
+extension OpCase {
+    /// This row on `candidate` against the reference (see `disagreements(_:_:batches:...)`).
+    public func disagreements(candidate: any Backend, as backend: TestedBackend) throws -> [String] {
+        try OpTable.disagreements(name, graph, batches: batches, fuse: fuse, optimizer: optimizer, smoothing: smoothing,
+                                   learningRate: learningRate, steps: steps, candidate: candidate, as: backend)
     }
 }
