@@ -10,7 +10,9 @@ import NetIR
 /// walk towards the gap. Measured: without aiming most children repeated their parent's niche (14% of 100
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
 /// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
-/// budget are not kept while another fits.
+/// budget are not kept while another fits. An exploring mutation none of whose variants lands in an empty
+/// niche applies its instruction a second time to each variant and chooses again among all of them: one edit
+/// of most instructions (add-linear, add-residual, a BatchNorm) moves a network less than a niche's width.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -65,32 +67,56 @@ extension SearchEngine {
         guard let rules = mutator as? RuleMutator, config.space == nil else { return await Self.call(mutator, request) }
         let occupied = occupiedNiches.value
         let wantEmpty = NicheTargeting.wantsEmpty(seed: request.seed)
-        var outputs: [MutationOutput] = []
-        var costs: [NetworkCost?] = []
+        var made = ruleVariants(rules, request, from: [nil], seeds: 0..<NicheTargeting.variants)
+        guard !made.outputs.isEmpty else { return .failure(made.error ?? .notApplicable("no rule child")) }
+        let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
+            NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
+        } : nil
+        var pick = NicheTargeting.choose(fitting(made.costs), occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
+        // An exploring request none of whose variants reaches an empty niche applies its instruction once more
+        // to each variant (same instruction, two edits), so it can step past a niche one edit cannot leave.
+        if wantEmpty, case .mutation = request.operation,
+           !(made.costs[pick].map { !occupied.contains(predictedVariant($0).niche) } ?? false) {
+            let chained = ruleVariants(rules, request, from: made.outputs,
+                                       seeds: NicheTargeting.variants..<(NicheTargeting.variants + made.outputs.count))
+            made.outputs += chained.outputs; made.costs += chained.costs
+            pick = NicheTargeting.choose(fitting(made.costs), occupied: occupied, wantEmpty: true, target: target) ?? pick
+        }
+        return .success(made.outputs[pick])
+    }
+
+    /// One rule variant per seed index (`NicheTargeting.seed`), each made from the request's parent or, where
+    /// `from` gives one, from that earlier variant (its note and prompt then tell both edits).
+    func ruleVariants(_ rules: RuleMutator, _ request: MutationRequest, from: [MutationOutput?],
+                      seeds: Range<Int>) -> (outputs: [MutationOutput], costs: [NetworkCost?], error: MutatorError?) {
+        var outputs: [MutationOutput] = [], costs: [NetworkCost?] = []
         var firstError: MutatorError?
-        for k in 0..<NicheTargeting.variants {
+        for (i, k) in seeds.enumerated() {
+            let base = from[i % from.count]
             var r = request
             r.seed = NicheTargeting.seed(request.seed, variant: k)
+            if let base { r.parents[0] = base.source }
             do throws(MutatorError) {
-                let o = try rules.generateNow(r)
+                var o = try rules.generateNow(r)
+                if let base { o.note = base.note + "; then " + o.note; o.prompt = base.prompt + o.prompt }
                 outputs.append(o)
                 costs.append(predictedCost(o.source))
             } catch {
                 if firstError == nil { firstError = error }
             }
         }
-        guard !outputs.isEmpty else { return .failure(firstError ?? .notApplicable("no rule child")) }
+        return (outputs, costs, firstError)
+    }
+
+    /// The variants as targeting sees them: variants predicted to overrun the time budget are refused unstarted
+    /// by the trainer, so while one fits, those that do not are left out (nil).
+    func fitting(_ costs: [NetworkCost?]) -> [NicheTargeting.Variant?] {
         var variants = costs.map { $0.map(predictedVariant) }
-        // Variants predicted to overrun the time budget are refused unstarted by the trainer: keep one that fits.
         if let trainer = evaluator as? TrainerEvaluator {
             let fits = costs.map { $0.map(trainer.fitsBudget) ?? true }
             if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
         }
-        let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
-            NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
-        } : nil
-        let pick = NicheTargeting.choose(variants, occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
-        return .success(outputs[pick])
+        return variants
     }
 
     /// A network's cost from its source (nil when it does not check): one parse serves niche and budget.

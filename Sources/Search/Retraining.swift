@@ -70,8 +70,14 @@ extension TrainerEvaluator {
     /// Training images per second of `graph` under `recipe` (its augmentation included), timed over `steps`
     /// steps from fresh weights after `warmup` untimed ones (plans and caches settle first). 0 when it fails.
     public func measureThroughput(_ graph: Graph, recipe: FinalRecipe, steps: Int = 60, warmup: Int = 10, device: Int) -> Double {
-        var c = recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
-        c.epochs = max(1, ((warmup + steps) * config.batchSize) / max(trainSet.count, 1) + 1)
+        measureThroughput(graph, config: recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate,
+                                                               seed: config.seed), steps: steps, warmup: warmup, device: device)
+    }
+
+    /// Training images per second of `graph` under the training configuration `c`, timed as above.
+    public func measureThroughput(_ graph: Graph, config c: TrainingConfig, steps: Int, warmup: Int, device: Int) -> Double {
+        var c = c
+        c.epochs = max(1, ((warmup + steps) * c.batchSize) / max(trainSet.count, 1) + 1)
         c.maxSteps = warmup + steps
         c.timeLimit = nil
         c.metricsEvery = warmup
@@ -82,7 +88,7 @@ extension TrainerEvaluator {
             if p.step == warmup { warmAt = p.elapsed }
             if p.step == warmup + steps { endAt = p.elapsed }
         })) != nil, let start = warmAt, endAt > start else { return 0 }
-        return Double(steps * config.batchSize) / (endAt - start)
+        return Double(steps * c.batchSize) / (endAt - start)
     }
 
     /// Trains a network further from `weightsPath` for `steps` optimizer steps (a fresh cosine schedule with the

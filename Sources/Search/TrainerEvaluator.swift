@@ -138,8 +138,38 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     public func predictedSeconds(_ cost: NetworkCost, device: Int? = nil) -> Double? {
         let rate = lock.withLock { device.map { throughput[$0] } ?? throughput.values.max() }
         guard let rate, rate > 0 else { return nil }
-        return Double(cost.flops) * Double(plannedSteps * config.batchSize) / rate
+        return Double(cost.flops) * imagesPerChild / rate
     }
+
+    /// Images one child trains on (its planned steps x the batch size).
+    var imagesPerChild: Double { Double(plannedSteps * config.batchSize) }
+
+    /// The most FLOPs per sample a network may have and still be predicted to fit the time budget (tolerance
+    /// included) at `rate` FLOPs x images per second: the bound `fitsBudget` applies. nil without a budget.
+    public func flopsWithinBudget(rate: Double) -> Double? {
+        guard let budget = timeBudget, rate > 0 else { return nil }
+        return budget * Self.budgetTolerance * rate / imagesPerChild
+    }
+
+    /// The same bound at the rate `probedRate` measures now (nil without a budget, which skips the probe).
+    public func probedFlopsWithinBudget(device: Int = 0) -> Double? {
+        guard timeBudget != nil, let rate = probedRate(device: device) else { return nil }
+        return flopsWithinBudget(rate: rate)
+    }
+
+    /// Training rate (forward FLOPs x images per second) of a small convolutional network at full input
+    /// resolution (`BuiltinNetwork.smallcnn`, the kind of network children near the budget are), timed over
+    /// `probeSteps` steps after a short warm-up: about a second on 2 cores. nil when the probe fails.
+    public func probedRate(device: Int = 0) -> Double? {
+        let input = TensorShape(channels: trainSet.shape.channels, height: trainSet.shape.height, width: trainSet.shape.width)
+        guard let graph = try? BuiltinNetwork.smallcnn.graph(input: input, classes: trainSet.classes),
+              let flops = try? graph.cost().flops else { return nil }
+        let images = measureThroughput(graph, config: config, steps: Self.probeSteps, warmup: Self.probeWarmup, device: device)
+        return images > 0 ? images * Double(flops) : nil
+    }
+
+    static let probeSteps = 30
+    static let probeWarmup = 5
 
     /// Whether a network of this cost is predicted to fit the time budget (true without a budget or a prediction).
     public func fitsBudget(_ cost: NetworkCost) -> Bool {

@@ -122,6 +122,7 @@ enum SearchCommand: Command {
         }
         let input: TensorShape
         var evaluator: any Evaluator
+        var localTrainer: TrainerEvaluator?
         // Cells a NAS-Bench-201 run has made or looked up (after a resume: those in its log), shared by the cell
         // mutator and the table evaluator so children are new cells.
         let seenCells = NB201SeenCells(resumeDir == nil || config.space == nil ? [] : SearchEngine.queriedCells(directory.eventsPath).keys
@@ -140,12 +141,10 @@ enum SearchCommand: Command {
             input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
             config.classes = data.train.classes
             evaluator = trainer
+            localTrainer = trainer
         }
         if let cluster { evaluator = try cluster.connect(config: config, local: evaluator) }
         config.input = input.dims
-        if resumeDir == nil, config.space == nil, !args.flag("fixed-descriptors") {
-            config.descriptors = DescriptorBounds.space(limits: config.limits, input: input, classes: config.classes)
-        }
         let codec = config.space.map { NetworkCodec.nb201(input: input, classes: config.classes, space: $0) } ?? NetworkCodec.pytorch(input: input)
         var seedSource: String?
         if resumeDir == nil {
@@ -153,6 +152,12 @@ enum SearchCommand: Command {
                                                cellsPerStage: config.space?.cellsPerStage ?? NB201Network.defaultCellsPerStage)
             seedSource = config.seedNetwork.hasSuffix(".py")
                 ? try String(contentsOfFile: config.seedNetwork, encoding: .utf8) : codec.emit(seed.graph)
+            if config.space == nil, !args.flag("fixed-descriptors") {
+                // The FLOPs a child can train in its budget, at the rate a short probe measures here and now.
+                let trainable = localTrainer?.probedFlopsWithinBudget()
+                config.descriptors = DescriptorBounds.space(limits: config.limits, input: input, classes: config.classes,
+                                                            seeds: [try seed.graph.cost()], trainableFlops: trainable)
+            }
         }
         let mutator: any Mutator = config.mutator.llm.map {
             LLMMutator(client: LLMClient(config: $0), prompt: LLMPrompt(inputDescription: input.description, classes: config.classes,
