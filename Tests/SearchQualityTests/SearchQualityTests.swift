@@ -38,15 +38,16 @@ final class SearchQualityTests: XCTestCase {
     /// even when one of them is costlier than the budget allows.
     func testDescriptorBoundsTopIsWhatFitsTheTimeBudget() throws {
         let data = try DatasetCatalog.load("synthetic:1x28x28:10:256:64", seed: 3)
-        let training = TrainingSettings(epochs: 1, maxSteps: 300, batchSize: 128, validationFraction: 0.2)
+        let training = TrainingSettings(epochs: 1, maxSteps: 4, batchSize: 32, validationFraction: 0.2)
         // No backend: the bound is arithmetic on the budget, the planned steps and the rate.
         let evaluator = TrainerEvaluator(backends: [], data: data,
                                          config: training.trainingConfig(seed: 3), timeBudget: 66)
-        let rate = 3e10   // forward FLOPs x images per second, about the 2-core machine's rate on convolutions
+        let rate = 1e8   // forward FLOPs x images per second
         let top = try XCTUnwrap(evaluator.flopsWithinBudget(rate: rate))
-        // 66 s x 1.25 x 3e10 / (300 steps x 128 images) = 64.45 MFLOPs per image.
-        XCTAssertEqual(top, 66 * 1.25 * 3e10 / (300 * 128), accuracy: 1)
-        XCTAssertEqual(top * Double(300 * 128) / rate, 66 * TrainerEvaluator.budgetTolerance, accuracy: 1e-9)
+        // 4 planned steps (204 training images make 6 batches of 32, capped at 4) of 32 images:
+        // 66 s x 1.25 x 1e8 / (4 x 32) = 64.45 MFLOPs per image.
+        XCTAssertEqual(top, 66 * 1.25 * 1e8 / (4 * 32), accuracy: 1e-6)
+        XCTAssertEqual(top * Double(4 * 32) / rate, 66 * TrainerEvaluator.budgetTolerance, accuracy: 1e-9)
         XCTAssertNil(TrainerEvaluator(backends: [], data: data,
                                       config: training.trainingConfig(seed: 3)).flopsWithinBudget(rate: rate),
                      "no budget, no bound")
