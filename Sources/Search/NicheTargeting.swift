@@ -10,9 +10,10 @@ import NetIR
 /// walk towards the gap. Measured: without aiming most children repeated their parent's niche (14% of 100
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
 /// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
-/// budget are not kept while another fits. An exploring mutation none of whose variants lands in an empty
-/// niche applies its instruction a second time to each variant and chooses again among all of them: one edit
-/// of most instructions (add-linear, add-residual, a BatchNorm) moves a network less than a niche's width.
+/// budget, or repeating a network already made (it would be skipped as a duplicate and its slot refilled
+/// untargeted), are not kept while another variant is. An exploring mutation none of whose variants lands in
+/// an empty niche applies its instruction a second time to each variant and chooses again among all of them:
+/// one edit of most instructions (add-linear, add-residual, a BatchNorm) moves a network less than a niche.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -86,7 +87,8 @@ extension SearchEngine {
     }
 
     /// One rule variant per seed index (`NicheTargeting.seed`), each made from the request's parent or, where
-    /// `from` gives one, from that earlier variant (its note and prompt then tell both edits).
+    /// `from` gives one, from that earlier variant (its note and prompt then tell both edits). A variant whose
+    /// network was already made, or that does not check, has no cost (targeting passes it over).
     func ruleVariants(_ rules: RuleMutator, _ request: MutationRequest, from: [MutationOutput?],
                       seeds: Range<Int>) -> (outputs: [MutationOutput], costs: [NetworkCost?], error: MutatorError?) {
         var outputs: [MutationOutput] = [], costs: [NetworkCost?] = []
@@ -100,7 +102,9 @@ extension SearchEngine {
                 var o = try rules.generateNow(r)
                 if let base { o.note = base.note + "; then " + o.note; o.prompt = base.prompt + o.prompt }
                 outputs.append(o)
-                costs.append(predictedCost(o.source))
+                let graph = try? checker.codec.parse(o.source, "child.py")
+                // A network already made would be skipped as a duplicate: as good as no variant.
+                costs.append(graph.flatMap { children.structures.contains($0.structuralHash) ? nil : try? $0.cost() })
             } catch {
                 if firstError == nil { firstError = error }
             }

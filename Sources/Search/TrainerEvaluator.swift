@@ -159,12 +159,22 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
 
     /// Training rate (forward FLOPs x images per second) of a small convolutional network at full input
     /// resolution (`BuiltinNetwork.smallcnn`, the kind of network children near the budget are), timed over
-    /// `probeSteps` steps after a short warm-up: about a second on 2 cores. nil when the probe fails.
+    /// `probeSteps` steps after a short warm-up: about a second on 2 cores. The rate is the machine's with its
+    /// cores to itself: the faster of the wall-clock rate and the CPU-clock rate times the core count (the
+    /// pool's threads spin while they wait, so on a quiet machine the two agree). The wall clock alone made
+    /// the bounds follow whatever else ran in that second: under a load of 13 on 2 cores a probe measured
+    /// 4e8, a hundredth of the quiet rate, the box ended at 0.9 MFLOPs, below most networks that trained well
+    /// within the budget, and exploring children were aimed at the small ones. Erring high costs at most an
+    /// empty strip at the top (an accelerator, whose work the CPU clock misses, gets the FLOPs limit).
+    /// nil when the probe fails.
     public func probedRate(device: Int = 0) -> Double? {
         let input = TensorShape(channels: trainSet.shape.channels, height: trainSet.shape.height, width: trainSet.shape.width)
         guard let graph = try? BuiltinNetwork.smallcnn.graph(input: input, classes: trainSet.classes),
-              let flops = try? graph.cost().flops else { return nil }
-        let images = measureThroughput(graph, config: config, steps: Self.probeSteps, warmup: Self.probeWarmup, device: device)
+              let flops = try? graph.cost().flops,
+              let t = measureThroughput(graph, config: config, steps: Self.probeSteps, warmup: Self.probeWarmup, device: device)
+        else { return nil }
+        let cores = Double(max(ProcessInfo.processInfo.activeProcessorCount, 1))
+        let images = max(t.wall, t.cpu * cores)
         return images > 0 ? images * Double(flops) : nil
     }
 
