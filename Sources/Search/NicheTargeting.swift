@@ -11,9 +11,7 @@ import NetIR
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
 /// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
 /// budget, or repeating a network already made (it would be skipped as a duplicate and its slot refilled
-/// untargeted), are not kept while another variant is. An exploring mutation none of whose variants lands in
-/// an empty niche applies its instruction a second time to each variant and chooses again among all of them:
-/// one edit of most instructions (add-linear, add-residual, a BatchNorm) moves a network less than a niche.
+/// untargeted), are not kept while another variant is.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -68,39 +66,26 @@ extension SearchEngine {
         guard let rules = mutator as? RuleMutator, config.space == nil else { return await Self.call(mutator, request) }
         let occupied = occupiedNiches.value
         let wantEmpty = NicheTargeting.wantsEmpty(seed: request.seed)
-        var made = ruleVariants(rules, request, from: [nil], seeds: 0..<NicheTargeting.variants)
+        let made = ruleVariants(rules, request, count: NicheTargeting.variants)
         guard !made.outputs.isEmpty else { return .failure(made.error ?? .notApplicable("no rule child")) }
         let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
             NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
         } : nil
-        var pick = NicheTargeting.choose(fitting(made.costs), occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
-        // An exploring request none of whose variants reaches an empty niche applies its instruction once more
-        // to each variant (same instruction, two edits), so it can step past a niche one edit cannot leave.
-        if wantEmpty, case .mutation = request.operation,
-           !(made.costs[pick].map { !occupied.contains(predictedVariant($0).niche) } ?? false) {
-            let chained = ruleVariants(rules, request, from: made.outputs,
-                                       seeds: NicheTargeting.variants..<(NicheTargeting.variants + made.outputs.count))
-            made.outputs += chained.outputs; made.costs += chained.costs
-            pick = NicheTargeting.choose(fitting(made.costs), occupied: occupied, wantEmpty: true, target: target) ?? pick
-        }
+        let pick = NicheTargeting.choose(fitting(made.costs), occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
         return .success(made.outputs[pick])
     }
 
-    /// One rule variant per seed index (`NicheTargeting.seed`), each made from the request's parent or, where
-    /// `from` gives one, from that earlier variant (its note and prompt then tell both edits). A variant whose
-    /// network was already made, or that does not check, has no cost (targeting passes it over).
-    func ruleVariants(_ rules: RuleMutator, _ request: MutationRequest, from: [MutationOutput?],
-                      seeds: Range<Int>) -> (outputs: [MutationOutput], costs: [NetworkCost?], error: MutatorError?) {
+    /// `count` rule variants of a request, one per edit seed (`NicheTargeting.seed`). A variant whose network was
+    /// already made, or that does not check, has no cost (targeting passes it over).
+    func ruleVariants(_ rules: RuleMutator, _ request: MutationRequest,
+                      count: Int) -> (outputs: [MutationOutput], costs: [NetworkCost?], error: MutatorError?) {
         var outputs: [MutationOutput] = [], costs: [NetworkCost?] = []
         var firstError: MutatorError?
-        for (i, k) in seeds.enumerated() {
-            let base = from[i % from.count]
+        for k in 0..<count {
             var r = request
             r.seed = NicheTargeting.seed(request.seed, variant: k)
-            if let base { r.parents[0] = base.source }
             do throws(MutatorError) {
-                var o = try rules.generateNow(r)
-                if let base { o.note = base.note + "; then " + o.note; o.prompt = base.prompt + o.prompt }
+                let o = try rules.generateNow(r)
                 outputs.append(o)
                 let graph = try? checker.codec.parse(o.source, "child.py")
                 // A network already made would be skipped as a duplicate: as good as no variant.

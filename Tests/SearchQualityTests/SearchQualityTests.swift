@@ -15,12 +15,12 @@ final class SearchQualityTests: XCTestCase {
     func testDescriptorBoundsFollowTheLimitsAndTheDataShape() throws {
         let limits = SearchLimits()
         let space = DescriptorBounds.space(limits: limits, input: fashion, classes: 10)
-        // FLOPs: a linear classifier on the 2x2-pooled pixels (2 x 196 x 10), up to the FLOPs limit (no budget given).
-        XCTAssertEqual(space.log10FlopsRange.lowerBound, log10(3_920), accuracy: 1e-12)
+        // FLOPs: a linear classifier on the pixels (2 x 784 x 10) less 0.1 decade, up to the FLOPs limit (no budget given).
+        XCTAssertEqual(space.log10FlopsRange.lowerBound, log10(15_680) - 0.1, accuracy: 1e-12)
         XCTAssertEqual(space.log10FlopsRange.upperBound, log10(300_000_000), accuracy: 1e-12)
-        // depth/width: 2 / 512 (widest rule layer, under sqrt(5e6)) up to (2 + 3 edits) / 10 classes.
+        // depth/width: 2 / 512 (widest rule layer, under sqrt(5e6)) up to (3 x 4 halvings + 2) / 10 classes.
         XCTAssertEqual(space.log10RatioRange.lowerBound, log10(2.0 / 512), accuracy: 1e-12)
-        XCTAssertEqual(space.log10RatioRange.upperBound, log10(5.0 / 10), accuracy: 1e-12)
+        XCTAssertEqual(space.log10RatioRange.upperBound, log10(14.0 / 10), accuracy: 1e-12)
         // A bigger image and a larger FLOPs limit move the bounds the right way.
         let cifar = DescriptorBounds.space(limits: SearchLimits(maxFlops: 1_000_000_000),
                                            input: TensorShape(channels: 3, height: 32, width: 32), classes: 10)
@@ -58,13 +58,13 @@ final class SearchQualityTests: XCTestCase {
             let d = space.descriptor(cost)
             for x in d { XCTAssert(x > 0 && x < 1, "\(net) descriptor \(d) on the edge") }
         }
-        // A seed above the budget's FLOPs (and deeper-narrower than rules reach) widens the box to hold it.
+        // A seed above the budget's FLOPs (and deeper-narrower than the image's depth bound) widens the box to hold it.
         var costly = try BuiltinNetwork.smallcnn.graph(input: fashion).cost()
         costly.flops = Int(top * 4)
-        costly.depth = 12; costly.width = 10
+        costly.depth = 20; costly.width = 10
         let widened = DescriptorBounds.space(limits: SearchLimits(), input: fashion, classes: 10, seeds: [costly], trainableFlops: top)
         XCTAssertEqual(widened.log10FlopsRange.upperBound, log10(top * 4) + DescriptorBounds.seedMargin, accuracy: 1e-9)
-        XCTAssertEqual(widened.log10RatioRange.upperBound, log10(1.2) + DescriptorBounds.seedMargin, accuracy: 1e-9)
+        XCTAssertEqual(widened.log10RatioRange.upperBound, log10(2.0) + DescriptorBounds.seedMargin, accuracy: 1e-9)
         // A budget above the FLOPs limit leaves the limit as the top.
         let roomy = DescriptorBounds.space(limits: SearchLimits(maxFlops: 1_000_000), input: fashion, classes: 10, trainableFlops: top)
         XCTAssertEqual(roomy.log10FlopsRange.upperBound, 6, accuracy: 1e-12)
