@@ -52,6 +52,9 @@ final class StructureRegistry: @unchecked Sendable {
 
     var count: Int { lock.withLock { owners.count } }
 
+    /// Whether a network of this structure was already made (registers nothing).
+    func contains(_ structure: String) -> Bool { lock.withLock { owners[structure] != nil } }
+
     /// The earlier owner of `structure`, or nil after registering `id` as its owner.
     func claim(_ structure: String, by id: Int) -> Int? {
         lock.withLock {

@@ -10,7 +10,8 @@ import NetIR
 /// walk towards the gap. Measured: without aiming most children repeated their parent's niche (14% of 100
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
 /// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
-/// budget are not kept while another fits.
+/// budget, or repeating a network already made (it would be skipped as a duplicate and its slot refilled
+/// untargeted), are not kept while another variant is.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -65,32 +66,46 @@ extension SearchEngine {
         guard let rules = mutator as? RuleMutator, config.space == nil else { return await Self.call(mutator, request) }
         let occupied = occupiedNiches.value(generation: generation)
         let wantEmpty = NicheTargeting.wantsEmpty(seed: request.seed)
-        var outputs: [MutationOutput] = []
-        var costs: [NetworkCost?] = []
+        let made = ruleVariants(rules, request, count: NicheTargeting.variants)
+        guard !made.outputs.isEmpty else { return .failure(made.error ?? .notApplicable("no rule child")) }
+        let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
+            NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
+        } : nil
+        let pick = NicheTargeting.choose(fitting(made.costs), occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
+        return .success(made.outputs[pick])
+    }
+
+    /// `count` rule variants of a request, one per edit seed (`NicheTargeting.seed`). A variant whose network was
+    /// already made, or that does not check, has no cost (targeting passes it over).
+    func ruleVariants(_ rules: RuleMutator, _ request: MutationRequest,
+                      count: Int) -> (outputs: [MutationOutput], costs: [NetworkCost?], error: MutatorError?) {
+        var outputs: [MutationOutput] = [], costs: [NetworkCost?] = []
         var firstError: MutatorError?
-        for k in 0..<NicheTargeting.variants {
+        for k in 0..<count {
             var r = request
             r.seed = NicheTargeting.seed(request.seed, variant: k)
             do throws(MutatorError) {
                 let o = try rules.generateNow(r)
                 outputs.append(o)
-                costs.append(predictedCost(o.source))
+                let graph = try? checker.codec.parse(o.source, "child.py")
+                // A network already made would be skipped as a duplicate: as good as no variant.
+                costs.append(graph.flatMap { children.structures.contains($0.structuralHash) ? nil : try? $0.cost() })
             } catch {
                 if firstError == nil { firstError = error }
             }
         }
-        guard !outputs.isEmpty else { return .failure(firstError ?? .notApplicable("no rule child")) }
+        return (outputs, costs, firstError)
+    }
+
+    /// The variants as targeting sees them: variants predicted to overrun the time budget are refused unstarted
+    /// by the trainer, so while one fits, those that do not are left out (nil).
+    func fitting(_ costs: [NetworkCost?]) -> [NicheTargeting.Variant?] {
         var variants = costs.map { $0.map(predictedVariant) }
-        // Variants predicted to overrun the time budget are refused unstarted by the trainer: keep one that fits.
         if let trainer = evaluator as? TrainerEvaluator {
             let fits = costs.map { $0.map(trainer.fitsBudget) ?? true }
             if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
         }
-        let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
-            NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
-        } : nil
-        let pick = NicheTargeting.choose(variants, occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
-        return .success(outputs[pick])
+        return variants
     }
 
     /// A network's cost from its source (nil when it does not check): one parse serves niche and budget.

@@ -70,19 +70,34 @@ extension TrainerEvaluator {
     /// Training images per second of `graph` under `recipe` (its augmentation included), timed over `steps`
     /// steps from fresh weights after `warmup` untimed ones (plans and caches settle first). 0 when it fails.
     public func measureThroughput(_ graph: Graph, recipe: FinalRecipe, steps: Int = 60, warmup: Int = 10, device: Int) -> Double {
-        var c = recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
-        c.epochs = max(1, ((warmup + steps) * config.batchSize) / max(trainSet.count, 1) + 1)
+        measureThroughput(graph, config: recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate,
+                                                               seed: config.seed), steps: steps, warmup: warmup, device: device)?.wall ?? 0
+    }
+
+    /// Images per second of `graph` under the training configuration `c`, timed as above, by the wall clock and
+    /// by the process's CPU clock (all threads together); nil when training fails.
+    public func measureThroughput(_ graph: Graph, config c: TrainingConfig, steps: Int, warmup: Int,
+                                  device: Int) -> (wall: Double, cpu: Double)? {
+        var c = c
+        c.epochs = max(1, ((warmup + steps) * c.batchSize) / max(trainSet.count, 1) + 1)
         c.maxSteps = warmup + steps
         c.timeLimit = nil
         c.metricsEvery = warmup
-        guard let trainer = try? makeTrainer(graph, backends[device % max(backends.count, 1)], config: c) else { return 0 }
-        var warmAt: Double?
-        var endAt = 0.0
+        guard let trainer = try? makeTrainer(graph, backends[device % max(backends.count, 1)], config: c) else { return nil }
+        var warmAt: Double?, endAt = 0.0, cpuWarm = 0.0, cpuEnd = 0.0
         guard (try? trainer.train(on: trainSet, normalization: normalization, progress: { p in
-            if p.step == warmup { warmAt = p.elapsed }
-            if p.step == warmup + steps { endAt = p.elapsed }
-        })) != nil, let start = warmAt, endAt > start else { return 0 }
-        return Double(steps * config.batchSize) / (endAt - start)
+            if p.step == warmup { warmAt = p.elapsed; cpuWarm = Self.processCPUSeconds() }
+            if p.step == warmup + steps { endAt = p.elapsed; cpuEnd = Self.processCPUSeconds() }
+        })) != nil, let start = warmAt, endAt > start else { return nil }
+        let images = Double(steps * c.batchSize)
+        return (images / (endAt - start), cpuEnd > cpuWarm ? images / (cpuEnd - cpuWarm) : 0)
+    }
+
+    /// CPU seconds this process has used, all threads together.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     /// Trains a network further from `weightsPath` for `steps` optimizer steps (a fresh cosine schedule with the

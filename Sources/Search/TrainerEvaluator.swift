@@ -138,8 +138,48 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     public func predictedSeconds(_ cost: NetworkCost, device: Int? = nil) -> Double? {
         let rate = lock.withLock { device.map { throughput[$0] } ?? throughput.values.max() }
         guard let rate, rate > 0 else { return nil }
-        return Double(cost.flops) * Double(plannedSteps * config.batchSize) / rate
+        return Double(cost.flops) * imagesPerChild / rate
     }
+
+    /// Images one child trains on (its planned steps x the batch size).
+    var imagesPerChild: Double { Double(plannedSteps * config.batchSize) }
+
+    /// The most FLOPs per sample a network may have and still be predicted to fit the time budget (tolerance
+    /// included) at `rate` FLOPs x images per second: the bound `fitsBudget` applies. nil without a budget.
+    public func flopsWithinBudget(rate: Double) -> Double? {
+        guard let budget = timeBudget, rate > 0 else { return nil }
+        return budget * Self.budgetTolerance * rate / imagesPerChild
+    }
+
+    /// The same bound at the rate `probedRate` measures now (nil without a budget, which skips the probe).
+    public func probedFlopsWithinBudget(device: Int = 0) -> Double? {
+        guard timeBudget != nil, let rate = probedRate(device: device) else { return nil }
+        return flopsWithinBudget(rate: rate)
+    }
+
+    /// Training rate (forward FLOPs x images per second) of a small convolutional network at full input
+    /// resolution (`BuiltinNetwork.smallcnn`, the kind of network children near the budget are), timed over
+    /// `probeSteps` steps after a short warm-up: about a second on 2 cores. The rate is the machine's with its
+    /// cores to itself: the faster of the wall-clock rate and the CPU-clock rate times the core count (the
+    /// pool's threads spin while they wait, so on a quiet machine the two agree). The wall clock alone made
+    /// the bounds follow whatever else ran in that second: under a load of 13 on 2 cores a probe measured
+    /// 4e8, a hundredth of the quiet rate, the box ended at 0.9 MFLOPs, below most networks that trained well
+    /// within the budget, and exploring children were aimed at the small ones. Erring high costs at most an
+    /// empty strip at the top (an accelerator, whose work the CPU clock misses, gets the FLOPs limit).
+    /// nil when the probe fails.
+    public func probedRate(device: Int = 0) -> Double? {
+        let input = TensorShape(channels: trainSet.shape.channels, height: trainSet.shape.height, width: trainSet.shape.width)
+        guard let graph = try? BuiltinNetwork.smallcnn.graph(input: input, classes: trainSet.classes),
+              let flops = try? graph.cost().flops,
+              let t = measureThroughput(graph, config: config, steps: Self.probeSteps, warmup: Self.probeWarmup, device: device)
+        else { return nil }
+        let cores = Double(max(ProcessInfo.processInfo.activeProcessorCount, 1))
+        let images = max(t.wall, t.cpu * cores)
+        return images > 0 ? images * Double(flops) : nil
+    }
+
+    static let probeSteps = 30
+    static let probeWarmup = 5
 
     /// Whether a network of this cost is predicted to fit the time budget (true without a budget or a prediction).
     public func fitsBudget(_ cost: NetworkCost) -> Bool {

@@ -60,7 +60,7 @@ enum SearchCommand: Command {
         OptionSpec("llm-temperature-scale", "F", "the model samples at the prompt archive's temperature (0.1-1.0) times F", default: "1; with --llm 0.35 (small local models)"),
         OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
-        OptionSpec("fixed-descriptors", nil, "keep the fixed descriptor ranges (depth/width 0.003-3, FLOPs 10k-1G) instead of bounds from the limits and the data's shape (DescriptorBounds)"),
+        OptionSpec("fixed-descriptors", nil, "keep the fixed descriptor ranges (depth/width 0.003-3, FLOPs 10k-1G) instead of bounds from the limits, the time budget and the data's shape (DescriptorBounds)"),
         OptionSpec("run-time", "S", "seconds for the whole run: generations start until S/2 (exploring to 80% of that, each child predicted to train at most a quarter of it unless --time-budget says otherwise, then the fittest few are promoted to longer training), and the best network is retrained from scratch in the rest (final.py, final.safetensors); see RunTimeSplit"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
         OptionSpec("llm-fill-ins", nil, "with a model: while no model child is ready, idle trainer workers train rule children (logged as fallback model-busy, counted apart); --llm-fill-ins=false leaves them idle", default: "on"),
@@ -124,6 +124,7 @@ enum SearchCommand: Command {
         if config.space?.benchmark == nil { try cluster?.announce(config) }
         let input: TensorShape
         var evaluator: any Evaluator
+        var localTrainer: TrainerEvaluator?
         // Cells a NAS-Bench-201 run has made or looked up (after a resume: those in its log), shared by the cell
         // mutator and the table evaluator so children are new cells.
         let seenCells = NB201SeenCells(resumeDir == nil || config.space == nil ? [] : SearchEngine.queriedCells(directory.eventsPath).keys
@@ -142,12 +143,10 @@ enum SearchCommand: Command {
             input = TensorShape(channels: shape.channels, height: shape.height, width: shape.width)
             config.classes = data.train.classes
             evaluator = trainer
+            localTrainer = trainer
         }
         if let cluster { evaluator = try cluster.connect(local: evaluator) }
         config.input = input.dims
-        if resumeDir == nil, config.space == nil, !args.flag("fixed-descriptors") {
-            config.descriptors = DescriptorBounds.space(limits: config.limits, input: input, classes: config.classes)
-        }
         let codec = config.space.map { NetworkCodec.nb201(input: input, classes: config.classes, space: $0) } ?? NetworkCodec.pytorch(input: input)
         var seedSource: String?
         if resumeDir == nil {
@@ -155,6 +154,12 @@ enum SearchCommand: Command {
                                                cellsPerStage: config.space?.cellsPerStage ?? NB201Network.defaultCellsPerStage)
             seedSource = config.seedNetwork.hasSuffix(".py")
                 ? try String(contentsOfFile: config.seedNetwork, encoding: .utf8) : codec.emit(seed.graph)
+            if config.space == nil, !args.flag("fixed-descriptors") {
+                // The FLOPs a child can train in its budget, at the rate a short probe measures here and now.
+                let trainable = localTrainer?.probedFlopsWithinBudget()
+                config.descriptors = DescriptorBounds.space(limits: config.limits, input: input, classes: config.classes,
+                                                            seeds: [try seed.graph.cost()], trainableFlops: trainable)
+            }
         }
         let mutator: any Mutator = config.mutator.llm.map {
             LLMMutator(client: LLMClient(config: $0), prompt: LLMPrompt(inputDescription: input.description, classes: config.classes,

@@ -15,7 +15,7 @@ final class SearchQualityTests: XCTestCase {
     func testDescriptorBoundsFollowTheLimitsAndTheDataShape() throws {
         let limits = SearchLimits()
         let space = DescriptorBounds.space(limits: limits, input: fashion, classes: 10)
-        // FLOPs: a linear classifier on the pixels (2 x 784 x 10) less 0.1 decade, up to the FLOPs limit.
+        // FLOPs: a linear classifier on the pixels (2 x 784 x 10) less 0.1 decade, up to the FLOPs limit (no budget given).
         XCTAssertEqual(space.log10FlopsRange.lowerBound, log10(15_680) - 0.1, accuracy: 1e-12)
         XCTAssertEqual(space.log10FlopsRange.upperBound, log10(300_000_000), accuracy: 1e-12)
         // depth/width: 2 / 512 (widest rule layer, under sqrt(5e6)) up to (3 x 4 halvings + 2) / 10 classes.
@@ -31,6 +31,43 @@ final class SearchQualityTests: XCTestCase {
             let d = space.descriptor(try net.graph(input: fashion).cost())
             for x in d { XCTAssert(x > 0 && x < 1, "\(net) descriptor \(d) on the edge") }
         }
+    }
+
+    /// The FLOPs axis ends where a child stops fitting its time budget: at the rate given, a network at the top
+    /// is predicted to train exactly the budget times the tolerance, and the seed networks stay inside the box
+    /// even when one of them is costlier than the budget allows.
+    func testDescriptorBoundsTopIsWhatFitsTheTimeBudget() throws {
+        let data = try DatasetCatalog.load("synthetic:1x28x28:10:256:64", seed: 3)
+        let training = TrainingSettings(epochs: 1, maxSteps: 4, batchSize: 32, validationFraction: 0.2)
+        // No backend: the bound is arithmetic on the budget, the planned steps and the rate.
+        let evaluator = TrainerEvaluator(backends: [], data: data,
+                                         config: training.trainingConfig(seed: 3), timeBudget: 66)
+        let rate = 1e8   // forward FLOPs x images per second
+        let top = try XCTUnwrap(evaluator.flopsWithinBudget(rate: rate))
+        // 4 planned steps (204 training images make 6 batches of 32, capped at 4) of 32 images:
+        // 66 s x 1.25 x 1e8 / (4 x 32) = 64.45 MFLOPs per image.
+        XCTAssertEqual(top, 66 * 1.25 * 1e8 / (4 * 32), accuracy: 1e-6)
+        XCTAssertEqual(top * Double(4 * 32) / rate, 66 * TrainerEvaluator.budgetTolerance, accuracy: 1e-9)
+        XCTAssertNil(TrainerEvaluator(backends: [], data: data,
+                                      config: training.trainingConfig(seed: 3)).flopsWithinBudget(rate: rate),
+                     "no budget, no bound")
+        let seeds = try BuiltinNetwork.allCases.map { try $0.graph(input: fashion).cost() }
+        let space = DescriptorBounds.space(limits: SearchLimits(), input: fashion, classes: 10, seeds: seeds, trainableFlops: top)
+        XCTAssertEqual(space.log10FlopsRange.upperBound, log10(top), accuracy: 1e-12)
+        for (net, cost) in zip(BuiltinNetwork.allCases, seeds) {
+            let d = space.descriptor(cost)
+            for x in d { XCTAssert(x > 0 && x < 1, "\(net) descriptor \(d) on the edge") }
+        }
+        // A seed above the budget's FLOPs (and deeper-narrower than the image's depth bound) widens the box to hold it.
+        var costly = try BuiltinNetwork.smallcnn.graph(input: fashion).cost()
+        costly.flops = Int(top * 4)
+        costly.depth = 20; costly.width = 10
+        let widened = DescriptorBounds.space(limits: SearchLimits(), input: fashion, classes: 10, seeds: [costly], trainableFlops: top)
+        XCTAssertEqual(widened.log10FlopsRange.upperBound, log10(top * 4) + DescriptorBounds.seedMargin, accuracy: 1e-9)
+        XCTAssertEqual(widened.log10RatioRange.upperBound, log10(2.0) + DescriptorBounds.seedMargin, accuracy: 1e-9)
+        // A budget above the FLOPs limit leaves the limit as the top.
+        let roomy = DescriptorBounds.space(limits: SearchLimits(maxFlops: 1_000_000), input: fashion, classes: 10, trainableFlops: top)
+        XCTAssertEqual(roomy.log10FlopsRange.upperBound, 6, accuracy: 1e-12)
     }
 
     // MARK: rule edits move both ways
