@@ -25,7 +25,7 @@ final class NicheTargetingTests: XCTestCase {
             for (i, s) in structures.enumerated() where s != keep { _ = engine.children.structures.claim(s, by: 1000 + i) }
             let after = engine.ruleVariants(rules, r, count: NicheTargeting.variants)
             XCTAssertEqual(after.costs.filter { $0 != nil }.count, structures.filter { $0 == keep }.count)
-            guard case .success(let out) = await engine.targetedRuleChild(r) else { return XCTFail("no child for seed \(seed)") }
+            guard case .success(let out) = await engine.targetedRuleChild(r, generation: 0) else { return XCTFail("no child for seed \(seed)") }
             XCTAssertEqual(try codec.parse(out.source, "out.py").structuralHash, keep, "seed \(seed)")
         }
     }
