@@ -8,14 +8,7 @@ public enum CVT {
         var rng = SearchRandom(seed: seed, 0xC1_7)
         let n = max(samples ?? 50 * count, count)
         let points: [[Double]] = (0..<n).map { _ in (0..<dimensions).map { _ in rng.unit() } }
-        return centroids(count: count, of: points, iterations: iterations)
-    }
-
-    /// `count` centroids of the given samples (k-means, Lloyd), starting from the first `count` samples, which
-    /// must be distinct (uniform samples are with certainty).
-    public static func centroids(count: Int, of points: [[Double]], iterations: Int = 30) -> [[Double]] {
-        guard count > 0, points.count >= count, let dimensions = points.first?.count else { return [] }
-        let n = points.count
+        // Start from distinct samples (the first `count`: uniform samples are distinct with certainty).
         var centres = Array(points.prefix(count))
         var assignment = [Int](repeating: 0, count: n)
         for _ in 0..<iterations {

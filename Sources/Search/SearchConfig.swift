@@ -94,9 +94,6 @@ public struct SearchConfig: Codable, Sendable, Hashable {
     public var finalEpochs: Int?
     /// Seconds for the whole run, search plus final network (`RunTimeSplit`); nil: no run-time budget.
     public var runTime: Double?
-    /// The network archive's niche centroids (`ReachableNiches`); nil, as in every config.json written before
-    /// they existed: the uniform CVT of (niches, seed).
-    public var nicheCentroids: [[Double]]?
     /// NAS-Bench-201 cells instead of free-form networks (nil: free-form; runs before it existed decode as nil).
     public var space: NB201SpaceSettings?
     /// How children are selected (`SearchAlgorithm`). Nil, as in every config.json written before the choice
