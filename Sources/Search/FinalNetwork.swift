@@ -16,6 +16,8 @@ public struct FinalNetworkResult: Sendable, Codable {
     public var failure: String?
     /// Throughput of the recipe measured just before retraining (nil when not measured).
     public var probedImagesPerSecond: Double?
+    /// The width factor the found network was scaled by for the retrain (`FinalScaling`; nil or 1: as found).
+    public var widthFactor: Double?
 }
 
 extension SearchEngine {
@@ -79,18 +81,26 @@ extension SearchEngine {
             result.failure = "this evaluator cannot retrain"
             return save(result)
         }
-        guard case .success(let checked) = checker.check(source, file: Self.finalSourceName) else {
+        guard case .success(let found) = checker.check(source, file: Self.finalSourceName) else {
             result.failure = "the best network no longer checks"
             return save(result)
         }
         // The promoted run's throughput when there is one: hundreds of steps time better than the explore run.
         let promotedRate = winner.map(\.imagesPerSecond) ?? 0
-        let rate = promotedRate > 0 ? promotedRate : meta(candidate)?.metrics?.imagesPerSecond ?? 0
+        var rate = promotedRate > 0 ? promotedRate : meta(candidate)?.metrics?.imagesPerSecond ?? 0
         let sizes = trainer.splitSizes
-        var recipe = FinalRecipe.fitted(seconds: seconds, imagesPerSecond: rate, trainImages: sizes.train, validationImages: sizes.validation)
+        let probeStart = Date()
+        let wider = scalesFinalNetwork ? await widen(found, rate: rate, seconds: seconds, trainer: trainer) : (factor: 1, network: found, rate: rate)
+        let checked = wider.network
+        if wider.factor != 1 {
+            rate = wider.rate
+            result.widthFactor = wider.factor
+            do { try directory.writeText(checker.codec.emit(checked.graph), to: sourcePath) } catch { result.failure = "\(error)" }
+        }
+        var recipe = FinalRecipe.fitted(seconds: seconds - Date().timeIntervalSince(probeStart), imagesPerSecond: rate,
+                                        trainImages: sizes.train, validationImages: sizes.validation)
         // The search's throughput is measured without augmentation and over short runs: time the recipe itself
         // (a few seconds) and refit; if augmentation then no longer fits 15 epochs, time again without it.
-        let probeStart = Date()
         for _ in 0..<2 where recipe.epochs > 0 {
             let probe = recipe
             let measured = await pool.onDevice { device in trainer.measureThroughput(checked.graph, recipe: probe, device: device) }
@@ -129,6 +139,31 @@ extension SearchEngine {
             result.failure = f.description
         }
         return save(result)
+    }
+
+    /// The widest `FinalScaling` factor of `network` whose measured throughput (the final recipe with
+    /// augmentation, a few seconds per factor) still trains it `FinalScaling.targetEpochs` in what is left of
+    /// `seconds`; factor 1 and the network as found when none does, or when the found width itself fits too
+    /// few epochs for any wider one to (the first factor costs at least its square root in throughput).
+    func widen(_ network: CheckedCandidate, rate: Double, seconds: Double,
+               trainer: TrainerEvaluator) async -> (factor: Double, network: CheckedCandidate, rate: Double) {
+        let start = Date()
+        let sizes = trainer.splitSizes
+        func epochs(_ imagesPerSecond: Double) -> Double {
+            FinalRecipe.epochsFitting(seconds: seconds - Date().timeIntervalSince(start), imagesPerSecond: imagesPerSecond,
+                                      trainImages: sizes.train, validationImages: sizes.validation)
+        }
+        var best = (factor: 1.0, network: network, rate: rate)
+        guard FinalScaling.fits(epochs: epochs(rate) / (FinalScaling.factors.first ?? 1)) else { return best }
+        for factor in FinalScaling.factors {
+            guard let graph = FinalScaling.scaled(network.graph, by: factor),
+                  case .success(let wider) = checker.check(checker.codec.emit(graph), file: Self.finalSourceName) else { break }
+            let probe = FinalRecipe(epochs: 1, augment: true)
+            let measured = await pool.onDevice { device in trainer.measureThroughput(wider.graph, recipe: probe, device: device) }
+            guard measured > 0, FinalScaling.fits(epochs: epochs(measured)) else { break }
+            best = (factor, wider, measured)
+        }
+        return best
     }
 
     private func save(_ result: FinalNetworkResult) -> FinalNetworkResult {

@@ -12,6 +12,7 @@ extension Report {
             h += "<div>best validation accuracy<b>\(pct(r.validationAccuracy))</b></div>"
         }
         h += "</div><p class=\"meta\">chosen by \(e(f.chosenBy)); source <code>\(e(f.source))</code>"
+        if let w = f.widthFactor, w != 1 { h += String(format: " (#%d with every hidden Conv2d/Linear %gx as wide)", f.candidate, w) }
         if let w = f.weights { h += ", weights <code>\(e(w))</code>" }
         if let r = f.retrain {
             h += String(format: "; retrained from scratch for %d epoch(s) in %.0f s (budget %.0f s), weights of epoch %d; ",

@@ -83,6 +83,8 @@ public final class SearchEngine: @unchecked Sendable {
     public var overlapsRuleGenerations = false
     /// With a language model, idle trainer workers get rule children while the model writes (RuleFillIns.swift).
     public var fillIns = true
+    /// The final network is retrained at the widest width the time left trains well (FinalScaling.swift).
+    public var scalesFinalNetwork = true
     /// Workers holding a child, while generations are overlapped with fill-ins.
     var occupancy: TrainerOccupancy?
     /// Cells looked up in a results table so far, with the candidate that first did; a repeat is skipped

@@ -62,6 +62,7 @@ enum SearchCommand: Command {
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
         OptionSpec("fixed-descriptors", nil, "keep the fixed descriptor ranges (depth/width 0.003-3, FLOPs 10k-1G) instead of bounds from the limits, the time budget and the data's shape (DescriptorBounds)"),
         OptionSpec("run-time", "S", "seconds for the whole run: generations start until S/2 (exploring to 80% of that, each child predicted to train at most a quarter of it unless --time-budget says otherwise, then the fittest few are promoted to longer training), and the best network is retrained from scratch in the rest (final.py, final.safetensors); see RunTimeSplit"),
+        OptionSpec("final-scaling", nil, "with --run-time: retrain the final network at the widest width (every hidden Conv2d/Linear x1.5, 2, 3 or 4) that the time left still trains for 15 epochs at its measured speed; --final-scaling=false keeps the width the search found (FinalScaling)", default: "on"),
         OptionSpec("final-epochs", "E", "train the best network E more epochs at the end, then test again", default: "0"),
         OptionSpec("llm-fill-ins", nil, "with a model: while no model child is ready, idle trainer workers train rule children (logged as fallback model-busy, counted apart); --llm-fill-ins=false leaves them idle", default: "on"),
         OptionSpec("test-best", nil, "evaluate the best network on the test set at the end; --test-best=false skips", default: "on"),
@@ -173,6 +174,7 @@ enum SearchCommand: Command {
         // Fill-ins exist to keep trainers busy while a model writes; without one they would only make the
         // generations' timing part of the result (a rule run must give the same archive for 1 or 2 workers).
         engine.fillIns = config.mutator.llm != nil && args.flag("llm-fill-ins", default: true)
+        engine.scalesFinalNetwork = args.flag("final-scaling", default: true)
         // Under MPI a rule run overlaps generations too: a generation's last child must not idle the other workers.
         engine.overlapsRuleGenerations = cluster != nil
         status.header(config: config, directory: directory, devices: evaluator.deviceNames, mutator: mutator.name,

@@ -29,7 +29,8 @@ enum SearchFinalPhase {
         if let f = final {
             if let failure = f.failure { Console.error("warning: final network: \(failure)") }
             if let r = f.retrain {
-                print(String(format: "final network #%d (\(f.chosenBy)): %d epochs\(r.augmented ? " with crop+flip" : ""), best validation %.4f at epoch %d, test accuracy %.4f",
+                let width = f.widthFactor.map { $0 == 1 ? "" : String(format: ", %gx as wide", $0) } ?? ""
+                print(String(format: "final network #%d (\(f.chosenBy)\(width)): %d epochs\(r.augmented ? " with crop+flip" : ""), best validation %.4f at epoch %d, test accuracy %.4f",
                              f.candidate, r.epochs, r.validationAccuracy,
                              r.bestEpoch, r.testAccuracy))
                 summary.final_test_accuracy = r.testAccuracy

@@ -1,0 +1,80 @@
+import XCTest
+import CPUBackend
+import Data
+import NetIR
+import Train
+@testable import Search
+
+/// The final network is retrained wider when the time left allows (`FinalScaling`): the scaled network keeps
+/// its layout and classes, the run's final.py is the network that was trained, and the option turns it off.
+final class FinalScalingTests: XCTestCase {
+    func testScalingWidensHiddenLayersAndKeepsTheClassifier() throws {
+        let input = TensorShape(channels: 1, height: 28, width: 28)
+        let found = try BuiltinNetwork.smallcnn.graph(input: input)
+        let wider = try XCTUnwrap(FinalScaling.scaled(found, by: 2))
+        func widths(_ g: Graph) -> [Int] {
+            g.nodes.compactMap {
+                switch $0.layer {
+                case .conv2d(let a): return a.outChannels
+                case .linear(_, let o, _): return o
+                default: return nil
+                }
+            }
+        }
+        let before = widths(found), after = widths(wider)
+        XCTAssertEqual(before.count, after.count, "same layers")
+        XCTAssertEqual(after.last, 10, "the classifier keeps the class count")
+        for (b, a) in zip(before.dropLast(), after.dropLast()) { XCTAssertEqual(a, 2 * b) }
+        XCTAssertEqual(try wider.inferShapes()[wider.output], TensorShape(features: 10))
+        XCTAssertGreaterThan(try wider.cost().flops, 3 * (try found.cost().flops))
+    }
+
+    func testFinalNetworkIsRetrainedWiderWhenTheTimeAllows() async throws {
+        for scaling in [true, false] {
+            let (engine, dir, config) = try await searched("scaling-\(scaling)")
+            defer { try? FileManager.default.removeItem(atPath: dir.root) }
+            engine.scalesFinalNetwork = scaling
+            // A few seconds train these networks for far more than the target epochs on 768 images.
+            let result = await engine.finalNetwork(seconds: 8, promotions: [])
+            let final = try XCTUnwrap(result)
+            XCTAssertNil(final.failure)
+            let source = try XCTUnwrap(dir.read(final.source))
+            let codec = NetworkCodec.pytorch(input: TensorShape(config.input))
+            let trained = try codec.parse(source, final.source)
+            let found = try codec.parse(try XCTUnwrap(dir.read(dir.candidateFile(final.candidate, .source))), "found.py")
+            if scaling {
+                let factor = try XCTUnwrap(final.widthFactor, "scaled")
+                XCTAssertGreaterThan(factor, 1)
+                XCTAssertGreaterThan(trained.parameterCount, found.parameterCount, "final.py is the wider network")
+                XCTAssertLessThanOrEqual(try trained.cost().parameters, config.limits.maxParameters)
+            } else {
+                XCTAssertNil(final.widthFactor)
+                XCTAssertEqual(trained.parameterCount, found.parameterCount, "final.py is the network as found")
+            }
+            // The saved weights are the trained network's: they load strictly into final.py.
+            let trainer = try Trainer(graph: trained, config: config.training.trainingConfig(seed: 0), backend: CPUBackend(threads: 1))
+            try trainer.loadWeights(from: try XCTUnwrap(final.weights), strict: true)
+        }
+    }
+
+    /// A short real search on a small synthetic task, so the final phase has an archive to take its network from.
+    func searched(_ name: String) async throws -> (SearchEngine, RunDirectory, SearchConfig) {
+        let data = try DatasetCatalog.load("synthetic:1x12x12:4:768:256", seed: 3)
+        let input = TensorShape(channels: 1, height: 12, width: 12)
+        let codec = NetworkCodec.pytorch(input: input)
+        let training = TrainingSettings(epochs: 1, maxSteps: 12, batchSize: 32, validationFraction: 0.2)
+        let evaluator = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data, config: training.trainingConfig(seed: 3))
+        var config = SearchConfig(data: "synthetic:1x12x12:4:768:256", seed: 3, evaluations: 4, batch: 2, niches: 10,
+                                  promptNiches: 10, initialNetworks: 2, training: training, seedNetwork: "smallcnn",
+                                  input: input.dims, classes: 4)
+        config.limits = SearchLimits(maxParameters: 2_000_000, maxFlops: 50_000_000)
+        let dir = TestRun.folder(name)
+        let engine = try SearchEngine(config: config, directory: dir,
+                                      seedSource: codec.emit(try BuiltinNetwork.smallcnn.graph(input: input, classes: 4)),
+                                      mutator: RuleMutator(codec: codec),
+                                      checker: CandidateChecker(codec: codec, classes: 4, limits: config.limits),
+                                      evaluator: evaluator, resume: false)
+        _ = try await engine.run()
+        return (engine, dir, config)
+    }
+}
