@@ -148,7 +148,7 @@ extension SearchEngine {
     /// by the rules (with the reason in `record.fallback`) when the endpoint fails.
     func generateGuarded(_ request: MutationRequest, record: inout CandidateRecord) async -> Result<MutationOutput, MutatorError> {
         let mutator = self.mutator
-        guard let fallback = children.fallback else { return await targetedRuleChild(request, generation: record.generation) }
+        guard let fallback = children.fallback else { return await targetedRuleChild(request, record: &record) }
         if let reason = fallback.refusal() {
             record.fallback = reason
             return await Self.call(children.rules, request)

@@ -16,14 +16,27 @@ public enum FinalScaling {
     /// Epochs a scaled network must still get: enough for the recipe's augmentation (10) with room to spare.
     public static let targetEpochs = 15.0
 
-    /// `graph` with every hidden Conv2d/Linear scaled by `factor` (`RuleEdit.scale`), shapes repaired; nil when
-    /// nothing changes or the output shape would.
+    /// `graph` with every hidden Conv2d/Linear scaled by `factor` (`RuleEdit.scale`), shapes repaired. Where
+    /// that breaks the network (a widened layer added to the 1-channel input, a residual add whose other branch
+    /// keeps its width), the layers are scaled one at a time instead, each kept only while the network still
+    /// repairs to the same output. Nil when no layer can be widened.
     public static func scaled(_ graph: Graph, by factor: Double) -> Graph? {
+        guard let output = try? graph.inferShapes()[graph.output] else { return nil }
+        func valid(_ g: GraphSurgery) -> Graph? {
+            guard let result = try? g.repaired(), (try? result.inferShapes()[result.output]) == output else { return nil }
+            return result
+        }
+        var whole = GraphSurgery(graph)
+        if RuleEdit.scale(&whole, by: factor) != nil, let result = valid(whole) { return result }
         var g = GraphSurgery(graph)
-        guard RuleEdit.scale(&g, by: factor) != nil, let result = try? g.repaired(),
-              let before = try? graph.inferShapes()[graph.output], let after = try? result.inferShapes()[result.output],
-              before == after else { return nil }
-        return result
+        var changed = false
+        for i in RuleEdit.weighted(g) {
+            var trial = g
+            guard RuleEdit.resize(&trial, i, factor: factor) != nil, valid(trial) != nil else { continue }
+            g = trial
+            changed = true
+        }
+        return changed ? valid(g) : nil
     }
 
     /// Whether a width whose measured throughput gives `epochs` in the time left is worth taking.

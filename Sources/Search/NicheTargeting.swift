@@ -16,6 +16,13 @@ public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
     public static let nearestGaps = 3
+    /// The edits an exploring mutation falls back on when no variant of its own instruction lands in an empty
+    /// niche, `moverVariants` each: those that move a network farthest in the box (mean step from parent to
+    /// child over two `scripts/run` runs: add-conv 0.16, add-linear 0.15, grow 0.14, shrink 0.13, against 0.005-0.05
+    /// for residuals, pooling and delete-layer, which left 84 children in 18 of 50 niches). The child is then
+    /// recorded under the instruction that made it, so the prompt archive credits the right one.
+    public static let movers: [MutationInstruction] = [.grow, .shrink, .addConvolution, .addLinear]
+    public static let moverVariants = 2
 
     /// Whether this request aims at an empty niche: every other request seed, so the two aims alternate.
     public static func wantsEmpty(seed: UInt64) -> Bool { seed & 1 == 0 }
@@ -62,17 +69,35 @@ public enum NicheTargeting {
 
 extension SearchEngine {
     /// A rule child aimed by `NicheTargeting` (other mutators and NAS-Bench-201 runs: the mutator's child).
-    func targetedRuleChild(_ request: MutationRequest, generation: Int) async -> Result<MutationOutput, MutatorError> {
+    /// An exploring mutation none of whose variants lands in an empty niche may be made by one of
+    /// `NicheTargeting.movers` instead; `record.operation` then names that instruction.
+    func targetedRuleChild(_ request: MutationRequest, record: inout CandidateRecord) async -> Result<MutationOutput, MutatorError> {
         guard let rules = mutator as? RuleMutator, config.space == nil else { return await Self.call(mutator, request) }
-        let occupied = occupiedNiches.value(generation: generation)
+        let occupied = occupiedNiches.value(generation: record.generation)
         let wantEmpty = NicheTargeting.wantsEmpty(seed: request.seed)
         let made = ruleVariants(rules, request, count: NicheTargeting.variants)
-        guard !made.outputs.isEmpty else { return .failure(made.error ?? .notApplicable("no rule child")) }
         let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
             NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
         } : nil
-        let pick = NicheTargeting.choose(fitting(made.costs), occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
-        return .success(made.outputs[pick])
+        var variants = fitting(made.costs)
+        var outputs = made.outputs
+        var operations = [Variation](repeating: request.operation, count: outputs.count)
+        let reachesGap = variants.contains { $0.map { !occupied.contains($0.niche) } ?? false }
+        if wantEmpty, !reachesGap, case .mutation = request.operation {
+            for m in NicheTargeting.movers where Variation.mutation(m) != request.operation {
+                var r = request
+                r.operation = .mutation(m)
+                let more = ruleVariants(rules, r, count: NicheTargeting.moverVariants)
+                // Only a mover variant that lands in a gap may replace the request's own.
+                for (o, v) in zip(more.outputs, fitting(more.costs)) where v.map({ !occupied.contains($0.niche) }) ?? false {
+                    outputs.append(o); variants.append(v); operations.append(r.operation)
+                }
+            }
+        }
+        guard !outputs.isEmpty else { return .failure(made.error ?? .notApplicable("no rule child")) }
+        let pick = NicheTargeting.choose(variants, occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
+        record.operation = operations[pick]
+        return .success(outputs[pick])
     }
 
     /// `count` rule variants of a request, one per edit seed (`NicheTargeting.seed`). A variant whose network was

@@ -29,6 +29,35 @@ final class FinalScalingTests: XCTestCase {
         XCTAssertGreaterThan(try wider.cost().flops, 3 * (try found.cost().flops))
     }
 
+    func testLayersThatCannotWidenKeepTheirWidthAndTheRestWiden() throws {
+        // The 1-channel convolution's output is added to the 1-channel input: widening it breaks the add, so it
+        // keeps its width while the Linear layers widen (a network `scripts/run` seed 0 found, shortened).
+        let source = """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 1, 1)
+                self.relu = nn.ReLU()
+                self.flatten = nn.Flatten()
+                self.fc2 = nn.Linear(784, 128)
+                self.fc1 = nn.Linear(128, 10)
+            def forward(self, x):
+                x1 = self.conv1(x)
+                x2 = self.relu(x1) + x
+                return self.fc1(self.relu(self.fc2(self.flatten(x2))))
+        """
+        let found = try NetworkCodec.pytorch(input: TensorShape(channels: 1, height: 28, width: 28)).parse(source, "found.py")
+        let wider = try XCTUnwrap(FinalScaling.scaled(found, by: 2))
+        let layers = Dictionary(uniqueKeysWithValues: wider.nodes.map { ($0.name, $0.layer) })
+        guard case .conv2d(let conv)? = layers["conv1"], case .linear(_, let hidden, _)? = layers["fc2"],
+              case .linear(let inF, let classes, _)? = layers["fc1"] else { return XCTFail("layers renamed") }
+        XCTAssertEqual(conv.outChannels, 1)
+        XCTAssertEqual(hidden, 256)
+        XCTAssertEqual(inF, 256)
+        XCTAssertEqual(classes, 10)
+    }
+
     func testFinalNetworkIsRetrainedWiderWhenTheTimeAllows() async throws {
         for scaling in [true, false] {
             let (engine, dir, config) = try await searched("scaling-\(scaling)")
