@@ -13,11 +13,9 @@ extension OpTable {
     /// input need a gradient), the head and its flatten, and the loss and the update, which are measured in their
     /// own families only.
     public static func benchmarkMeasures(_ row: OpCase, node: String) -> Bool {
-        switch row.family {
-        case .optimizer: return node == "optimizer"
-        case .softmaxLoss: return node == "out" || node == "loss"
-        default: return !["stem", "head", "flatten", "loss", "optimizer"].contains(node)
-        }
+        if row.family == .optimizer { return node == "optimizer" }
+        if row.family == .softmaxLoss { return node == "out" || node == "loss" }
+        return !["stem", "head", "flatten", "loss", "optimizer"].contains(node)
     }
 
     public static func benchmarkCases(_ family: OpFamily) throws -> [OpCase] {
