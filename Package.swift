@@ -42,20 +42,22 @@ let package = Package(
         .executableTarget(name: "llmatic", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "ReferenceBackend", "Data", "Train", "Search", "Cluster"]),
         // Seeded fuzzing of the readers of untrusted input (scripts/fuzz); its corpus is Fuzz/corpus.
         .executableTarget(name: "Fuzz", dependencies: ["NetIR", "NetCode", "Data"], path: "Fuzz", exclude: ["corpus", "README.md"]),
-        .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS", "COpenCL"],
+        .executableTarget(name: "Perf", dependencies: ["NetIR", "NetCode", "Engine", "CPUBackend", "OpenCLBackend", "Data", "Train", "CBLAS", "COpenCL", "OpTable"],
                           path: "Perf", exclude: ["README.md", "results"], swiftSettings: fastFlags),
         // The op table every backend's tests read: per op its test graphs, per (op, backend) one tolerance with its
         // reason, and the instruction-level comparison with the reference (a library, so Perf may read it too).
         .target(name: "OpTable", dependencies: ["Engine", "NetIR", "ReferenceBackend"], path: "Tests/OpTable"),
+        // The tests' one runner of python3 (PyTorch cross-checks), shared by the test targets that call PyTorch.
+        .target(name: "PythonSupport", path: "Tests/PythonSupport"),
         .testTarget(name: "NetIRTests", dependencies: ["NetIR"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NetIR", "ReferenceBackend", "OpTable"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend", "ReferenceBackend", "Engine", "NetIR", "OpTable"]),
         .testTarget(name: "NetCodeTests", dependencies: ["NetCode", "NetIR"], resources: [.copy("Corpus"), .copy("Constructs")]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Search", "NetIR", "Train"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "NetCode", "NetIR", "Train", "Data", "Engine", "CPUBackend", "PythonSupport"]),
         .testTarget(name: "SearchQualityTests", dependencies: ["Search", "NetIR", "Train", "Data", "Engine"]),
         .testTarget(name: "OpenCLBackendTests", dependencies: ["OpenCLBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "Train", "OpTable"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "NetCode", "OpTable"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "CPUBackend", "ReferenceBackend", "Engine", "NetIR", "Data", "NetCode", "OpTable", "PythonSupport"]),
     ]
 )

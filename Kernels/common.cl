@@ -25,6 +25,8 @@
 #define ACT_SOFTPLUS 15
 #define ACT_SOFTSIGN 16
 #define ACT_GELU_TANH 17
+#define ACT_LOGSIGMOID 18
+#define ACT_SOFTSHRINK 19
 
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT2PI 0.39894228040143268f
@@ -57,6 +59,8 @@ inline float activate2(float x, int act, float param, float param2) {
     case ACT_SOFTPLUS: return param * x > param2 ? x : softplusf(param * x) / param;
     case ACT_SOFTSIGN: return x / (1.0f + fabs(x));
     case ACT_GELU_TANH: return 0.5f * x * (1.0f + tanh(GELU_TANH_K * (x + 0.044715f * x * x * x)));
+    case ACT_LOGSIGMOID: return -softplusf(-x);
+    case ACT_SOFTSHRINK: return x > param ? x - param : (x < -param ? x + param : 0.0f);
     default: return x;
     }
 }
@@ -76,6 +80,8 @@ inline float activationGradFromOutput(float y, float dy, int act, float param) {
     case ACT_SELU: return y > 0.0f ? dy * SELU_SCALE : dy * (y + SELU_SCALE * SELU_ALPHA);
     case ACT_CELU: return y > 0.0f ? dy : dy * (y / param + 1.0f);
     case ACT_SOFTSIGN: { float d = 1.0f - fabs(y); return dy * d * d; }
+    case ACT_LOGSIGMOID: return -dy * expm1(y);
+    case ACT_SOFTSHRINK: return y != 0.0f ? dy : 0.0f;
     default: return dy;
     }
 }
@@ -119,6 +125,8 @@ inline float activationGradFromInput(float x, float dy, int act, float param, fl
         float t = tanh(GELU_TANH_K * (x + 0.044715f * x * x * x));
         return dy * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_TANH_K * (1.0f + 3.0f * 0.044715f * x * x));
     }
+    case ACT_LOGSIGMOID: return dy * sigmoidf(-x);
+    case ACT_SOFTSHRINK: return fabs(x) > param ? dy : 0.0f;
     default: return dy;
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// The benchmark registry. To add one, define `static let myBench = Benchmark(...)` in an extension of
 /// `Benchmarks` in a new file and append it here.
 enum Benchmarks {
-    static var all: [Benchmark] { [sgemm, conv, memoryBound, step, memory, openCLGemm, openCLStep] }
+    static var all: [Benchmark] { [sgemm, conv, memoryBound, ops, step, memory, openCLGemm, openCLStep] }
 }
 
 var quick = false, useTorch = true

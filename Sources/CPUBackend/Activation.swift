@@ -40,6 +40,8 @@ enum ActivationKernels {
         case .softplus(let beta, let threshold): return beta * x > threshold ? x : softplus(beta * x) / beta
         case .softsign: return x / (1 + abs(x))
         case .geluTanh: return 0.5 * x * (1 + tanhf(geluTanhK * (x + 0.044715 * x * x * x)))
+        case .logSigmoid: return -softplus(-x)
+        case .softshrink(let l): return x > l ? x - l : (x < -l ? x + l : 0)
         }
     }
 
@@ -76,6 +78,8 @@ enum ActivationKernels {
             case .selu: return v > 0 ? seluScale : v + seluScale * seluAlpha
             case .celu(let a): return v > 0 ? 1 : v / a + 1
             case .softsign: let d = 1 - abs(v); return d * d
+            case .logSigmoid: return -expm1f(v)
+            case .softshrink: return v != 0 ? 1 : 0
             // Not differentiable from the output (Activation.derivative(fromOutput:)); the compiler never asks.
             case .gelu, .silu, .hardtanh, .hardswish, .hardsigmoid, .mish, .softplus, .geluTanh: break
             }
@@ -100,6 +104,8 @@ enum ActivationKernels {
         case .geluTanh:
             let t = tanhf(geluTanhK * (v + 0.044715 * v * v * v))
             return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * geluTanhK * (1 + 3 * 0.044715 * v * v)
+        case .logSigmoid: return sigmoid(-v)
+        case .softshrink(let l): return abs(v) > l ? 1 : 0
         }
     }
 

@@ -16,8 +16,9 @@ public protocol Backend: Sendable {
     var name: String { get }
     /// Prepares a plan to run: allocates its regions (zeroed) and prebinds every instruction.
     func load(_ plan: Plan) throws -> any PlanExecutor
-    /// Whether the backend has a kernel for `op` (as ggml's backends answer). Each backend answers with one
-    /// exhaustive `switch` (no `default:`), so a new op does not compile until every backend takes a side.
+    /// Whether the backend has a kernel for `op` (as ggml's backends answer). Each backend dispatches with one
+    /// exhaustive `switch` over `Op` (no `default:`), so a new op does not compile until every backend takes a
+    /// side: an arm with a kernel, or an arm that refuses it, and then `false` here for that op.
     func supports(_ op: Op) -> Bool
 }
 

@@ -31,6 +31,8 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
     case softsign
     /// `GELU(approximate='tanh')`.
     case geluTanh
+    case logSigmoid
+    case softshrink(lambda: Float)
 
     /// One row of the registry: the PyTorch spellings of an activation kind.
     public struct Kind: Sendable, Equatable {
@@ -72,6 +74,8 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
              parameterNames: ["beta", "threshold"], onTensor: false),
         Kind(className: "Softsign", functionalName: "softsign", moduleSignature: "", parameterNames: [], onTensor: false),
         Kind(className: "GELU", functionalName: "gelu", moduleSignature: "approximate='none'", parameterNames: [], onTensor: false),
+        Kind(className: "LogSigmoid", functionalName: "logsigmoid", moduleSignature: "", parameterNames: [], onTensor: false),
+        Kind(className: "Softshrink", functionalName: "softshrink", moduleSignature: "lambd=0.5", parameterNames: ["lambd"], onTensor: false),
     ]
 
     /// Position in `kinds`; the OpenCL code is `ordinal + 1`.
@@ -94,6 +98,8 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
         case .softplus: return 14
         case .softsign: return 15
         case .geluTanh: return 16
+        case .logSigmoid: return 17
+        case .softshrink: return 18
         }
     }
 
@@ -102,11 +108,11 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
     /// The parameter values, in `kind.parameterNames` order (kernels get them as `param`, `param2`).
     public var parameters: [Float] {
         switch self {
-        case .leakyRelu(let s): return [s]
+        case .leakyRelu(let s), .softshrink(let s): return [s]
         case .elu(let a), .celu(let a): return [a]
         case .hardtanh(let lo, let hi): return [lo, hi]
         case .softplus(let beta, let threshold): return [beta, threshold]
-        case .relu, .gelu, .silu, .sigmoid, .tanh, .relu6, .hardswish, .hardsigmoid, .selu, .mish, .softsign, .geluTanh:
+        case .relu, .gelu, .silu, .sigmoid, .tanh, .relu6, .hardswish, .hardsigmoid, .selu, .mish, .softsign, .geluTanh, .logSigmoid:
             return []
         }
     }
@@ -116,7 +122,7 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
     public static let examples: [Activation] = [
         .relu, .leakyRelu(slope: 0.1), .leakyRelu(slope: -0.3), .gelu, .silu, .sigmoid, .tanh, .elu(alpha: 1), .elu(alpha: 0.4),
         .relu6, .hardtanh(min: -0.5, max: 1.5), .hardswish, .hardsigmoid, .selu, .celu(alpha: 0.7), .mish,
-        .softplus(beta: 2, threshold: 1.5), .softsign, .geluTanh,
+        .softplus(beta: 2, threshold: 1.5), .softsign, .geluTanh, .logSigmoid, .softshrink(lambda: 0.25),
     ]
 
     /// A parse failure of an activation's arguments, naming the argument.
@@ -160,6 +166,11 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
             guard beta != 0 else { throw ArgumentError(argument: "beta", message: "beta must not be 0") }
             return .softplus(beta: beta, threshold: try float("threshold"))
         case "Softsign": return .softsign
+        case "LogSigmoid": return .logSigmoid
+        case "Softshrink":
+            let lambda = try float("lambd")
+            guard lambda >= 0 else { throw ArgumentError(argument: "lambd", message: "lambda must be greater or equal to 0") }
+            return .softshrink(lambda: lambda)
         default: return nil
         }
     }
@@ -188,7 +199,8 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
         case .softplus(let beta, let threshold):
             return (beta == 1 ? [] : ["beta=\(beta)"]) + (threshold == 20 ? [] : ["threshold=\(threshold)"])
         case .geluTanh: return ["approximate='tanh'"]
-        case .relu, .gelu, .silu, .sigmoid, .tanh, .relu6, .hardswish, .hardsigmoid, .selu, .mish, .softsign: return []
+        case .softshrink(let l): return l == 0.5 ? [] : [positionalFirst ? "\(l)" : "lambd=\(l)"]
+        case .relu, .gelu, .silu, .sigmoid, .tanh, .relu6, .hardswish, .hardsigmoid, .selu, .mish, .softsign, .logSigmoid: return []
         }
     }
 
@@ -222,6 +234,8 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
         case .geluTanh:
             let t = hyperbolicTangent(Self.geluTanhK * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1 + t)
+        case .logSigmoid: return -Self.softplus(-x)
+        case .softshrink(let l): return x > Double(l) ? x - Double(l) : (x < -Double(l) ? x + Double(l) : 0)
         }
     }
 
@@ -252,6 +266,8 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
             let inner = Self.geluTanhK * (x + 0.044715 * x * x * x)
             let t = hyperbolicTangent(inner)
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Self.geluTanhK * (1 + 3 * 0.044715 * x * x)
+        case .logSigmoid: return Self.sigmoid(-x)
+        case .softshrink(let l): return abs(x) > Double(l) ? 1 : 0
         }
     }
 
@@ -267,6 +283,8 @@ public enum Activation: Hashable, Codable, Sendable, CustomStringConvertible {
         case .selu: return y > 0 ? Self.seluScale : y + Self.seluScale * Self.seluAlpha
         case .celu(let a): return a > 0 ? (y > 0 ? 1 : y / Double(a) + 1) : nil
         case .softsign: let d = 1 - abs(y); return d * d
+        case .logSigmoid: return -expm1(y)
+        case .softshrink: return y != 0 ? 1 : 0
         case .gelu, .silu, .hardswish, .hardsigmoid, .mish, .geluTanh: return nil
         // Determined by the output, but the fused epilogues carry one parameter and these take two.
         case .hardtanh, .softplus: return nil

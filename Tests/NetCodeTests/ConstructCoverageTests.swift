@@ -10,7 +10,7 @@ import NetIR
 /// is what passed when it was last raised.
 final class ConstructCoverageTests: XCTestCase {
     /// Networks that passed when this floor was last set. Raise it when coverage grows; never lower it.
-    static let passingFloor = 192
+    static let passingFloor = 196
 
     struct Row {
         var file: String

@@ -69,11 +69,14 @@ public enum Tolerances {
         }
     }
 
-    /// ReLU-like activations: one comparison and at most one product, so one Float rounding.
+    /// ReLU-like activations: one comparison and at most one product or sum, so one Float rounding. Every
+    /// activation has its row here (no `default:`): a new one does not compile until its bound is chosen.
     public static func isPiecewiseLinear(_ a: Activation) -> Bool {
         switch a {
-        case .relu, .leakyRelu, .relu6, .hardtanh: return true
-        default: return false
+        case .relu, .leakyRelu, .relu6, .hardtanh, .softshrink: return true
+        case .gelu, .silu, .sigmoid, .tanh, .elu, .hardswish, .hardsigmoid, .selu, .celu, .mish, .softplus, .softsign,
+             .geluTanh, .logSigmoid:
+            return false
         }
     }
 

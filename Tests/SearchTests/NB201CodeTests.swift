@@ -3,6 +3,7 @@ import Data
 import Foundation
 import NetCode
 import NetIR
+import PythonSupport
 import XCTest
 @testable import Search
 @testable import Train
@@ -244,8 +245,7 @@ final class NB201CodeTests: XCTestCase {
         _ = try trainer.train(on: data.train)
         try trainer.saveWeights(to: weights)
         let inputs = (0..<(4 * small.count)).map { Float(cos(Double($0) * 0.21)) }
-        try Data(inputs.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
-            .write(to: URL(fileURLWithPath: inputsPath))
+        try Python.writeFloats(inputs, to: inputsPath)
         let ours = try trainer.logits(for: inputs)
         arguments += ["logits", sourcePath, "3x16x16", weights, inputsPath]
 
@@ -291,19 +291,11 @@ final class NB201CodeTests: XCTestCase {
                 with torch.no_grad():
                     print("logits", json.dumps(net(x).flatten().tolist()))
         """#
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus != 0 && (output.contains("No module named 'torch'") || process.terminationStatus == 127) {
-            throw XCTSkip("python3 with torch is not available: parameter counts and weights not checked against PyTorch")
+        if let reason = Python.missing(["torch"]) {
+            throw XCTSkip("\(reason): parameter counts and weights not checked against PyTorch")
         }
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        let (status, output) = try Python.run(["-c", script] + arguments)
+        XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n")
         XCTAssertEqual(lines.filter { $0.hasPrefix("count ") }.compactMap { Int($0.dropFirst(6)) }, expected, output)
         let theirs = try lines.first { $0.hasPrefix("logits ") }.map {

@@ -4,6 +4,7 @@
 import Data
 import Foundation
 import NetIR
+import PythonSupport
 import XCTest
 @testable import Train
 
@@ -82,7 +83,7 @@ for k in range(1, len(sys.argv), 4):
 
     /// Runs the snippet once for all jobs (importing torch takes seconds); nil when python3 or torch is missing.
     func pytorchLogits(_ jobs: [[String]]) throws -> [[Double]]? {
-        let result = try run(["python3", "-c", Self.snippet] + jobs.flatMap { $0 })
+        let result = try Python.run(["-c", Self.snippet] + jobs.flatMap { $0 })
         if result.status != 0 && (result.output.contains("No module named 'torch'") || result.status == 127) { return nil }
         guard result.status == 0 else {
             XCTFail("PyTorch rejected our files:\n\(result.output)")
@@ -93,19 +94,6 @@ for k in range(1, len(sys.argv), 4):
             let values = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [NSNumber]
             return values?.map(\.doubleValue) ?? []
         }
-    }
-
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     /// A few training steps (so BatchNorm statistics and num_batches_tracked are not the defaults), then the
@@ -119,8 +107,7 @@ for k in range(1, len(sys.argv), 4):
         let weights = "\(folder)/\(net).safetensors", inputsPath = "\(folder)/\(net).bin"
         try trainer.saveWeights(to: weights)
         let inputs = (0..<(5 * channels * size * size)).map { Float(sin(Double($0) * 0.37)) * 1.5 }
-        try Data(inputs.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
-            .write(to: URL(fileURLWithPath: inputsPath))
+        try Python.writeFloats(inputs, to: inputsPath)
         return ([net.rawValue, weights, inputsPath, "\(channels)x\(size)x\(size)x10"], try trainer.logits(for: inputs))
     }
 

@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import NetCode
 import NetIR
+import PythonSupport
 import XCTest
 @testable import Train
 
@@ -34,33 +35,7 @@ enum PyTorchLogitsCheck {
     """#
 
     static func requirePyTorch() throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import torch, safetensors"]
-        check.standardError = Pipe()
-        try check.run()
-        check.waitUntilExit()
-        if check.terminationStatus != 0 { throw XCTSkip("python3 with torch and safetensors is not available") }
-    }
-
-    /// Runs python3 with `arguments`; its exit status and its stdout and stderr together.
-    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-
-    /// `values` as little-endian float32, as `torch.frombuffer(..., dtype=torch.float32)` reads them.
-    static func writeFloats(_ values: [Float], to path: String) throws {
-        try Data(values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
-            .write(to: URL(fileURLWithPath: path))
+        if let reason = Python.missing(["torch", "safetensors"]) { throw XCTSkip(reason) }
     }
 
     /// The largest |ours - PyTorch| over the logits of 5 fixed inputs after one epoch of training on synthetic
@@ -85,10 +60,10 @@ enum PyTorchLogitsCheck {
             try network.write(toFile: sources[1], atomically: true, encoding: .utf8)
         }
         let inputs = (0..<(5 * input.count)).map { Float(sin(Double($0) * 0.37)) * 1.5 }
-        try writeFloats(inputs, to: inputsPath)
+        try Python.writeFloats(inputs, to: inputsPath)
         let ours = try trainer.logits(for: inputs)
 
-        let (status, output) = try python(["-c", snippet, weights, inputsPath, dims] + sources)
+        let (status, output) = try Python.run(["-c", snippet, weights, inputsPath, dims] + sources)
         XCTAssertEqual(status, 0, "PyTorch rejected a source or our weights:\n\(output)", file: file, line: line)
         guard let text = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
               let runs = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[NSNumber]], runs.count == sources.count,

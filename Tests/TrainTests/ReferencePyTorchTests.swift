@@ -6,6 +6,7 @@ import Engine
 import Foundation
 import NetCode
 import NetIR
+import PythonSupport
 import OpTable
 import ReferenceBackend
 import XCTest
@@ -103,7 +104,7 @@ final class ReferencePyTorchTests: XCTestCase {
             }
             try SafetensorsFile(tensors: results, metadata: ["format": "pt"]).write(to: ours)
             try NetworkSource.emit(graph).write(toFile: source, atomically: true, encoding: .utf8)
-            try PyTorchLogitsCheck.writeFloats(state.regions[.input] ?? [], to: inputs)
+            try Python.writeFloats(state.regions[.input] ?? [], to: inputs)
             let labels = (state.regions[.labels] ?? []).map { Int(Int32(bitPattern: $0.bitPattern)) }
             jobs.append(["source": source, "weights": weights, "ours": ours, "inputs": inputs, "dims": row.graph.inputShape.dims,
                          "labels": labels, "smoothing": Double(row.smoothing)])
@@ -111,7 +112,7 @@ final class ReferencePyTorchTests: XCTestCase {
         }
         let manifest = "\(folder)/rows.json"
         try JSONSerialization.data(withJSONObject: jobs).write(to: URL(fileURLWithPath: manifest))
-        let (status, output) = try PyTorchLogitsCheck.python(["-c", Self.snippet, manifest])
+        let (status, output) = try Python.run(["-c", Self.snippet, manifest])
         guard status == 0, let line = output.split(separator: "\n").last(where: { $0.hasPrefix("[") }),
               let rows = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [[String: Any]], rows.count == expected.count else {
             return XCTFail("PyTorch did not check the rows:\n\(output.suffix(3000))")
