@@ -1,3 +1,4 @@
+import CPUBackend
 import Foundation
 
 /// One measured number with its reference: `ratio = ours / reference` for rates (higher is better for us), or
@@ -124,11 +125,6 @@ enum Machine {
         return line.flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
     }
     static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
-    static var flags: String {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
-        return ["avx2", "fma", "avx512f"].filter { line.contains(" \($0)") }.joined(separator: ",")
-    }
     /// VmHWM (peak resident set) of this process in bytes.
     static var peakRSS: Double {
         let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
@@ -140,7 +136,20 @@ enum Machine {
 
 /// The JSON written to Perf/results/<benchmark>.json.
 struct ResultFile: Codable {
-    struct MachineInfo: Codable { var cpu: String; var cores: Int; var flags: String; var build: String }
+    /// `flags`: the CPU's vector extensions (CPUFeatures); `build`: the ISA our own loops were compiled for;
+    /// `openblasCore`: the kernel set OpenBLAS uses (openblas_get_corename) and who chose it. The last three are
+    /// absent from files written before they existed.
+    struct MachineInfo: Codable {
+        var cpu: String; var cores: Int; var flags: String; var build: String
+        var cpuid: String?; var openblasCore: String?; var openblasConfig: String?
+
+        static var current: MachineInfo {
+            MachineInfo(cpu: Machine.cpuModel, cores: Machine.cores,
+                        flags: CPUFeatures.host.features.sorted().map(\.rawValue).joined(separator: ","),
+                        build: CPUFeatures.compiledISA, cpuid: CPUFeatures.host.summary,
+                        openblasCore: OpenBLASCore.description, openblasConfig: OpenBLASCore.config)
+        }
+    }
     var benchmark: String
     var date: String
     var machine: MachineInfo

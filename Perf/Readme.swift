@@ -13,7 +13,9 @@ enum Readme {
             let file = root.appendingPathComponent("Perf/results/\(bench.name).json")
             guard let data = try? Data(contentsOf: file),
                   let r = try? JSONDecoder().decode(ResultFile.self, from: data) else { continue }
-            section.append("\n### \(bench.name)\n\n\(bench.summary). \(r.date), \(r.machine.cpu), \(r.machine.cores) cores, build \(r.machine.build); \(r.reference).\n")
+            let core = r.machine.openblasCore.map { ", OpenBLAS core \($0)" } ?? ""
+            let flags = r.machine.flags.isEmpty ? "" : " [\(r.machine.flags)]"
+            section.append("\n### \(bench.name)\n\n\(bench.summary). \(r.date), \(r.machine.cpu)\(flags), \(r.machine.cores) cores, build \(r.machine.build)\(core); \(r.reference).\n")
             section.append(Format.table(r.results))
         }
         section.append(end)
