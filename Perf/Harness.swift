@@ -100,9 +100,9 @@ struct TorchPeer: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Training images/s of a built-in net at a batch size (torch_rate.py, 2 threads).
-    func imagesPerSecond(net: String, batch: Int, seconds: Double) -> Double? {
-        guard let line = try? Self.run([script.path, net, "\(batch)", "\(seconds)"]),
+    /// Training images/s of a built-in net at a batch size and input shape "CxHxW" (torch_rate.py, 2 threads).
+    func imagesPerSecond(net: String, batch: Int, seconds: Double, shape: String = "1x28x28") -> Double? {
+        guard let line = try? Self.run([script.path, net, "\(batch)", "\(seconds)", shape]),
               let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
         return json["images_per_second"] as? Double
     }
