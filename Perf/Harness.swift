@@ -12,11 +12,14 @@ struct BenchResult: Codable {
     var referenceName: String
     var ratio: Double?
     var note: String?
+    /// Achieved GFLOP/s and/or GB/s and the fraction of the measured peak (Perf/Roofline.swift); nil for rows
+    /// with no throughput (dispatch cost, memory) and in files written before it existed.
+    var roofline: RooflinePoint?
 
     init(name: String, shape: String, ours: Double, unit: String, reference: Double?, referenceName: String,
-         lowerIsBetter: Bool = false, note: String? = nil) {
+         lowerIsBetter: Bool = false, note: String? = nil, roofline: RooflinePoint? = nil) {
         self.name = name; self.shape = shape; self.ours = ours; self.unit = unit; self.reference = reference
-        self.referenceName = referenceName; self.note = note
+        self.referenceName = referenceName; self.note = note; self.roofline = roofline
         if let r = reference, r > 0, ours > 0 { ratio = lowerIsBetter ? r / ours : ours / r }
     }
 }
@@ -154,6 +157,8 @@ struct ResultFile: Codable {
     var date: String
     var machine: MachineInfo
     var reference: String
+    /// The machine's peaks measured in the run that wrote this file (absent in older files).
+    var peaks: Peaks?
     var results: [BenchResult]
 }
 
@@ -166,12 +171,16 @@ enum Format {
     }
 
     static func table(_ results: [BenchResult]) -> String {
-        var lines = ["| benchmark | shape | ours | reference | ratio |", "|---|---|---|---|---|"]
+        var lines = ["| benchmark | shape | ours | reference | ratio | achieved | of peak |", "|---|---|---|---|---|---|---|"]
         for r in results {
             let ratio = r.ratio.map { String(format: "%.2f", $0) } ?? "-"
             var ref = r.reference.map { "\(number($0)) (\(r.referenceName))" } ?? (r.note ?? "-")
             if r.reference != nil, let note = r.note { ref += "; \(note)" }
-            lines.append("| \(r.name) | \(r.shape) | \(number(r.ours)) \(r.unit) | \(ref) | \(ratio) |")
+            let achieved = r.roofline.map { p in
+                [p.gflops.map { "\(number($0)) GFLOP/s" }, p.gbs.map { "\(number($0)) GB/s" }].compactMap { $0 }.joined(separator: ", ")
+            } ?? "-"
+            let fraction = r.roofline.map { String(format: "%.2f %@", $0.fraction, $0.peak) } ?? "-"
+            lines.append("| \(r.name) | \(r.shape) | \(number(r.ours)) \(r.unit) | \(ref) | \(ratio) | \(achieved) | \(fraction) |")
         }
         return lines.joined(separator: "\n")
     }

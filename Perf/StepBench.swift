@@ -28,9 +28,11 @@ extension Benchmarks {
                         ctx.torch?.imagesPerSecond(net: net.rawValue, batch: batch, seconds: ctx.quick ? 1 : 2, shape: shape)
                     }.sorted()
                     let torch = runs.isEmpty ? nil : (Clock.useBest ? runs.last : runs[runs.count / 2])
+                    let gflops = Roofline.stepFLOPs(net, input: input, batch: batch) * ours / Double(batch) / 1e9
                     results.append(BenchResult(name: "step \(net.rawValue)", shape: "\(shape) batch \(batch)", ours: ours, unit: "img/s",
                                                reference: torch, referenceName: "PyTorch",
-                                               note: ctx.torch == nil ? "PyTorch not available" : nil))
+                                               note: ctx.torch == nil ? "PyTorch not available" : nil,
+                                               roofline: Roofline.compute(gflops: gflops, group: "train step")))
                 }
             }
         }

@@ -61,6 +61,8 @@ let build = CPUFeatures.compiledISA
 print("Perf on \(Machine.cpuModel), \(Machine.cores) cores [\(CPUFeatures.host.summary)], our loops \(build), OpenBLAS core \(OpenBLASCore.description); reference: \(torchNote)")
 
 let selected = Benchmarks.all.filter { b in filters.isEmpty || filters.contains { b.name.contains($0) } }
+// The roofline's peaks, once, before any benchmark (Perf/Roofline.swift).
+if !selected.isEmpty { _ = Roofline.peaks }
 let resultsDir = root.appendingPathComponent("Perf/results")
 try? FileManager.default.createDirectory(at: resultsDir, withIntermediateDirectories: true)
 let dateFormatter = ISO8601DateFormatter()
@@ -70,7 +72,8 @@ for bench in selected {
     print(Format.table(results))
     let file = ResultFile(benchmark: bench.name, date: dateFormatter.string(from: Date()),
                           machine: .current,
-                          reference: bench.referenceNote?() ?? torchNote, results: results)
+                          reference: bench.referenceNote?() ?? torchNote,
+                          peaks: results.contains { $0.roofline != nil } ? Roofline.peaks : nil, results: results)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(file).write(to: resultsDir.appendingPathComponent("\(bench.name).json"))
