@@ -8,10 +8,8 @@ struct LoadedNet {
     let plan: Plan
     let executor: CPUExecutor
 
-    /// The Fashion-MNIST input shape the micro-benchmarks use unless told otherwise.
-    static let fashionShape = TensorShape(channels: 1, height: 28, width: 28)
-
-    init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores, input: TensorShape = LoadedNet.fashionShape) throws {
+    init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores,
+         input: TensorShape = TensorShape(channels: 1, height: 28, width: 28)) throws {
         let graph = try net.graph(input: input)
         plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: CPUBackend(threads: threads))
         executor = try CPUExecutor(plan: plan, threads: threads)

@@ -3,6 +3,11 @@ import Engine
 import Foundation
 import NetIR
 
+extension LoadedNet {
+    /// The Fashion-MNIST input shape the micro-benchmarks use unless told otherwise.
+    static let fashionShape = TensorShape(channels: 1, height: 28, width: 28)
+}
+
 extension Benchmarks {
     /// Training images/s of our backend: median over rounds of whole steps (forward, loss, backward, SGD).
     static func ourRate(_ net: BuiltinNetwork, batch: Int, input: TensorShape = LoadedNet.fashionShape, quick: Bool) throws -> Double {
