@@ -10,6 +10,8 @@ let targetCPU = Context.environment["LLMATIC_TARGET_CPU"]
 let fastFlags: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
 ] + (targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? [])
+// The same target CPU for the C shim that reports it (CCPUID: `llmatic devices` and Perf say what our loops use).
+let cpuidFlags: [CSetting] = targetCPU.map { [.unsafeFlags(["-march=\($0)"]), .define("LLMATIC_TARGET_CPU_NAME", to: "\"\($0)\"")] } ?? []
 
 let package = Package(
     name: "llmatic",
@@ -22,10 +24,12 @@ let package = Package(
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // cpuid/xgetbv, which Swift cannot issue (CPUBackend's CPUFeatures decodes them).
+        .target(name: "CCPUID", cSettings: cpuidFlags),
         .target(name: "NetIR"),
         .target(name: "NetCode", dependencies: ["NetIR"]),
         .target(name: "Engine", dependencies: ["NetIR"], swiftSettings: fastFlags),
-        .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS"], swiftSettings: fastFlags),
+        .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS", "CCPUID"], swiftSettings: fastFlags),
         .target(name: "OpenCLBackend", dependencies: ["Engine", "COpenCL"], swiftSettings: fastFlags,
                 plugins: ["EmbedKernels"]),
         // Build-time embedding of Kernels/*.cl into OpenCLBackend as string literals (one binary runs anywhere).

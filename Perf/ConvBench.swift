@@ -8,8 +8,9 @@ struct LoadedNet {
     let plan: Plan
     let executor: CPUExecutor
 
-    init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores) throws {
-        let graph = try net.graph(input: TensorShape(channels: 1, height: 28, width: 28))
+    init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores,
+         input: TensorShape = TensorShape(channels: 1, height: 28, width: 28)) throws {
+        let graph = try net.graph(input: input)
         plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: CPUBackend(threads: threads))
         executor = try CPUExecutor(plan: plan, threads: threads)
         executor.write(.parameters, plan.initialParameters(seed: 1))
@@ -49,7 +50,8 @@ extension Benchmarks {
                     references[key] = reference
                     let shape = "\(g.outChannels)x\(g.inChannels)x\(g.kernelH)x\(g.kernelW)/s\(g.strideH) on \(g.inHeight)x\(g.inWidth) b\(batch), GEMM \(mnk.0)x\(mnk.1)x\(mnk.2)"
                     results.append(BenchResult(name: "\(net.rawValue).\(ins.node) \(pass)", shape: shape, ours: rate,
-                                               unit: "GFLOP/s", reference: reference, referenceName: "sgemm"))
+                                               unit: "GFLOP/s", reference: reference, referenceName: "sgemm",
+                                               roofline: Roofline.compute(gflops: rate, group: "conv \(pass) (im2col/gather + GEMM)")))
                 }
             }
         }
@@ -72,7 +74,8 @@ extension Benchmarks {
                 let rate = bytes / loaded.time(index, quick: ctx.quick) / 1e9
                 let reference = memcpyRate(bytes: Int(bytes), quick: ctx.quick)
                 results.append(BenchResult(name: "\(net.rawValue).\(ins.node) \(ins.opName)", shape: "b\(batch), \(Int(bytes) / 1024) KiB",
-                                           ours: rate, unit: "GB/s", reference: reference, referenceName: "memcpy"))
+                                           ours: rate, unit: "GB/s", reference: reference, referenceName: "memcpy",
+                                           roofline: Roofline.memory(gbs: rate, group: ins.opName.hasPrefix("batchNorm") ? "BN" : "pooling")))
             }
         }
         return results

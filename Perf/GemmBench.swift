@@ -73,7 +73,8 @@ extension Benchmarks {
             let ours = flops / GemmTiming.ours(gemm, m: m, n: n, k: k, quick: ctx.quick) / 1e9
             let direct = flops / GemmTiming.direct(m: m, n: n, k: k, threads: Machine.cores, quick: ctx.quick) / 1e9
             results.append(BenchResult(name: "sgemm \(label)", shape: "\(m)x\(n)x\(k)", ours: ours, unit: "GFLOP/s",
-                                       reference: direct, referenceName: "cblas \(Machine.cores)t"))
+                                       reference: direct, referenceName: "cblas \(Machine.cores)t",
+                                       roofline: Roofline.compute(gflops: ours, group: "GEMM")))
         }
         let dispatch = CPUDiagnostics.poolDispatchNanoseconds(threads: Machine.cores)
         results.append(BenchResult(name: "pool dispatch", shape: "\(Machine.cores) threads, empty region", ours: dispatch / 1000,

@@ -1,3 +1,4 @@
+import CPUBackend
 import Foundation
 
 /// One measured number with its reference: `ratio = ours / reference` for rates (higher is better for us), or
@@ -11,11 +12,14 @@ struct BenchResult: Codable {
     var referenceName: String
     var ratio: Double?
     var note: String?
+    /// Achieved GFLOP/s and/or GB/s and the fraction of the measured peak (Perf/Roofline.swift); nil for rows
+    /// with no throughput (dispatch cost, memory) and in files written before it existed.
+    var roofline: RooflinePoint?
 
     init(name: String, shape: String, ours: Double, unit: String, reference: Double?, referenceName: String,
-         lowerIsBetter: Bool = false, note: String? = nil) {
+         lowerIsBetter: Bool = false, note: String? = nil, roofline: RooflinePoint? = nil) {
         self.name = name; self.shape = shape; self.ours = ours; self.unit = unit; self.reference = reference
-        self.referenceName = referenceName; self.note = note
+        self.referenceName = referenceName; self.note = note; self.roofline = roofline
         if let r = reference, r > 0, ours > 0 { ratio = lowerIsBetter ? r / ours : ours / r }
     }
 }
@@ -99,9 +103,9 @@ struct TorchPeer: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Training images/s of a built-in net at a batch size (torch_rate.py, 2 threads).
-    func imagesPerSecond(net: String, batch: Int, seconds: Double) -> Double? {
-        guard let line = try? Self.run([script.path, net, "\(batch)", "\(seconds)"]),
+    /// Training images/s of a built-in net at a batch size and input shape "CxHxW" (torch_rate.py, 2 threads).
+    func imagesPerSecond(net: String, batch: Int, seconds: Double, shape: String = "1x28x28") -> Double? {
+        guard let line = try? Self.run([script.path, net, "\(batch)", "\(seconds)", shape]),
               let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
         return json["images_per_second"] as? Double
     }
@@ -124,11 +128,6 @@ enum Machine {
         return line.flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
     }
     static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
-    static var flags: String {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
-        return ["avx2", "fma", "avx512f"].filter { line.contains(" \($0)") }.joined(separator: ",")
-    }
     /// VmHWM (peak resident set) of this process in bytes.
     static var peakRSS: Double {
         let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
@@ -140,11 +139,26 @@ enum Machine {
 
 /// The JSON written to Perf/results/<benchmark>.json.
 struct ResultFile: Codable {
-    struct MachineInfo: Codable { var cpu: String; var cores: Int; var flags: String; var build: String }
+    /// `flags`: the CPU's vector extensions (CPUFeatures); `build`: the ISA our own loops were compiled for;
+    /// `openblasCore`: the kernel set OpenBLAS uses (openblas_get_corename) and who chose it. The last three are
+    /// absent from files written before they existed.
+    struct MachineInfo: Codable {
+        var cpu: String; var cores: Int; var flags: String; var build: String
+        var cpuid: String?; var openblasCore: String?; var openblasConfig: String?
+
+        static var current: MachineInfo {
+            MachineInfo(cpu: Machine.cpuModel, cores: Machine.cores,
+                        flags: CPUFeatures.host.features.sorted().map(\.rawValue).joined(separator: ","),
+                        build: CPUFeatures.compiledISA, cpuid: CPUFeatures.host.summary,
+                        openblasCore: OpenBLASCore.description, openblasConfig: OpenBLASCore.config)
+        }
+    }
     var benchmark: String
     var date: String
     var machine: MachineInfo
     var reference: String
+    /// The machine's peaks measured in the run that wrote this file (absent in older files).
+    var peaks: Peaks?
     var results: [BenchResult]
 }
 
@@ -157,12 +171,16 @@ enum Format {
     }
 
     static func table(_ results: [BenchResult]) -> String {
-        var lines = ["| benchmark | shape | ours | reference | ratio |", "|---|---|---|---|---|"]
+        var lines = ["| benchmark | shape | ours | reference | ratio | achieved | of peak |", "|---|---|---|---|---|---|---|"]
         for r in results {
             let ratio = r.ratio.map { String(format: "%.2f", $0) } ?? "-"
             var ref = r.reference.map { "\(number($0)) (\(r.referenceName))" } ?? (r.note ?? "-")
             if r.reference != nil, let note = r.note { ref += "; \(note)" }
-            lines.append("| \(r.name) | \(r.shape) | \(number(r.ours)) \(r.unit) | \(ref) | \(ratio) |")
+            let achieved = r.roofline.map { p in
+                [p.gflops.map { "\(number($0)) GFLOP/s" }, p.gbs.map { "\(number($0)) GB/s" }].compactMap { $0 }.joined(separator: ", ")
+            } ?? "-"
+            let fraction = r.roofline.map { String(format: "%.2f %@", $0.fraction, $0.peak) } ?? "-"
+            lines.append("| \(r.name) | \(r.shape) | \(number(r.ours)) \(r.unit) | \(ref) | \(ratio) | \(achieved) | \(fraction) |")
         }
         return lines.joined(separator: "\n")
     }

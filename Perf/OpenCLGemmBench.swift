@@ -15,6 +15,13 @@ enum OpenCLBench {
         }
     }
 
+    /// Against the CPU's sgemm peak when the OpenCL device is the CPU itself (PoCL): the same silicon. A GPU's
+    /// peak is not measured, so its rows have none.
+    static func roofline(gflops: Double, group: String) -> RooflinePoint? {
+        guard case .success(let d) = device, d.kind.rawValue == "cpu" else { return nil }
+        return Roofline.compute(gflops: gflops, group: group)
+    }
+
     /// `48x32x64 wg 8x2 v1x8 cpu`: tile MWGxNWGxKWG, work-group, vector widths, kernel path (local staging,
     /// the CPU path, or scalar direct reads).
     static func compact(_ p: GemmParameters) -> String {
@@ -98,7 +105,8 @@ extension Benchmarks {
                 }
                 let t = try OpenCLBench.time(probe, quick: ctx.quick) { try probe.enqueue(p) }
                 results.append(BenchResult(name: "opencl sgemm \(label)", shape: "\(m)x\(n)x\(k)", ours: shape.flops / t / 1e9,
-                                           unit: "GFLOP/s", reference: reference, referenceName: "CLBlast", note: note))
+                                           unit: "GFLOP/s", reference: reference, referenceName: "CLBlast", note: note,
+                                           roofline: OpenCLBench.roofline(gflops: shape.flops / t / 1e9, group: "OpenCL GEMM")))
                 print("  \(label) \(m)x\(n)x\(k): \(Format.number(results.last?.ours)) vs \(Format.number(reference)) GFLOP/s; \(note)")
             }
             return results

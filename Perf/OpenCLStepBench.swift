@@ -68,7 +68,9 @@ extension Benchmarks {
                     let note = String(format: "per step: %.0f enqueues, %.2f host waits (%.2f with setBatch each step)",
                                       plain.enqueues, plain.waits, fed.waits)
                     results.append(BenchResult(name: "opencl step \(net.rawValue)", shape: "batch \(batch)", ours: Double(batch) / t,
-                                               unit: "img/s", reference: cpu, referenceName: "cpu backend", note: note))
+                                               unit: "img/s", reference: cpu, referenceName: "cpu backend", note: note,
+                                               roofline: OpenCLBench.roofline(gflops: Roofline.stepFLOPs(net, input: LoadedNet.fashionShape, batch: batch) / t / 1e9,
+                                                                              group: "OpenCL train step")))
                     print("  \(net.rawValue) batch \(batch): \(Format.number(Double(batch) / t)) img/s vs \(Format.number(cpu)) (cpu backend); \(note)")
                 }
             }

@@ -9,11 +9,17 @@ enum Readme {
         let url = root.appendingPathComponent("Perf/README.md")
         let text = (try? String(contentsOf: url, encoding: .utf8)) ?? "# Perf\n"
         var section = [begin]
-        for bench in benchmarks {
+        let files: [(Benchmark, ResultFile)] = benchmarks.compactMap { bench in
             let file = root.appendingPathComponent("Perf/results/\(bench.name).json")
             guard let data = try? Data(contentsOf: file),
-                  let r = try? JSONDecoder().decode(ResultFile.self, from: data) else { continue }
-            section.append("\n### \(bench.name)\n\n\(bench.summary). \(r.date), \(r.machine.cpu), \(r.machine.cores) cores, build \(r.machine.build); \(r.reference).\n")
+                  let r = try? JSONDecoder().decode(ResultFile.self, from: data) else { return nil }
+            return (bench, r)
+        }
+        section.append(rooflineSummary(files.map { $0.1 }))
+        for (bench, r) in files {
+            let core = r.machine.openblasCore.map { ", OpenBLAS core \($0)" } ?? ""
+            let flags = r.machine.flags.isEmpty ? "" : " [\(r.machine.flags)]"
+            section.append("\n### \(bench.name)\n\n\(bench.summary). \(r.date), \(r.machine.cpu)\(flags), \(r.machine.cores) cores, build \(r.machine.build)\(core); \(r.reference).\n")
             section.append(Format.table(r.results))
         }
         section.append(end)
@@ -24,5 +30,37 @@ enum Readme {
             body = text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" + section.joined(separator: "\n") + "\n"
         }
         try body.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// The roofline summary: per benchmark file and row group, how far the rows are from the peak they are held
+    /// against (fraction min / median / max), with the peaks that file's run measured.
+    static func rooflineSummary(_ files: [ResultFile]) -> String {
+        var lines = ["\n### roofline\n", "Fraction of the measured peak per kind of row (Perf/Roofline.swift; GEMM, conv and train steps against"
+            + " the sgemm peak, BN and pooling against memory bandwidth). Peaks of each run:\n"]
+        var seen = Set<String>()
+        for f in files {
+            guard let p = f.peaks, seen.insert(p.description).inserted else { continue }
+            lines.append("* \(f.date) (\(f.benchmark)...): \(p.description)")
+        }
+        lines.append("\n| benchmark | rows | achieved | fraction of peak: min | median | max | peak |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for f in files {
+            var groups: [String] = []
+            var byGroup: [String: [RooflinePoint]] = [:]
+            for point in f.results.compactMap(\.roofline) {
+                if byGroup[point.group] == nil { groups.append(point.group) }
+                byGroup[point.group, default: []].append(point)
+            }
+            for g in groups {
+                let points = byGroup[g]!
+                let fractions = points.map(\.fraction).sorted()
+                let rates = points.compactMap { $0.gflops ?? $0.gbs }.sorted()
+                let unit = points[0].gflops != nil ? "GFLOP/s" : "GB/s"
+                let range = "\(Format.number(rates.first)) - \(Format.number(rates.last)) \(unit)"
+                lines.append(String(format: "| %@: %@ | %d | %@ | %.2f | %.2f | %.2f | %@ |", f.benchmark, g, points.count, range,
+                                    fractions.first!, fractions[fractions.count / 2], fractions.last!, points[0].peak))
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 }

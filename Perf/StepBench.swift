@@ -3,29 +3,42 @@ import Engine
 import Foundation
 import NetIR
 
+extension LoadedNet {
+    /// The Fashion-MNIST input shape the micro-benchmarks use unless told otherwise.
+    static let fashionShape = TensorShape(channels: 1, height: 28, width: 28)
+}
+
 extension Benchmarks {
     /// Training images/s of our backend: median over rounds of whole steps (forward, loss, backward, SGD).
-    static func ourRate(_ net: BuiltinNetwork, batch: Int, quick: Bool) throws -> Double {
-        let loaded = try LoadedNet(net, batch: batch)
+    static func ourRate(_ net: BuiltinNetwork, batch: Int, input: TensorShape = LoadedNet.fashionShape, quick: Bool) throws -> Double {
+        let loaded = try LoadedNet(net, batch: batch, input: input)
         let e = loaded.executor
         for _ in 0..<3 { e.trainStep(learningRate: 0.01) }
         let t = Clock.measure(rounds: quick ? 3 : 7, roundSeconds: quick ? 0.1 : 0.3) { e.trainStep(learningRate: 0.01) }
         return Double(batch) / t
     }
 
-    static let step = Benchmark(name: "train-step", summary: "training images/s (forward, loss, backward, SGD momentum) vs PyTorch CPU, same nets, 1x28x28") { ctx in
+    /// The input shapes of the train-step benchmark: Fashion-MNIST's and CIFAR's (the targets hold at both).
+    static let stepShapes = [TensorShape(channels: 1, height: 28, width: 28), TensorShape(channels: 3, height: 32, width: 32)]
+
+    static let step = Benchmark(name: "train-step", summary: "training images/s (forward, loss, backward, SGD momentum) vs PyTorch CPU, same nets, 1x28x28 and 3x32x32") { ctx in
         var results: [BenchResult] = []
-        for net in BuiltinNetwork.allCases {
-            for batch in [1, 32, 128] {
-                let ours = try ourRate(net, batch: batch, quick: ctx.quick)
-                // Several PyTorch runs of a few seconds each: the best with --best, else the median.
-                let runs = (0..<(ctx.quick ? 1 : 3)).compactMap { _ in
-                    ctx.torch?.imagesPerSecond(net: net.rawValue, batch: batch, seconds: ctx.quick ? 1 : 2)
-                }.sorted()
-                let torch = runs.isEmpty ? nil : (Clock.useBest ? runs.last : runs[runs.count / 2])
-                results.append(BenchResult(name: "step \(net.rawValue)", shape: "batch \(batch)", ours: ours, unit: "img/s",
-                                           reference: torch, referenceName: "PyTorch",
-                                           note: ctx.torch == nil ? "PyTorch not available" : nil))
+        for input in stepShapes {
+            let shape = "\(input.channels)x\(input.height)x\(input.width)"
+            for net in BuiltinNetwork.allCases {
+                for batch in [1, 32, 128] {
+                    let ours = try ourRate(net, batch: batch, input: input, quick: ctx.quick)
+                    // Several PyTorch runs of a few seconds each: the best with --best, else the median.
+                    let runs = (0..<(ctx.quick ? 1 : 3)).compactMap { _ in
+                        ctx.torch?.imagesPerSecond(net: net.rawValue, batch: batch, seconds: ctx.quick ? 1 : 2, shape: shape)
+                    }.sorted()
+                    let torch = runs.isEmpty ? nil : (Clock.useBest ? runs.last : runs[runs.count / 2])
+                    let gflops = Roofline.stepFLOPs(net, input: input, batch: batch) * ours / Double(batch) / 1e9
+                    results.append(BenchResult(name: "step \(net.rawValue)", shape: "\(shape) batch \(batch)", ours: ours, unit: "img/s",
+                                               reference: torch, referenceName: "PyTorch",
+                                               note: ctx.torch == nil ? "PyTorch not available" : nil,
+                                               roofline: Roofline.compute(gflops: gflops, group: "train step")))
+                }
             }
         }
         return results

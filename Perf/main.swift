@@ -3,7 +3,11 @@
 //        | Perf --profile-opencl NET BATCH (device time of every instruction on OpenCL)
 //        | Perf --gemm-sweep MxNxK,... "MWG=.. NWG=.. ..." ... (our OpenCL GEMM with given parameters, and CLBlast)
 // Results: Perf/results/<benchmark>.json and the table in Perf/README.md (between the results markers).
+import CPUBackend
 import Foundation
+
+// First: on an AVX-512 CPU this may re-execute Perf with OPENBLAS_CORETYPE set (Sources/CPUBackend/OpenBLASCore.swift).
+OpenBLASCore.selectForThisCPU()
 
 /// The benchmark registry. To add one, define `static let myBench = Benchmark(...)` in an extension of
 /// `Benchmarks` in a new file and append it here.
@@ -53,10 +57,12 @@ let root = ProcessInfo.processInfo.environment["LLMATIC_PERF_ROOT"].map { URL(fi
 let (torch, torchNote) = useTorch ? TorchPeer.locate(root: root) : (nil, "PyTorch skipped (--no-torch)")
 let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 let context = BenchContext(quick: quick, torch: torch, root: root, executable: executable)
-let build = ProcessInfo.processInfo.environment["LLMATIC_TARGET_CPU"].map { "-target-cpu \($0)" } ?? "default x86-64"
-print("Perf on \(Machine.cpuModel), \(Machine.cores) cores [\(Machine.flags)], build \(build); reference: \(torchNote)")
+let build = CPUFeatures.compiledISA
+print("Perf on \(Machine.cpuModel), \(Machine.cores) cores [\(CPUFeatures.host.summary)], our loops \(build), OpenBLAS core \(OpenBLASCore.description); reference: \(torchNote)")
 
 let selected = Benchmarks.all.filter { b in filters.isEmpty || filters.contains { b.name.contains($0) } }
+// The roofline's peaks, once, before any benchmark (Perf/Roofline.swift).
+if !selected.isEmpty { _ = Roofline.peaks }
 let resultsDir = root.appendingPathComponent("Perf/results")
 try? FileManager.default.createDirectory(at: resultsDir, withIntermediateDirectories: true)
 let dateFormatter = ISO8601DateFormatter()
@@ -65,8 +71,9 @@ for bench in selected {
     let results = try bench.run(context)
     print(Format.table(results))
     let file = ResultFile(benchmark: bench.name, date: dateFormatter.string(from: Date()),
-                          machine: .init(cpu: Machine.cpuModel, cores: Machine.cores, flags: Machine.flags, build: build),
-                          reference: bench.referenceNote?() ?? torchNote, results: results)
+                          machine: .current,
+                          reference: bench.referenceNote?() ?? torchNote,
+                          peaks: results.contains { $0.roofline != nil } ? Roofline.peaks : nil, results: results)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(file).write(to: resultsDir.appendingPathComponent("\(bench.name).json"))

@@ -21,6 +21,10 @@ enum DevicesCommand: Command {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let cpu = CPUBackend(threads: CPUBackend.defaultThreads)
         print("cpu       \(cpu.name); \(cores) core\(cores == 1 ? "" : "s") online, \(cpuModel() ?? "unknown model")")
+        let features = CPUFeatures.host
+        print("          \(features.summary)")
+        print("          OpenBLAS core \(OpenBLASCore.description); \(OpenBLASCore.config)")
+        print("          our own loops: \(CPUFeatures.compiledISA)")
         // A broken OpenCL installation is reported, not fatal: the CPU backend still works.
         var devices: [OpenCLDevice] = []
         do {
@@ -40,7 +44,14 @@ enum DevicesCommand: Command {
                          ("driver", .string($0.driverVersion)), ("platform", .string($0.platformName))])
             }
             print(JSON.object([("cpu", .object([("name", .string(cpu.name)), ("threads", .int(cpu.threads)), ("cores", .int(cores)),
-                                                ("model", cpuModel().map(JSON.string) ?? .null), ("blas", .string("OpenBLAS"))])),
+                                                ("model", cpuModel().map(JSON.string) ?? .null), ("blas", .string("OpenBLAS")),
+                                                ("vendor", .string(features.vendor)), ("family", .int(features.family)),
+                                                ("cpu_model_number", .int(features.model)),
+                                                ("features", .array(features.features.sorted().map { .string($0.rawValue) })),
+                                                ("openblas_core", .string(OpenBLASCore.loaded)),
+                                                ("openblas_core_chosen_by", .string(OpenBLASCore.chooser)),
+                                                ("openblas_config", .string(OpenBLASCore.config)),
+                                                ("own_loops_isa", .string(CPUFeatures.compiledISA))])),
                                ("opencl", .array(list)), ("auto", .string(auto))]).text)
         }
         return 0
