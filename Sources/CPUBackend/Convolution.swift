@@ -169,6 +169,19 @@ struct ConvolutionKernel {
         if splitsBatch(parts) {
             let target = part == 0 ? dw : partials[part]
             let bias: UnsafeMutablePointer<Float>? = db == nil ? nil : (part == 0 ? db : partials[part] + g.outChannels * patch)
+            if let winograd {
+                let samples = slice(g.batch, part, parts)
+                guard !samples.isEmpty else { return }
+                winograd.weightGradient(x: x, dy: dy, dw: target, overwrite: part != 0 || !accumulate, samples: samples,
+                                        scratch: cols[part])
+                if let bias {
+                    for n in samples {
+                        biasGradient(dy + n * outSample, bias, outputs: 0..<g.outChannels,
+                                     overwrite: n == samples.lowerBound && (part != 0 || !accumulate))
+                    }
+                }
+                return
+            }
             var first = true
             for n in slice(g.batch, part, parts) {
                 let overwrite = first && (part != 0 || !accumulate)

@@ -124,6 +124,79 @@ struct WinogradConvolution {
         }
     }
 
+    /// Weight gradient over the samples `samples` (not for `flipped`): dU_ξ[K×C] = Σ_t dM_ξ[k][t]·V_ξ[c][t] with
+    /// dM = A dy Aᵀ per 2×2 output tile (GEMMs with the tiles as their long inner dimension), then
+    /// dW[k][c] = Gᵀ dU_kc G. Written to `dw` (`overwrite`) or added to it.
+    func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                        overwrite: Bool, samples: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
+        guard !samples.isEmpty else { return }
+        let du = scratch, v = du + weightFloats, m = v + 16 * positionStride(c, chunkTiles)
+        let padded = m + 16 * positionStride(k, chunkTiles)
+        padded.update(repeating: 0, count: paddedH * paddedW)
+        let inSample = c * g.inputPlane, outSample = k * g.outputPlane
+        var n0 = samples.lowerBound, first = true
+        while n0 < samples.upperBound {
+            let count = min(samplesPerChunk, samples.upperBound - n0)
+            let tiles = count * tilesPerSample
+            for s in 0..<count {
+                inputTransform(x + (n0 + s) * inSample, v, tile0: s * tilesPerSample, ld: tiles, padded)
+                gradientTransform(dy + (n0 + s) * outSample, m, tile0: s * tilesPerSample, ld: tiles)
+            }
+            for xi in 0..<16 {
+                sgemm(GemmShape(transB: true, m: k, n: c, k: tiles, lda: tiles, ldb: tiles, ldc: c),
+                      m + xi * positionStride(k, tiles), v + xi * positionStride(c, tiles), du + xi * k * c,
+                      beta: first ? 0 : 1)
+            }
+            first = false
+            n0 += count
+        }
+        // dW = Gᵀ dU G, Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1].
+        let kc = k * c
+        for i in 0..<kc {
+            var t = SIMD16<Float>()   // Gᵀ dU: 3 rows x 4 columns
+            for q in 0..<4 {
+                let u0 = du[q * kc + i], u1 = du[(4 + q) * kc + i], u2 = du[(8 + q) * kc + i], u3 = du[(12 + q) * kc + i]
+                t[q] = u0 + 0.5 * (u1 + u2)
+                t[4 + q] = 0.5 * (u1 - u2)
+                t[8 + q] = 0.5 * (u1 + u2) + u3
+            }
+            let dst = dw + i * 9
+            for r in 0..<3 {
+                let u0 = t[4 * r], u1 = t[4 * r + 1], u2 = t[4 * r + 2], u3 = t[4 * r + 3]
+                let a = u0 + 0.5 * (u1 + u2), b = 0.5 * (u1 - u2), e = 0.5 * (u1 + u2) + u3
+                if overwrite {
+                    dst[3 * r] = a; dst[3 * r + 1] = b; dst[3 * r + 2] = e
+                } else {
+                    dst[3 * r] += a; dst[3 * r + 1] += b; dst[3 * r + 2] += e
+                }
+            }
+        }
+    }
+
+    /// dM_ξ[k][tile0 + t] = (A dy Aᵀ)_ξ for each 2×2 tile of dy (zero outside the map), A = [1 0; 1 1; 1 -1; 0 -1].
+    private func gradientTransform(_ dy: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, tile0: Int, ld: Int) {
+        let oh = g.outHeight, ow = g.outWidth, xiStride = positionStride(k, ld)
+        for kk in 0..<k {
+            let yk = dy + kk * oh * ow, dst = m + kk * ld + tile0
+            for ti in 0..<tilesH {
+                let r = 2 * ti, below = r + 1 < oh
+                for tj in 0..<tilesW {
+                    let q = 2 * tj, right = q + 1 < ow
+                    let p = yk + r * ow + q
+                    let y00 = p[0], y01 = right ? p[1] : 0
+                    let y10 = below ? p[ow] : 0, y11 = below && right ? p[ow + 1] : 0
+                    let a0 = SIMD4<Float>(y00, y00 + y01, y00 - y01, -y01)
+                    let a1 = SIMD4<Float>(y10, y10 + y11, y10 - y11, -y11)
+                    let o = dst + ti * tilesW + tj
+                    store(a0, o, 0, xiStride)
+                    store(a0 + a1, o, 4, xiStride)
+                    store(a0 - a1, o, 8, xiStride)
+                    store(-a1, o, 12, xiStride)
+                }
+            }
+        }
+    }
+
     /// V_ξ[c][tile0 + t] = (Bᵀ d B)_ξ with Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], row stride `ld` (chunk
     /// tiles) and position stride c·ld. The border of `padded` stays zero; its interior is overwritten per channel.
     private func inputTransform(_ x: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, tile0: Int, ld: Int,
