@@ -66,11 +66,15 @@ struct ConvolutionKernel {
 
     func splitsBatch(_ workers: Int) -> Bool { g.batch >= workers }
 
+    /// Winograd runs on a batch split with at least `WinogradConvolution.minimumSamples` samples per worker
+    /// (resnet8 at batch 1 on one thread: 1.8 ms a step with it, 1.45 ms without; batch 32: 0.76x the time).
+    func takesWinograd(_ workers: Int) -> Bool { g.batch >= workers * WinogradConvolution.minimumSamples }
+
     // MARK: forward
 
     func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                  act: Activation?, part: Int, parts: Int) {
-        if splitsBatch(parts), let winograd {
+        if takesWinograd(parts), let winograd {
             winograd.run(x: x, w: w, b: b, y: y, act: act, accumulate: false, samples: slice(g.batch, part, parts),
                          scratch: cols[part])
         } else if splitsBatch(parts) {
@@ -112,7 +116,7 @@ struct ConvolutionKernel {
 
     func backwardData(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate: Bool,
                       part: Int, parts: Int) {
-        if splitsBatch(parts), let winogradTransposed {
+        if takesWinograd(parts), let winogradTransposed {
             winogradTransposed.run(x: dy, w: w, b: nil, y: dx, act: nil, accumulate: accumulate,
                                    samples: slice(g.batch, part, parts), scratch: cols[part])
         } else if splitsBatch(parts), let transposed {
@@ -169,7 +173,7 @@ struct ConvolutionKernel {
         if splitsBatch(parts) {
             let target = part == 0 ? dw : partials[part]
             let bias: UnsafeMutablePointer<Float>? = db == nil ? nil : (part == 0 ? db : partials[part] + g.outChannels * patch)
-            if let winograd {
+            if takesWinograd(parts), let winograd {
                 let samples = slice(g.batch, part, parts)
                 guard !samples.isEmpty else { return }
                 winograd.weightGradient(x: x, dy: dy, dw: target, overwrite: part != 0 || !accumulate, samples: samples,

@@ -11,9 +11,10 @@ import NetIR
 /// Samples are processed in chunks of about `targetTiles` tiles so each chunk's V and M stay cache-resident
 /// and the GEMMs are wide enough for OpenBLAS (7×7 maps: 16 tiles a sample, 16 samples a chunk).
 ///
-/// Error: the transforms use only ±1 and ½ (exact in binary), but the sums of the 4×4 tiles reorder and
-/// enlarge intermediate values; measured against the Double reference it stays within the op table's
-/// convolution tolerance (see CPUBackendTests `testWinogradMatchesReference`).
+/// Error: the transforms use only ±1 and ½ (exact scalings), but the sums over 4×4 tiles before and after the
+/// products enlarge intermediate values, so rounding grows a few times beyond im2col's; the op table's Winograd
+/// rows (Tests/OpTable/ConvolutionCases.swift) hold all three passes to the CPU GEMM bound against the Double
+/// reference (`Tolerances.CPU.blas`, 1e-4 of the largest value).
 struct WinogradConvolution {
     /// The convolution computed: input x (C × H × W) -> y (K × outH × outW) per sample.
     let g: ConvGeometry
@@ -25,9 +26,10 @@ struct WinogradConvolution {
 
     static let targetTiles = 256
 
-    /// Whether Winograd is taken for `g`: 3×3, stride 1, no dilation, one group, and enough channels for the
-    /// K = C GEMMs to run near OpenBLAS's rate (measured single-thread on the AVX2 EPYC: 16×16 K = 16 GEMMs at
-    /// 38 GFLOP/s vs 63 for im2col's K = 144, so stage-1 layers of resnet8 gain least; see Perf/README.md).
+    /// Whether Winograd can compute `g`: 3×3, stride 1, no dilation, one group, and at least 16 channels in and out.
+    /// Measured (thread CPU time, 1 thread, AVX2 EPYC, resnet8 batch 128): 64 channels on 7×7 and 32 on 14×14 take
+    /// 0.5-0.75x the im2col time in all three passes, 16 on 28×28 0.85-0.95x (its K = 16 GEMMs run at 38 GFLOP/s
+    /// against 63 for im2col's K = 144, so the 2.25x fewer products gain least there).
     static func qualifies(_ g: ConvGeometry) -> Bool {
         g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
             && g.groups == 1 && g.inChannels >= minimumChannels && g.outChannels >= minimumChannels
@@ -36,6 +38,10 @@ struct WinogradConvolution {
 
     /// Fewest input and output channels for Winograd (below, the transforms cost more than the GEMM saves).
     static let minimumChannels = 16
+
+    /// Fewest samples per worker for Winograd: with fewer, a chunk's GEMMs are too narrow and the weight transform
+    /// is paid for too little work (measured: batch 1 slower, batch 8 even, batch 32 and 128 faster).
+    static let minimumSamples = 8
 
     init?(_ g: ConvGeometry, flipped: Bool = false) {
         guard Self.qualifies(g) else { return nil }
