@@ -1,5 +1,6 @@
 // Perf: micro-benchmarks of the trainer, each side by side with its reference.
 // Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET BATCH (time of every instruction)
+//        | Perf --profile-cpu NET BATCH [CxHxW] (thread CPU time of every instruction, 1 thread)
 //        | Perf --profile-opencl NET BATCH (device time of every instruction on OpenCL)
 //        | Perf --gemm-sweep MxNxK,... "MWG=.. NWG=.. ..." ... (our OpenCL GEMM with given parameters, and CLBlast)
 // Results: Perf/results/<benchmark>.json and the table in Perf/README.md (between the results markers).
@@ -21,6 +22,10 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--profile" {
     Clock.useBest = true
     try Benchmarks.profile(Array(arguments.dropFirst()))
+    exit(0)
+}
+if arguments.first == "--profile-cpu" {
+    try Benchmarks.profileCPUTime(Array(arguments.dropFirst()))
     exit(0)
 }
 if arguments.first == "--profile-opencl" {

@@ -63,6 +63,19 @@ extension OpTable {
             Conv(name: "3x3 p1 on 5x40 (segments)", input: image(2, 5, 40), out: 3, batches: [3]),
             // K = batch x 16 x 16 = 768 splits OpenCL's backward-filter GEMM into slices on small devices.
             Conv(name: "3x3 p1 on 16x16 (split K)", input: image(3, 16, 16), out: 4, batches: [3]),
+            // 3x3 stride-1 convolutions with >= 16 channels in and out and >= 8 samples per worker take the CPU's
+            // Winograd F(2x2,3x3) forward, backward-data and weight gradient: partial tiles at odd sizes, four-tile
+            // vector paths at >= 8 wide, the transposed geometry's padding 0 and 2, the fused epilogue, no bias, and
+            // batches of 8 and 16 (one or two workers; several chunks per worker, the last partial, on 11x11).
+            Conv(name: "3x3 16->16 on 9x10 (Winograd, partial tiles)", input: image(16, 9, 10), out: 16, batches: [16]),
+            Conv(name: "3x3 32->17 p2 on 8x12 (Winograd, padding 2)", input: image(32, 8, 12), out: 17, padding: Pair(2),
+                 batches: [8, 16]),
+            Conv(name: "3x3 20->24 p0 on 12x11 (Winograd, no padding)", input: image(20, 12, 11), out: 24, padding: Pair(0),
+                 bias: false, batches: [16]),
+            Conv(name: "3x3 16->16 + relu on 8x8 (Winograd epilogue)", input: image(16, 8, 8), out: 16, activation: .relu,
+                 batches: [16], fuse: [true, false]),
+            Conv(name: "3x3 16->16 on 11x11 (Winograd, chunks of 7 samples, the last partial)", input: image(16, 11, 11), out: 16,
+                 batches: [16]),
         ]
         let groups = [
             Conv(name: "groups 2", input: image(4, 5, 5), out: 6, groups: 2),
