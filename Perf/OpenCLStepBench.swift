@@ -10,8 +10,9 @@ struct OpenCLNet {
     let images: [Float]
     let labels: [Int32]
 
-    init(_ net: BuiltinNetwork, batch: Int, profiling: Bool = false) throws {
-        let graph = try net.graph(input: TensorShape(channels: 1, height: 28, width: 28))
+    init(_ net: BuiltinNetwork, batch: Int, input: TensorShape = TensorShape(channels: 1, height: 28, width: 28),
+         profiling: Bool = false) throws {
+        let graph = try net.graph(input: input)
         let backend = OpenCLBackend(device: try OpenCLBench.device.get(), profiling: profiling)
         plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: backend)
         executor = try backend.loadExecutor(plan)
@@ -76,14 +77,21 @@ extension Benchmarks {
         },
         referenceNote: { "\(OpenCLBench.deviceNote); reference our CPU backend (OpenBLAS, \(Machine.cores) threads)" })
 
-    /// `Perf --profile-opencl NET BATCH [STEPS]`: device time of every train-program instruction (profiling
-    /// events, summed over its kernels, per step), largest first; then the same by op/kernel.
+    /// `Perf --profile-opencl NET BATCH [STEPS] [CxHxW]`: device time of every train-program instruction
+    /// (profiling events, summed over its kernels, per step), largest first; then the same by op/kernel.
+    /// The input defaults to 1x28x28.
     static func profileOpenCL(_ arguments: [String]) throws {
         guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
-            print("usage: Perf --profile-opencl initial|smallcnn|resnet8 BATCH [STEPS]"); return
+            print("usage: Perf --profile-opencl initial|smallcnn|resnet8 BATCH [STEPS] [CxHxW]"); return
         }
         let steps = arguments.count > 2 ? max(Int(arguments[2]) ?? 3, 1) : 3
-        let loaded = try OpenCLNet(net, batch: batch, profiling: true)
+        var input = TensorShape(channels: 1, height: 28, width: 28)
+        if arguments.count > 3 {
+            let d = arguments[3].split(separator: "x").compactMap { Int($0) }
+            guard d.count == 3 else { print("input shape must be CxHxW, e.g. 3x32x32"); return }
+            input = TensorShape(channels: d[0], height: d[1], width: d[2])
+        }
+        let loaded = try OpenCLNet(net, batch: batch, input: input, profiling: true)
         let e = loaded.executor
         for key in [OpenCLExecutor.ProfileKey.op, .kernel, .instruction] { _ = e.takeProfile(by: key) }
         let t0 = Clock.now()
@@ -93,8 +101,8 @@ extension Benchmarks {
         let rows = e.takeProfile(by: .instruction), kernels = e.takeProfile(by: .kernel)
         let total = rows.reduce(0) { $0 + $1.seconds } / Double(steps)
         print("\(OpenCLBench.deviceNote)")
-        print(String(format: "%@ batch %d: step %.1f ms wall (profiling on), kernels %.1f ms, %d launches per step, %.0f img/s",
-                     net.rawValue, batch, wall * 1e3, total * 1e3, e.trainLaunchCount, Double(batch) / wall))
+        print(String(format: "%@ %@ batch %d: step %.1f ms wall (profiling on), kernels %.1f ms, %d launches per step, %.0f img/s",
+                     net.rawValue, "\(input.channels)x\(input.height)x\(input.width)", batch, wall * 1e3, total * 1e3, e.trainLaunchCount, Double(batch) / wall))
         for r in rows {
             let t = r.seconds / Double(steps)
             print(String(format: "%9.1f µs %5.1f%% %3d kernels  %@", t * 1e6, 100 * t / total, r.calls / steps, r.op))
