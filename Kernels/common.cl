@@ -154,3 +154,14 @@ inline uint mix32(uint v) {
 inline uint counterBits(uint seed, uint step, uint salt, uint index) {
     return mix32(mix32((mix32(seed ^ 0x9e3779b9u) ^ step) + salt * 0x85ebca6bu) ^ index);
 }
+
+// Plane kernels (conv.cl, pooling.cl) run on a 3-D grid: dimension 0 along a row of the plane (contiguous), 1 down its rows,
+// 2 over (outer index, sample) pairs with the samples padded to `countPad` (a multiple of the work-group's
+// depth), so each work-group covers one outer index and every index comes from the grid without a division
+// per element (PoCL vectorises along dimension 0; a per-element integer division would stay scalar).
+// Host: Lowering.planeGrid.
+inline int2 outerAndSample(int countPad) {
+    const int groupsPer = countPad / (int)get_local_size(2);
+    const int g = get_group_id(2), outer = g / groupsPer;
+    return (int2)(outer, (g - outer * groupsPer) * (int)get_local_size(2) + (int)get_local_id(2));
+}

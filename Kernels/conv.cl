@@ -22,16 +22,7 @@
 #define GDW (geo.sd)
 #define GG (geo.se)
 
-// Plane kernels run on a 3-D grid: dimension 0 along a row of the plane (contiguous), 1 down its rows,
-// 2 over (outer index, sample) pairs with the samples padded to `countPad` (a multiple of the work-group's
-// depth), so each work-group covers one outer index and every index comes from the grid without a division
-// per element (PoCL vectorises along dimension 0; a per-element integer division would stay scalar).
-// Host: Lowering.planeGrid.
-inline int2 outerAndSample(int countPad) {
-    const int groupsPer = countPad / (int)get_local_size(2);
-    const int g = get_group_id(2), outer = g / groupsPer;
-    return (int2)(outer, (g - outer * groupsPer) * (int)get_local_size(2) + (int)get_local_id(2));
-}
+// Plane kernels (im2col, col2im, nchw_to_cnhw): see outerAndSample in common.cl.
 
 // col[r][s*OH*OW + oh*OW + ow] for the `count` samples starting at x + xOff: r = c*KH*KW + p*KW + q runs over
 // all input channels (every group's rows, group-major), columns over samples then output positions.

@@ -8,8 +8,9 @@ struct LoadedNet {
     let plan: Plan
     let executor: CPUExecutor
 
-    init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores) throws {
-        let graph = try net.graph(input: TensorShape(channels: 1, height: 28, width: 28))
+    init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores,
+         input: TensorShape = TensorShape(channels: 1, height: 28, width: 28)) throws {
+        let graph = try net.graph(input: input)
         plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: CPUBackend(threads: threads))
         executor = try CPUExecutor(plan: plan, threads: threads)
         executor.write(.parameters, plan.initialParameters(seed: 1))

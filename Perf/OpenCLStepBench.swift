@@ -77,6 +77,41 @@ extension Benchmarks {
         },
         referenceNote: { "\(OpenCLBench.deviceNote); reference our CPU backend (OpenBLAS, \(Machine.cores) threads)" })
 
+    /// `Perf --compare-opencl NET BATCH [CxHxW] [ROUNDS]`: training images/s on the OpenCL device and on our CPU
+    /// backend in one process, rounds of a few steps each alternating between the two so that a loaded
+    /// machine's swings hit both alike; prints the best round of each and their ratio.
+    static func compareOpenCL(_ arguments: [String]) throws {
+        guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
+            print("usage: Perf --compare-opencl initial|smallcnn|resnet8 BATCH [CxHxW] [ROUNDS]"); return
+        }
+        let input = try inputShape(arguments.count > 2 ? arguments[2] : "1x28x28")
+        let rounds = arguments.count > 3 ? max(Int(arguments[3]) ?? 3, 1) : 3
+        let gpu = try OpenCLNet(net, batch: batch, input: input)
+        let cpu = try LoadedNet(net, batch: batch, input: input)
+        let steps = batch >= 32 ? 2 : 16
+        var bestGPU = Double.infinity, bestCPU = Double.infinity
+        for _ in 0..<rounds {
+            var t0 = Clock.now()
+            for _ in 0..<steps { gpu.executor.trainStep(learningRate: 0.01) }
+            gpu.executor.synchronize()
+            bestGPU = min(bestGPU, (Clock.now() - t0) / Double(steps))
+            t0 = Clock.now()
+            for _ in 0..<steps { cpu.executor.trainStep(learningRate: 0.01) }
+            bestCPU = min(bestCPU, (Clock.now() - t0) / Double(steps))
+        }
+        if let failure = gpu.executor.failure { throw failure }
+        print("\(OpenCLBench.deviceNote)")
+        print(String(format: "%@ %@ batch %d: OpenCL %.1f img/s, CPU backend %.1f img/s, ratio %.3f (best of %d rounds of %d steps)",
+                     net.rawValue, "\(input.channels)x\(input.height)x\(input.width)", batch, Double(batch) / bestGPU,
+                     Double(batch) / bestCPU, bestCPU / bestGPU, rounds, steps))
+    }
+
+    static func inputShape(_ text: String) throws -> TensorShape {
+        let d = text.split(separator: "x").compactMap { Int($0) }
+        guard d.count == 3 else { throw NSError(domain: "Perf", code: 2, userInfo: [NSLocalizedDescriptionKey: "input shape must be CxHxW, e.g. 3x32x32"]) }
+        return TensorShape(channels: d[0], height: d[1], width: d[2])
+    }
+
     /// `Perf --profile-opencl NET BATCH [STEPS] [CxHxW]`: device time of every train-program instruction
     /// (profiling events, summed over its kernels, per step), largest first; then the same by op/kernel.
     /// The input defaults to 1x28x28.
@@ -85,12 +120,7 @@ extension Benchmarks {
             print("usage: Perf --profile-opencl initial|smallcnn|resnet8 BATCH [STEPS] [CxHxW]"); return
         }
         let steps = arguments.count > 2 ? max(Int(arguments[2]) ?? 3, 1) : 3
-        var input = TensorShape(channels: 1, height: 28, width: 28)
-        if arguments.count > 3 {
-            let d = arguments[3].split(separator: "x").compactMap { Int($0) }
-            guard d.count == 3 else { print("input shape must be CxHxW, e.g. 3x32x32"); return }
-            input = TensorShape(channels: d[0], height: d[1], width: d[2])
-        }
+        let input = try inputShape(arguments.count > 3 ? arguments[3] : "1x28x28")
         let loaded = try OpenCLNet(net, batch: batch, input: input, profiling: true)
         let e = loaded.executor
         for key in [OpenCLExecutor.ProfileKey.op, .kernel, .instruction] { _ = e.takeProfile(by: key) }

@@ -95,6 +95,15 @@ struct Lowering {
                local: [reductionSize], op: op)
     }
 
+    /// One work-item per position of `planes` planes of `width` x `height` on the plane grid (common.cl's
+    /// outerAndSample); the kernel takes the padded plane count and then the geometry after `args`.
+    func planeLaunch(_ file: String, _ kernel: String, width: Int, height: Int, planes: Int, _ args: [LaunchArg],
+                     geometry: [Int]) -> Launch {
+        let grid = sizes.planeGrid(width: width, height: height, count: planes, outer: 1)
+        return Launch(program: .family(file), kernel: kernel, args: args + [.int(grid.countPad), .int16(geometry)],
+                      global: grid.global, local: grid.local, op: op)
+    }
+
     /// A 2-D grid of `chunks` x `channels` reduction work-groups (batchnorm.cl, conv.cl's channel_sum).
     func chunkedReduction(_ file: String, _ kernel: String, chunks: Int, channels: Int, _ args: [LaunchArg]) -> Launch {
         Launch(program: .family(file), kernel: kernel, args: args, global: [chunks * reductionSize, max(channels, 1)],
@@ -183,14 +192,15 @@ struct Lowering {
                                 ref(x) + ref(ins.inputs[1]) + ref(y)
                                     + [.int(y.count), .int(a.code), .float(a.param), .float(a.param2), flag(fromOutput), acc])]
         case .maxPool(let g):
-            return [elementwise("pooling.cl", "maxpool_forward", count: y.count,
-                                ref(x) + ref(y) + ref(ins.outputs[1]) + [.int16(poolGeometry(g))])]
+            return [planeLaunch("pooling.cl", "maxpool_forward", width: g.outWidth, height: g.outHeight,
+                                planes: g.batch * g.channels, ref(x) + ref(y) + ref(ins.outputs[1]), geometry: poolGeometry(g))]
         case .maxPoolBackward(let g):
-            return [elementwise("pooling.cl", "maxpool_backward", count: y.count,
-                                ref(x) + ref(ins.inputs[1]) + ref(y) + [acc, .int16(poolGeometry(g))])]
+            return [planeLaunch("pooling.cl", "maxpool_backward", width: g.inWidth, height: g.inHeight,
+                                planes: g.batch * g.channels, ref(x) + ref(ins.inputs[1]) + ref(y) + [acc], geometry: poolGeometry(g))]
         case .maxPoolReluBackward(let g):
-            return [elementwise("pooling.cl", "maxpool_relu_backward", count: y.count,
-                                ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[2]) + ref(y) + [acc, .int16(poolGeometry(g))])]
+            return [planeLaunch("pooling.cl", "maxpool_relu_backward", width: g.inWidth, height: g.inHeight,
+                                planes: g.batch * g.channels, ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[2]) + ref(y) + [acc],
+                                geometry: poolGeometry(g))]
         case .avgPool(let g):
             return [elementwise("pooling.cl", "avgpool_forward", count: y.count, ref(x) + ref(y) + [.int16(poolGeometry(g))])]
         case .avgPoolBackward(let g):
