@@ -49,7 +49,7 @@ public final class OpenCLExecutor: PlanExecutor {
     var resident: ResidentDataSet?
 
     init(plan: Plan, runtime: DeviceRuntime, tune: Bool, tuningBudget: Double, profiling: Bool,
-         gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil) throws {
+         gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil, workSizes: WorkSizes? = nil) throws {
         self.plan = plan
         self.runtime = runtime
         queue = try CommandQueue(runtime, profiling: profiling)
@@ -64,7 +64,8 @@ public final class OpenCLExecutor: PlanExecutor {
             total += max(4 * plan.count(of: r), 4)
         }
 
-        let sizes = WorkSizes(kind: device.kind, computeUnits: device.computeUnits, maxWorkGroupSize: device.maxWorkGroupSize)
+        // Tests pass other sizes to reach the split reductions and padded plane grids a GPU would get.
+        let sizes = workSizes ?? WorkSizes(kind: device.kind, computeUnits: device.computeUnits, maxWorkGroupSize: device.maxWorkGroupSize)
         // Scratch cap: 32 Mi floats (128 MiB) or half the largest allocation; tests lower it to force chunking.
         let cap = workspaceCap ?? max(1 << 20, min(32 << 20, device.maxAllocation / 4 / 2))
         let selector = GemmSelector(runtime: runtime)
