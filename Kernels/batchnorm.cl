@@ -14,23 +14,18 @@ inline int chunkStart(int k, int chunks, int batch) { return (int)(((long)k * ba
 // Sum and sum of squared deviations from the chunk's own mean over samples s0..<s1 of channel c.
 inline float2 chunkMoments(__global const float* x, int xOff, int c, int s0, int s1, int channels, int spatial,
                            __local float* scratch) {
-    const int lid = get_local_id(0), ds = WGS / spatial, di = WGS % spatial;
     float sum = 0.0f;
-    for (int s = s0 + lid / spatial, i = lid % spatial; s < s1;) {
-        sum += x[xOff + (s * channels + c) * spatial + i];
-        i += di; s += ds;
-        if (i >= spatial) { i -= spatial; ++s; }
-    }
+    FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial,
+        sum += x[xOff + at];
+    )
     const float total = workGroupSum(sum, scratch);
     const float mean = total / (float)max((s1 - s0) * spatial, 1);
     // Deviations from the chunk mean (not raw squares) keep the variance accurate for large means.
     float sq = 0.0f;
-    for (int s = s0 + lid / spatial, i = lid % spatial; s < s1;) {
-        float d = x[xOff + (s * channels + c) * spatial + i] - mean;
+    FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial,
+        float d = x[xOff + at] - mean;
         sq += d * d;
-        i += di; s += ds;
-        if (i >= spatial) { i -= spatial; ++s; }
-    }
+    )
     return (float2)(total, workGroupSum(sq, scratch));
 }
 
@@ -85,13 +80,9 @@ void bn_forward_train(__global const float* x, int xOff,
     }
     const float g = hasScale ? scale[scaleOff + c] : 1.0f, b = hasShift ? shift[shiftOff + c] : 0.0f;
     const float a = g * invStd, bb = b - a * mean;
-    const int ds = WGS / spatial, di = WGS % spatial;
-    for (int s = s0 + lid / spatial, i = lid % spatial; s < s1;) {
-        int at = (s * channels + c) * spatial + i;
+    FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial,
         y[yOff + at] = activate(a * x[xOff + at] + bb, act, actParam);
-        i += di; s += ds;
-        if (i >= spatial) { i -= spatial; ++s; }
-    }
+    )
 }
 
 // Eval: y = act(scale * (x - runMean) / sqrt(runVar + eps) + shift), one element per work-item.
@@ -112,16 +103,12 @@ __kernel void bn_forward_eval(__global const float* x, int xOff,
 // Sums of dy and dy * xhat over samples s0..<s1 of channel c.
 inline float2 chunkGradientSums(__global const float* x, int xOff, __global const float* dy, int dyOff, float mean,
                                 float invStd, int c, int s0, int s1, int channels, int spatial, __local float* scratch) {
-    const int lid = get_local_id(0), ds = WGS / spatial, di = WGS % spatial;
     float sumDy = 0.0f, sumDyXhat = 0.0f;
-    for (int s = s0 + lid / spatial, i = lid % spatial; s < s1;) {
-        int at = (s * channels + c) * spatial + i;
+    FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial,
         float g = dy[dyOff + at];
         sumDy += g;
         sumDyXhat += g * (x[xOff + at] - mean);
-        i += di; s += ds;
-        if (i >= spatial) { i -= spatial; ++s; }
-    }
+    )
     const float a = workGroupSum(sumDy, scratch);
     return (float2)(a, workGroupSum(sumDyXhat, scratch) * invStd);
 }
@@ -165,13 +152,9 @@ void bn_backward(__global const float* x, int xOff, __global const float* dy, in
     if (!hasDx) return;
     const float kk = (hasScale ? scale[scaleOff + c] : 1.0f) * invStd;
     const float meanDy = dBeta / (float)m, meanDyXhat = dGamma / (float)m;
-    const int ds = WGS / spatial, di = WGS % spatial;
-    for (int s = s0 + lid / spatial, i = lid % spatial; s < s1;) {
-        int at = (s * channels + c) * spatial + i;
+    FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial,
         float xhat = (x[xOff + at] - mean) * invStd;
         float d = kk * (dy[dyOff + at] - meanDy - xhat * meanDyXhat);
         dx[dxOff + at] = accumulate ? dx[dxOff + at] + d : d;
-        i += di; s += ds;
-        if (i >= spatial) { i -= spatial; ++s; }
-    }
+    )
 }

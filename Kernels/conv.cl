@@ -153,13 +153,8 @@ void channel_sum(__global const float* x, int xOff, __global float* out, int out
     __local float scratch[WGS];
     const int k = get_group_id(0), c = get_group_id(1), lid = get_local_id(0);
     const int s0 = (int)(((long)k * outer) / chunks), s1 = (int)(((long)(k + 1) * outer) / chunks);
-    const int ds = WGS / inner, di = WGS % inner;
     float sum = 0.0f;
-    for (int s = s0 + lid / inner, i = lid % inner; s < s1;) {
-        sum += x[xOff + (s * channels + c) * inner + i];
-        i += di; s += ds;
-        if (i >= inner) { i -= inner; ++s; }
-    }
+    FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, inner, sum += x[xOff + at];)
     float total = workGroupSum(sum, scratch);
     if (lid != 0) return;
     if (chunks > 1) out[outOff + k * channels + c] = total;
