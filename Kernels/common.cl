@@ -162,3 +162,32 @@ inline uint mix32(uint v) {
 inline uint counterBits(uint seed, uint step, uint salt, uint index) {
     return mix32(mix32((mix32(seed ^ 0x9e3779b9u) ^ step) + salt * 0x85ebca6bu) ^ index);
 }
+
+// Plane kernels (conv.cl, pooling.cl) run on a 3-D grid: dimension 0 along a row of the plane (contiguous), 1 down its rows,
+// 2 over (outer index, sample) pairs with the samples padded to `countPad` (a multiple of the work-group's
+// depth), so each work-group covers one outer index and every index comes from the grid without a division
+// per element (PoCL vectorises along dimension 0; a per-element integer division would stay scalar).
+// Host: Lowering.planeGrid.
+inline int2 outerAndSample(int countPad) {
+    const int groupsPer = countPad / (int)get_local_size(2);
+    const int g = get_group_id(2), outer = g / groupsPer;
+    return (int2)(outer, (g - outer * groupsPer) * (int)get_local_size(2) + (int)get_local_id(2));
+}
+
+// Runs the statements after the macro's arguments for every element `at` of samples s0..<s1 of channel c in an
+// NCHW tensor ([s][channels][spatial]), split over the WGS work-items of a reduction work-group without a
+// division per element: planes of at least WGS positions row by row (work-items on consecutive positions,
+// which PoCL vectorises), smaller planes by a walk that steps (sample, position) by WGS.
+#define FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial, ...) \
+    if ((spatial) >= WGS) { \
+        for (int s_ = (s0); s_ < (s1); ++s_) \
+            for (int i_ = (int)get_local_id(0); i_ < (spatial); i_ += WGS) { \
+                const int at = (s_ * (channels) + (c)) * (spatial) + i_; __VA_ARGS__ } \
+    } else { \
+        const int ds_ = WGS / (spatial), di_ = WGS % (spatial); \
+        for (int s_ = (s0) + (int)get_local_id(0) / (spatial), i_ = (int)get_local_id(0) % (spatial); s_ < (s1);) { \
+            const int at = (s_ * (channels) + (c)) * (spatial) + i_; __VA_ARGS__ \
+            i_ += di_; s_ += ds_; \
+            if (i_ >= (spatial)) { i_ -= (spatial); ++s_; } \
+        } \
+    }

@@ -22,58 +22,58 @@
 #define GDW (geo.sd)
 #define GG (geo.se)
 
-// col[r][s*OH*OW + o] for the `count` samples starting at x + xOff: r = c*KH*KW + p*KW + q runs over all
-// input channels (every group's rows, group-major), columns over samples then output positions.
-// With `transposed` the layout is col[s*OH*OW + o][r] (im2row: the backward-filter GEMM's B operand).
-// Two-dimensional launch: dimension 0 runs along the contiguous output index, so the other index (and its
-// divisions) is uniform across a row of work-items.
+// Plane kernels (im2col, col2im, nchw_to_cnhw): see outerAndSample in common.cl.
+
+// col[r][s*OH*OW + oh*OW + ow] for the `count` samples starting at x + xOff: r = c*KH*KW + p*KW + q runs over
+// all input channels (every group's rows, group-major), columns over samples then output positions.
+// Grid: (ow, oh, r x sample).
 __kernel void im2col(__global const float* x, int xOff, __global float* col, int colOff, int count,
-                     int transposed, int16 geo) {
-    const int ohw = GOH * GOW, cols = count * ohw, khw = GKH * GKW, rows = GC * khw;
-    const int r = transposed ? get_global_id(0) : get_global_id(1);
-    const int j = transposed ? get_global_id(1) : get_global_id(0);
-    if (r >= rows || j >= cols) return;
-    int c = r / khw, pq = r - c * khw, p = pq / GKW, q = pq - p * GKW;
-    int s = j / ohw, o = j - s * ohw, oh = o / GOW, ow = o - oh * GOW;
-    int ih = oh * GSH - GPH + p * GDH, iw = ow * GSW - GPW + q * GDW;
+                     int countPad, int16 geo) {
+    const int ow = get_global_id(0), oh = get_global_id(1);
+    const int2 rs = outerAndSample(countPad);
+    const int r = rs.x, s = rs.y;
+    if (ow >= GOW || oh >= GOH || s >= count) return;
+    const int khw = GKH * GKW, c = r / khw, pq = r - c * khw, p = pq / GKW, q = pq - p * GKW;
+    const int ih = oh * GSH - GPH + p * GDH, iw = ow * GSW - GPW + q * GDW;
     float v = 0.0f;
     if (ih >= 0 && ih < GH && iw >= 0 && iw < GW) v = x[xOff + ((s * GC + c) * GH + ih) * GW + iw];
-    col[colOff + (transposed ? j * rows + r : r * cols + j)] = v;
+    col[colOff + r * (count * GOH * GOW) + (s * GOH + oh) * GOW + ow] = v;
 }
 
 // dx (+)= col2im(col): each input element gathers every (p, q) tap that read it, so no atomics are needed.
+// Grid: (iw, ih, c x sample).
 __kernel void col2im(__global const float* col, int colOff, __global float* dx, int dxOff, int count,
-                     int accumulate, int16 geo) {
+                     int countPad, int accumulate, int16 geo) {
+    const int iw = get_global_id(0), ih = get_global_id(1);
+    const int2 cs = outerAndSample(countPad);
+    const int c = cs.x, s = cs.y;
+    if (iw >= GW || ih >= GH || s >= count) return;
     const int ohw = GOH * GOW, cols = count * ohw;
-    const int i = get_global_id(0);
-    if (i >= count * GC * GH * GW) return;
-    int iw = i % GW, t = i / GW, ih = t % GH; t /= GH;
-    int c = t % GC, s = t / GC;
     float sum = 0.0f;
     for (int p = 0; p < GKH; ++p) {
         int hh = ih + GPH - p * GDH;
-        if (hh < 0 || hh % GSH != 0) continue;
-        int oh = hh / GSH;
-        if (oh >= GOH) continue;
+        int oh = GSH == 1 ? hh : hh / GSH;
+        if (hh < 0 || oh * GSH != hh || oh >= GOH) continue;
         for (int q = 0; q < GKW; ++q) {
             int ww = iw + GPW - q * GDW;
-            if (ww < 0 || ww % GSW != 0) continue;
-            int ow = ww / GSW;
-            if (ow >= GOW) continue;
+            int ow = GSW == 1 ? ww : ww / GSW;
+            if (ww < 0 || ow * GSW != ww || ow >= GOW) continue;
             sum += col[colOff + ((c * GKH + p) * GKW + q) * cols + s * ohw + oh * GOW + ow];
         }
     }
+    const int i = ((s * GC + c) * GH + ih) * GW + iw;
     dx[dxOff + i] = accumulate ? dx[dxOff + i] + sum : sum;
 }
 
 // y[c][s*plane + o] = x[s][c][o] for `count` samples of `channels` planes (dy -> the GEMM's CNHW operand).
+// Grid: (o, 1, c x sample).
 __kernel void nchw_to_cnhw(__global const float* x, int xOff, __global float* y, int yOff,
-                           int count, int channels, int plane) {
-    const int i = get_global_id(0);
-    const int cols = count * plane;
-    if (i >= channels * cols) return;
-    int c = i / cols, j = i - c * cols, s = j / plane, o = j - s * plane;
-    y[yOff + i] = x[xOff + (s * channels + c) * plane + o];
+                           int count, int countPad, int channels, int plane) {
+    const int o = get_global_id(0);
+    const int2 cs = outerAndSample(countPad);
+    const int c = cs.x, s = cs.y;
+    if (o >= plane || s >= count) return;
+    y[yOff + (c * count + s) * plane + o] = x[xOff + (s * channels + c) * plane + o];
 }
 
 // Direct convolution for C/G == 1 (depthwise with channel multiplier OC/G): one output per work-item.
@@ -144,17 +144,19 @@ void conv_direct_backward_filter(__global const float* x, int xOff, __global con
 }
 
 // out[c] (+)= sum over s < outer, i < inner of x[(s * channels + c) * inner + i]: bias gradients of
-// convolutions (inner = OH*OW) and linear layers (inner = 1). One work-group per channel.
+// convolutions (inner = OH*OW) and linear layers (inner = 1). A 2-D grid of work-groups (dimension 0: chunk of
+// samples, 1: channel); with one chunk each work-group writes its channel's sum, with more each writes its
+// partial sum to out[outOff + chunk * channels + c] and `sum_slices` adds them up. No division per element.
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void channel_sum(__global const float* x, int xOff, __global float* out, int outOff,
-                 int channels, int inner, int outer, int accumulate) {
+                 int channels, int inner, int outer, int accumulate, int chunks) {
     __local float scratch[WGS];
-    const int c = get_group_id(0);
+    const int k = get_group_id(0), c = get_group_id(1), lid = get_local_id(0);
+    const int s0 = (int)(((long)k * outer) / chunks), s1 = (int)(((long)(k + 1) * outer) / chunks);
     float sum = 0.0f;
-    for (int j = get_local_id(0); j < outer * inner; j += WGS) {
-        int s = j / inner, i = j - s * inner;
-        sum += x[xOff + (s * channels + c) * inner + i];
-    }
+    FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, inner, sum += x[xOff + at];)
     float total = workGroupSum(sum, scratch);
-    if (get_local_id(0) == 0) out[outOff + c] = accumulate ? out[outOff + c] + total : total;
+    if (lid != 0) return;
+    if (chunks > 1) out[outOff + k * channels + c] = total;
+    else out[outOff + c] = accumulate ? out[outOff + c] + total : total;
 }

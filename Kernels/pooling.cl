@@ -24,11 +24,12 @@ inline int windowFirst(int i, int k, int s, int p) { int t = i + p - k + 1; retu
 inline int windowEnd(int i, int s, int p, int outSize) { return min((i + p) / s + 1, outSize); }
 
 // Padding counts as -infinity; argmax is ih*W + iw of the first maximum in row-major window order.
+// Max-pool kernels run on the plane grid (common.cl's outerAndSample; the planes are its samples).
 __kernel void maxpool_forward(__global const float* x, int xOff, __global float* y, int yOff,
-                              __global int* argmax, int argmaxOff, int16 geo) {
-    const int i = get_global_id(0);
-    if (i >= PN * POH * POW) return;
-    int ow = i % POW, t = i / POW, oh = t % POH, plane = t / POH;
+                              __global int* argmax, int argmaxOff, int countPad, int16 geo) {
+    const int ow = get_global_id(0), oh = get_global_id(1), plane = outerAndSample(countPad).y;
+    if (ow >= POW || oh >= POH || plane >= PN) return;
+    const int i = (plane * POH + oh) * POW + ow;
     __global const float* xp = x + xOff + plane * PH_ * PW_;
     float best = -INFINITY;
     int where = -1;
@@ -47,10 +48,10 @@ __kernel void maxpool_forward(__global const float* x, int xOff, __global float*
 }
 
 __kernel void maxpool_backward(__global const float* dy, int dyOff, __global const int* argmax, int argmaxOff,
-                               __global float* dx, int dxOff, int accumulate, int16 geo) {
-    const int i = get_global_id(0);
-    if (i >= PN * PH_ * PW_) return;
-    int iw = i % PW_, t = i / PW_, ih = t % PH_, plane = t / PH_;
+                               __global float* dx, int dxOff, int accumulate, int countPad, int16 geo) {
+    const int iw = get_global_id(0), ih = get_global_id(1), plane = outerAndSample(countPad).y;
+    if (iw >= PW_ || ih >= PH_ || plane >= PN) return;
+    const int i = (plane * PH_ + ih) * PW_ + iw;
     const int self = ih * PW_ + iw, base = plane * POH * POW;
     float sum = 0.0f;
     for (int oh = windowFirst(ih, PKH, PSH, PPH); oh < windowEnd(ih, PSH, PPH, POH); ++oh)
@@ -63,10 +64,10 @@ __kernel void maxpool_backward(__global const float* dy, int dyOff, __global con
 // dx = scatter(dy)·[y > 0]. Positions the ReLU zeroed skip their windows.
 __kernel void maxpool_relu_backward(__global const float* dy, int dyOff, __global const int* argmax, int argmaxOff,
                                     __global const float* y, int yOff, __global float* dx, int dxOff, int accumulate,
-                                    int16 geo) {
-    const int i = get_global_id(0);
-    if (i >= PN * PH_ * PW_) return;
-    int iw = i % PW_, t = i / PW_, ih = t % PH_, plane = t / PH_;
+                                    int countPad, int16 geo) {
+    const int iw = get_global_id(0), ih = get_global_id(1), plane = outerAndSample(countPad).y;
+    if (iw >= PW_ || ih >= PH_ || plane >= PN) return;
+    const int i = (plane * PH_ + ih) * PW_ + iw;
     const int self = ih * PW_ + iw, base = plane * POH * POW;
     float sum = 0.0f;
     if (y[yOff + i] > 0.0f)

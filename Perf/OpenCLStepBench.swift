@@ -10,8 +10,9 @@ struct OpenCLNet {
     let images: [Float]
     let labels: [Int32]
 
-    init(_ net: BuiltinNetwork, batch: Int, profiling: Bool = false) throws {
-        let graph = try net.graph(input: TensorShape(channels: 1, height: 28, width: 28))
+    init(_ net: BuiltinNetwork, batch: Int, input: TensorShape = TensorShape(channels: 1, height: 28, width: 28),
+         profiling: Bool = false) throws {
+        let graph = try net.graph(input: input)
         let backend = OpenCLBackend(device: try OpenCLBench.device.get(), profiling: profiling)
         plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: backend)
         executor = try backend.loadExecutor(plan)
@@ -78,14 +79,51 @@ extension Benchmarks {
         },
         referenceNote: { "\(OpenCLBench.deviceNote); reference our CPU backend (OpenBLAS, \(Machine.cores) threads)" })
 
-    /// `Perf --profile-opencl NET BATCH [STEPS]`: device time of every train-program instruction (profiling
-    /// events, summed over its kernels, per step), largest first; then the same by op/kernel.
+    /// `Perf --compare-opencl NET BATCH [CxHxW] [ROUNDS]`: training images/s on the OpenCL device and on our CPU
+    /// backend in one process, rounds of a few steps each alternating between the two so that a loaded
+    /// machine's swings hit both alike; prints the best round of each and their ratio.
+    static func compareOpenCL(_ arguments: [String]) throws {
+        guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
+            print("usage: Perf --compare-opencl initial|smallcnn|resnet8 BATCH [CxHxW] [ROUNDS]"); return
+        }
+        let input = try inputShape(arguments.count > 2 ? arguments[2] : "1x28x28")
+        let rounds = arguments.count > 3 ? max(Int(arguments[3]) ?? 3, 1) : 3
+        let gpu = try OpenCLNet(net, batch: batch, input: input)
+        let cpu = try LoadedNet(net, batch: batch, input: input)
+        let steps = batch >= 32 ? 2 : 16
+        var bestGPU = Double.infinity, bestCPU = Double.infinity
+        for _ in 0..<rounds {
+            var t0 = Clock.now()
+            for _ in 0..<steps { gpu.executor.trainStep(learningRate: 0.01) }
+            gpu.executor.synchronize()
+            bestGPU = min(bestGPU, (Clock.now() - t0) / Double(steps))
+            t0 = Clock.now()
+            for _ in 0..<steps { cpu.executor.trainStep(learningRate: 0.01) }
+            bestCPU = min(bestCPU, (Clock.now() - t0) / Double(steps))
+        }
+        if let failure = gpu.executor.failure { throw failure }
+        print("\(OpenCLBench.deviceNote)")
+        print(String(format: "%@ %@ batch %d: OpenCL %.1f img/s, CPU backend %.1f img/s, ratio %.3f (best of %d rounds of %d steps)",
+                     net.rawValue, "\(input.channels)x\(input.height)x\(input.width)", batch, Double(batch) / bestGPU,
+                     Double(batch) / bestCPU, bestCPU / bestGPU, rounds, steps))
+    }
+
+    static func inputShape(_ text: String) throws -> TensorShape {
+        let d = text.split(separator: "x").compactMap { Int($0) }
+        guard d.count == 3 else { throw NSError(domain: "Perf", code: 2, userInfo: [NSLocalizedDescriptionKey: "input shape must be CxHxW, e.g. 3x32x32"]) }
+        return TensorShape(channels: d[0], height: d[1], width: d[2])
+    }
+
+    /// `Perf --profile-opencl NET BATCH [STEPS] [CxHxW]`: device time of every train-program instruction
+    /// (profiling events, summed over its kernels, per step), largest first; then the same by op/kernel.
+    /// The input defaults to 1x28x28.
     static func profileOpenCL(_ arguments: [String]) throws {
         guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
-            print("usage: Perf --profile-opencl initial|smallcnn|resnet8 BATCH [STEPS]"); return
+            print("usage: Perf --profile-opencl initial|smallcnn|resnet8 BATCH [STEPS] [CxHxW]"); return
         }
         let steps = arguments.count > 2 ? max(Int(arguments[2]) ?? 3, 1) : 3
-        let loaded = try OpenCLNet(net, batch: batch, profiling: true)
+        let input = try inputShape(arguments.count > 3 ? arguments[3] : "1x28x28")
+        let loaded = try OpenCLNet(net, batch: batch, input: input, profiling: true)
         let e = loaded.executor
         for key in [OpenCLExecutor.ProfileKey.op, .kernel, .instruction] { _ = e.takeProfile(by: key) }
         let t0 = Clock.now()
@@ -95,8 +133,8 @@ extension Benchmarks {
         let rows = e.takeProfile(by: .instruction), kernels = e.takeProfile(by: .kernel)
         let total = rows.reduce(0) { $0 + $1.seconds } / Double(steps)
         print("\(OpenCLBench.deviceNote)")
-        print(String(format: "%@ batch %d: step %.1f ms wall (profiling on), kernels %.1f ms, %d launches per step, %.0f img/s",
-                     net.rawValue, batch, wall * 1e3, total * 1e3, e.trainLaunchCount, Double(batch) / wall))
+        print(String(format: "%@ %@ batch %d: step %.1f ms wall (profiling on), kernels %.1f ms, %d launches per step, %.0f img/s",
+                     net.rawValue, "\(input.channels)x\(input.height)x\(input.width)", batch, wall * 1e3, total * 1e3, e.trainLaunchCount, Double(batch) / wall))
         for r in rows {
             let t = r.seconds / Double(steps)
             print(String(format: "%9.1f µs %5.1f%% %3d kernels  %@", t * 1e6, 100 * t / total, r.calls / steps, r.op))

@@ -2,6 +2,7 @@
 // Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET BATCH (time of every instruction)
 //        | Perf --profile-cpu NET BATCH [CxHxW] (thread CPU time of every instruction, 1 thread)
 //        | Perf --profile-opencl NET BATCH (device time of every instruction on OpenCL)
+//        | Perf --compare-opencl NET BATCH [CxHxW] [ROUNDS] (OpenCL vs CPU backend steps, interleaved)
 //        | Perf --gemm-sweep MxNxK,... "MWG=.. NWG=.. ..." ... (our OpenCL GEMM with given parameters, and CLBlast)
 // Results: Perf/results/<benchmark>.json and the table in Perf/README.md (between the results markers).
 import CPUBackend
@@ -30,6 +31,10 @@ if arguments.first == "--profile-cpu" {
 }
 if arguments.first == "--profile-opencl" {
     try Benchmarks.profileOpenCL(Array(arguments.dropFirst()))
+    exit(0)
+}
+if arguments.first == "--compare-opencl" {
+    try Benchmarks.compareOpenCL(Array(arguments.dropFirst()))
     exit(0)
 }
 if arguments.first == "--gemm-sweep" {

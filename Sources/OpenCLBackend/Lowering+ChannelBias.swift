@@ -1,6 +1,6 @@
 import Engine
 
-/// channelBias (Kernels/bias.cl) and its backward, conv.cl's channel_sum (one work-group per channel), the
+/// channelBias (Kernels/bias.cl) and its backward, conv.cl's channel_sum (Lowering.channelSum), the
 /// kernel that already sums convolution bias gradients.
 extension Lowering {
     func lowerChannelBias(_ g: BiasGeometry, x: TensorRef, bias: TensorRef, y: TensorRef) -> [Launch] {
@@ -8,9 +8,8 @@ extension Lowering {
                      ref(x) + ref(bias) + ref(y) + [.int(g.count), .int(g.channels), .int(g.spatial)])]
     }
 
-    func lowerChannelBiasBackward(_ g: BiasGeometry, dy: TensorRef, db: TensorRef, accumulate: Bool) -> [Launch] {
+    mutating func lowerChannelBiasBackward(_ g: BiasGeometry, dy: TensorRef, db: TensorRef, accumulate: Bool) -> [Launch] {
         guard db.isPresent else { return [] }
-        return [reduction("conv.cl", "channel_sum", groups: g.channels,
-                          ref(dy) + ref(db) + [.int(g.channels), .int(g.spatial), .int(g.batch), flag(accumulate)])]
+        return channelSum(dy, into: db, channels: g.channels, inner: g.spatial, outer: g.batch, accumulate: accumulate)
     }
 }

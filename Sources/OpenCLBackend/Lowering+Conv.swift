@@ -62,16 +62,13 @@ extension Lowering {
          g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups]
     }
 
-    /// Columns of `count` samples from `sample` on into the workspace at 0 (`transposed`: im2row), as a 2-D
-    /// launch whose first dimension runs along the contiguous index.
-    func im2col(_ g: ConvGeometry, x: TensorRef, sample: Int, count: Int, transposed: Bool) -> Launch {
-        let rows = g.groups * g.patchSize, cols = count * g.outputPlane
-        let first = transposed ? rows : cols
+    /// Columns [C*KH*KW][count*OH*OW] of `count` samples from `sample` on into the workspace at 0.
+    func im2col(_ g: ConvGeometry, x: TensorRef, sample: Int, count: Int) -> Launch {
+        let grid = sizes.planeGrid(width: g.outWidth, height: g.outHeight, count: count, outer: g.groups * g.patchSize)
         return Launch(program: .family("conv.cl"), kernel: "im2col",
                       args: [.buffer(x.region), .int(x.offset + sample * g.inChannels * g.inputPlane), .workspace, .int(0),
-                             .int(count), flag(transposed), .int16(convGeometry(g))],
-                      global: [(first + elementLocal - 1) / elementLocal * elementLocal, transposed ? cols : rows],
-                      local: [elementLocal, 1], op: op)
+                             .int(count), .int(grid.countPad), .int16(convGeometry(g))],
+                      global: grid.global, local: grid.local, op: op)
     }
 
     /// Samples per im2col chunk so the scratch stays under `workspaceCap` (at least one sample).
@@ -107,7 +104,7 @@ extension Lowering {
         var launches: [Launch] = []
         for (s0, count) in chunks(g.batch, size) {
             let cols = count * ohw
-            launches.append(im2col(g, x: x, sample: s0, count: count, transposed: false))
+            launches.append(im2col(g, x: x, sample: s0, count: count))
             launches.append(gemm(GemmCall(m: og, n: cols, k: patch, a: .tensor(w), lda: patch, b: .workspace(0), ldb: cols,
                                           c: .tensor(y, plus: s0 * g.outChannels * ohw), ldc: ohw,
                                           strideA: og * patch, strideB: patch * cols, strideC: og * ohw,
@@ -144,9 +141,11 @@ extension Lowering {
                                           c: .workspace(0), ldc: cols, transA: true,
                                           strideA: og * patch, strideB: og * ohw, strideC: patch * cols,
                                           splitB: (ohw, g.outChannels * ohw), batches: g.groups)))
-            launches.append(elementwise("conv.cl", "col2im", count: count * g.inChannels * hw,
-                                        [.workspace, .int(0), .buffer(dx.region), .int(dx.offset + s0 * g.inChannels * hw), .int(count), flag(accumulate),
-                                               .int16(convGeometry(g))]))
+            let grid = sizes.planeGrid(width: g.inWidth, height: g.inHeight, count: count, outer: g.inChannels)
+            launches.append(Launch(program: .family("conv.cl"), kernel: "col2im",
+                                   args: [.workspace, .int(0), .buffer(dx.region), .int(dx.offset + s0 * g.inChannels * hw),
+                                          .int(count), .int(grid.countPad), flag(accumulate), .int16(convGeometry(g))],
+                                   global: grid.global, local: grid.local, op: op))
         }
         return launches
     }
@@ -161,8 +160,8 @@ extension Lowering {
     }
 
     /// dW (+)= dy colsᵀ summed over the batch: dy as [OC][samples*plane] (transposed on the device unless a
-    /// single sample) times the im2row matrix [samples*plane][C*KH*KW]; chunks accumulate; a long K is split
-    /// over extra work-groups and summed. dB (+)= per-channel sums of dy.
+    /// single sample) times the transposed im2col matrix [C*KH*KW][samples*plane]; chunks accumulate; a long K
+    /// is split over extra work-groups and summed. dB (+)= per-channel sums of dy.
     mutating func convBackwardFilter(_ g: ConvGeometry, x: TensorRef, dy: TensorRef, dw: TensorRef, db: TensorRef,
                                      accumulate: Bool) throws -> [Launch] {
         let cg = g.inChannels / g.groups, og = g.outChannels / g.groups
@@ -174,23 +173,26 @@ extension Lowering {
         } else if dw.isPresent {
             let rows = g.groups * patch, per = (rows + g.outChannels) * ohw
             let size = chunk(g, floatsPerSample: per)
-            let slices = kSlices(m: og, n: patch, k: size * ohw, batches: g.groups)
+            let slices = kSlices(m: og, n: patch, k: size * ohw, batches: g.groups, transB: true)
             let partial = size * per, weights = g.outChannels * patch
             needWorkspace(partial + (slices > 1 ? slices * weights : 0))
             for (index, (s0, count)) in chunks(g.batch, size).enumerated() {
                 let cols = count * ohw
-                launches.append(im2col(g, x: x, sample: s0, count: count, transposed: true))
+                launches.append(im2col(g, x: x, sample: s0, count: count))
                 var a = Operand.tensor(dy, plus: s0 * g.outChannels * ohw)
                 if count > 1 {
                     a = .workspace(size * rows * ohw)
-                    launches.append(elementwise("conv.cl", "nchw_to_cnhw", count: g.outChannels * cols,
-                                                [.buffer(dy.region), .int(dy.offset + s0 * g.outChannels * ohw), .workspace,
-                                                 .int(size * rows * ohw), .int(count), .int(g.outChannels), .int(ohw)]))
+                    let grid = sizes.planeGrid(width: ohw, height: 1, count: count, outer: g.outChannels)
+                    launches.append(Launch(program: .family("conv.cl"), kernel: "nchw_to_cnhw",
+                                           args: [.buffer(dy.region), .int(dy.offset + s0 * g.outChannels * ohw), .workspace,
+                                                  .int(size * rows * ohw), .int(count), .int(grid.countPad),
+                                                  .int(g.outChannels), .int(ohw)],
+                                           global: grid.global, local: grid.local, op: op))
                 }
                 let beta: Float = (index > 0 || accumulate) ? 1 : 0
-                var call = GemmCall(m: og, n: patch, k: cols, a: a, lda: cols, b: .workspace(0), ldb: rows,
-                                    c: .tensor(dw), ldc: patch, beta: beta, strideA: og * cols, strideB: patch,
-                                    strideC: og * patch, batches: g.groups)
+                var call = GemmCall(m: og, n: patch, k: cols, a: a, lda: cols, b: .workspace(0), ldb: cols,
+                                    c: .tensor(dw), ldc: patch, beta: beta, transB: true, strideA: og * cols,
+                                    strideB: patch * cols, strideC: og * patch, batches: g.groups)
                 if slices > 1 {
                     call.c = .workspace(partial); call.beta = 0
                     call.slices = slices; call.sliceStrideC = weights
@@ -204,8 +206,7 @@ extension Lowering {
             }
         }
         if db.isPresent {
-            launches.append(reduction("conv.cl", "channel_sum", groups: g.outChannels,
-                                      ref(dy) + ref(db) + [.int(g.outChannels), .int(ohw), .int(g.batch), flag(accumulate)]))
+            launches += channelSum(dy, into: db, channels: g.outChannels, inner: ohw, outer: g.batch, accumulate: accumulate)
         }
         return launches
     }
@@ -225,7 +226,7 @@ extension Lowering {
     }
 
     /// dW (+)= dyᵀ x, dB (+)= column sums of dy.
-    func linearBackwardFilter(_ g: LinearGeometry, x: TensorRef, dy: TensorRef, dw: TensorRef, db: TensorRef,
+    mutating func linearBackwardFilter(_ g: LinearGeometry, x: TensorRef, dy: TensorRef, dw: TensorRef, db: TensorRef,
                               accumulate: Bool) -> [Launch] {
         var launches: [Launch] = []
         if dw.isPresent {
@@ -234,8 +235,7 @@ extension Lowering {
                                           beta: accumulate ? 1 : 0, transA: true)))
         }
         if db.isPresent {
-            launches.append(reduction("conv.cl", "channel_sum", groups: g.outFeatures,
-                                      ref(dy) + ref(db) + [.int(g.outFeatures), .int(1), .int(g.batch), flag(accumulate)]))
+            launches += channelSum(dy, into: db, channels: g.outFeatures, inner: 1, outer: g.batch, accumulate: accumulate)
         }
         return launches
     }

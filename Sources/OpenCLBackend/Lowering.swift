@@ -51,10 +51,12 @@ func activationCode(_ a: Activation?) -> (code: Int, param: Float, param2: Float
 /// Turns plan instructions into launches. Knows the device's work-group sizes and asks `gemmParameters`
 /// for each GEMM shape; records the largest workspace any instruction needs.
 struct Lowering {
+    /// The device's work-group sizes and reduction splits (WorkSizes.swift).
+    let sizes: WorkSizes
     /// Work-group size of reduction kernels (the WGS define of every family program).
-    let reductionSize: Int
+    var reductionSize: Int { sizes.reduction }
     /// Work-group size of one-element-per-work-item kernels.
-    let elementLocal: Int
+    var elementLocal: Int { sizes.element }
     /// Most floats one convolution's scratch may take; larger batches run in chunks of samples.
     let workspaceCap: Int
     /// The device's compute units (split-K sizing).
@@ -63,11 +65,17 @@ struct Lowering {
     private(set) var workspaceFloats = 0
     var op = ""
 
-    init(reductionSize: Int, elementLocal: Int, workspaceCap: Int, computeUnits: Int = 1,
+    init(sizes: WorkSizes, workspaceCap: Int, computeUnits: Int = 1,
          gemmParameters: @escaping (GemmShape) -> GemmParameters) {
-        self.reductionSize = reductionSize; self.elementLocal = elementLocal; self.workspaceCap = workspaceCap
+        self.sizes = sizes; self.workspaceCap = workspaceCap
         self.computeUnits = computeUnits
         self.gemmParameters = gemmParameters
+    }
+
+    init(reductionSize: Int, elementLocal: Int, workspaceCap: Int, computeUnits: Int = 1,
+         gemmParameters: @escaping (GemmShape) -> GemmParameters) {
+        self.init(sizes: WorkSizes(reduction: reductionSize, element: elementLocal, computeUnits: computeUnits),
+                  workspaceCap: workspaceCap, computeUnits: computeUnits, gemmParameters: gemmParameters)
     }
 
     mutating func needWorkspace(_ floats: Int) { workspaceFloats = max(workspaceFloats, floats) }
@@ -85,6 +93,38 @@ struct Lowering {
     func reduction(_ file: String, _ kernel: String, groups: Int, _ args: [LaunchArg]) -> Launch {
         Launch(program: .family(file), kernel: kernel, args: args, global: [max(groups, 1) * reductionSize],
                local: [reductionSize], op: op)
+    }
+
+    /// One work-item per position of `planes` planes of `width` x `height` on the plane grid (common.cl's
+    /// outerAndSample); the kernel takes the padded plane count and then the geometry after `args`.
+    func planeLaunch(_ file: String, _ kernel: String, width: Int, height: Int, planes: Int, _ args: [LaunchArg],
+                     geometry: [Int]) -> Launch {
+        let grid = sizes.planeGrid(width: width, height: height, count: planes, outer: 1)
+        return Launch(program: .family(file), kernel: kernel, args: args + [.int(grid.countPad), .int16(geometry)],
+                      global: grid.global, local: grid.local, op: op)
+    }
+
+    /// A 2-D grid of `chunks` x `channels` reduction work-groups (batchnorm.cl, conv.cl's channel_sum).
+    func chunkedReduction(_ file: String, _ kernel: String, chunks: Int, channels: Int, _ args: [LaunchArg]) -> Launch {
+        Launch(program: .family(file), kernel: kernel, args: args, global: [chunks * reductionSize, max(channels, 1)],
+               local: [reductionSize, 1], op: op)
+    }
+
+    /// db[c] (+)= sum of x[s][c][i] over `outer` samples and `inner` positions: one launch, or with the
+    /// reduction split over chunks of samples, partial sums in the workspace and `sum_slices`.
+    mutating func channelSum(_ x: TensorRef, into db: TensorRef, channels: Int, inner: Int, outer: Int,
+                             accumulate: Bool) -> [Launch] {
+        let chunks = sizes.chunks(channels: channels, batch: outer, spatial: inner)
+        let out: [LaunchArg] = chunks > 1 ? [.workspace, .int(0)] : ref(db)
+        var launches = [chunkedReduction("conv.cl", "channel_sum", chunks: chunks, channels: channels,
+                                         ref(x) + out + [.int(channels), .int(inner), .int(outer), flag(accumulate), .int(chunks)])]
+        if chunks > 1 {
+            needWorkspace(chunks * channels)
+            launches.append(elementwise("elementwise.cl", "sum_slices", count: channels,
+                                        [.workspace, .int(0), .int(channels), .int(chunks),
+                                         .buffer(db.region), .int(db.offset), .int(channels), .float(accumulate ? 1 : 0)]))
+        }
+        return launches
     }
 
     mutating func lower(_ ins: Instruction) throws -> [Launch] {
@@ -110,19 +150,38 @@ struct Lowering {
             let common: [LaunchArg] = ref(x) + ref(scale) + [flag(scale.isPresent)] + ref(shift) + [flag(shift.isPresent)]
                 + ref(ins.inputs[3]) + ref(ins.inputs[4]) + ref(y)
             if training {
-                return [reduction("batchnorm.cl", "bn_forward_train", groups: g.channels, common
+                let chunks = sizes.chunks(channels: g.channels, batch: g.batch, spatial: g.spatial)
+                let shape: [LaunchArg] = [.int(g.batch), .int(g.channels), .int(g.spatial)]
+                var launches: [Launch] = []
+                if chunks > 1 {
+                    needWorkspace(2 * chunks * g.channels)
+                    launches.append(chunkedReduction("batchnorm.cl", "bn_stats_partial", chunks: chunks, channels: g.channels,
+                                                     ref(x) + [.workspace, .int(0)] + shape + [.int(chunks)]))
+                }
+                launches.append(chunkedReduction("batchnorm.cl", "bn_forward_train", chunks: chunks, channels: g.channels, common
                     + ref(ins.outputs[1]) + ref(ins.outputs[2])
-                    + [.int(g.batch), .int(g.channels), .int(g.spatial), .float(g.eps), .float(g.momentum), .int(a.code), .float(a.param)])]
+                    + shape + [.float(g.eps), .float(g.momentum), .int(a.code), .float(a.param), .workspace, .int(0), .int(chunks)]))
+                return launches
             }
             return [elementwise("batchnorm.cl", "bn_forward_eval", count: g.batch * g.channels * g.spatial, common
                 + [.int(g.batch), .int(g.channels), .int(g.spatial), .float(g.eps), .int(a.code), .float(a.param)])]
         case .batchNormBackward(let g, let accumulateParameters):
             let (dx, dScale, dShift) = (ins.outputs[0], ins.outputs[1], ins.outputs[2])
+            let chunks = sizes.chunks(channels: g.channels, batch: g.batch, spatial: g.spatial)
+            let shape: [LaunchArg] = [.int(g.batch), .int(g.channels), .int(g.spatial)]
             let args: [LaunchArg] = ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[2]) + [flag(ins.inputs[2].isPresent)]
                 + ref(ins.inputs[3]) + ref(ins.inputs[4])
                 + ref(dx) + [flag(dx.isPresent)] + ref(dScale) + [flag(dScale.isPresent)] + ref(dShift) + [flag(dShift.isPresent)]
-                + [acc, flag(accumulateParameters), .int(g.batch), .int(g.channels), .int(g.spatial)]
-            return [reduction("batchnorm.cl", "bn_backward", groups: g.channels, args)]
+                + [acc, flag(accumulateParameters)] + shape + [.workspace, .int(0), .int(chunks)]
+            var launches: [Launch] = []
+            if chunks > 1 {
+                needWorkspace(2 * chunks * g.channels)
+                launches.append(chunkedReduction("batchnorm.cl", "bn_backward_partial", chunks: chunks, channels: g.channels,
+                                                 ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[3]) + ref(ins.inputs[4])
+                                                     + [.workspace, .int(0)] + shape + [.int(chunks)]))
+            }
+            launches.append(chunkedReduction("batchnorm.cl", "bn_backward", chunks: chunks, channels: g.channels, args))
+            return launches
         case .activation(let act):
             let a = activationCode(act)
             return [elementwise("elementwise.cl", "activation_forward", count: y.count,
@@ -133,14 +192,15 @@ struct Lowering {
                                 ref(x) + ref(ins.inputs[1]) + ref(y)
                                     + [.int(y.count), .int(a.code), .float(a.param), .float(a.param2), flag(fromOutput), acc])]
         case .maxPool(let g):
-            return [elementwise("pooling.cl", "maxpool_forward", count: y.count,
-                                ref(x) + ref(y) + ref(ins.outputs[1]) + [.int16(poolGeometry(g))])]
+            return [planeLaunch("pooling.cl", "maxpool_forward", width: g.outWidth, height: g.outHeight,
+                                planes: g.batch * g.channels, ref(x) + ref(y) + ref(ins.outputs[1]), geometry: poolGeometry(g))]
         case .maxPoolBackward(let g):
-            return [elementwise("pooling.cl", "maxpool_backward", count: y.count,
-                                ref(x) + ref(ins.inputs[1]) + ref(y) + [acc, .int16(poolGeometry(g))])]
+            return [planeLaunch("pooling.cl", "maxpool_backward", width: g.inWidth, height: g.inHeight,
+                                planes: g.batch * g.channels, ref(x) + ref(ins.inputs[1]) + ref(y) + [acc], geometry: poolGeometry(g))]
         case .maxPoolReluBackward(let g):
-            return [elementwise("pooling.cl", "maxpool_relu_backward", count: y.count,
-                                ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[2]) + ref(y) + [acc, .int16(poolGeometry(g))])]
+            return [planeLaunch("pooling.cl", "maxpool_relu_backward", width: g.inWidth, height: g.inHeight,
+                                planes: g.batch * g.channels, ref(x) + ref(ins.inputs[1]) + ref(ins.inputs[2]) + ref(y) + [acc],
+                                geometry: poolGeometry(g))]
         case .avgPool(let g):
             return [elementwise("pooling.cl", "avgpool_forward", count: y.count, ref(x) + ref(y) + [.int16(poolGeometry(g))])]
         case .avgPoolBackward(let g):

@@ -49,7 +49,7 @@ public final class OpenCLExecutor: PlanExecutor {
     var resident: ResidentDataSet?
 
     init(plan: Plan, runtime: DeviceRuntime, tune: Bool, tuningBudget: Double, profiling: Bool,
-         gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil) throws {
+         gemmOverride: GemmParameters? = nil, workspaceCap: Int? = nil, workSizes: WorkSizes? = nil) throws {
         self.plan = plan
         self.runtime = runtime
         queue = try CommandQueue(runtime, profiling: profiling)
@@ -64,16 +64,14 @@ public final class OpenCLExecutor: PlanExecutor {
             total += max(4 * plan.count(of: r), 4)
         }
 
-        // Sizes the device accepts for reduction and elementwise work-groups.
-        var reduction = 1
-        while reduction * 2 <= min(256, device.maxWorkGroupSize) { reduction *= 2 }
-        let elementLocal = min(256, device.maxWorkGroupSize)
+        // Tests pass other sizes to reach the split reductions and padded plane grids a GPU would get.
+        let sizes = workSizes ?? WorkSizes(kind: device.kind, computeUnits: device.computeUnits, maxWorkGroupSize: device.maxWorkGroupSize)
         // Scratch cap: 32 Mi floats (128 MiB) or half the largest allocation; tests lower it to force chunking.
         let cap = workspaceCap ?? max(1 << 20, min(32 << 20, device.maxAllocation / 4 / 2))
         let selector = GemmSelector(runtime: runtime)
         selector.override = gemmOverride
         func lowerAll(_ parameters: @escaping (GemmShape) -> GemmParameters) throws -> ([Launch], [Launch], Int) {
-            var lowering = Lowering(reductionSize: reduction, elementLocal: elementLocal, workspaceCap: cap,
+            var lowering = Lowering(sizes: sizes, workspaceCap: cap,
                                     computeUnits: device.computeUnits, gemmParameters: parameters)
             func label(_ program: [Instruction]) throws -> [Launch] {
                 try program.enumerated().flatMap { i, ins in
@@ -98,7 +96,7 @@ public final class OpenCLExecutor: PlanExecutor {
         inputStaging = Staging(bytes: 4 * plan.inputCount)
         labelStaging = Staging(bytes: 4 * plan.labelCount)
 
-        let defines = [("WGS", String(reduction))]
+        let defines = [("WGS", String(sizes.reduction))]
         var programs: [ProgramID: Program] = [:]
         func prepare(_ launch: Launch) throws -> Prepared {
             let program: Program

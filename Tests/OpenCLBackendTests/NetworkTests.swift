@@ -82,4 +82,27 @@ final class NetworkTests: XCTestCase {
         XCTAssertGreaterThan(executor.trainLaunchCount, try OpenCLBackend(device: device, tune: false).loadExecutor(plan).trainLaunchCount)
         try compareWithReference(graph, batch: 5, tolerance: Tolerances.OpenCL.gemm, executor: executor)
     }
+
+    /// BatchNorm statistics and gradients and bias gradients split over chunks of samples (partial sums and a
+    /// second pass, as a GPU gets them), and plane grids whose sample count is padded, against the reference.
+    func testSplitReductionsAndPaddedPlaneGridsMatchReference() throws {
+        let device = try TestDevice.require()
+        var b = NetworkBuilder(input: TensorShape(channels: 3, height: 6, width: 6))
+        var x = try b.conv2d("conv", b.input, out: 4, kernel: 3, padding: 1)
+        x = try b.relu("relu", try b.batchNorm("bn", x))
+        x = try b.maxPool("pool", x, kernel: 2)
+        let graph = try b.build(output: try b.linear("fc", try b.flatten("flat", x), out: 3))
+        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 5))
+        var sizes = WorkSizes(reduction: 64, element: 64, computeUnits: 4)
+        sizes.minimumPerGroup = 1   // 5 chunks of one sample each per channel
+        sizes.planeGroup = 128      // 6x6 planes, 3 samples deep: 5 samples padded to 6
+        XCTAssertEqual(sizes.chunks(channels: 4, batch: 5, spatial: 36), 5)
+        XCTAssertEqual(sizes.planeGrid(width: 6, height: 6, count: 5, outer: 2).countPad, 6)
+        let runtime = try DeviceRuntime.shared(device)
+        let executor = try OpenCLExecutor(plan: plan, runtime: runtime, tune: false, tuningBudget: 0, profiling: false,
+                                          workSizes: sizes)
+        // The split adds a partial-sum launch to BatchNorm forward and backward and a sum to each bias gradient.
+        XCTAssertGreaterThan(executor.trainLaunchCount, try OpenCLBackend(device: device, tune: false).loadExecutor(plan).trainLaunchCount)
+        try compareWithReference(graph, batch: 5, tolerance: Tolerances.OpenCL.gemm, steps: 2, executor: executor)
+    }
 }
