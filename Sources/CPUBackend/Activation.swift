@@ -64,6 +64,37 @@ enum ActivationKernels {
         }
     }
 
+    /// Runs `loop` with `act` rebuilt from a literal case, once per kind: with `derivative` inlined, the switch
+    /// over a known case folds away, so each kind gets its own loop (vectorised where its formula has no libm
+    /// call) instead of one loop that switches per element. Measured (`Perf --filter ops`, 401,408 floats, one
+    /// thread, quiet): backward of LeakyReLU 1,920 -> 72 µs, ReLU6 1,921 -> 68, Sigmoid 1,620 -> 48, Tanh 1,147
+    /// -> 72, ELU 1,930 -> 65, Hardsigmoid 1,422 -> 54 (ReLU 52). The same wrapping of the forward loop changed
+    /// nothing measurable (ReLU6 forward stays ~1.1-1.5 ms), so the forward keeps its one loop.
+    @inline(__always)
+    static func specialized(_ act: Activation, _ loop: (Activation) -> Void) {
+        switch act {
+        case .relu: loop(.relu)
+        case .leakyRelu(let s): loop(.leakyRelu(slope: s))
+        case .gelu: loop(.gelu)
+        case .silu: loop(.silu)
+        case .sigmoid: loop(.sigmoid)
+        case .tanh: loop(.tanh)
+        case .elu(let a): loop(.elu(alpha: a))
+        case .relu6: loop(.relu6)
+        case .hardtanh(let lo, let hi): loop(.hardtanh(min: lo, max: hi))
+        case .hardswish: loop(.hardswish)
+        case .hardsigmoid: loop(.hardsigmoid)
+        case .selu: loop(.selu)
+        case .celu(let a): loop(.celu(alpha: a))
+        case .mish: loop(.mish)
+        case .softplus(let beta, let threshold): loop(.softplus(beta: beta, threshold: threshold))
+        case .softsign: loop(.softsign)
+        case .geluTanh: loop(.geluTanh)
+        case .logSigmoid: loop(.logSigmoid)
+        case .softshrink(let l): loop(.softshrink(lambda: l))
+        }
+    }
+
     /// Derivative factor of the activation, from the output y or from the input x.
     @inline(__always)
     static func derivative(_ act: Activation, fromOutput: Bool, _ v: Float) -> Float {
@@ -121,9 +152,21 @@ enum ActivationKernels {
         case (.relu, true):
             for i in 0..<n { let g = dy[i]; dx[i] += src[i] > 0 ? g : 0 }
         case (_, false):
-            for i in 0..<n { dx[i] = dy[i] * derivative(act, fromOutput: fromOutput, src[i]) }
+            specialized(act) { a in
+                if fromOutput {
+                    for i in 0..<n { dx[i] = dy[i] * derivative(a, fromOutput: true, src[i]) }
+                } else {
+                    for i in 0..<n { dx[i] = dy[i] * derivative(a, fromOutput: false, src[i]) }
+                }
+            }
         case (_, true):
-            for i in 0..<n { dx[i] += dy[i] * derivative(act, fromOutput: fromOutput, src[i]) }
+            specialized(act) { a in
+                if fromOutput {
+                    for i in 0..<n { dx[i] += dy[i] * derivative(a, fromOutput: true, src[i]) }
+                } else {
+                    for i in 0..<n { dx[i] += dy[i] * derivative(a, fromOutput: false, src[i]) }
+                }
+            }
         }
     }
 }
