@@ -20,16 +20,8 @@ extension Benchmarks {
             guard d.count == 3 else { print("input shape must be CxHxW, got \(arguments[2])"); return }
             input = TensorShape(channels: d[0], height: d[1], width: d[2])
         }
-        let graph = try net.graph(input: input)
-        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: CPUBackend(threads: 1))
-        let executor = try CPUExecutor(plan: plan, threads: 1)
-        executor.write(.parameters, plan.initialParameters(seed: 1))
-        executor.write(.buffers, plan.initialBuffers())
-        var rng = SplitMix64(seed: 2)
-        let images = (0..<plan.inputCount).map { _ in rng.uniform(1) }
-        let labels = (0..<batch).map { _ in Int32(rng.next() % 10) }
-        images.withUnsafeBufferPointer { i in labels.withUnsafeBufferPointer { executor.setBatch(images: i, labels: $0) } }
-        executor.trainStep(learningRate: 0.01)
+        let loaded = try LoadedNet(net, batch: batch, threads: 1, input: input)
+        let plan = loaded.plan, executor = loaded.executor
         func cpuSeconds(_ body: () -> Void) -> Double {
             var best = Double.infinity
             for _ in 0..<5 {
