@@ -90,7 +90,8 @@ extension SearchEngine {
         var rate = promotedRate > 0 ? promotedRate : meta(candidate)?.metrics?.imagesPerSecond ?? 0
         let sizes = trainer.splitSizes
         let probeStart = Date()
-        let wider = scalesFinalNetwork ? await widen(found, rate: rate, seconds: seconds, trainer: trainer) : (factor: 1, network: found, rate: rate)
+        // NAS-Bench-201 networks keep the benchmark's widths: their cells are the search space.
+        let wider = scalesFinalNetwork && config.space == nil ? await widen(found, rate: rate, seconds: seconds, trainer: trainer) : (factor: 1, network: found, rate: rate)
         let checked = wider.network
         if wider.factor != 1 {
             rate = wider.rate
