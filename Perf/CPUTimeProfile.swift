@@ -14,11 +14,9 @@ extension Benchmarks {
         guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
             print("usage: Perf --profile-cpu initial|smallcnn|resnet8 BATCH [CxHxW]"); return
         }
-        var input = TensorShape(channels: 1, height: 28, width: 28)
-        if arguments.count > 2 {
-            let d = arguments[2].split(separator: "x").compactMap { Int($0) }
-            guard d.count == 3 else { print("input shape must be CxHxW, got \(arguments[2])"); return }
-            input = TensorShape(channels: d[0], height: d[1], width: d[2])
+        let input: TensorShape
+        do { input = try arguments.count > 2 ? inputShape(arguments[2]) : LoadedNet.fashionShape } catch {
+            print(error.localizedDescription); return
         }
         let loaded = try LoadedNet(net, batch: batch, threads: 1, input: input)
         let plan = loaded.plan, executor = loaded.executor
@@ -40,7 +38,7 @@ extension Benchmarks {
         }
         let step = cpuSeconds { executor.trainStep(learningRate: 0.01) }
         print(String(format: "%@ %@ batch %d, 1 thread: step %.1f µs CPU (sum of ops %.1f µs), %.0f img/s per core",
-                     net.rawValue, arguments.count > 2 ? arguments[2] : "1x28x28", batch, step * 1e6, total * 1e6,
+                     net.rawValue, input.description, batch, step * 1e6, total * 1e6,
                      Double(batch) / step))
         var byOp: [String: Double] = [:]
         for (t, name) in rows { byOp[String(name.split(separator: " ").last!), default: 0] += t }

@@ -9,7 +9,7 @@ struct LoadedNet {
     let executor: CPUExecutor
 
     init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores,
-         input: TensorShape = TensorShape(channels: 1, height: 28, width: 28)) throws {
+         input: TensorShape = LoadedNet.fashionShape) throws {
         let graph = try net.graph(input: input)
         plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: CPUBackend(threads: threads))
         executor = try CPUExecutor(plan: plan, threads: threads)

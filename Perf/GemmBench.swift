@@ -50,7 +50,7 @@ extension Benchmarks {
     static func convGemmShapes() -> [(String, Int, Int, Int)] {
         var shapes: [(String, Int, Int, Int)] = []
         for net in [BuiltinNetwork.smallcnn, .resnet8] {
-            guard let graph = try? net.graph(input: TensorShape(channels: 1, height: 28, width: 28)),
+            guard let graph = try? net.graph(input: LoadedNet.fashionShape),
                   let plan = try? PlanCompiler.compile(graph, options: PlanOptions(batchSize: 1)) else { continue }
             for ins in plan.evalProgram {
                 if case .conv2d(let g, _) = ins.op {

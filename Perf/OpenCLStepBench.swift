@@ -10,7 +10,7 @@ struct OpenCLNet {
     let images: [Float]
     let labels: [Int32]
 
-    init(_ net: BuiltinNetwork, batch: Int, input: TensorShape = TensorShape(channels: 1, height: 28, width: 28),
+    init(_ net: BuiltinNetwork, batch: Int, input: TensorShape = LoadedNet.fashionShape,
          profiling: Bool = false) throws {
         let graph = try net.graph(input: input)
         let backend = OpenCLBackend(device: try OpenCLBench.device.get(), profiling: profiling)
@@ -104,14 +104,15 @@ extension Benchmarks {
         if let failure = gpu.executor.failure { throw failure }
         print("\(OpenCLBench.deviceNote)")
         print(String(format: "%@ %@ batch %d: OpenCL %.1f img/s, CPU backend %.1f img/s, ratio %.3f (best of %d rounds of %d steps)",
-                     net.rawValue, "\(input.channels)x\(input.height)x\(input.width)", batch, Double(batch) / bestGPU,
+                     net.rawValue, input.description, batch, Double(batch) / bestGPU,
                      Double(batch) / bestCPU, bestCPU / bestGPU, rounds, steps))
     }
 
     static func inputShape(_ text: String) throws -> TensorShape {
-        let d = text.split(separator: "x").compactMap { Int($0) }
-        guard d.count == 3 else { throw NSError(domain: "Perf", code: 2, userInfo: [NSLocalizedDescriptionKey: "input shape must be CxHxW, e.g. 3x32x32"]) }
-        return TensorShape(channels: d[0], height: d[1], width: d[2])
+        guard let shape = TensorShape(parsing: text), shape.rank == 3 else {
+            throw NSError(domain: "Perf", code: 2, userInfo: [NSLocalizedDescriptionKey: "input shape must be CxHxW, e.g. 3x32x32, got \(text)"])
+        }
+        return shape
     }
 
     /// `Perf --profile-opencl NET BATCH [STEPS] [CxHxW]`: device time of every train-program instruction
@@ -134,7 +135,7 @@ extension Benchmarks {
         let total = rows.reduce(0) { $0 + $1.seconds } / Double(steps)
         print("\(OpenCLBench.deviceNote)")
         print(String(format: "%@ %@ batch %d: step %.1f ms wall (profiling on), kernels %.1f ms, %d launches per step, %.0f img/s",
-                     net.rawValue, "\(input.channels)x\(input.height)x\(input.width)", batch, wall * 1e3, total * 1e3, e.trainLaunchCount, Double(batch) / wall))
+                     net.rawValue, input.description, batch, wall * 1e3, total * 1e3, e.trainLaunchCount, Double(batch) / wall))
         for r in rows {
             let t = r.seconds / Double(steps)
             print(String(format: "%9.1f µs %5.1f%% %3d kernels  %@", t * 1e6, 100 * t / total, r.calls / steps, r.op))

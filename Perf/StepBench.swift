@@ -19,12 +19,12 @@ extension Benchmarks {
     }
 
     /// The input shapes of the train-step benchmark: Fashion-MNIST's and CIFAR's (the targets hold at both).
-    static let stepShapes = [TensorShape(channels: 1, height: 28, width: 28), TensorShape(channels: 3, height: 32, width: 32)]
+    static let stepShapes = [LoadedNet.fashionShape, TensorShape(channels: 3, height: 32, width: 32)]
 
     static let step = Benchmark(name: "train-step", summary: "training images/s (forward, loss, backward, SGD momentum) vs PyTorch CPU, same nets, 1x28x28 and 3x32x32") { ctx in
         var results: [BenchResult] = []
         for input in stepShapes {
-            let shape = "\(input.channels)x\(input.height)x\(input.width)"
+            let shape = input.description
             for net in BuiltinNetwork.allCases {
                 for batch in [1, 32, 128] {
                     let ours = try ourRate(net, batch: batch, input: input, quick: ctx.quick)

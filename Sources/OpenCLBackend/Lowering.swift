@@ -72,12 +72,6 @@ struct Lowering {
         self.gemmParameters = gemmParameters
     }
 
-    init(reductionSize: Int, elementLocal: Int, workspaceCap: Int, computeUnits: Int = 1,
-         gemmParameters: @escaping (GemmShape) -> GemmParameters) {
-        self.init(sizes: WorkSizes(reduction: reductionSize, element: elementLocal, computeUnits: computeUnits),
-                  workspaceCap: workspaceCap, computeUnits: computeUnits, gemmParameters: gemmParameters)
-    }
-
     mutating func needWorkspace(_ floats: Int) { workspaceFloats = max(workspaceFloats, floats) }
 
     func ref(_ t: TensorRef) -> [LaunchArg] { [.buffer(t.region), .int(t.offset)] }

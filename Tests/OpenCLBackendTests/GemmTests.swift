@@ -35,7 +35,7 @@ final class GemmTests: XCTestCase {
             memory[region] = buffer
         }
         let output = try XCTUnwrap(memory[.gradients])
-        let lowering = Lowering(reductionSize: 64, elementLocal: 64, workspaceCap: 1 << 20) { _ in p }
+        let lowering = Lowering(sizes: WorkSizes(reduction: 64, element: 64), workspaceCap: 1 << 20) { _ in p }
         let launch = lowering.gemm(call)
         let kernel = try runtime.program(["common.cl", "gemm.cl"], defines: p.defines).kernel("gemm")
         _ = try kernel.bind(launch.args) { region in (region.flatMap { memory[$0] } ?? output).mem }
