@@ -91,18 +91,21 @@ extension SearchEngine {
         let sizes = trainer.splitSizes
         let probeStart = Date()
         // NAS-Bench-201 networks keep the benchmark's widths: their cells are the search space.
-        let wider = scalesFinalNetwork && config.space == nil ? await widen(found, rate: rate, seconds: seconds, trainer: trainer) : (factor: 1, network: found, rate: rate)
+        let wider = scalesFinalNetwork && config.space == nil
+            ? await widen(found, rate: rate, seconds: seconds, trainer: trainer) : (factor: 1, network: found, rate: rate)
         let checked = wider.network
         if wider.factor != 1 {
+            // `widen` timed this network with augmentation, which its 15 or more epochs keep: no second probe.
             rate = wider.rate
             result.widthFactor = wider.factor
+            result.probedImagesPerSecond = wider.rate
             do { try directory.writeText(checker.codec.emit(checked.graph), to: sourcePath) } catch { result.failure = "\(error)" }
         }
         var recipe = FinalRecipe.fitted(seconds: seconds - Date().timeIntervalSince(probeStart), imagesPerSecond: rate,
                                         trainImages: sizes.train, validationImages: sizes.validation)
         // The search's throughput is measured without augmentation and over short runs: time the recipe itself
         // (a few seconds) and refit; if augmentation then no longer fits 15 epochs, time again without it.
-        for _ in 0..<2 where recipe.epochs > 0 {
+        for _ in 0..<2 where recipe.epochs > 0 && wider.factor == 1 {
             let probe = recipe
             let measured = await pool.onDevice { device in trainer.measureThroughput(checked.graph, recipe: probe, device: device) }
             guard measured > 0 else { break }
