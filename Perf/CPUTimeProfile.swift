@@ -14,10 +14,7 @@ extension Benchmarks {
         guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
             print("usage: Perf --profile-cpu initial|smallcnn|resnet8 BATCH [CxHxW]"); return
         }
-        let input: TensorShape
-        do { input = try arguments.count > 2 ? inputShape(arguments[2]) : LoadedNet.fashionShape } catch {
-            print(error.localizedDescription); return
-        }
+        let input = try arguments.count > 2 ? inputShape(arguments[2]) : LoadedNet.fashionShape
         let loaded = try LoadedNet(net, batch: batch, threads: 1, input: input)
         let plan = loaded.plan, executor = loaded.executor
         func cpuSeconds(_ body: () -> Void) -> Double {

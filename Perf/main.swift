@@ -20,30 +20,23 @@ enum Benchmarks {
 var quick = false, useTorch = true
 var filters: [String] = []
 var arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.first == "--profile" {
-    Clock.useBest = true
-    try Benchmarks.profile(Array(arguments.dropFirst()))
-    exit(0)
-}
-if arguments.first == "--profile-cpu" {
-    try Benchmarks.profileCPUTime(Array(arguments.dropFirst()))
-    exit(0)
-}
-if arguments.first == "--profile-opencl" {
-    try Benchmarks.profileOpenCL(Array(arguments.dropFirst()))
-    exit(0)
-}
-if arguments.first == "--compare-opencl" {
-    try Benchmarks.compareOpenCL(Array(arguments.dropFirst()))
-    exit(0)
-}
-if arguments.first == "--gemm-sweep" {
-    Clock.useBest = true
-    try Benchmarks.gemmSweep(Array(arguments.dropFirst()))
-    exit(0)
-}
-if arguments.first == "--child-rss" {
-    try Benchmarks.childRSS(Array(arguments.dropFirst()))
+/// The single-purpose tools: each runs and exits; an error (a malformed shape, a device that fails) is printed
+/// with its message and exit status 1 instead of trapping.
+let tools: [String: ([String]) throws -> Void] = [
+    "--profile": { Clock.useBest = true; try Benchmarks.profile($0) },
+    "--profile-cpu": Benchmarks.profileCPUTime,
+    "--profile-opencl": Benchmarks.profileOpenCL,
+    "--compare-opencl": Benchmarks.compareOpenCL,
+    "--gemm-sweep": { Clock.useBest = true; try Benchmarks.gemmSweep($0) },
+    "--child-rss": Benchmarks.childRSS,
+]
+if let name = arguments.first, let tool = tools[name] {
+    do {
+        try tool(Array(arguments.dropFirst()))
+    } catch {
+        FileHandle.standardError.write(Data("Perf \(name): \(error.localizedDescription)\n".utf8))
+        exit(1)
+    }
     exit(0)
 }
 while let a = arguments.first {
