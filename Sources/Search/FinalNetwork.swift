@@ -27,12 +27,19 @@ extension SearchEngine {
     static let promotionsJSON = "promotions.json"
 
     /// Promotes the archive's fittest networks (`PromotionRule`) while each is predicted to finish within
-    /// `seconds`; the results go to promotions.json.
-    public func promote(seconds: Double) async -> [PromotionResult] {
+    /// `seconds`; with `finalSeconds` (the final retrain's time), only those it can train long enough
+    /// (`PromotionRule.finalTrainable`). The results go to promotions.json.
+    public func promote(seconds: Double, finalSeconds: Double? = nil) async -> [PromotionResult] {
         guard let trainer = evaluator as? TrainerEvaluator else { return [] }
         let start = Date()
-        let entries = state.networks.elites.values.map {
-            PromotionRule.Entry(candidate: $0.payload.candidate, fitness: $0.fitness, steps: $0.payload.steps ?? 0)
+        var entries = state.networks.elites.values.map {
+            PromotionRule.Entry(candidate: $0.payload.candidate, fitness: $0.fitness, steps: $0.payload.steps ?? 0,
+                                imagesPerSecond: meta($0.payload.candidate)?.metrics?.imagesPerSecond ?? 0)
+        }
+        if let finalSeconds {
+            let sizes = trainer.splitSizes
+            entries = PromotionRule.finalTrainable(entries, finalSeconds: finalSeconds, trainImages: sizes.train,
+                                                   validationImages: sizes.validation)
         }
         let chosen = PromotionRule.select(entries, count: PromotionRule.maxPromoted)
         var results: [PromotionResult] = []

@@ -10,16 +10,18 @@ enum SearchFinalPhase {
         let promoteSeconds = split.searchSeconds - Date().timeIntervalSince(runStart)
         print(String(format: "promoting the fittest networks (%.0f s)...", max(promoteSeconds, 0)))
         Console.flush()
-        let promotions = try Blocking.wait { await engine.promote(seconds: promoteSeconds) }
+        // The final retrain starts when the search share ends (promotions stop there).
+        let finalSeconds = split.finalSeconds(elapsed: split.searchSeconds)
+        let promotions = try Blocking.wait { await engine.promote(seconds: promoteSeconds, finalSeconds: finalSeconds) }
         for p in promotions {
             print(String(format: "  #%d: validation %.4f at %d steps -> %.4f at %d steps (%.0f s)", p.candidate, p.exploreAccuracy,
                          p.exploreSteps, p.promotedAccuracy, p.promotedSteps, p.seconds))
         }
-        let finalSeconds = split.finalSeconds(elapsed: Date().timeIntervalSince(runStart))
-        print(String(format: "retraining the best network from scratch (%.0f s)...", finalSeconds))
+        let retrainSeconds = split.finalSeconds(elapsed: Date().timeIntervalSince(runStart))
+        print(String(format: "retraining the best network from scratch (%.0f s)...", retrainSeconds))
         Console.flush()
         let final = try Blocking.wait {
-            await engine.finalNetwork(seconds: finalSeconds, promotions: promotions) { p in
+            await engine.finalNetwork(seconds: retrainSeconds, promotions: promotions) { p in
                 if p.endOfEpoch {
                     print("  " + TrainReport.progressLine(p, learningRate: false))
                     Console.flush()

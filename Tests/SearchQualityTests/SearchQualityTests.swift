@@ -248,4 +248,20 @@ final class SearchQualityTests: XCTestCase {
         XCTAssertEqual(PromotionRule.winner(results)?.candidate, 1)
         XCTAssertNil(PromotionRule.winner([]))
     }
+
+    func testOnlyNetworksTheFinalRetrainCanTrainLongEnoughArePromoted() {
+        typealias E = PromotionRule.Entry
+        // 300 s for the retrain, 54,000 + 6,000 images an epoch: 10 epochs need about 1,880 images/s.
+        let entries = [E(candidate: 1, fitness: 0.91, steps: 300, imagesPerSecond: 1200),
+                       E(candidate: 2, fitness: 0.90, steps: 300, imagesPerSecond: 3000),
+                       E(candidate: 3, fitness: 0.89, steps: 300),
+                       E(candidate: 4, fitness: 0.88, steps: 300, imagesPerSecond: 1900)]
+        let kept = PromotionRule.finalTrainable(entries, finalSeconds: 300, trainImages: 54_000, validationImages: 6000)
+        XCTAssertEqual(kept.map(\.candidate), [2, 3, 4], "the 1,200-images/s network gets 6 epochs; an unknown rate passes")
+        XCTAssertEqual(PromotionRule.select(kept, count: 1).map(\.candidate), [2])
+        XCTAssertEqual(PromotionRule.finalTrainable([entries[0]], finalSeconds: 300, trainImages: 54_000, validationImages: 6000),
+                       [entries[0]], "when none fits, all stay: there is always a final network")
+        XCTAssertEqual(PromotionRule.finalTrainable(entries, finalSeconds: 100, trainImages: 54_000, validationImages: 6000).map(\.candidate),
+                       [3], "100 s fits 10 epochs of no known rate")
+    }
 }
