@@ -11,8 +11,9 @@ import NetIR
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
 /// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
 /// budget, or repeating a network already made (it would be skipped as a duplicate and its slot refilled
-/// untargeted), are not kept while another variant is; when every variant overruns, a cheaper edit of the parent
-/// (`cheapeners`) that fits is made instead of a child the trainer would refuse.
+/// untargeted), or costing more than `growthFactor` times the costliest archive network, are not kept while
+/// another variant is; when every variant is so refused, a cheaper edit of the parent (`cheapeners`) that fits
+/// is made instead.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -101,7 +102,7 @@ extension SearchEngine {
             }
         }
         if !made.costs.isEmpty, !fitsAny(made.costs) {
-            // Every variant would be refused for time: a cheaper edit of the same parent that fits is trained instead.
+            // Every variant is refused (time budget or growth cap): a cheaper edit of the same parent that fits.
             var cheaper: [(MutationOutput, NicheTargeting.Variant, Variation)] = []
             for m in NicheTargeting.cheapeners where Variation.mutation(m) != request.operation {
                 var r = request
@@ -147,17 +148,20 @@ extension SearchEngine {
     /// by the trainer, so while one fits, those that do not are left out (nil).
     func fitting(_ costs: [NetworkCost?]) -> [NicheTargeting.Variant?] {
         var variants = costs.map { $0.map(predictedVariant) }
-        if let trainer = evaluator as? TrainerEvaluator {
-            let fits = costs.map { $0.map(trainer.fitsBudget) ?? true }
-            if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
-        }
+        let fits = costs.map { $0.map(admissible) ?? true }
+        if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
         return variants
     }
 
-    /// Whether any of these costs is predicted to fit the time budget (true without a trainer or a budget).
-    func fitsAny(_ costs: [NetworkCost?]) -> Bool {
-        guard let trainer = evaluator as? TrainerEvaluator else { return true }
-        return costs.contains { $0.map(trainer.fitsBudget) ?? false }
+    /// Whether any of these costs is `admissible`.
+    func fitsAny(_ costs: [NetworkCost?]) -> Bool { costs.contains { $0.map(admissible) ?? false } }
+
+    /// Whether a rule child of this cost is worth making: predicted to fit the time budget (always without a
+    /// trainer or a budget), and at most `growthFactor` times the FLOPs of the costliest archive network.
+    func admissible(_ cost: NetworkCost) -> Bool {
+        if let trainer = evaluator as? TrainerEvaluator, !trainer.fitsBudget(cost) { return false }
+        if let cap = growthFlopsCap(), cost.flops > cap { return false }
+        return true
     }
 
     /// A network's cost from its source (nil when it does not check): one parse serves niche and budget.

@@ -89,3 +89,20 @@ final class BudgetFallbackTests: XCTestCase {
         XCTAssert(evaluator.fitsBudget(try codec.parse(out.source, "out.py").cost()), "the child fits the budget")
     }
 }
+
+/// Rule children grow by at most `growthFactor` times the FLOPs of the costliest archive network.
+final class GrowthCapTests: XCTestCase {
+    func testRuleChildrenStayWithinTheGrowthCap() async throws {
+        let dir = TestRun.folder("growth-cap")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let engine = try TestRun.engine(dir, config: TestRun.config(evaluations: 40, batch: 4, seed: 5))
+        _ = try await engine.run()
+        let children = TestRun.candidates(dir).filter { $0.id != 0 && $0.cost != nil }
+        XCTAssertGreaterThan(children.count, 20)
+        // The archive a child was planned against holds only candidates made before it: their costliest bounds it.
+        for c in children {
+            let before = TestRun.candidates(dir).filter { $0.id < c.id }.compactMap { $0.cost?.flops }.max() ?? 0
+            XCTAssertLessThanOrEqual(c.cost!.flops, before * SearchEngine.growthFactor, "#\(c.id) \(c.operation)")
+        }
+    }
+}
