@@ -128,13 +128,17 @@ struct Binder {
                     bn.eval(y, act: act, channels: channels)
                 }
             }
-        case .batchNormBackward(let g, let accParams):
-            try operands(ins, inputs: 5, outputs: 3)
+        case .batchNormBackward(let g, let accParams), .batchNormReluBackward(let g, let accParams):
+            var fused = false
+            if case .batchNormReluBackward = ins.op { fused = true }
+            try operands(ins, inputs: fused ? 6 : 5, outputs: 3)
             let x = try required(i[0], ins), dy = try required(i[1], ins), scale = pointer(i[2])
             let mean = try required(i[3], ins), invStd = try required(i[4], ins)
+            let reluOutput = try fused ? required(i[5], ins) : nil
             let dx = pointer(o[0]), dScale = pointer(o[1]), dShift = pointer(o[2])
             return parallel(work: g.batch * g.channels * g.spatial, threshold: Self.parallelElements) { part, parts in
-                BatchNormKernel.backward(g, x: x, dy: dy, scale: scale, savedMean: mean, savedInvStd: invStd, dx: dx,
+                BatchNormKernel.backward(g, x: x, dy: dy, reluOutput: reluOutput, scale: scale, savedMean: mean,
+                                         savedInvStd: invStd, dx: dx,
                                          dScale: dScale, dShift: dShift, accumulate: acc, accumulateParameters: accParams,
                                          channels: slice(g.channels, part, parts))
             }

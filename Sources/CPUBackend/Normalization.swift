@@ -69,7 +69,9 @@ struct BatchNormKernel {
     }
 
     /// dγ = Σ dy·x̂, dβ = Σ dy, dx = γ·invstd·(dy − dβ/m − x̂·dγ/m); each output optional, with its own accumulate.
+    /// With `reluOutput` (batchNormReluBackward), dy is first masked by [y > 0] in both passes, never stored.
     static func backward(_ g: BatchNormGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         reluOutput: UnsafePointer<Float>? = nil,
                          scale: UnsafePointer<Float>?, savedMean: UnsafePointer<Float>, savedInvStd: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dScale: UnsafeMutablePointer<Float>?,
                          dShift: UnsafeMutablePointer<Float>?, accumulate: Bool, accumulateParameters: Bool,
@@ -81,7 +83,8 @@ struct BatchNormKernel {
             var sumDy = 0.0, sumDyXc = 0.0
             for n in 0..<g.batch {
                 let o = n * stride + c * s
-                let (a, b) = Reduce.sumAndCenteredDot(dy + o, x + o, s, mean)
+                let (a, b) = reluOutput.map { Reduce.maskedSumAndCenteredDot(dy + o, $0 + o, x + o, s, mean) }
+                    ?? Reduce.sumAndCenteredDot(dy + o, x + o, s, mean)
                 sumDy += Double(a); sumDyXc += Double(b)
             }
             let dBeta = Float(sumDy), dGamma = Float(sumDyXc) * invStd
@@ -94,9 +97,15 @@ struct BatchNormKernel {
             for n in 0..<g.batch {
                 let o = n * stride + c * s
                 let dyp = dy + o, xp = x + o, dxp = dx + o
-                if accumulate {
+                // dy is loaded unconditionally so the masked loops vectorise (ActivationKernels.backward).
+                switch (reluOutput.map { $0 + o }, accumulate) {
+                case (let yp?, true):
+                    for i in 0..<s { let d = dyp[i]; dxp[i] += a * (yp[i] > 0 ? d : 0) - k * xp[i] - b }
+                case (let yp?, false):
+                    for i in 0..<s { let d = dyp[i]; dxp[i] = a * (yp[i] > 0 ? d : 0) - k * xp[i] - b }
+                case (nil, true):
                     for i in 0..<s { dxp[i] += a * dyp[i] - k * xp[i] - b }
-                } else {
+                case (nil, false):
                     for i in 0..<s { dxp[i] = a * dyp[i] - k * xp[i] - b }
                 }
             }

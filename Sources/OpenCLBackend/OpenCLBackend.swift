@@ -38,9 +38,13 @@ public struct OpenCLBackend: Backend {
 
     public func load(_ plan: Plan) throws -> any PlanExecutor { try loadExecutor(plan) }
 
-    /// Every op: this backend's one dispatch over `Op` (`Lowering.lower`) is exhaustive with no `default:` and has a
-    /// kernel in every arm, so a new op does not compile until it has one here too.
-    public func supports(_ op: Op) -> Bool { true }
+    /// Every op but the fused batch norm + ReLU backward (`Fusion.batchNormRelu`; refused, so its plans keep the pair):
+    /// this backend's one dispatch over `Op` (`Lowering.lower`) is exhaustive with no `default:` and has a kernel in
+    /// every other arm, so a new op does not compile until it takes a side here too.
+    public func supports(_ op: Op) -> Bool {
+        if case .batchNormReluBackward = op { return false }
+        return true
+    }
 
     /// `load` with the concrete type (enqueue/wait counters, profiles).
     public func loadExecutor(_ plan: Plan) throws -> OpenCLExecutor {

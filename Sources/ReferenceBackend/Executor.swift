@@ -184,6 +184,14 @@ public final class ReferenceExecutor: PlanExecutor {
             memory.store(r.dx, o(0), accumulate: acc)
             memory.store(r.dScale, o(1), accumulate: accumulateParameters)
             memory.store(r.dShift, o(2), accumulate: accumulateParameters)
+        case .batchNormReluBackward(let g, let accumulateParameters):
+            // Composed: the ReLU's backward from its output, then the batch norm's.
+            let masked = Reference.activationBackward(.relu, fromOutput: true, value: memory.load(i(5)), dy: memory.load(i(1)))
+            let r = Reference.batchNormBackward(g, x: memory.load(i(0)), dy: masked, scale: memory.loadIfPresent(i(2)),
+                                                savedMean: memory.load(i(3)), savedInvStd: memory.load(i(4)))
+            memory.store(r.dx, o(0), accumulate: acc)
+            memory.store(r.dScale, o(1), accumulate: accumulateParameters)
+            memory.store(r.dShift, o(2), accumulate: accumulateParameters)
         case .activation(let a):
             memory.store(memory.load(i(0)).map { Reference.activate(a, $0) }, o(0))
         case .activationBackward(let a, let fromOutput):
