@@ -16,9 +16,10 @@ struct BatchNormKernel {
     var runningMean: UnsafeMutablePointer<Float>
     var runningVar: UnsafeMutablePointer<Float>
 
-    /// Training: batch statistics, saved mean/invstd, running stats updated, y = act(γ·x̂ + β).
+    /// Training: batch statistics, saved mean/invstd, running stats updated, y = act(γ·x̂ + β (+ residual)).
     func train(_ y: UnsafeMutablePointer<Float>, savedMean: UnsafeMutablePointer<Float>?,
-               savedInvStd: UnsafeMutablePointer<Float>?, act: Activation?, channels: Range<Int>) {
+               savedInvStd: UnsafeMutablePointer<Float>?, act: Activation?, residual: UnsafePointer<Float>? = nil,
+               channels: Range<Int>) {
         let s = g.spatial, stride = g.channels * s
         let m = g.batch * s
         for c in channels {
@@ -38,13 +39,13 @@ struct BatchNormKernel {
             let b = (shift?[c] ?? 0) - mean * a
             for n in 0..<g.batch {
                 let o = n * stride + c * s
-                Self.affine(x + o, y + o, s, a, b, act)
+                if let residual { Self.affineAdd(x + o, residual + o, y + o, s, a, b, act) } else { Self.affine(x + o, y + o, s, a, b, act) }
             }
         }
     }
 
     /// Eval: running statistics, nothing saved or updated.
-    func eval(_ y: UnsafeMutablePointer<Float>, act: Activation?, channels: Range<Int>) {
+    func eval(_ y: UnsafeMutablePointer<Float>, act: Activation?, residual: UnsafePointer<Float>? = nil, channels: Range<Int>) {
         let s = g.spatial, stride = g.channels * s
         for c in channels {
             let invStd = 1 / (runningVar[c] + g.eps).squareRoot()
@@ -52,7 +53,7 @@ struct BatchNormKernel {
             let b = (shift?[c] ?? 0) - runningMean[c] * a
             for n in 0..<g.batch {
                 let o = n * stride + c * s
-                Self.affine(x + o, y + o, s, a, b, act)
+                if let residual { Self.affineAdd(x + o, residual + o, y + o, s, a, b, act) } else { Self.affine(x + o, y + o, s, a, b, act) }
             }
         }
     }
@@ -65,6 +66,17 @@ struct BatchNormKernel {
         case nil: for i in 0..<n { y[i] = a * x[i] + b }
         case .relu?: for i in 0..<n { let v = a * x[i] + b; y[i] = v > 0 ? v : 0 }
         case let act?: for i in 0..<n { y[i] = ActivationKernels.apply(act, a * x[i] + b) }
+        }
+    }
+
+    /// y = act((a·x + b) + r): the batch norm's Float result plus the residual, as the unfused add sums them.
+    @inline(__always)
+    static func affineAdd(_ x: UnsafePointer<Float>, _ r: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                          _ a: Float, _ b: Float, _ act: Activation?) {
+        switch act {
+        case nil: for i in 0..<n { y[i] = (a * x[i] + b) + r[i] }
+        case .relu?: for i in 0..<n { let v = (a * x[i] + b) + r[i]; y[i] = v > 0 ? v : 0 }
+        case let act?: for i in 0..<n { y[i] = ActivationKernels.apply(act, (a * x[i] + b) + r[i]) }
         }
     }
 

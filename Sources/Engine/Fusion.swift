@@ -1,6 +1,6 @@
 /// Plan rewrites that any backend may take: each replaces a run of instructions by one fused op when the
 /// backend's `supports` answers true for it, and leaves the plan as it is otherwise. They run on the training
-/// program while arena tensors are still logical ids, before memory planning, so the fused op's operands get
+/// and eval programs while arena tensors are still logical ids, before memory planning, so the fused op's operands get
 /// lifetimes of their own (no tensor needs redirecting afterwards; the dropped intermediate gets no memory).
 /// Activation epilogues (conv/linear/batch norm/add + activation) are decided earlier, per node, by
 /// `PlanBuilder.absorbedBy`.
@@ -8,7 +8,7 @@ enum Fusion {
     /// A rule: two adjacent instructions and the use count of every arena tensor (logical id) -> the fused one.
     typealias PairRule = (_ a: Instruction, _ b: Instruction, _ uses: [Int: Int]) -> Instruction?
 
-    static var pairRules: [PairRule] { [maxPoolRelu, batchNormRelu] }
+    static var pairRules: [PairRule] { [maxPoolRelu, batchNormRelu, batchNormAdd] }
 
     /// Every pair rule over `program`, left to right, each fused op kept only where `takes` answers true for it.
     static func pairs(_ program: [Instruction], takes: (Op) -> Bool) -> [Instruction] {
@@ -60,5 +60,20 @@ enum Fusion {
         return Instruction(.batchNormReluBackward(g, accumulateParameters: accumulateParameters),
                            inputs: [b.inputs[0], a.inputs[1], b.inputs[2], b.inputs[3], b.inputs[4], a.inputs[0]],
                            outputs: b.outputs, accumulate: b.accumulate, node: a.node == b.node ? b.node : "\(a.node)+\(b.node)")
+    }
+
+    /// A batch norm without activation (x, scale?, shift?, runningMean, runningVar -> T, savedMean, savedInvStd)
+    /// directly followed by an add of T and one other tensor R of its size (-> y, with the add's activation), T used
+    /// by nothing else: one batchNormAdd (x, scale?, shift?, runningMean, runningVar, R -> y, savedMean, savedInvStd).
+    /// resnet8's block ends (bn2 or the shortcut's batch norm, whichever comes right before the add). Training and
+    /// eval programs alike. Exact: the same Float sum of the normalised value and R. Saves writing T and reading it back.
+    static func batchNormAdd(_ a: Instruction, _ b: Instruction, uses: [Int: Int]) -> Instruction? {
+        guard case .batchNorm(let g, let training, nil) = a.op, a.inputs.count == 5, a.outputs.count == 3,
+              case .add(let act) = b.op, !b.accumulate, b.inputs.count == 2, b.outputs.count == 1,
+              case let t = a.outputs[0], t.region == .arena, uses[t.offset] == 2,
+              let k = b.inputs.firstIndex(of: t), case let r = b.inputs[1 - k], r != t, r.count == t.count,
+              b.outputs[0].count == t.count else { return nil }
+        return Instruction(.batchNormAdd(g, training: training, activation: act), inputs: a.inputs + [r],
+                           outputs: [b.outputs[0], a.outputs[1], a.outputs[2]], node: "\(a.node)+\(b.node)")
     }
 }

@@ -26,6 +26,10 @@ public enum Op: Hashable, Codable, Sendable {
     /// backward: in: x, dy, scale?, savedMean, savedInvStd, y (the ReLU's output) ; out: dx?, dScale?, dShift?, the
     /// batchNormBackward of dy·[y > 0]. `accumulate` and `accumulateParameters` as batchNormBackward's.
     case batchNormReluBackward(BatchNormGeometry, accumulateParameters: Bool)
+    /// A plan rewrite (`Fusion.batchNormAdd`) of a batch norm without activation directly followed by the add of its
+    /// output and one other tensor: in: x, scale?, shift?, runningMean, runningVar, residual ; out: y, savedMean,
+    /// savedInvStd. y = act(bn(x) + residual), the batch norm as `batchNorm` (training or eval) in every other respect.
+    case batchNormAdd(BatchNormGeometry, training: Bool, activation: Activation?)
     /// in: x ; out: y
     case activation(Activation)
     /// in: y (fromOutput) or x, dy ; out: dx

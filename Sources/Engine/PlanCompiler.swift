@@ -201,6 +201,7 @@ struct PlanBuilder {
                                      outputs: [all, state], node: "optimizer"))
         }
         var eval = forward(training: false)
+        if options.fuseActivations { eval = Fusion.pairs(eval, takes: takes) }
         eval.append(Instruction(lossOp, inputs: [output, labels], outputs: [.absent, metrics], node: "loss"))
 
         // Place the arena by the training program's lifetimes; the eval program is a sub-order of its forward.

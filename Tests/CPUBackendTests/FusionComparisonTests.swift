@@ -4,7 +4,7 @@ import Engine
 import CPUBackend
 import OpTable
 
-/// The CPU's fused ops (`Fusion`: batchNormReluBackward, maxPoolReluBackward) against the same network's unfused plan
+/// The CPU's fused ops (`Fusion`: batchNormReluBackward, batchNormAdd, maxPoolReluBackward) against the same network's unfused plan
 /// on the CPU itself: the fused kernels sum the same masked values in the same order, so two train steps must agree
 /// within `Tolerances.sameKernels` (the results are expected bit-identical; a wrong mask or a lost accumulate shows
 /// as errors of order 1e-2 and more).
@@ -30,6 +30,7 @@ final class FusionComparisonTests: XCTestCase {
         let fused = try PlanCompiler.compile(g, options: options, for: CPUBackend(threads: 2))
         let plain = try PlanCompiler.compile(g, options: options)
         XCTAssertEqual(fused.trainProgram.filter { $0.opName == "batchNormReluBackward" }.count, 4)
+        XCTAssertEqual(fused.evalProgram.filter { $0.opName == "batchNormAdd" }.count, 3)
         XCTAssertFalse(plain.trainProgram.contains { $0.opName == "batchNormReluBackward" })
         let bound = Tolerances.sameKernels(on: .cpu)
         for threads in [1, 2] {

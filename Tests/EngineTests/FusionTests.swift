@@ -4,7 +4,7 @@ import OpTable
 import ReferenceBackend
 @testable import Engine
 
-/// The backward fusions (max pool + ReLU, ReLU + batch norm) are plan rewrites: taken where the backend supports
+/// The fusions (max pool + ReLU and ReLU + batch norm backward, batch norm + add) are plan rewrites: taken where the backend supports
 /// the fused op, left out otherwise, and exact (the reference computes the same gradients either way).
 final class FusionTests: XCTestCase {
     func graph() throws -> Graph {
@@ -59,9 +59,43 @@ final class FusionTests: XCTestCase {
         XCTAssertTrue(norms.contains { plan in plan.trainProgram.contains { ins in
             if case .batchNormReluBackward = ins.op { return ins.inputs[2].isPresent } else { return false } } },
                       "a row with an affine batch norm")
+        XCTAssertTrue(norms.contains { opNames($0).contains("batchNormAdd") })
     }
 
     func count(_ name: String, _ plan: Plan) -> Int { opNames(plan).filter { $0 == name }.count }
+
+    func count(_ name: String, eval plan: Plan) -> Int { plan.evalProgram.filter { $0.opName == name }.count }
+
+    /// resnet8's block ends: the batch norm right before each residual add (s1_bn2; the shortcut BN in s2 and s3,
+    /// computed after bn2) fuses with it, in the training and the eval program.
+    func testBatchNormAddFiresOnResNet8() throws {
+        let g = try BuiltinNetwork.resnet8.graph(input: TensorShape(channels: 1, height: 12, width: 12))
+        let options = PlanOptions(batchSize: 3)
+        let fused = try PlanCompiler.compile(g, options: options, takes: { _ in true })
+        let nodes: Set<String> = ["s1_bn2+s1_add", "s2_sc_bn+s2_add", "s3_sc_bn+s3_add"]
+        XCTAssertEqual(Set(fused.trainProgram.filter { $0.opName == "batchNormAdd" }.map(\.node)), nodes, "\(opNames(fused))")
+        XCTAssertEqual(Set(fused.evalProgram.filter { $0.opName == "batchNormAdd" }.map(\.node)), nodes)
+        XCTAssertEqual(count("batchNormAdd", fused), 3)
+        XCTAssertEqual(count("batchNorm", fused) + count("batchNormAdd", fused), 9)
+        XCTAssertEqual(count("add", fused), 0)
+        XCTAssertNoThrow(try fused.validateDataflow())
+        let refused = try PlanCompiler.compile(g, options: options, takes: { if case .batchNormAdd = $0 { false } else { true } })
+        XCTAssertEqual(count("batchNormAdd", refused) + count("batchNormAdd", eval: refused), 0)
+        XCTAssertEqual(count("add", refused), 3)
+        XCTAssertEqual(count("batchNormAdd", eval: try PlanCompiler.compile(g, options: options)), 0)
+    }
+
+    /// A batch norm whose output feeds two adds is read twice: no fusion.
+    func testBatchNormAddDoesNotFireWhereTheOutputIsReadTwice() throws {
+        var b = NetworkBuilder(input: TensorShape(channels: 3, height: 5, width: 5))
+        let c = try b.conv2d("conv", b.input, out: 3, kernel: 3, padding: 1, bias: false)
+        let n = try b.batchNorm("bn", c)
+        let sum = try b.addValues("add2", try b.addValues("add1", n, c), n)
+        let g = try b.build(output: try b.linear("head", try b.flatten("flatten", sum), out: 4))
+        let plan = try PlanCompiler.compile(g, options: PlanOptions(batchSize: 2), takes: { _ in true })
+        XCTAssertEqual(count("batchNormAdd", plan) + count("batchNormAdd", eval: plan), 0, "\(opNames(plan))")
+        XCTAssertEqual(count("add", plan), 2)
+    }
 
     /// resnet8: bn0 and each block's bn1 carry their ReLU in the epilogue, so their backward pairs fuse (4); each
     /// block's bn2 and the shortcut BNs feed the residual add, so they keep the plain backward (5).
