@@ -65,7 +65,7 @@ extension Benchmarks {
             var seen = Set<String>()
             for (index, ins) in loaded.plan.trainProgram.enumerated() {
                 switch ins.op {
-                case .batchNorm, .batchNormBackward, .maxPool, .maxPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward: break
+                case .batchNorm, .batchNormAdd, .batchNormBackward, .batchNormReluBackward, .maxPool, .maxPoolBackward, .adaptiveAvgPool, .adaptiveAvgPoolBackward: break
                 default: continue
                 }
                 let bytes = 4 * Double((ins.inputs + ins.outputs).reduce(0) { $0 + $1.count })

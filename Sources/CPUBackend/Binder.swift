@@ -114,27 +114,34 @@ struct Binder {
             return parallel(work: lin.filterShape.flops, threshold: GemmShape.parallelFlops) { part, parts in
                 lin.backwardFilter(x: x, dy: dy, dw: dw, db: db, accumulate: acc, part: part, parts: parts)
             }
-        case .batchNorm(let g, let training, let act):
-            try operands(ins, inputs: 5, outputs: 1)
+        case .batchNorm(let g, let training, let act), .batchNormAdd(let g, let training, let act):
+            var fused = false
+            if case .batchNormAdd = ins.op { fused = true }
+            try operands(ins, inputs: fused ? 6 : 5, outputs: 1)
             let bn = BatchNormKernel(g: g, x: try required(i[0], ins), scale: pointer(i[1]), shift: pointer(i[2]),
                                      runningMean: try required(i[3], ins), runningVar: try required(i[4], ins))
             let y = try required(o[0], ins)
+            let residual: UnsafePointer<Float>? = try fused ? UnsafePointer(required(i[5], ins)) : nil
             let mean = o.count > 1 ? pointer(o[1]) : nil, invStd = o.count > 2 ? pointer(o[2]) : nil
             return parallel(work: g.batch * g.channels * g.spatial, threshold: Self.parallelElements) { part, parts in
                 let channels = slice(g.channels, part, parts)
                 if training {
-                    bn.train(y, savedMean: mean, savedInvStd: invStd, act: act, channels: channels)
+                    bn.train(y, savedMean: mean, savedInvStd: invStd, act: act, residual: residual, channels: channels)
                 } else {
-                    bn.eval(y, act: act, channels: channels)
+                    bn.eval(y, act: act, residual: residual, channels: channels)
                 }
             }
-        case .batchNormBackward(let g, let accParams):
-            try operands(ins, inputs: 5, outputs: 3)
+        case .batchNormBackward(let g, let accParams), .batchNormReluBackward(let g, let accParams):
+            var fused = false
+            if case .batchNormReluBackward = ins.op { fused = true }
+            try operands(ins, inputs: fused ? 6 : 5, outputs: 3)
             let x = try required(i[0], ins), dy = try required(i[1], ins), scale = pointer(i[2])
             let mean = try required(i[3], ins), invStd = try required(i[4], ins)
+            let reluOutput = try fused ? required(i[5], ins) : nil
             let dx = pointer(o[0]), dScale = pointer(o[1]), dShift = pointer(o[2])
             return parallel(work: g.batch * g.channels * g.spatial, threshold: Self.parallelElements) { part, parts in
-                BatchNormKernel.backward(g, x: x, dy: dy, scale: scale, savedMean: mean, savedInvStd: invStd, dx: dx,
+                BatchNormKernel.backward(g, x: x, dy: dy, reluOutput: reluOutput, scale: scale, savedMean: mean,
+                                         savedInvStd: invStd, dx: dx,
                                          dScale: dScale, dShift: dShift, accumulate: acc, accumulateParameters: accParams,
                                          channels: slice(g.channels, part, parts))
             }

@@ -163,7 +163,7 @@ extension Binder {
         case .padBackward(let g):
             return try bindPad(ins, g, backward: true)
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter,
-             .batchNorm, .batchNormBackward, .activation, .activationBackward, .rowNorm, .rowNormBackward,
+             .batchNorm, .batchNormAdd, .batchNormBackward, .batchNormReluBackward, .activation, .activationBackward, .rowNorm, .rowNormBackward,
              .prelu, .preluBackward, .localResponseNorm, .localResponseNormBackward, .upsample, .upsampleBackward,
              .channelBias, .channelBiasBackward, .permute:
             throw CPUBackendError.malformedInstruction("\(ins): bound by Binder.bind, not bindRest")

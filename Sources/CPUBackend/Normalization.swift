@@ -16,9 +16,10 @@ struct BatchNormKernel {
     var runningMean: UnsafeMutablePointer<Float>
     var runningVar: UnsafeMutablePointer<Float>
 
-    /// Training: batch statistics, saved mean/invstd, running stats updated, y = act(γ·x̂ + β).
+    /// Training: batch statistics, saved mean/invstd, running stats updated, y = act(γ·x̂ + β (+ residual)).
     func train(_ y: UnsafeMutablePointer<Float>, savedMean: UnsafeMutablePointer<Float>?,
-               savedInvStd: UnsafeMutablePointer<Float>?, act: Activation?, channels: Range<Int>) {
+               savedInvStd: UnsafeMutablePointer<Float>?, act: Activation?, residual: UnsafePointer<Float>? = nil,
+               channels: Range<Int>) {
         let s = g.spatial, stride = g.channels * s
         let m = g.batch * s
         for c in channels {
@@ -38,13 +39,13 @@ struct BatchNormKernel {
             let b = (shift?[c] ?? 0) - mean * a
             for n in 0..<g.batch {
                 let o = n * stride + c * s
-                Self.affine(x + o, y + o, s, a, b, act)
+                if let residual { Self.affineAdd(x + o, residual + o, y + o, s, a, b, act) } else { Self.affine(x + o, y + o, s, a, b, act) }
             }
         }
     }
 
     /// Eval: running statistics, nothing saved or updated.
-    func eval(_ y: UnsafeMutablePointer<Float>, act: Activation?, channels: Range<Int>) {
+    func eval(_ y: UnsafeMutablePointer<Float>, act: Activation?, residual: UnsafePointer<Float>? = nil, channels: Range<Int>) {
         let s = g.spatial, stride = g.channels * s
         for c in channels {
             let invStd = 1 / (runningVar[c] + g.eps).squareRoot()
@@ -52,7 +53,7 @@ struct BatchNormKernel {
             let b = (shift?[c] ?? 0) - runningMean[c] * a
             for n in 0..<g.batch {
                 let o = n * stride + c * s
-                Self.affine(x + o, y + o, s, a, b, act)
+                if let residual { Self.affineAdd(x + o, residual + o, y + o, s, a, b, act) } else { Self.affine(x + o, y + o, s, a, b, act) }
             }
         }
     }
@@ -68,8 +69,21 @@ struct BatchNormKernel {
         }
     }
 
+    /// y = act((a·x + b) + r): the batch norm's Float result plus the residual, as the unfused add sums them.
+    @inline(__always)
+    static func affineAdd(_ x: UnsafePointer<Float>, _ r: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                          _ a: Float, _ b: Float, _ act: Activation?) {
+        switch act {
+        case nil: for i in 0..<n { y[i] = (a * x[i] + b) + r[i] }
+        case .relu?: for i in 0..<n { let v = (a * x[i] + b) + r[i]; y[i] = v > 0 ? v : 0 }
+        case let act?: for i in 0..<n { y[i] = ActivationKernels.apply(act, (a * x[i] + b) + r[i]) }
+        }
+    }
+
     /// dγ = Σ dy·x̂, dβ = Σ dy, dx = γ·invstd·(dy − dβ/m − x̂·dγ/m); each output optional, with its own accumulate.
+    /// With `reluOutput` (batchNormReluBackward), dy is first masked by [y > 0] in both passes, never stored.
     static func backward(_ g: BatchNormGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         reluOutput: UnsafePointer<Float>? = nil,
                          scale: UnsafePointer<Float>?, savedMean: UnsafePointer<Float>, savedInvStd: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dScale: UnsafeMutablePointer<Float>?,
                          dShift: UnsafeMutablePointer<Float>?, accumulate: Bool, accumulateParameters: Bool,
@@ -81,7 +95,8 @@ struct BatchNormKernel {
             var sumDy = 0.0, sumDyXc = 0.0
             for n in 0..<g.batch {
                 let o = n * stride + c * s
-                let (a, b) = Reduce.sumAndCenteredDot(dy + o, x + o, s, mean)
+                let (a, b) = reluOutput.map { Reduce.maskedSumAndCenteredDot(dy + o, $0 + o, x + o, s, mean) }
+                    ?? Reduce.sumAndCenteredDot(dy + o, x + o, s, mean)
                 sumDy += Double(a); sumDyXc += Double(b)
             }
             let dBeta = Float(sumDy), dGamma = Float(sumDyXc) * invStd
@@ -94,9 +109,15 @@ struct BatchNormKernel {
             for n in 0..<g.batch {
                 let o = n * stride + c * s
                 let dyp = dy + o, xp = x + o, dxp = dx + o
-                if accumulate {
+                // dy is loaded unconditionally so the masked loops vectorise (ActivationKernels.backward).
+                switch (reluOutput.map { $0 + o }, accumulate) {
+                case (let yp?, true):
+                    for i in 0..<s { let d = dyp[i]; dxp[i] += a * (yp[i] > 0 ? d : 0) - k * xp[i] - b }
+                case (let yp?, false):
+                    for i in 0..<s { let d = dyp[i]; dxp[i] = a * (yp[i] > 0 ? d : 0) - k * xp[i] - b }
+                case (nil, true):
                     for i in 0..<s { dxp[i] += a * dyp[i] - k * xp[i] - b }
-                } else {
+                case (nil, false):
                     for i in 0..<s { dxp[i] = a * dyp[i] - k * xp[i] - b }
                 }
             }

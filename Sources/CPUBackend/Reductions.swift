@@ -34,4 +34,18 @@ enum Reduce {
         while i < n { ss += dy[i]; dd += dy[i] * (x[i] - center); i += 1 }
         return (ss, dd)
     }
+
+    /// (Σ g, Σ g·(x - center)) with g = y > 0 ? dy : 0 (the gradient through a ReLU whose output is y), one pass.
+    static func maskedSumAndCenteredDot(_ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                        _ n: Int, _ center: Float) -> (Float, Float) {
+        let c = SIMD8<Float>(repeating: center), zero = SIMD8<Float>(repeating: 0)
+        var s = zero, d = zero, i = 0
+        while i + 8 <= n {
+            let g = load8(dy + i).replacing(with: zero, where: load8(y + i) .<= zero)
+            s += g; d += g * (load8(x + i) - c); i += 8
+        }
+        var ss = s.sum(), dd = d.sum()
+        while i < n { let g = y[i] > 0 ? dy[i] : 0; ss += g; dd += g * (x[i] - center); i += 1 }
+        return (ss, dd)
+    }
 }

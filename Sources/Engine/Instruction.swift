@@ -22,6 +22,14 @@ public enum Op: Hashable, Codable, Sendable {
     /// in: x, dy, scale?, savedMean, savedInvStd ; out: dx?, dScale?, dShift?
     /// `Instruction.accumulate` applies to dx, `accumulateParameters` to dScale/dShift.
     case batchNormBackward(BatchNormGeometry, accumulateParameters: Bool)
+    /// A plan rewrite (`Fusion.batchNormRelu`) of the backward of a ReLU after a batch norm and the batch norm's
+    /// backward: in: x, dy, scale?, savedMean, savedInvStd, y (the ReLU's output) ; out: dx?, dScale?, dShift?, the
+    /// batchNormBackward of dy·[y > 0]. `accumulate` and `accumulateParameters` as batchNormBackward's.
+    case batchNormReluBackward(BatchNormGeometry, accumulateParameters: Bool)
+    /// A plan rewrite (`Fusion.batchNormAdd`) of a batch norm without activation directly followed by the add of its
+    /// output and one other tensor: in: x, scale?, shift?, runningMean, runningVar, residual ; out: y, savedMean,
+    /// savedInvStd. y = act(bn(x) + residual), the batch norm as `batchNorm` (training or eval) in every other respect.
+    case batchNormAdd(BatchNormGeometry, training: Bool, activation: Activation?)
     /// in: x ; out: y
     case activation(Activation)
     /// in: y (fromOutput) or x, dy ; out: dx

@@ -16,7 +16,8 @@ public struct PlanOptions: Hashable, Codable, Sendable {
     public var optimizer: OptimizerConfig
     public var labelSmoothing: Float
     /// Fold activations into the epilogue of the producing Conv2d/Linear/BatchNorm/Add where that is exact, and
-    /// (compiling for a backend that supports it) a ReLU's backward into the max pool's after it (`Fusion`).
+    /// (compiling for a backend that supports it) a ReLU's backward into the max pool's after it or the batch norm's
+    /// before it (`Fusion`).
     public var fuseActivations: Bool
 
     public init(batchSize: Int, optimizer: OptimizerConfig = .defaultSGD, labelSmoothing: Float = 0,

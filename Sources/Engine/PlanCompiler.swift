@@ -193,7 +193,7 @@ struct PlanBuilder {
         let dOutput = newTensor(output.count)
         train.append(Instruction(lossOp, inputs: [output, labels], outputs: [dOutput, metrics], node: "loss"))
         train += backward(outputGradient: dOutput)
-        if options.fuseActivations { train = Fusion.maxPoolRelu(train, takes: takes) }
+        if options.fuseActivations { train = Fusion.pairs(train, takes: takes) }
         let all = TensorRef(.parameters, offset: 0, count: parameterCount)
         let state = TensorRef(.optimizer, offset: 0, count: parameterCount * options.optimizer.stateCopies)
         if parameterCount > 0 {
@@ -201,6 +201,7 @@ struct PlanBuilder {
                                      outputs: [all, state], node: "optimizer"))
         }
         var eval = forward(training: false)
+        if options.fuseActivations { eval = Fusion.pairs(eval, takes: takes) }
         eval.append(Instruction(lossOp, inputs: [output, labels], outputs: [.absent, metrics], node: "loss"))
 
         // Place the arena by the training program's lifetimes; the eval program is a sub-order of its forward.
@@ -211,9 +212,10 @@ struct PlanBuilder {
                 intervals[t.offset].last = max(intervals[t.offset].last, k)
             }
         }
+        // Used only by eval: alive for the whole step. Used by neither (the intermediate a fusion dropped): no memory.
+        let evalTensors = Set(eval.flatMap { $0.inputs + $0.outputs }.filter { $0.region == .arena }.map(\.offset))
         for id in intervals.indices where intervals[id].last < 0 {
-            intervals[id] = (intervals[id].count, 0, 0)   // used only by eval: keep it alive for the whole step
-            intervals[id].last = train.count
+            intervals[id] = evalTensors.contains(id) ? (intervals[id].count, 0, train.count) : (0, 0, 0)
         }
         // The logits stay readable after a training step (`outputs()`), so nothing may reuse them in backward.
         if output.region == .arena { intervals[output.offset].last = train.count }

@@ -176,6 +176,9 @@ struct Lowering {
             }
             launches.append(chunkedReduction("batchnorm.cl", "bn_backward", chunks: chunks, channels: g.channels, args))
             return launches
+        case .batchNormReluBackward, .batchNormAdd:
+            // Not lowered yet: `supports` answers false, so plans for this backend keep the unfused pair.
+            throw OpenCLError.unsupported("\(ins.node): \(ins.opName) has no kernel on OpenCL")
         case .activation(let act):
             let a = activationCode(act)
             return [elementwise("elementwise.cl", "activation_forward", count: y.count,

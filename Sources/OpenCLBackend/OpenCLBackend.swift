@@ -38,9 +38,15 @@ public struct OpenCLBackend: Backend {
 
     public func load(_ plan: Plan) throws -> any PlanExecutor { try loadExecutor(plan) }
 
-    /// Every op: this backend's one dispatch over `Op` (`Lowering.lower`) is exhaustive with no `default:` and has a
-    /// kernel in every arm, so a new op does not compile until it has one here too.
-    public func supports(_ op: Op) -> Bool { true }
+    /// Every op but the fused batch norm + ReLU backward and batch norm + add (`Fusion`; refused, so its plans keep the pairs):
+    /// this backend's one dispatch over `Op` (`Lowering.lower`) is exhaustive with no `default:` and has a kernel in
+    /// every other arm, so a new op does not compile until it takes a side here too.
+    public func supports(_ op: Op) -> Bool {
+        switch op {
+        case .batchNormReluBackward, .batchNormAdd: return false
+        default: return true
+        }
+    }
 
     /// `load` with the concrete type (enqueue/wait counters, profiles).
     public func loadExecutor(_ plan: Plan) throws -> OpenCLExecutor {

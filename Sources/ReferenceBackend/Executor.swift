@@ -178,8 +178,28 @@ public final class ReferenceExecutor: PlanExecutor {
                 memory.store(r.runningMean, i(3))   // running statistics are updated in place
                 memory.store(r.runningVar, i(4))
             }
+        case .batchNormAdd(let g, let training, let act):
+            // Composed: the batch norm (rounded to Float), then the add with the activation.
+            let r = Reference.batchNorm(g, training: training, x: memory.load(i(0)), scale: memory.loadIfPresent(i(1)),
+                                        shift: memory.loadIfPresent(i(2)), runningMean: memory.load(i(3)),
+                                        runningVar: memory.load(i(4)), activation: nil)
+            memory.store(Reference.add([r.y, memory.load(i(5))], activation: act), o(0))
+            if training {
+                memory.store(r.savedMean, o(1))
+                memory.store(r.savedInvStd, o(2))
+                memory.store(r.runningMean, i(3))
+                memory.store(r.runningVar, i(4))
+            }
         case .batchNormBackward(let g, let accumulateParameters):
             let r = Reference.batchNormBackward(g, x: memory.load(i(0)), dy: memory.load(i(1)), scale: memory.loadIfPresent(i(2)),
+                                                savedMean: memory.load(i(3)), savedInvStd: memory.load(i(4)))
+            memory.store(r.dx, o(0), accumulate: acc)
+            memory.store(r.dScale, o(1), accumulate: accumulateParameters)
+            memory.store(r.dShift, o(2), accumulate: accumulateParameters)
+        case .batchNormReluBackward(let g, let accumulateParameters):
+            // Composed: the ReLU's backward from its output, then the batch norm's.
+            let masked = Reference.activationBackward(.relu, fromOutput: true, value: memory.load(i(5)), dy: memory.load(i(1)))
+            let r = Reference.batchNormBackward(g, x: memory.load(i(0)), dy: masked, scale: memory.loadIfPresent(i(2)),
                                                 savedMean: memory.load(i(3)), savedInvStd: memory.load(i(4)))
             memory.store(r.dx, o(0), accumulate: acc)
             memory.store(r.dScale, o(1), accumulate: accumulateParameters)

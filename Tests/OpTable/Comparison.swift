@@ -87,7 +87,10 @@ public struct Discrepancy: CustomStringConvertible {
 /// The tensors an instruction changes: its outputs, plus batch norm's running statistics (updated in place).
 public func written(_ ins: Instruction) -> [TensorRef] {
     var refs = ins.outputs
-    if case .batchNorm(_, true, _) = ins.op, ins.inputs.count >= 5 { refs += [ins.inputs[3], ins.inputs[4]] }
+    switch ins.op {
+    case .batchNorm(_, true, _), .batchNormAdd(_, true, _): if ins.inputs.count >= 5 { refs += [ins.inputs[3], ins.inputs[4]] }
+    default: break
+    }
     return refs.filter { $0.isPresent && $0.count > 0 }
 }
 

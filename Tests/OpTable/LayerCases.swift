@@ -26,7 +26,45 @@ extension OpTable {
         let silu = try classifier(TensorShape(features: 7)) { b, x in
             try b.activation("silu", try b.batchNorm("bn", try b.linear("fc1", x, out: 5)), .silu)
         }
-        return planes + features + [OpCase(.batchNorm, "batchNorm1d + silu, two steps", silu, batches: [3], steps: 2)]
+        // The ReLU folded into a batch norm's epilogue: its backward pair becomes batchNormReluBackward where the
+        // backend supports it (`Fusion.batchNormRelu`), here accumulating into dx (the stem also feeds the add) and
+        // without an affine; and a batch norm whose output also feeds a residual add, where the ReLU stays apart and
+        // its backward accumulates, so the pair is not fused.
+        let reluResidual = try [(false, 3), (true, 1)].map { affine, batch in
+            let g = try classifier(image(5, 6, 7)) { b, x in
+                let c = try b.conv2d("stem", x, out: 5, kernel: 3, padding: 1, bias: false)
+                let a = BatchNormAttributes(features: 5, dimensions: 2, eps: 1e-5, momentum: 0.1, affine: affine)
+                return try b.addValues("add", try b.relu("relu", try b.add("bn", .batchNorm(a), [c])), c)
+            }
+            return OpCase(.batchNorm, "batchNorm2d + relu, input also added (fused backward, dx accumulates) affine \(affine)", g,
+                          batches: [batch], steps: 2)
+        }
+        let sharedOutput = try classifier(image(4, 5, 5)) { b, x in
+            let n = try b.batchNorm("bn", try b.conv2d("stem", x, out: 4, kernel: 3, padding: 1, bias: false))
+            return try b.addValues("add", try b.relu("relu", n), n)
+        }
+        // A batch norm straight into a residual add (`Fusion.batchNormAdd`, training and eval): the residual second and
+        // a ReLU after the add (resnet8's block end), the residual first with no activation, and BatchNorm1d with tanh.
+        let addResidual = try [(true, true, 3), (false, false, 1)].map { residualSecond, affine, batch in
+            let g = try classifier(image(6, 5, 7)) { b, x in
+                let c = try b.conv2d("stem", x, out: 6, kernel: 3, padding: 1, bias: false)
+                let r = try b.conv2d("branch", x, out: 6, kernel: 1)
+                let a = BatchNormAttributes(features: 6, dimensions: 2, eps: 1e-5, momentum: 0.1, affine: affine)
+                let n = try b.add("bn", .batchNorm(a), [c])
+                let sum = try b.addValues("add", residualSecond ? n : r, residualSecond ? r : n)
+                return residualSecond ? try b.relu("relu", sum) : sum
+            }
+            return OpCase(.batchNorm, "batchNorm2d + add (fused), residual \(residualSecond ? "second + relu" : "first") affine \(affine)", g,
+                          batches: [batch], steps: 2)
+        }
+        let addFeatures = try classifier(TensorShape(features: 33)) { b, x in
+            let h = try b.linear("stem", x, out: 33)
+            return try b.activation("act", try b.addValues("add", try b.batchNorm("bn", try b.linear("fc", h, out: 33)), h), .tanh)
+        }
+        return planes + features + reluResidual + addResidual
+            + [OpCase(.batchNorm, "batchNorm1d + add + tanh (fused)", addFeatures, batches: [5], steps: 2)]
+            + [OpCase(.batchNorm, "batchNorm1d + silu, two steps", silu, batches: [3], steps: 2),
+               OpCase(.batchNorm, "batchNorm2d output feeding a relu and an add (not fused)", sharedOutput, batches: [2])]
     }
 
     /// Every activation of the registry's examples after a linear, a batch norm and an add (the fusable producers),

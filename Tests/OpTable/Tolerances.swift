@@ -36,7 +36,8 @@ public enum Tolerances {
         switch op {
         case .conv2d, .conv2dBackwardData, .conv2dBackwardFilter, .linear, .linearBackwardData, .linearBackwardFilter:
             return (CPU.blas, OpenCL.gemm)
-        case .batchNorm, .batchNormBackward, .rowNorm, .rowNormBackward:
+        case .batchNorm, .batchNormAdd, .batchNormBackward, .batchNormReluBackward, .rowNorm, .rowNormBackward:
+            // batchNormReluBackward: the same sums over dy masked by an exact comparison.
             return (CPU.statistics, OpenCL.statistics)
         case .activation(let a), .activationBackward(let a, _):
             return isPiecewiseLinear(a) ? (CPU.exact, OpenCL.elementwise) : (CPU.transcendental, OpenCL.transcendental)
