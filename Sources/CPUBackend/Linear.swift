@@ -26,7 +26,7 @@ struct LinearKernel {
                 switch act {
                 case nil: for c in 0..<cols.count { row[c] += bias[c] }
                 case .relu?: for c in 0..<cols.count { let v = row[c] + bias[c]; row[c] = v > 0 ? v : 0 }
-                case let act?: for c in 0..<cols.count { row[c] = ActivationKernels.apply(act, row[c] + bias[c]) }
+                case let act?: ActivationKernels.specialized(act, BiasedRowLoop(row: row, bias: bias, n: cols.count))
                 }
             } else {
                 ActivationKernels.forward(row, row, cols.count, act)
@@ -53,4 +53,11 @@ struct LinearKernel {
             for o in 0..<count { d[o] += row[o] }
         }
     }
+}
+
+/// row = act(row + bias), per column, the loop `ActivationKernels.specialized` instantiates per kind.
+private struct BiasedRowLoop: ActivationLoop {
+    let row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, n: Int
+    @inline(__always)
+    func run(_ a: Activation) { for c in 0..<n { row[c] = ActivationKernels.apply(a, row[c] + bias[c]) } }
 }

@@ -65,7 +65,7 @@ struct BatchNormKernel {
         switch act {
         case nil: for i in 0..<n { y[i] = a * x[i] + b }
         case .relu?: for i in 0..<n { let v = a * x[i] + b; y[i] = v > 0 ? v : 0 }
-        case let act?: for i in 0..<n { y[i] = ActivationKernels.apply(act, a * x[i] + b) }
+        case let act?: ActivationKernels.specialized(act, AffineLoop(x: x, y: y, n: n, a: a, b: b))
         }
     }
 
@@ -123,4 +123,11 @@ struct BatchNormKernel {
             }
         }
     }
+}
+
+/// y = act(a·x + b), the loop `ActivationKernels.specialized` instantiates per kind.
+private struct AffineLoop: ActivationLoop {
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int, a: Float, b: Float
+    @inline(__always)
+    func run(_ act: Activation) { for i in 0..<n { y[i] = ActivationKernels.apply(act, a * x[i] + b) } }
 }
