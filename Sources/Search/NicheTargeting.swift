@@ -11,9 +11,7 @@ import NetIR
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
 /// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
 /// budget, or repeating a network already made (it would be skipped as a duplicate and its slot refilled
-/// untargeted), or costing more than `growthFactor` times the costliest archive network, are not kept while
-/// another variant is; when every variant is so refused, a cheaper edit of the parent (`cheapeners`) that fits
-/// is made instead.
+/// untargeted), are not kept while another variant is.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -25,11 +23,6 @@ public enum NicheTargeting {
     /// recorded under the instruction that made it, so the prompt archive credits the right one.
     public static let movers: [MutationInstruction] = [.grow, .shrink, .addConvolution, .addLinear]
     public static let moverVariants = 2
-    /// The edits a request falls back on when every variant of its own is predicted to overrun the time budget
-    /// (the trainer would refuse the child unstarted), `moverVariants` each: those that make a network cheaper.
-    /// Measured (`scripts/run` seed 0 with a 20-s child budget): 20 of 56 children were refused so, nearly all
-    /// grow, add-linear, add-conv and improve requests on parents already near the budget.
-    public static let cheapeners: [MutationInstruction] = [.shrink, .addPooling, .deleteLayer]
 
     /// Whether this request aims at an empty niche: every other request seed, so the two aims alternate.
     public static func wantsEmpty(seed: UInt64) -> Bool { seed & 1 == 0 }
@@ -101,21 +94,6 @@ extension SearchEngine {
                 }
             }
         }
-        if !made.costs.isEmpty, !fitsAny(made.costs) {
-            // Every variant is refused (time budget or growth cap): a cheaper edit of the same parent that fits.
-            var cheaper: [(MutationOutput, NicheTargeting.Variant, Variation)] = []
-            for m in NicheTargeting.cheapeners where Variation.mutation(m) != request.operation {
-                var r = request
-                r.operation = .mutation(m)
-                let more = ruleVariants(rules, r, count: NicheTargeting.moverVariants)
-                for (o, c) in zip(more.outputs, more.costs) {
-                    if let c, fitsAny([c]) { cheaper.append((o, predictedVariant(c), r.operation)) }
-                }
-            }
-            if !cheaper.isEmpty {
-                outputs = cheaper.map(\.0); variants = cheaper.map(\.1); operations = cheaper.map(\.2)
-            }
-        }
         guard !outputs.isEmpty else { return .failure(made.error ?? .notApplicable("no rule child")) }
         let pick = NicheTargeting.choose(variants, occupied: occupied, wantEmpty: wantEmpty, target: target) ?? 0
         record.operation = operations[pick]
@@ -148,20 +126,11 @@ extension SearchEngine {
     /// by the trainer, so while one fits, those that do not are left out (nil).
     func fitting(_ costs: [NetworkCost?]) -> [NicheTargeting.Variant?] {
         var variants = costs.map { $0.map(predictedVariant) }
-        let fits = costs.map { $0.map(admissible) ?? true }
-        if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
+        if let trainer = evaluator as? TrainerEvaluator {
+            let fits = costs.map { $0.map(trainer.fitsBudget) ?? true }
+            if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
+        }
         return variants
-    }
-
-    /// Whether any of these costs is `admissible`.
-    func fitsAny(_ costs: [NetworkCost?]) -> Bool { costs.contains { $0.map(admissible) ?? false } }
-
-    /// Whether a rule child of this cost is worth making: predicted to fit the time budget (always without a
-    /// trainer or a budget), and at most `growthFactor` times the FLOPs of the costliest archive network.
-    func admissible(_ cost: NetworkCost) -> Bool {
-        if let trainer = evaluator as? TrainerEvaluator, !trainer.fitsBudget(cost) { return false }
-        if let cap = growthFlopsCap(), cost.flops > cap { return false }
-        return true
     }
 
     /// A network's cost from its source (nil when it does not check): one parse serves niche and budget.
