@@ -66,6 +66,11 @@ extension SearchEngine {
                 if rulesOnly {
                     record.fallback = ChildOrigin.modelBusy
                     generated = await Self.call(children.rules, r)
+                } else if targetsNiches {
+                    // Targeting passes over variants that siblings already made: it waits until every lower
+                    // candidate has claimed its network, so what it sees does not depend on timing.
+                    await turns.wait(for: plan.id)
+                    generated = await targetedRuleChild(r, record: &record)
                 } else {
                     generated = await generateGuarded(r, record: &record)
                 }
@@ -148,7 +153,7 @@ extension SearchEngine {
     /// by the rules (with the reason in `record.fallback`) when the endpoint fails.
     func generateGuarded(_ request: MutationRequest, record: inout CandidateRecord) async -> Result<MutationOutput, MutatorError> {
         let mutator = self.mutator
-        guard let fallback = children.fallback else { return await targetedRuleChild(request, record: &record) }
+        guard let fallback = children.fallback else { return await Self.call(mutator, request) }
         if let reason = fallback.refusal() {
             record.fallback = reason
             return await Self.call(children.rules, request)

@@ -11,7 +11,9 @@ import NetIR
 /// niches after 100 children); the first-empty-variant rule alone left the children in one cluster (16% of 50
 /// niches after 36 explore children in `scripts/run`). Variants predicted to overrun the per-child time
 /// budget, or repeating a network already made (it would be skipped as a duplicate and its slot refilled
-/// untargeted), are not kept while another variant is.
+/// untargeted), or costing more than `growthFactor` times the costliest archive network, are not kept while
+/// another variant is; when every variant is so refused, a cheaper edit of the parent (`cheapeners`) that fits
+/// is made instead.
 public enum NicheTargeting {
     public static let variants = 6
     /// Exploring requests spread over this many of the empty niches nearest their parent.
@@ -23,6 +25,11 @@ public enum NicheTargeting {
     /// recorded under the instruction that made it, so the prompt archive credits the right one.
     public static let movers: [MutationInstruction] = [.grow, .shrink, .addConvolution, .addLinear]
     public static let moverVariants = 2
+    /// The edits a request falls back on when every variant of its own is predicted to overrun the time budget
+    /// (the trainer would refuse the child unstarted), `moverVariants` each: those that make a network cheaper.
+    /// Measured (`scripts/run` seed 0 with a 20-s child budget): 20 of 56 children were refused so, nearly all
+    /// grow, add-linear, add-conv and improve requests on parents already near the budget.
+    public static let cheapeners: [MutationInstruction] = [.shrink, .addPooling, .deleteLayer]
 
     /// Whether this request aims at an empty niche: every other request seed, so the two aims alternate.
     public static func wantsEmpty(seed: UInt64) -> Bool { seed & 1 == 0 }
@@ -68,18 +75,22 @@ public enum NicheTargeting {
 }
 
 extension SearchEngine {
+    /// Whether children are made by `targetedRuleChild`: free-form runs of the rule mutator.
+    var targetsNiches: Bool { mutator is RuleMutator && config.space == nil && children.fallback == nil }
+
     /// A rule child aimed by `NicheTargeting` (other mutators and NAS-Bench-201 runs: the mutator's child).
     /// An exploring mutation none of whose variants lands in an empty niche may be made by one of
     /// `NicheTargeting.movers` instead; `record.operation` then names that instruction.
     func targetedRuleChild(_ request: MutationRequest, record: inout CandidateRecord) async -> Result<MutationOutput, MutatorError> {
-        guard let rules = mutator as? RuleMutator, config.space == nil else { return await Self.call(mutator, request) }
-        let occupied = occupiedNiches.value(generation: record.generation)
+        guard targetsNiches, let rules = mutator as? RuleMutator else { return await Self.call(mutator, request) }
+        let planned = plannedArchives.value(generation: record.generation)
+        let occupied = planned.occupied
         let wantEmpty = NicheTargeting.wantsEmpty(seed: request.seed)
         let made = ruleVariants(rules, request, count: NicheTargeting.variants)
         let target = wantEmpty ? request.parents.first.flatMap(predictedCost).map(predictedVariant).flatMap {
             NicheTargeting.target(parent: $0.descriptor, centroids: state.networks.centroids, occupied: occupied, seed: request.seed)
         } : nil
-        var variants = fitting(made.costs)
+        var variants = fitting(made.costs, cap: planned.flopsCap)
         var outputs = made.outputs
         var operations = [Variation](repeating: request.operation, count: outputs.count)
         let reachesGap = variants.contains { $0.map { !occupied.contains($0.niche) } ?? false }
@@ -89,9 +100,24 @@ extension SearchEngine {
                 r.operation = .mutation(m)
                 let more = ruleVariants(rules, r, count: NicheTargeting.moverVariants)
                 // Only a mover variant that lands in a gap may replace the request's own.
-                for (o, v) in zip(more.outputs, fitting(more.costs)) where v.map({ !occupied.contains($0.niche) }) ?? false {
+                for (o, v) in zip(more.outputs, fitting(more.costs, cap: planned.flopsCap)) where v.map({ !occupied.contains($0.niche) }) ?? false {
                     outputs.append(o); variants.append(v); operations.append(r.operation)
                 }
+            }
+        }
+        if !made.costs.isEmpty, !fitsAny(made.costs, cap: planned.flopsCap) {
+            // Every variant is refused (time budget or growth cap): a cheaper edit of the same parent that fits.
+            var cheaper: [(MutationOutput, NicheTargeting.Variant, Variation)] = []
+            for m in NicheTargeting.cheapeners where Variation.mutation(m) != request.operation {
+                var r = request
+                r.operation = .mutation(m)
+                let more = ruleVariants(rules, r, count: NicheTargeting.moverVariants)
+                for (o, c) in zip(more.outputs, more.costs) {
+                    if let c, fitsAny([c], cap: planned.flopsCap) { cheaper.append((o, predictedVariant(c), r.operation)) }
+                }
+            }
+            if !cheaper.isEmpty {
+                outputs = cheaper.map(\.0); variants = cheaper.map(\.1); operations = cheaper.map(\.2)
             }
         }
         guard !outputs.isEmpty else { return .failure(made.error ?? .notApplicable("no rule child")) }
@@ -123,14 +149,24 @@ extension SearchEngine {
     }
 
     /// The variants as targeting sees them: variants predicted to overrun the time budget are refused unstarted
-    /// by the trainer, so while one fits, those that do not are left out (nil).
-    func fitting(_ costs: [NetworkCost?]) -> [NicheTargeting.Variant?] {
+    /// by the trainer, and variants over the growth cap are not worth their time, so while one is admissible,
+    /// those that are not are left out (nil).
+    func fitting(_ costs: [NetworkCost?], cap: Int?) -> [NicheTargeting.Variant?] {
         var variants = costs.map { $0.map(predictedVariant) }
-        if let trainer = evaluator as? TrainerEvaluator {
-            let fits = costs.map { $0.map(trainer.fitsBudget) ?? true }
-            if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
-        }
+        let fits = costs.map { $0.map { admissible($0, cap: cap) } ?? true }
+        if fits.contains(true) { for i in fits.indices where !fits[i] { variants[i] = nil } }
         return variants
+    }
+
+    /// Whether any of these costs is `admissible`.
+    func fitsAny(_ costs: [NetworkCost?], cap: Int?) -> Bool { costs.contains { $0.map { admissible($0, cap: cap) } ?? false } }
+
+    /// Whether a rule child of this cost is worth making: predicted to fit the time budget (always without a
+    /// trainer or a budget), and within the growth cap of its generation (`growthFlopsCap`; nil: none).
+    func admissible(_ cost: NetworkCost, cap: Int?) -> Bool {
+        if let trainer = evaluator as? TrainerEvaluator, !trainer.fitsBudget(cost) { return false }
+        if let cap, cost.flops > cap { return false }
+        return true
     }
 
     /// A network's cost from its source (nil when it does not check): one parse serves niche and budget.
@@ -145,11 +181,17 @@ extension SearchEngine {
     }
 }
 
-/// The archive's filled niches as each generation was planned, read by its children made concurrently (with
-/// overlapped generations, two generations' children are made at once, each against its own plan's archive).
-final class OccupiedNiches: @unchecked Sendable {
+/// The archive as each generation was planned (its filled niches, and the growth cap of its rule children), read
+/// by its children made concurrently: with overlapped generations, or several devices, the live archive changes
+/// while a generation's children are made, at moments that depend on timing; a snapshot keeps the children the
+/// same on one device and on many.
+final class PlannedArchives: @unchecked Sendable {
+    struct View: Sendable {
+        var occupied: Set<Int> = []
+        var flopsCap: Int? = nil
+    }
     private let lock = NSLock()
-    private var byGeneration: [Int: Set<Int>] = [:]
-    func set(_ niches: Set<Int>, generation: Int) { lock.withLock { byGeneration[generation] = niches } }
-    func value(generation: Int) -> Set<Int> { lock.withLock { byGeneration[generation] ?? [] } }
+    private var byGeneration: [Int: View] = [:]
+    func set(_ view: View, generation: Int) { lock.withLock { byGeneration[generation] = view } }
+    func value(generation: Int) -> View { lock.withLock { byGeneration[generation] ?? View() } }
 }

@@ -12,7 +12,7 @@ import Foundation
 /// generations are planned and prompted exactly as without fill-ins, at the model's own pace; a model child
 /// that becomes ready while a fill-in trains waits for at most that one child per worker (the worker pool
 /// serves the lower candidate first, and fill-ins are never queued: one is planned only for an idle worker),
-/// and a fill-in costlier than `fillInFlopsFactor` times the costliest archive network is dropped untrained.
+/// and a fill-in costlier than `growthFactor` times the costliest archive network is dropped untrained.
 ///
 /// Determinism, and its price: the model generations stay deterministic for a given sequence of replies
 /// (duplicates decided in candidate order with `CandidateTurns` chained across generations, each generation's
@@ -61,8 +61,7 @@ extension SearchEngine {
                 let plans = state.plan(generation: generation, count: count, firstID: nextID, config: config)
                 nextID = (plans.map(\.id).max() ?? nextID) + 1
                 let turns = CandidateTurns(order: plans.map(\.id), after: queue.last?.turns)
-                children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: generation)
-                occupiedNiches.set(Set(state.networks.elites.keys), generation: generation)
+                notePlanned(generation: generation)
                 let g = generation
                 let results = Task {
                     let finished = await self.makeChildren(plans, turns: turns)
@@ -77,7 +76,7 @@ extension SearchEngine {
             if let occupancy, !queue.isEmpty, barren < barrenLimit, drops < maxDrops,
                childrenFor(generation: generation - 1, inFlight: unapplied) != nil, await occupancy.reserve() {
                 fillInSerial += 1
-                children.fillInFlops = fillInFlopsCap()
+                children.fillInFlops = growthFlopsCap()
                 let plan = fillInPlan(serial: fillInSerial, generation: generation - 1, id: nextID)
                 nextID += 1
                 fillInsInFlight += 1

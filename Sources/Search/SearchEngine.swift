@@ -92,8 +92,8 @@ public final class SearchEngine: @unchecked Sendable {
     var queriedCells: [String: Int] = [:]
     /// Wall seconds of each generation this launch ran (sequential loop), for the time-limit prediction.
     var generationSeconds: [Double] = []
-    /// Filled niches when the current generation was planned (NicheTargeting.swift).
-    let occupiedNiches = OccupiedNiches()
+    /// The archive as each generation was planned (NicheTargeting.swift).
+    let plannedArchives = PlannedArchives()
 
     /// Creates the run folder (or, with `resume`, replays its events to rebuild the archives).
     public init(config: SearchConfig, directory: RunDirectory, seedSource: String?, mutator: any Mutator,
@@ -209,12 +209,17 @@ public final class SearchEngine: @unchecked Sendable {
         try closeGeneration(0)
     }
 
+    /// What a generation's children read of the archive as it was planned: few-shot examples, filled niches and
+    /// the growth cap (never the live archive, which changes while they are made).
+    func notePlanned(generation: Int) {
+        children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: generation)
+        plannedArchives.set(.init(occupied: Set(state.networks.elites.keys), flopsCap: growthFlopsCap()),
+                            generation: generation)
+    }
+
     func runGeneration(_ plans: [ChildPlan]) async {
         let turns = CandidateTurns(order: plans.map(\.id))
-        for g in Set(plans.map(\.generation)) {
-            occupiedNiches.set(Set(state.networks.elites.keys), generation: g)
-            children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: g)
-        }
+        for g in Set(plans.map(\.generation)) { notePlanned(generation: g) }
         await withTaskGroup(of: (Int, CandidateRecord?).self) { group in
             for plan in plans {
                 group.addTask { (plan.id, await self.makeChild(plan, source: nil, turns: turns)) }

@@ -57,8 +57,7 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
         guard let evaluation = result.evaluation else { throw .backend("training returned no validation result") }
         guard evaluation.loss.isFinite else { throw .divergence("validation loss is \(evaluation.loss)") }
         if result.trainSeconds > 0, result.steps > 0 {
-            let rate = Double(cost.flops) * Double(result.steps * config.batchSize) / result.trainSeconds
-            lock.withLock { throughput[device] = rate }
+            recordThroughput(Double(cost.flops) * Double(result.steps * config.batchSize) / result.trainSeconds, device: device)
         }
         if let path = job.weightsPath {
             do { try trainer.saveWeights(to: path, metadata: ["candidate": "\(job.candidate)"]) } catch {
@@ -129,6 +128,9 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
             throw .timeout(String(format: "predicted %.0f s of training, budget %.0f s", predicted, budget))
         }
     }
+
+    /// Sets the throughput (forward FLOPs x images per second) the time predictions on `device` use.
+    func recordThroughput(_ rate: Double, device: Int) { lock.withLock { throughput[device] = rate } }
 
     /// How far over the budget a prediction may be before the candidate is refused (predictions are rough).
     static let budgetTolerance = 1.25

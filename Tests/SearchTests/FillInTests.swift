@@ -28,7 +28,7 @@ final class FillInTests: XCTestCase {
         for f in fillIns {
             guard let flops = f.cost?.flops else { continue }
             let before = TestRun.candidates(dir).filter { $0.id < f.id }.compactMap { $0.cost?.flops }.max() ?? 0
-            XCTAssertLessThanOrEqual(flops, before * SearchEngine.fillInFlopsFactor, "#\(f.id)")
+            XCTAssertLessThanOrEqual(flops, before * SearchEngine.growthFactor, "#\(f.id)")
         }
         // The model is not starved: with two generations in flight it answered at least two replies per
         // generation it had time for; every reply of the run became a trained model child here.

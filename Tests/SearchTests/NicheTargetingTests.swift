@@ -1,5 +1,7 @@
 import XCTest
 import NetIR
+import CPUBackend
+import Data
 @testable import Search
 
 /// Niche targeting inside the engine: rule variants are predicted before training, and a variant repeating a
@@ -41,7 +43,7 @@ final class NicheTargetingTests: XCTestCase {
             let engine = try TestRun.engine(dir, config: TestRun.config())
             // Dropout leaves depth/width and FLOPs as they are: every variant lands in the parent's niche.
             let parentNiche = engine.predictedVariant(try parent.cost()).niche
-            engine.occupiedNiches.set([parentNiche], generation: 0)
+            engine.plannedArchives.set(.init(occupied: [parentNiche]), generation: 0)
             let r = MutationRequest(operation: .mutation(.addDropout), parents: [codec.emit(parent)], temperature: 0.7, seed: seed)
             var record = CandidateRecord(id: 1, generation: 0, operation: r.operation, parents: [0], temperature: 0.7)
             guard case .success(let out) = await engine.targetedRuleChild(r, record: &record) else { return XCTFail("no child") }
@@ -54,6 +56,53 @@ final class NicheTargetingTests: XCTestCase {
                 XCTAssertEqual(record.operation, .mutation(.addDropout))
                 XCTAssertEqual(niche, parentNiche)
             }
+        }
+    }
+}
+
+/// A request all of whose variants would be refused for time is made by an edit that makes the parent cheaper.
+final class BudgetFallbackTests: XCTestCase {
+    let codec = NetworkCodec.pytorch(input: TestRun.fashion)
+
+    func testRequestWhoseVariantsAllOverrunTheBudgetIsMadeCheaper() async throws {
+        let data = try DatasetCatalog.load("synthetic:1x28x28:10:256:64", seed: 3)
+        let training = TrainingSettings(epochs: 1, maxSteps: 8, batchSize: 32, validationFraction: 0.2)
+        let evaluator = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data,
+                                         config: training.trainingConfig(seed: 3), timeBudget: 10)
+        let dir = TestRun.folder("targeting-budget")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let engine = try TestRun.engine(dir, config: TestRun.config(), evaluator: evaluator)
+        let rules = RuleMutator(codec: codec)
+        let parent = try BuiltinNetwork.smallcnn.graph(input: TestRun.fashion)
+        // Adding a Linear layer only ever adds FLOPs.
+        let r = MutationRequest(operation: .mutation(.addLinear), parents: [codec.emit(parent)], temperature: 0.7, seed: 3)
+        let grown = engine.ruleVariants(rules, r, count: NicheTargeting.variants).costs.compactMap { $0 }
+        let cheapest = try XCTUnwrap(grown.map(\.flops).min())
+        XCTAssertGreaterThan(cheapest, try parent.cost().flops)
+        // The rate at which the cheapest variant takes 1.01 x the most the budget allows (10 s x tolerance).
+        evaluator.recordThroughput(Double(cheapest) * evaluator.imagesPerChild / (10 * TrainerEvaluator.budgetTolerance * 1.01), device: 0)
+        XCTAssert(grown.allSatisfy { !evaluator.fitsBudget($0) }, "every variant overruns")
+        var record = CandidateRecord(id: 1, generation: 0, operation: r.operation, parents: [0], temperature: 0.7)
+        guard case .success(let out) = await engine.targetedRuleChild(r, record: &record) else { return XCTFail("no child") }
+        guard case .mutation(let m) = record.operation else { return XCTFail("\(record.operation)") }
+        XCTAssert(NicheTargeting.cheapeners.contains(m), "made by \(m)")
+        XCTAssert(evaluator.fitsBudget(try codec.parse(out.source, "out.py").cost()), "the child fits the budget")
+    }
+}
+
+/// Rule children grow by at most `growthFactor` times the FLOPs of the costliest archive network.
+final class GrowthCapTests: XCTestCase {
+    func testRuleChildrenStayWithinTheGrowthCap() async throws {
+        let dir = TestRun.folder("growth-cap")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let engine = try TestRun.engine(dir, config: TestRun.config(evaluations: 40, batch: 4, seed: 5))
+        _ = try await engine.run()
+        let children = TestRun.candidates(dir).filter { $0.id != 0 && $0.cost != nil }
+        XCTAssertGreaterThan(children.count, 20)
+        // The archive a child was planned against holds only candidates made before it: their costliest bounds it.
+        for c in children {
+            let before = TestRun.candidates(dir).filter { $0.id < c.id }.compactMap { $0.cost?.flops }.max() ?? 0
+            XCTAssertLessThanOrEqual(c.cost!.flops, before * SearchEngine.growthFactor, "#\(c.id) \(c.operation)")
         }
     }
 }
