@@ -41,8 +41,9 @@ enum PreparedChild {
     case failed
     /// Every source made for the slot repeated a network; nothing to train or apply.
     case duplicate
-    /// A fill-in costlier than `ChildServices.fillInFlops` allows: dropped before training (its folder removed),
-    /// so no model child waits long behind it.
+    /// A fill-in costlier than `ChildServices.fillInFlops` allows, so no model child waits long behind it, or any
+    /// child of a model run not yet claimed when the search's time is up: dropped before training (its folder
+    /// removed).
     case dropped
 }
 
@@ -99,6 +100,8 @@ extension SearchEngine {
         }
         var candidate: CheckedCandidate
         switch checked {
+        case .failure where children.fallback?.closed != nil:
+            return await drop(plan, turns: turns)
         case .failure(let f):
             record.failure = f
             await turns.wait(for: plan.id)
@@ -115,17 +118,22 @@ extension SearchEngine {
                                                 request: request, plan: plan, file: file, record: &record)
             }
         }
-        if rulesOnly, let cap = children.fillInFlops, candidate.cost.flops > cap {
-            await turns.wait(for: plan.id)
-            await turns.pass(plan.id)
-            directory.remove(directory.candidateFolder(plan.id))
-            return .dropped
-        }
+        if rulesOnly, let cap = children.fillInFlops, candidate.cost.flops > cap { return await drop(plan, turns: turns) }
+        // The search's time is up (a model run's exchanges were cut): what is not claimed yet is not trained.
+        if children.fallback?.closed != nil { return await drop(plan, turns: turns) }
 
         await turns.wait(for: plan.id)
         let outcome = await claimOrRefill(candidate, plan: plan, request: request, file: file, record: &record)
         await turns.pass(plan.id)
         return outcome
+    }
+
+    /// A child dropped untrained: it takes its turn and leaves no folder.
+    func drop(_ plan: ChildPlan, turns: CandidateTurns) async -> PreparedChild {
+        await turns.wait(for: plan.id)
+        await turns.pass(plan.id)
+        directory.remove(directory.candidateFolder(plan.id))
+        return .dropped
     }
 
     /// EvoPrompting's few-shot example for a language model: the best archive member that is not a parent, as

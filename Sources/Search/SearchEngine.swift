@@ -144,6 +144,8 @@ public final class SearchEngine: @unchecked Sendable {
                                        devices: evaluator.deviceNames, time: CandidateRecord.now()))
         } catch { throw .directory(error) }
         try await evaluateSeedIfNeeded()
+        let cutter = modelCutAtTimeLimit()
+        defer { cutter?.cancel() }
         var generation = max(state.lastGeneration + 1, 1)
         if (children.fallback != nil || overlapsRuleGenerations) && overlapsGenerations {
             // A language model: generation overlaps training (OverlappedGenerations.swift).
@@ -170,6 +172,21 @@ public final class SearchEngine: @unchecked Sendable {
         }
         try writeSnapshot()
         return summary(generations: generation - 1)
+    }
+
+    /// With a language model and a time limit: when the limit passes, the model's exchanges still waiting are
+    /// cut and children not yet claimed are dropped (`ModelFallback.close`), so the search ends with the
+    /// children already training instead of waiting for replies.
+    func modelCutAtTimeLimit() -> Task<Void, Never>? {
+        guard let fallback = children.fallback, let limit = config.timeLimit else { return nil }
+        let started = self.started
+        return Task {
+            let wait = limit - Date().timeIntervalSince(started)
+            if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+            guard !Task.isCancelled else { return }
+            let cut = fallback.close("the search's time is up")
+            if cut > 0 { self.warn("the search's time is up: \(cut) model exchange(s) in flight cut, their children not trained") }
+        }
     }
 
     static let barrenGenerations = 5

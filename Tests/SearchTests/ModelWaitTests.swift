@@ -74,3 +74,36 @@ final class ReplyReaderTests: XCTestCase {
         guard case .failure(.connection) = read("") else { return XCTFail("nothing") }
     }
 }
+
+/// When the search's time is up, replies still on their way are cut: the search ends with what has trained
+/// instead of waiting for the model (a late reply's child would train after the limit, taking the time of
+/// promotion and the final network).
+final class ModelCutAtTimeLimitTests: XCTestCase {
+    func testRepliesStillOnTheirWayWhenTheTimeIsUpAreCutAndNotTrained() async throws {
+        let dir = TestRun.folder("model-cut")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let slow = 20.0
+        // The first generation's two replies come at once; every later one would take `slow` seconds.
+        let server = try TestHTTPServer(lifetime: 60) { r in
+            let body = ChildVettingTests.reply(OverlapTests.network(r.index))
+            return r.index < 2 ? .reply(status: 200, body: body) : .slow(seconds: slow, body: body)
+        }
+        defer { server.stop() }
+        let llm = ChildVettingTests.llmConfig(server.baseURL, timeout: 2 * slow, deadline: 2 * slow)
+        let mutator = LLMMutator(client: LLMClient(config: llm, environment: [:]),
+                                 prompt: LLMPrompt(inputDescription: "1x28x28", classes: 10))
+        var config = TestRun.config(evaluations: 40, batch: 2)
+        config.mutator = MutatorSettings(kind: .llm, llm: llm)
+        config.timeLimit = 2
+        let engine = try TestRun.engine(dir, config: config, evaluator: FakeEvaluator(delay: 0.05), mutator: mutator)
+        engine.fillIns = false
+        let summary = try await engine.run()
+        let model = TestRun.candidates(dir).filter { ($0.llm?.replies ?? 0) > 0 }
+        XCTAssertEqual(model.count, 2, "the first generation's children trained")
+        // A reply that came after the limit would have taken `slow` seconds: none was waited for.
+        XCTAssert(model.allSatisfy { ($0.llm?.seconds ?? 0) < slow / 2 }, "\(model.map { $0.llm?.seconds ?? 0 })")
+        XCTAssertEqual(summary.evaluations, 3, "the seed and the two children; the cut children were not trained")
+        XCTAssertEqual(engine.children.fallback?.closed, "the search's time is up")
+        XCTAssertEqual(TestRun.candidates(dir).count, 3)
+    }
+}
