@@ -18,6 +18,8 @@ public struct FinalNetworkResult: Sendable, Codable {
     public var probedImagesPerSecond: Double?
     /// The width factor the found network was scaled by for the retrain (`FinalScaling`; nil or 1: as found).
     public var widthFactor: Double?
+    /// The learning-rate factor of the retrain that counts, when a diverged one was repeated (`FinalRecipe`).
+    public var learningRateScale: Double?
 }
 
 extension SearchEngine {
@@ -136,18 +138,34 @@ extension SearchEngine {
             return save(result)
         }
         let weightsPath = directory.path(Self.finalWeightsName)
-        let chosen = recipe
-        let outcome = await pool.onDevice { device -> Result<RetrainResult, CandidateFailure> in
-            do throws(CandidateFailure) {
-                return .success(try trainer.retrain(checked.graph, recipe: chosen, savingTo: weightsPath, device: device, progress: progress))
-            } catch { return .failure(error) }
-        }
-        switch outcome {
-        case .success(let r):
-            result.retrain = r
-            result.weights = weightsPath
-        case .failure(let f):
-            result.failure = f.description
+        let trainStart = Date(), plannedSeconds = recipe.timeLimit
+        retraining: for attempt in 0...FinalRecipe.divergenceRetries {
+            let chosen = recipe
+            let outcome = await pool.onDevice { device -> Result<RetrainResult, CandidateFailure> in
+                do throws(CandidateFailure) {
+                    return .success(try trainer.retrain(checked.graph, recipe: chosen, savingTo: weightsPath, device: device, progress: progress))
+                } catch { return .failure(error) }
+            }
+            switch outcome {
+            case .success(let r):
+                result.retrain = r
+                result.weights = weightsPath
+                result.failure = nil
+            case .failure(let f):
+                result.failure = f.description
+                // Diverged early enough that a retry still gets half the planned time: again, with a smaller
+                // learning rate, in the time left.
+                guard case .divergence = f, attempt < FinalRecipe.divergenceRetries,
+                      let planned = plannedSeconds else { break retraining }
+                let left = planned - Date().timeIntervalSince(trainStart)
+                guard left > planned / 2 else { break retraining }
+                recipe.learningRateScale *= FinalRecipe.divergenceLearningRateFactor
+                recipe.timeLimit = left
+                result.learningRateScale = recipe.learningRateScale
+                warn("the final network diverged (\(f)); training it again with the learning rate x\(recipe.learningRateScale)")
+                continue retraining
+            }
+            break retraining
         }
         return save(result)
     }

@@ -24,12 +24,20 @@ public struct FinalRecipe: Sendable, Equatable {
     public static let evaluationSpeedup = 2.5
     public static let maxEpochs = 200
     public static let overPlan = 1.5
+    /// A retrain whose loss turns NaN or infinite is started again with its learning rate times this factor, at
+    /// most `divergenceRetries` times (a diverging run fails within its first few hundred steps, so a retry
+    /// costs little of the time; seen: a crossover child that trained under the search's short schedule
+    /// diverged at step 50 under the final recipe's, leaving the run without a final network).
+    public static let divergenceLearningRateFactor = 0.5
+    public static let divergenceRetries = 2
 
     /// Epochs planned: an upper bound when `timeLimit` is set.
     public var epochs: Int
     public var augment: Bool
     /// Seconds the training may take (nil: the epochs alone decide).
     public var timeLimit: Double?
+    /// The search's learning rate is multiplied by this (below 1 after a diverged try).
+    public var learningRateScale = 1.0
 
     public init(epochs: Int, augment: Bool, timeLimit: Double? = nil) {
         self.epochs = epochs; self.augment = augment; self.timeLimit = timeLimit
@@ -62,7 +70,7 @@ public struct FinalRecipe: Sendable, Equatable {
 
     /// Train's configuration for this recipe (validation split made by the caller: fraction 0).
     public func trainingConfig(batchSize: Int, learningRate: Double, seed: UInt64) -> TrainingConfig {
-        var c = TrainingConfig(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+        var c = TrainingConfig(epochs: epochs, batchSize: batchSize, learningRate: learningRate * learningRateScale,
                        optimizer: .sgd(momentum: 0.9, nesterov: true, weightDecay: Self.weightDecay),
                        schedule: LearningRateSchedule(.cosine, warmupFraction: Self.warmupFraction),
                        labelSmoothing: Self.labelSmoothing, seed: seed, validationFraction: 0,

@@ -18,6 +18,7 @@ extension Report {
             h += String(format: "; retrained from scratch for %d epoch(s) in %.0f s (budget %.0f s), weights of epoch %d; ",
                         r.epochs, r.seconds, f.seconds, r.bestEpoch)
             h += "SGD Nesterov, cosine with 5% warm-up, label smoothing 0.1, weight decay 5e-4" + (r.augmented ? ", random crop + flip" : "")
+            if let lr = f.learningRateScale { h += String(format: "; the learning rate x%g after diverged tries", lr) }
         }
         if let failure = f.failure { h += "; <b>failed</b>: \(e(failure))" }
         h += "</p>"

@@ -31,7 +31,8 @@ enum SearchFinalPhase {
         if let f = final {
             if let failure = f.failure { Console.error("warning: final network: \(failure)") }
             if let r = f.retrain {
-                let width = f.widthFactor.map { $0 == 1 ? "" : String(format: ", %gx as wide", $0) } ?? ""
+                let width = (f.widthFactor.map { $0 == 1 ? "" : String(format: ", %gx as wide", $0) } ?? "")
+                    + (f.learningRateScale.map { String(format: ", learning rate x%g after diverging", $0) } ?? "")
                 print(String(format: "final network #%d (\(f.chosenBy)\(width)): %d epochs\(r.augmented ? " with crop+flip" : ""), best validation %.4f at epoch %d, test accuracy %.4f",
                              f.candidate, r.epochs, r.validationAccuracy,
                              r.bestEpoch, r.testAccuracy))

@@ -60,7 +60,7 @@ final class FinalScalingTests: XCTestCase {
 
     func testFinalNetworkIsRetrainedWiderWhenTheTimeAllows() async throws {
         for scaling in [true, false] {
-            let (engine, dir, config) = try await searched("scaling-\(scaling)")
+            let (engine, dir, config) = try await FinalPhaseFixture.searched("scaling-\(scaling)")
             defer { try? FileManager.default.removeItem(atPath: dir.root) }
             engine.scalesFinalNetwork = scaling
             // A few seconds train these networks for far more than the target epochs on 768 images.
@@ -84,26 +84,5 @@ final class FinalScalingTests: XCTestCase {
             let trainer = try Trainer(graph: trained, config: config.training.trainingConfig(seed: 0), backend: CPUBackend(threads: 1))
             try trainer.loadWeights(from: try XCTUnwrap(final.weights), strict: true)
         }
-    }
-
-    /// A short real search on a small synthetic task, so the final phase has an archive to take its network from.
-    func searched(_ name: String) async throws -> (SearchEngine, RunDirectory, SearchConfig) {
-        let data = try DatasetCatalog.load("synthetic:1x12x12:4:768:256", seed: 3)
-        let input = TensorShape(channels: 1, height: 12, width: 12)
-        let codec = NetworkCodec.pytorch(input: input)
-        let training = TrainingSettings(epochs: 1, maxSteps: 12, batchSize: 32, validationFraction: 0.2)
-        let evaluator = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data, config: training.trainingConfig(seed: 3))
-        var config = SearchConfig(data: "synthetic:1x12x12:4:768:256", seed: 3, evaluations: 4, batch: 2, niches: 10,
-                                  promptNiches: 10, initialNetworks: 2, training: training, seedNetwork: "smallcnn",
-                                  input: input.dims, classes: 4)
-        config.limits = SearchLimits(maxParameters: 2_000_000, maxFlops: 50_000_000)
-        let dir = TestRun.folder(name)
-        let engine = try SearchEngine(config: config, directory: dir,
-                                      seedSource: codec.emit(try BuiltinNetwork.smallcnn.graph(input: input, classes: 4)),
-                                      mutator: RuleMutator(codec: codec),
-                                      checker: CandidateChecker(codec: codec, classes: 4, limits: config.limits),
-                                      evaluator: evaluator, resume: false)
-        _ = try await engine.run()
-        return (engine, dir, config)
     }
 }
