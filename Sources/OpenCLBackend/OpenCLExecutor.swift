@@ -55,6 +55,9 @@ public final class OpenCLExecutor: PlanExecutor {
         queue = try CommandQueue(runtime, profiling: profiling)
         let device = runtime.device
         let regions: [Region] = [.arena, .parameters, .gradients, .buffers, .optimizer, .input, .labels, .metrics]
+        // Memory first: a region beyond the device's allocation limit is out of memory whatever its element count
+        // (devices with an 8 GiB limit reach it above 2^31 floats, where the offset limit would speak first).
+        for r in regions { try runtime.checkFits(bytes: 4 * plan.count(of: r), what: "region \(r)") }
         for r in regions where plan.count(of: r) > Int(Int32.max) {
             throw OpenCLError.unsupported("region \(r) has \(plan.count(of: r)) elements; 32-bit kernel offsets allow \(Int32.max)")
         }

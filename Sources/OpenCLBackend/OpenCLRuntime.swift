@@ -63,13 +63,7 @@ final class DeviceRuntime: @unchecked Sendable {
     /// `.outOfMemory`, since some drivers only fail at first use.
     func buffer(bytes: Int, queue: CommandQueue, what: String) throws -> Buffer {
         let size = max(bytes, 4)
-        guard size <= device.maxAllocation else {
-            throw OpenCLError.outOfMemory(call: "clCreateBuffer", detail:
-                "\(what) needs \(size) bytes; the device allows \(device.maxAllocation) per allocation (CL_DEVICE_MAX_MEM_ALLOC_SIZE)")
-        }
-        guard size <= device.globalMemory else {
-            throw OpenCLError.outOfMemory(call: "clCreateBuffer", detail: "\(what) needs \(size) bytes; the device has \(device.globalMemory)")
-        }
+        try checkFits(bytes: size, what: what)
         var status: cl_int = 0
         guard let mem = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), size, nil, &status), status == CL_SUCCESS else {
             throw OpenCLError.from(status == CL_SUCCESS ? CL_MEM_OBJECT_ALLOCATION_FAILURE : status, call: "clCreateBuffer(\(what))")
@@ -78,6 +72,17 @@ final class DeviceRuntime: @unchecked Sendable {
         var zero: Float = 0
         try check(clEnqueueFillBuffer(queue.queue, mem, &zero, 4, 0, size, 0, nil, nil), "clEnqueueFillBuffer(\(what))")
         return buffer
+    }
+
+    /// `.outOfMemory` when one allocation of `bytes` is beyond the device's per-allocation or global limit.
+    func checkFits(bytes size: Int, what: String) throws {
+        guard size <= device.maxAllocation else {
+            throw OpenCLError.outOfMemory(call: "clCreateBuffer", detail:
+                "\(what) needs \(size) bytes; the device allows \(device.maxAllocation) per allocation (CL_DEVICE_MAX_MEM_ALLOC_SIZE)")
+        }
+        guard size <= device.globalMemory else {
+            throw OpenCLError.outOfMemory(call: "clCreateBuffer", detail: "\(what) needs \(size) bytes; the device has \(device.globalMemory)")
+        }
     }
 }
 
