@@ -1,4 +1,5 @@
 import Foundation
+import NetIR
 
 /// Why a child was made by the rules in the model's place. `modelBusy` children are fill-ins: a trainer
 /// worker was idle and no model child was ready, so the rules made one from the archives as they stood then.
@@ -35,10 +36,13 @@ actor TrainerOccupancy {
 
 extension SearchEngine {
     /// A child's training with its worker counted (fill-ins hold their reservation for the whole child instead).
-    func evaluateCounted(_ job: EvaluationJob, fillIn: Bool) async -> Result<CandidateMetrics, CandidateFailure> {
-        guard let occupancy = occupancy, !fillIn else { return await pool.evaluate(job) }
+    /// nil: not started, the search's time being up by the time a device was free (`trainingGate`).
+    func evaluateCounted(_ job: EvaluationJob, cost: NetworkCost, fillIn: Bool) async
+        -> Result<CandidateMetrics, CandidateFailure>? {
+        let gate = trainingGate(cost)
+        guard let occupancy = occupancy, !fillIn else { return await pool.evaluate(job, startingIf: gate) }
         await occupancy.enter()
-        let result = await pool.evaluate(job)
+        let result = await pool.evaluate(job, startingIf: gate)
         await occupancy.leave()
         return result
     }

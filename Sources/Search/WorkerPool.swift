@@ -20,7 +20,18 @@ public actor WorkerPool {
     public var deviceCount: Int { queues.count }
 
     public func evaluate(_ job: EvaluationJob) async -> Result<CandidateMetrics, CandidateFailure> {
+        await evaluate(job, startingIf: nil) ?? .failure(.backend("not started"))
+    }
+
+    /// `evaluate`, or nil without training when `gate`, asked once a device is free, says the job may no longer
+    /// start on it (the device is released at once).
+    public func evaluate(_ job: EvaluationJob, startingIf gate: (@Sendable (_ device: Int) -> Bool)?) async
+        -> Result<CandidateMetrics, CandidateFailure>? {
         let device = await acquire(priority: job.candidate)
+        if let gate, !gate(device) {
+            release(device)
+            return nil
+        }
         let evaluator = self.evaluator
         let result = await withCheckedContinuation { (c: CheckedContinuation<Result<CandidateMetrics, CandidateFailure>, Never>) in
             queues[device].async {

@@ -106,4 +106,29 @@ final class ModelCutAtTimeLimitTests: XCTestCase {
         XCTAssertEqual(engine.children.fallback?.closed, "the search's time is up")
         XCTAssertEqual(TestRun.candidates(dir).count, 3)
     }
+
+    func testChildrenClaimedInTimeButStillQueuedAtTheLimitAreNotTrained() async throws {
+        let dir = TestRun.folder("model-queued-at-limit")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        // One device, 3 s a training, a 4-s limit: the seed trains 0-3 s, the first child 3-6 s; its sibling,
+        // claimed at once, waits for the device until 6 s, past the limit, and must not start.
+        let server = try TestHTTPServer(lifetime: 60) { r in
+            let body = ChildVettingTests.reply(OverlapTests.network(r.index))
+            return r.index < 2 ? .reply(status: 200, body: body) : .slow(seconds: 30, body: body)
+        }
+        defer { server.stop() }
+        let llm = ChildVettingTests.llmConfig(server.baseURL, timeout: 60, deadline: 60)
+        let mutator = LLMMutator(client: LLMClient(config: llm, environment: [:]),
+                                 prompt: LLMPrompt(inputDescription: "1x28x28", classes: 10))
+        var config = TestRun.config(evaluations: 40, batch: 2)
+        config.mutator = MutatorSettings(kind: .llm, llm: llm)
+        config.timeLimit = 4
+        let evaluator = FakeEvaluator(delay: 3)
+        let engine = try TestRun.engine(dir, config: config, evaluator: evaluator, mutator: mutator)
+        engine.fillIns = false
+        let summary = try await engine.run()
+        XCTAssertEqual(summary.evaluations, 2, "the seed and the child that started before the limit")
+        XCTAssertEqual(evaluator.jobs.count, 2, "\(evaluator.jobs)")
+        XCTAssertEqual(TestRun.candidates(dir).count, 2, "the child not started leaves no record")
+    }
 }
