@@ -20,6 +20,9 @@ public struct FinalNetworkResult: Sendable, Codable {
     public var widthFactor: Double?
     /// The learning-rate factor of the retrain that counts, when a diverged one was repeated (`FinalRecipe`).
     public var learningRateScale: Double?
+    /// Set when final.py and final.safetensors are the search's own network and weights, not the retrain's
+    /// (`KeptWeights`).
+    public var kept: KeptWeights?
 }
 
 extension SearchEngine {
@@ -135,6 +138,7 @@ extension SearchEngine {
         result.epochs = recipe.epochs
         guard recipe.epochs > 0 else {
             result.failure = String(format: "no epoch fits in %.0f s at %.0f images/s", seconds, rate)
+            await keepSearchWeightsIfBetter(&result, found: found, promotion: winner, trainer: trainer)
             return save(result)
         }
         let weightsPath = directory.path(Self.finalWeightsName)
@@ -167,6 +171,7 @@ extension SearchEngine {
             }
             break retraining
         }
+        await keepSearchWeightsIfBetter(&result, found: found, promotion: winner, trainer: trainer)
         return save(result)
     }
 

@@ -7,7 +7,10 @@ extension Report {
         guard let f = try? directory.readJSON(FinalNetworkResult.self, from: directory.path(SearchEngine.finalNetworkJSON)) else { return "" }
         let e = HTML.escape
         var h = "<h2>Final network</h2><div class=\"kpi\">"
-        if let r = f.retrain {
+        if let k = f.kept {
+            h += "<div>test accuracy (#\(f.candidate), the search's \(k.from) weights)<b>\(pct(k.testAccuracy))</b></div>"
+            h += "<div>validation accuracy<b>\(pct(k.validationAccuracy))</b></div>"
+        } else if let r = f.retrain {
             h += "<div>test accuracy (#\(f.candidate), retrained)<b>\(pct(r.testAccuracy))</b></div>"
             h += "<div>best validation accuracy<b>\(pct(r.validationAccuracy))</b></div>"
         }
@@ -21,6 +24,12 @@ extension Report {
             if let lr = f.learningRateScale { h += String(format: "; the learning rate x%g after diverged tries", lr) }
         }
         if let failure = f.failure { h += "; <b>failed</b>: \(e(failure))" }
+        if let k = f.kept {
+            let retrain = f.retrain.map { String(format: "reached %.2f%% validation (test %.2f%%)", 100 * $0.validationAccuracy,
+                                                 100 * $0.testAccuracy) } ?? "failed"
+            h += "; the retrain \(retrain), so the search's \(e(k.from)) weights ship"
+                + (f.retrain == nil ? "" : " (the retrain's files are \(SearchEngine.retrainedSourceName) and \(SearchEngine.retrainedWeightsName))")
+        }
         h += "</p>"
         if !f.promotions.isEmpty {
             h += "<table><tr><th>candidate</th><th>explore steps</th><th>validation</th><th>promoted steps</th><th>validation</th><th>seconds</th></tr>"

@@ -36,8 +36,13 @@ enum SearchFinalPhase {
                 print(String(format: "final network #%d (\(f.chosenBy)\(width)): %d epochs\(r.augmented ? " with crop+flip" : ""), best validation %.4f at epoch %d, test accuracy %.4f",
                              f.candidate, r.epochs, r.validationAccuracy,
                              r.bestEpoch, r.testAccuracy))
-                summary.final_test_accuracy = r.testAccuracy
             }
+            if let k = f.kept {
+                let against = f.retrain.map { String(format: " against the retrain's %.4f", $0.validationAccuracy) } ?? ""
+                print(String(format: "final network #%d ships with the search's \(k.from) weights: validation %.4f\(against), test accuracy %.4f",
+                             f.candidate, k.validationAccuracy, k.testAccuracy))
+            }
+            summary.final_test_accuracy = f.testAccuracy
             summary.final_source = f.source
             summary.final_weights = f.weights
         }

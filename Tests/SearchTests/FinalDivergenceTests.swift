@@ -27,5 +27,8 @@ final class FinalDivergenceTests: XCTestCase {
         let factor = FinalRecipe.divergenceLearningRateFactor
         let expected = (0..<FinalRecipe.divergenceRetries).reduce(1.0) { r, _ in r * factor }
         XCTAssertEqual(try XCTUnwrap(final.learningRateScale, "retried"), expected, accuracy: 1e-12)
+        // Nothing is lost: the archive network's own weights ship.
+        XCTAssertEqual(final.kept?.from, "explore", "the search's weights ship when every retrain diverged")
+        XCTAssertNotNil(final.weights)
     }
 }
