@@ -66,7 +66,7 @@ extension SearchEngine {
                 request = r
                 if rulesOnly {
                     record.fallback = ChildOrigin.modelBusy
-                    generated = await Self.call(children.rules, r)
+                    generated = await fillInChild(r, record: &record)
                 } else if targetsNiches {
                     // Targeting passes over variants that siblings already made: it waits until every lower
                     // candidate has claimed its network, so what it sees does not depend on timing.

@@ -11,8 +11,9 @@ import Foundation
 /// one rule-mutator child from the archives as they stand and trains it (`ChildOrigin.modelBusy`). The model's
 /// generations are planned and prompted exactly as without fill-ins, at the model's own pace; a model child
 /// that becomes ready while a fill-in trains waits for at most that one child per worker (the worker pool
-/// serves the lower candidate first, and fill-ins are never queued: one is planned only for an idle worker),
-/// and a fill-in costlier than `growthFactor` times the costliest archive network is dropped untrained.
+/// serves the lower candidate first, and fill-ins are never queued: one is planned only for an idle worker).
+/// Fill-ins are aimed like a rule run's children (`fillInChild`) within `growthFactor` times the FLOPs of the
+/// costliest archive network; one that still costs more is dropped untrained.
 ///
 /// Determinism, and its price: the model generations stay deterministic for a given sequence of replies
 /// (duplicates decided in candidate order with `CandidateTurns` chained across generations, each generation's

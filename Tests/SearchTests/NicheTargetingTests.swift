@@ -106,3 +106,28 @@ final class GrowthCapTests: XCTestCase {
         }
     }
 }
+
+/// A model run's fill-ins are aimed within their cost cap: a request whose own edit can only exceed the cap is
+/// made by a cheaper edit instead of being dropped (dropped fill-ins stop fill-ins for a while).
+final class FillInAimingTests: XCTestCase {
+    func testFillInWhoseEditExceedsTheCapIsMadeCheaper() async throws {
+        let codec = NetworkCodec.pytorch(input: TestRun.fashion)
+        let dir = TestRun.folder("fill-in-aiming")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let engine = try TestRun.engine(dir, config: TestRun.config())
+        let parent = try BuiltinNetwork.smallcnn.graph(input: TestRun.fashion)
+        let parentFlops = try parent.cost().flops
+        engine.children.fillInFlops = parentFlops
+        for seed: UInt64 in [2, 3] {
+            // Adding a Linear layer only ever adds FLOPs: every variant of the request itself is over the cap.
+            let r = MutationRequest(operation: .mutation(.addLinear), parents: [codec.emit(parent)], temperature: 0.7, seed: seed)
+            let plain = try await engine.children.rules.generate(r)
+            XCTAssertGreaterThan(try codec.parse(plain.source, "plain.py").cost().flops, parentFlops, "the plain fill-in would be dropped")
+            var record = CandidateRecord(id: 1, generation: 0, operation: r.operation, parents: [0], temperature: 0.7)
+            guard case .success(let out) = await engine.fillInChild(r, record: &record) else { return XCTFail("no child") }
+            XCTAssertLessThanOrEqual(try codec.parse(out.source, "out.py").cost().flops, parentFlops, "seed \(seed)")
+            guard case .mutation(let m) = record.operation else { return XCTFail("\(record.operation)") }
+            XCTAssert(NicheTargeting.cheapeners.contains(m), "made by \(m)")
+        }
+    }
+}
