@@ -177,16 +177,18 @@ inline int2 outerAndSample(int countPad) {
 // Runs the statements after the macro's arguments for every element `at` of samples s0..<s1 of channel c in an
 // NCHW tensor ([s][channels][spatial]), split over the WGS work-items of a reduction work-group without a
 // division per element: planes of at least WGS positions row by row (work-items on consecutive positions,
-// which PoCL vectorises), smaller planes by a walk that steps (sample, position) by WGS.
-#define FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial, ...) \
+// which PoCL vectorises), smaller planes by a walk that steps (sample, position) by WGS. `body` is one macro
+// argument, not variadic (OpenCL C forbids variadic macros; NVIDIA's compiler enforces it, PoCL did not): it
+// may hold several statements but no comma outside parentheses.
+#define FOR_CHANNEL_ELEMENTS(at, s0, s1, c, channels, spatial, body) \
     if ((spatial) >= WGS) { \
         for (int s_ = (s0); s_ < (s1); ++s_) \
             for (int i_ = (int)get_local_id(0); i_ < (spatial); i_ += WGS) { \
-                const int at = (s_ * (channels) + (c)) * (spatial) + i_; __VA_ARGS__ } \
+                const int at = (s_ * (channels) + (c)) * (spatial) + i_; body } \
     } else { \
         const int ds_ = WGS / (spatial), di_ = WGS % (spatial); \
         for (int s_ = (s0) + (int)get_local_id(0) / (spatial), i_ = (int)get_local_id(0) % (spatial); s_ < (s1);) { \
-            const int at = (s_ * (channels) + (c)) * (spatial) + i_; __VA_ARGS__ \
+            const int at = (s_ * (channels) + (c)) * (spatial) + i_; body \
             i_ += di_; s_ += ds_; \
             if (i_ >= (spatial)) { i_ -= (spatial); ++s_; } \
         } \
