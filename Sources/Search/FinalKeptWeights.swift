@@ -44,7 +44,8 @@ extension SearchEngine {
         let sourcePath = directory.path(Self.finalSourceName), weightsPath = directory.path(Self.finalWeightsName)
         do {
             if result.retrain != nil {
-                for (file, kept) in [(sourcePath, Self.retrainedSourceName), (weightsPath, Self.retrainedWeightsName)] {
+                for (file, kept) in [(sourcePath, Self.retrainedSourceName), (weightsPath, Self.retrainedWeightsName)]
+                where fm.fileExists(atPath: file) {
                     let to = directory.path(kept)
                     try? fm.removeItem(atPath: to)
                     try fm.moveItem(atPath: file, toPath: to)
