@@ -98,23 +98,26 @@ final class ModelCutAtTimeLimitTests: XCTestCase {
         let engine = try TestRun.engine(dir, config: config, evaluator: FakeEvaluator(delay: 0.05), mutator: mutator)
         engine.fillIns = false
         let summary = try await engine.run()
+        // Which two requests reach the server first (the first generation's, or one of the second's, sent while
+        // the first is in flight) is a race: one or two children get the quick replies.
         let model = TestRun.candidates(dir).filter { ($0.llm?.replies ?? 0) > 0 }
-        XCTAssertEqual(model.count, 2, "the first generation's children trained")
+        XCTAssert((1...2).contains(model.count), "the quick replies' children trained: \(model.count)")
         // A reply that came after the limit would have taken `slow` seconds: none was waited for.
         XCTAssert(model.allSatisfy { ($0.llm?.seconds ?? 0) < slow / 2 }, "\(model.map { $0.llm?.seconds ?? 0 })")
-        XCTAssertEqual(summary.evaluations, 3, "the seed and the two children; the cut children were not trained")
+        XCTAssertEqual(summary.evaluations, 1 + model.count, "the seed and the quick replies' children; the cut children were not trained")
         XCTAssertEqual(engine.children.fallback?.closed, "the search's time is up")
-        XCTAssertEqual(TestRun.candidates(dir).count, 3)
+        XCTAssertEqual(TestRun.candidates(dir).count, 1 + model.count)
     }
 
     func testChildrenClaimedInTimeButStillQueuedAtTheLimitAreNotTrained() async throws {
         let dir = TestRun.folder("model-queued-at-limit")
         defer { try? FileManager.default.removeItem(atPath: dir.root) }
-        // One device, 3 s a training, a 4-s limit: the seed trains 0-3 s, the first child 3-6 s; its sibling,
-        // claimed at once, waits for the device until 6 s, past the limit, and must not start.
+        // One device, 3 s a training, a 4-s limit: the seed trains 0-3 s, the first child 3-6 s; the other
+        // children of the two generations in flight, all answered at once and claimed, wait for the device until
+        // 6 s, past the limit, and must not start.
         let server = try TestHTTPServer(lifetime: 60) { r in
             let body = ChildVettingTests.reply(OverlapTests.network(r.index))
-            return r.index < 2 ? .reply(status: 200, body: body) : .slow(seconds: 30, body: body)
+            return r.index < 4 ? .reply(status: 200, body: body) : .slow(seconds: 30, body: body)
         }
         defer { server.stop() }
         let llm = ChildVettingTests.llmConfig(server.baseURL, timeout: 60, deadline: 60)
