@@ -77,6 +77,19 @@ __kernel void sum_slices(__global const float* x, int xOff, int sliceStride, int
     y[yOff + i] = beta != 0.0f ? beta * y[yOff + i] + sum : sum;
 }
 
+// y[i] = act(sum of the slices' partial results + bias[i % columns]): the end of a split-K GEMM whose bias and
+// activation the slices cannot apply (a linear layer's forward on a GPU).
+__kernel void sum_slices_bias_act(__global const float* x, int xOff, int sliceStride, int slices,
+                                  __global float* y, int yOff, int n, int columns,
+                                  __global const float* bias, int biasOff, int hasBias, int act, float actParam) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float sum = 0.0f;
+    for (int t = 0; t < slices; ++t) sum += x[xOff + t * sliceStride + i];
+    if (hasBias) sum += bias[biasOff + i % columns];
+    y[yOff + i] = activate(sum, act, actParam);
+}
+
 // y (+)= a * b over `outer` rows of `inner` elements; b holds one value per row when perRow (a channel gate).
 __kernel void multiply_rows(__global const float* a, int aOff, __global const float* b, int bOff, __global float* y, int yOff,
                        int n, int inner, int perRow, int accumulate) {

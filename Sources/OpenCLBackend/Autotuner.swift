@@ -14,7 +14,7 @@ final class GemmSelector {
     init(runtime: DeviceRuntime) { self.runtime = runtime }
 
     func parameters(for shape: GemmShape) -> GemmParameters {
-        let preferred = override ?? chosen[shape] ?? GemmParameters.defaultFor(runtime.device)
+        let preferred = override ?? chosen[shape] ?? GemmParameters.defaultFor(runtime.device, shape: shape)
         return works(preferred) ? preferred : .conservative
     }
 
@@ -168,7 +168,7 @@ struct GemmTuner {
         guard let bench = try? GemmBench(runtime: runtime, shape: shape),
               let reference = try? bench.result(.conservative) else { return nil }
         var best: (GemmParameters, Double)?
-        for p in candidates ?? GemmParameters.candidates(for: runtime.device) {
+        for p in candidates ?? GemmParameters.candidates(for: runtime.device, shape: shape) {
             if DispatchTime.now().uptimeNanoseconds >= deadline && best != nil { break }
             guard let out = try? bench.result(p), Self.matches(out, reference) else { continue }   // a wrong kernel never wins
             guard let seconds = try? bench.time(p, repeats: 3) else { continue }
@@ -177,10 +177,10 @@ struct GemmTuner {
         return confirmed(best?.0, bench)
     }
 
-    /// A winner of three short runs may just have been lucky on a busy machine: it replaces the device default
+    /// A winner of three short runs may just have been lucky on a busy machine: it replaces the shape's default
     /// only if it is still at least 3% faster when both are timed again, alternately, best of five each.
     func confirmed(_ winner: GemmParameters?, _ bench: GemmBench) -> GemmParameters? {
-        let fallback = GemmParameters.defaultFor(runtime.device)
+        let fallback = GemmParameters.defaultFor(runtime.device, shape: bench.shape)
         guard let winner, winner != fallback, (try? bench.result(fallback)) != nil else { return winner }
         var bestWinner = Double.infinity, bestDefault = Double.infinity
         for _ in 0..<5 {

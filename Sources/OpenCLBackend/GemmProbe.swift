@@ -50,7 +50,7 @@ public final class OpenCLGemmProbe {
             source = "tuned"
         }
         let p = selector.parameters(for: shape)
-        if p == .conservative && p != (selector.chosen[shape] ?? GemmParameters.defaultFor(device)) { source = "conservative" }
+        if p == .conservative && p != (selector.chosen[shape] ?? GemmParameters.defaultFor(device, shape: shape)) { source = "conservative" }
         return (p, source)
     }
 }

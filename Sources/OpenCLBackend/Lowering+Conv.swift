@@ -153,10 +153,15 @@ extension Lowering {
     /// Split-K slices for a GEMM whose M x N tiles are too few to fill the device while K is long (the
     /// backward-filter GEMM: K = samples x output positions).
     func kSlices(m: Int, n: Int, k: Int, batches: Int, transA: Bool = false, transB: Bool = false) -> Int {
-        let p = gemmParameters(GemmShape(m: m, n: n, k: k, transA: transA, transB: transB))
-        let tiles = ((m + p.mwg - 1) / p.mwg) * ((n + p.nwg - 1) / p.nwg) * batches
-        let wanted = (4 * computeUnits + tiles - 1) / tiles
+        let tiles = gemmTiles(m: m, n: n, k: k, transA: transA, transB: transB) * batches
+        let wanted = (4 * sizes.computeUnits + tiles - 1) / tiles
         return max(1, min(wanted, k / 256, 64))
+    }
+
+    /// Work-groups of one unsplit GEMM with the parameters its shape gets.
+    func gemmTiles(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false) -> Int {
+        let p = gemmParameters(GemmShape(m: m, n: n, k: k, transA: transA, transB: transB))
+        return ((m + p.mwg - 1) / p.mwg) * ((n + p.nwg - 1) / p.nwg)
     }
 
     /// dW (+)= dy colsᵀ summed over the batch: dy as [OC][samples*plane] (transposed on the device unless a
@@ -211,12 +216,28 @@ extension Lowering {
         return launches
     }
 
-    /// y[batch, out] = act(x Wᵀ + b).
-    func linearForward(_ g: LinearGeometry, x: TensorRef, w: TensorRef, bias: TensorRef, y: TensorRef,
-                       act: Activation?) -> [Launch] {
-        [gemm(GemmCall(m: g.batch, n: g.outFeatures, k: g.inFeatures, a: .tensor(x), lda: g.inFeatures,
-                       b: .tensor(w), ldb: g.inFeatures, c: .tensor(y), ldc: g.outFeatures, transB: true,
-                       bias: bias, biasPerColumn: true, activation: act))]
+    /// y[batch, out] = act(x Wᵀ + b). When the batch x out tiles leave compute units idle while K (the input
+    /// features) is long, as a classifier head on a GPU (smallcnn's fc1: 4 work-groups of 64 x 64 for 3,136
+    /// inputs on 132 units, a third of its training step), K is split over extra work-groups and the slices
+    /// are summed with the bias and activation the slices cannot apply.
+    mutating func linearForward(_ g: LinearGeometry, x: TensorRef, w: TensorRef, bias: TensorRef, y: TensorRef,
+                                act: Activation?) -> [Launch] {
+        var call = GemmCall(m: g.batch, n: g.outFeatures, k: g.inFeatures, a: .tensor(x), lda: g.inFeatures,
+                            b: .tensor(w), ldb: g.inFeatures, c: .tensor(y), ldc: g.outFeatures, transB: true,
+                            bias: bias, biasPerColumn: true, activation: act)
+        let slices = gemmTiles(m: call.m, n: call.n, k: call.k, transB: true) < sizes.computeUnits
+            ? kSlices(m: call.m, n: call.n, k: call.k, batches: 1, transB: true) : 1
+        guard slices > 1 else { return [gemm(call)] }
+        let outputs = g.batch * g.outFeatures
+        needWorkspace(slices * outputs)
+        call.c = .workspace(0); call.bias = .absent; call.activation = nil
+        call.slices = slices; call.sliceStrideC = outputs
+        let a = activationCode(act)
+        let biasArgs: [LaunchArg] = bias.isPresent ? ref(bias) + [.int(1)] : [.workspace, .int(0), .int(0)]
+        return [gemm(call),
+                elementwise("elementwise.cl", "sum_slices_bias_act", count: outputs,
+                            [.workspace, .int(0), .int(outputs), .int(slices), .buffer(y.region), .int(y.offset),
+                             .int(outputs), .int(g.outFeatures)] + biasArgs + [.int(a.code), .float(a.param)])]
     }
 
     /// dx (+)= dy W.

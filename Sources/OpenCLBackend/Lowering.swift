@@ -59,16 +59,12 @@ struct Lowering {
     var elementLocal: Int { sizes.element }
     /// Most floats one convolution's scratch may take; larger batches run in chunks of samples.
     let workspaceCap: Int
-    /// The device's compute units (split-K sizing).
-    let computeUnits: Int
     let gemmParameters: (GemmShape) -> GemmParameters
     private(set) var workspaceFloats = 0
     var op = ""
 
-    init(sizes: WorkSizes, workspaceCap: Int, computeUnits: Int = 1,
-         gemmParameters: @escaping (GemmShape) -> GemmParameters) {
+    init(sizes: WorkSizes, workspaceCap: Int, gemmParameters: @escaping (GemmShape) -> GemmParameters) {
         self.sizes = sizes; self.workspaceCap = workspaceCap
-        self.computeUnits = computeUnits
         self.gemmParameters = gemmParameters
     }
 

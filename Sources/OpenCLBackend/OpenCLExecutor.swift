@@ -74,8 +74,7 @@ public final class OpenCLExecutor: PlanExecutor {
         let selector = GemmSelector(runtime: runtime)
         selector.override = gemmOverride
         func lowerAll(_ parameters: @escaping (GemmShape) -> GemmParameters) throws -> ([Launch], [Launch], Int) {
-            var lowering = Lowering(sizes: sizes, workspaceCap: cap,
-                                    computeUnits: device.computeUnits, gemmParameters: parameters)
+            var lowering = Lowering(sizes: sizes, workspaceCap: cap, gemmParameters: parameters)
             func label(_ program: [Instruction]) throws -> [Launch] {
                 try program.enumerated().flatMap { i, ins in
                     try lowering.lower(ins).map { var l = $0; l.instruction = "\(i) \(ins.node) \(ins.opName)"; return l }

@@ -29,8 +29,8 @@ extension OpenCLBackend {
         let ordered = shapes.sorted { $0.flops > $1.flops }
         let selector = GemmSelector(runtime: runtime)
         selector.chosen = tuner.tune(ordered, progress: progress)
-        let fallback = GemmParameters.defaultFor(device)
         return try ordered.map { shape in
+            let fallback = GemmParameters.defaultFor(device, shape: shape)
             let bench = try GemmBench(runtime: runtime, shape: shape)
             let p = selector.parameters(for: shape)
             let base = shape.flops / (try bench.time(fallback, repeats: 3)) / 1e9

@@ -15,6 +15,8 @@ struct WorkSizes {
     /// Work-items per work-group of the plane kernels (im2col, col2im): large on CPUs, where each work-group
     /// is one task, a usual GPU size elsewhere.
     var planeGroup: Int
+    /// The device's compute units: how many work-groups a GEMM needs before it fills the device (split-K).
+    var computeUnits: Int
 
     init(kind: OpenCLDevice.Kind, computeUnits: Int, maxWorkGroupSize: Int) {
         var r = 1
@@ -22,6 +24,7 @@ struct WorkSizes {
         reduction = r
         element = min(256, maxWorkGroupSize)
         let units = max(computeUnits, 1)
+        self.computeUnits = units
         if kind == .cpu {
             reductionGroups = 4 * units
             minimumPerGroup = 16384
@@ -33,9 +36,10 @@ struct WorkSizes {
         }
     }
 
-    /// Explicit sizes (tests): reductions split for `computeUnits` like a GPU would.
+    /// Explicit sizes (tests): reductions and long-K GEMMs split for `computeUnits` like a GPU would.
     init(reduction: Int, element: Int, computeUnits: Int = 1) {
         self.reduction = reduction; self.element = element
+        self.computeUnits = max(computeUnits, 1)
         reductionGroups = 8 * max(computeUnits, 1); minimumPerGroup = 2048
         planeGroup = element
     }

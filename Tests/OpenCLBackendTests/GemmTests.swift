@@ -12,6 +12,7 @@ final class GemmTests: XCTestCase {
     /// mapping (VW 8, non-square work-groups, direct reads, the CPU path's chunked copy of B).
     var parameterSets: [GemmParameters] {
         var sets = [GemmParameters.conservative] + GemmParameters.defaults.map(\.parameters)
+        sets += GemmParameters.gpuFewRows.map(\.parameters)
         sets.append(GemmParameters(mwg: 64, nwg: 32, kwg: 8, mdimc: 8, ndimc: 8, vwm: 8, vwn: 4, localStaging: true))
         sets.append(GemmParameters(mwg: 16, nwg: 64, kwg: 32, mdimc: 4, ndimc: 16, vwm: 2, vwn: 1, localStaging: false))
         sets.append(GemmParameters(mwg: 8, nwg: 32, kwg: 8, mdimc: 4, ndimc: 2, vwm: 1, vwn: 4, localStaging: false))
@@ -147,6 +148,18 @@ final class GemmTests: XCTestCase {
             backend.gemmOverride = p
             try compareWithReference(graph, batch: 3, tolerance: Tolerances.network(on: .openCL), backend: backend)
         }
+    }
+
+    /// GPUs get a fewer-rows tile for M <= 16 and M <= 32 (every other shape, and every shape on a CPU, keeps
+    /// the device default); a tile the device cannot run is skipped.
+    func testFewRowsDefaultOnGPUsOnly() {
+        let gpu = GemmParameters.defaults.first { $0.match == "vendor:nvidia" }!.parameters
+        let rows = { (m: Int, kind: OpenCLDevice.Kind) in GemmParameters.fitted(gpu, kind: kind, m: m) { _ in true }.mwg }
+        XCTAssertEqual([1, 16, 17, 32, 33, 64, 128].map { rows($0, .gpu) }, [16, 16, 32, 32, 64, 64, 64])
+        XCTAssertEqual([1, 16, 32, 128].map { rows($0, .cpu) }, [64, 64, 64, 64])
+        XCTAssertEqual(GemmParameters.fitted(gpu, kind: .gpu, m: 16) { $0.mwg != 16 }.mwg, 32)
+        let cpuPath = GemmParameters.defaults[0].parameters
+        XCTAssertEqual(GemmParameters.fitted(cpuPath, kind: .gpu, m: 8) { _ in true }, cpuPath, "the CPU path is never swapped")
     }
 
     /// GFLOP/s of square GEMMs with the device's default parameters (printed; no timing asserts).

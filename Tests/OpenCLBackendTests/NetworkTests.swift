@@ -83,6 +83,29 @@ final class NetworkTests: XCTestCase {
         try compareWithReference(graph, batch: 5, tolerance: Tolerances.OpenCL.gemm, executor: executor)
     }
 
+    /// A linear layer whose few output tiles would leave a GPU's compute units idle splits its long K over
+    /// extra work-groups and sums the slices with its bias and activation (as on a 132-unit GPU); here a
+    /// device of 64 units is simulated. With and without a bias, with a fused ReLU and a plain output.
+    func testSplitKLinearForwardMatchesReference() throws {
+        let device = try TestDevice.require()
+        var b = NetworkBuilder(input: TensorShape(channels: 1, height: 32, width: 32))
+        let flat = try b.flatten("flat", b.input)
+        let hidden = try b.relu("relu", try b.linear("fc1", flat, out: 5))
+        let other = try b.linear("fc2", flat, out: 5, bias: false)
+        let graph = try b.build(output: try b.linear("head", try b.addValues("sum", hidden, other), out: 3))
+        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 4))
+        let runtime = try DeviceRuntime.shared(device)
+        func executor(units: Int) throws -> OpenCLExecutor {
+            try OpenCLExecutor(plan: plan, runtime: runtime, tune: false, tuningBudget: 0, profiling: false,
+                               workSizes: WorkSizes(reduction: 64, element: 64, computeUnits: units))
+        }
+        let split = try executor(units: 64)
+        // fc1 and fc2 (K = 1,024) are split, the head (K = 5) is not: one summing launch each for the first two.
+        // On one compute unit a single tile fills the device and nothing is split.
+        XCTAssertEqual(split.trainLaunchCount, try executor(units: 1).trainLaunchCount + 2)
+        try compareWithReference(graph, batch: 4, tolerance: Tolerances.OpenCL.gemm, steps: 2, executor: split)
+    }
+
     /// BatchNorm statistics and gradients and bias gradients split over chunks of samples (partial sums and a
     /// second pass, as a GPU gets them), and plane grids whose sample count is padded, against the reference.
     func testSplitReductionsAndPaddedPlaneGridsMatchReference() throws {
