@@ -19,9 +19,10 @@ public struct OpenCLBackend: Backend {
     /// Forces these GEMM parameters for every shape (tests and experiments); nil uses tuning/defaults.
     public var gemmOverride: GemmParameters?
 
-    /// `tune: nil` tunes on GPUs only: their compilers build a candidate in well under a second, while CPU
-    /// runtimes (PoCL) take seconds per candidate and their default is already measured. The environment
-    /// variable `LLMATIC_OPENCL_TUNE=0`/`1` overrides the default.
+    /// `tune: nil` tunes on GPUs only: CPU runtimes (PoCL) take seconds per candidate build and their default is
+    /// already measured. GPU compilers vary: NVIDIA's (H200, driver 580) took 1-2 s per candidate, so a plan's
+    /// 30 s reach about one shape; cached choices (`llmatic tune`) cost nothing. The environment variable
+    /// `LLMATIC_OPENCL_TUNE=0`/`1` overrides the default.
     public init(device: OpenCLDevice, tune: Bool? = nil, profiling: Bool = false, tuningBudget: Double = 30) {
         let env = ProcessInfo.processInfo.environment["LLMATIC_OPENCL_TUNE"].map { $0 != "0" }
         self.device = device

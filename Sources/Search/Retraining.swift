@@ -23,7 +23,7 @@ extension TrainerEvaluator {
     /// the best validation epoch to `savingTo`; those weights are then tested on the test set.
     public func retrain(_ graph: Graph, recipe: FinalRecipe, savingTo path: String, device: Int,
                         progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws(CandidateFailure) -> RetrainResult {
-        let backend = backends[device % max(backends.count, 1)]
+        let backend = backend(for: device)
         let trainingConfig = recipe.trainingConfig(batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
         let trainer = try makeTrainer(graph, backend, config: trainingConfig)
         var best = -Double.infinity
@@ -83,7 +83,7 @@ extension TrainerEvaluator {
         c.maxSteps = warmup + steps
         c.timeLimit = nil
         c.metricsEvery = warmup
-        guard let trainer = try? makeTrainer(graph, backends[device % max(backends.count, 1)], config: c) else { return nil }
+        guard let trainer = try? makeTrainer(graph, backend(for: device), config: c) else { return nil }
         var warmAt: Double?, endAt = 0.0, cpuWarm = 0.0, cpuEnd = 0.0
         guard (try? trainer.train(on: trainSet, normalization: normalization, progress: { p in
             if p.step == warmup { warmAt = p.elapsed; cpuWarm = Self.processCPUSeconds() }
@@ -108,7 +108,7 @@ extension TrainerEvaluator {
         var longer = config
         longer.maxSteps = steps
         longer.epochs = max(1, (steps * config.batchSize + trainSet.count - 1) / max(trainSet.count, 1))
-        let trainer = try makeTrainer(graph, backends[device % max(backends.count, 1)], config: longer)
+        let trainer = try makeTrainer(graph, backend(for: device), config: longer)
         do { try trainer.loadWeights(from: weightsPath, strict: true) } catch {
             throw .backend("cannot load \(weightsPath): \(error)")
         }

@@ -7,7 +7,9 @@ import Train
 /// The default evaluator: trains each candidate with Train's `Trainer` on one backend per device, validates
 /// on a fixed held-out share of the training set, and keeps the test set for the final report.
 public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
-    public let backends: [any Backend]
+    /// One backend per device; `replaceBackends` may swap them between trainings.
+    public var backends: [any Backend] { lock.withLock { currentBackends } }
+    private var currentBackends: [any Backend]
     public let config: TrainingConfig
     public let trainSet: Dataset
     public let validationSet: Dataset
@@ -21,7 +23,7 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
 
     /// `config.validationFraction` of `data.train` (seeded by `config.seed`) becomes the validation split.
     public init(backends: [any Backend], data: DatasetPair, config: TrainingConfig, timeBudget: Double? = nil) {
-        self.backends = backends
+        currentBackends = backends
         var c = config
         let fraction = config.validationFraction > 0 ? config.validationFraction : 0.1
         let parts = data.train.split(validationFraction: fraction, seed: config.seed)
@@ -36,8 +38,23 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
 
     public var deviceNames: [String] { backends.map(\.name) }
 
+    /// The backend of `device` as it is now.
+    func backend(for device: Int) -> any Backend {
+        let list = backends
+        return list[device % max(list.count, 1)]
+    }
+
+    /// Later trainings, tests and retrains run on `replacement` (one backend per device, as many as before):
+    /// a model-driven search hands its final phase the cores its model server needed while the search ran.
+    public func replaceBackends(_ replacement: [any Backend]) {
+        lock.withLock {
+            precondition(replacement.count == currentBackends.count, "one backend per device")
+            currentBackends = replacement
+        }
+    }
+
     public func evaluate(_ job: EvaluationJob, device: Int) throws(CandidateFailure) -> CandidateMetrics {
-        let backend = backends[device % max(backends.count, 1)]
+        let backend = backend(for: device)
         var cost: NetworkCost
         do { cost = try job.graph.cost() } catch { throw .shape(String(describing: error)) }
         try checkPredictedTime(cost: cost, device: device)
@@ -73,7 +90,7 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     }
 
     public func test(_ graph: Graph, weightsPath: String, device: Int) throws(CandidateFailure) -> TestMetrics {
-        let trainer = try makeTrainer(graph, backends[device % max(backends.count, 1)])
+        let trainer = try makeTrainer(graph, backend(for: device))
         do { try trainer.loadWeights(from: weightsPath, strict: true) } catch {
             throw .backend("cannot load \(weightsPath): \(error)")
         }
@@ -90,7 +107,7 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
         var longer = config
         longer.epochs = epochs
         longer.maxSteps = nil
-        let trainer = try makeTrainer(graph, backends[device % max(backends.count, 1)], config: longer)
+        let trainer = try makeTrainer(graph, backend(for: device), config: longer)
         do { try trainer.loadWeights(from: weightsPath, strict: true) } catch {
             throw .backend("cannot load \(weightsPath): \(error)")
         }

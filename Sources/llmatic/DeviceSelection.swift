@@ -51,18 +51,24 @@ enum DeviceSelection: Equatable, CustomStringConvertible {
     }
 
     /// The backend for this selection. `threads` sizes the CPU backend's pool; `tune: false` keeps OpenCL GEMMs
-    /// on the device defaults (nil: tune on GPUs, where it is quick, as `OpenCLBackend` decides).
-    func makeBackend(threads: Int, tune: Bool? = nil) throws -> any Backend {
+    /// on the device defaults (nil: tune on GPUs, as `OpenCLBackend` decides); `tuningBudget` replaces the
+    /// seconds each plan may tune (0: only choices already cached).
+    func makeBackend(threads: Int, tune: Bool? = nil, tuningBudget: Double? = nil) throws -> any Backend {
+        func opencl(_ device: OpenCLDevice) -> OpenCLBackend {
+            var backend = OpenCLBackend(device: device, tune: tune)
+            if let tuningBudget { backend.tuningBudget = tuningBudget }
+            return backend
+        }
         switch self {
         case .auto:
-            if let gpu = OpenCLDevice.fastestGPU() { return OpenCLBackend(device: gpu, tune: tune) }
+            if let gpu = OpenCLDevice.fastestGPU() { return opencl(gpu) }
             return CPUBackend(threads: threads)
         case .cpu:
             return CPUBackend(threads: threads)
         case .reference:
             return ReferenceBackend()
         case .opencl:
-            return try OpenCLBackend(selection: description, tune: tune)
+            return opencl(try OpenCLDevice.select(description))
         }
     }
 }

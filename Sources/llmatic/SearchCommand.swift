@@ -43,7 +43,7 @@ enum SearchCommand: Command {
         OptionSpec("device", "DEVICE", "device(s), comma-separated for one worker each: \(DeviceSelection.spellings.joined(separator: ", "))",
                    default: "auto"),
         OptionSpec("threads", "T", "CPU threads; more than the cores is capped at the cores, with a warning", default: "all cores; with --llm the cores the local server leaves"),
-        OptionSpec("no-tune", nil, "OpenCL: use the device's default GEMM parameters instead of autotuning each candidate's shapes"),
+        OptionSpec("no-tune", nil, "OpenCL: use the device's default GEMM parameters, not the choices `llmatic tune` cached (candidates never tune themselves: it costs more than they train)"),
         OptionSpec("seed", "S", "seeds the archives, selection, rule edits and training", default: "0"),
         OptionSpec("out", "DIR", "run folder (created)"),
         OptionSpec("resume", "DIR", "continue a run from its folder (its config.json; budget options may extend it)"),
@@ -182,6 +182,10 @@ enum SearchCommand: Command {
         var summary = try Blocking.wait { try await engine.run() }
         status.finish()
         if config.runTime != nil {
+            if cluster == nil, let trainer = localTrainer, let backends = try SearchSetup.finalPhaseBackends(args) {
+                trainer.replaceBackends(backends)
+                print("final phase on \(trainer.deviceNames.joined(separator: ", ")) (the model server's cores are free now)")
+            }
             try SearchFinalPhase.run(engine, config: config, runStart: runStart, summary: &summary)
         } else if args.flag("test-best", default: true) {
             let final = try SearchSetup.finish(engine, epochs: config.finalEpochs ?? 0)
