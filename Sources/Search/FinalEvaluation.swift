@@ -35,17 +35,13 @@ extension SearchEngine {
         let weights = directory.candidateFile(best.candidate, .weights)
         let refined = directory.candidateFile(best.candidate, .refined)
         let evaluator = self.evaluator
-        let outcome = await pool.onDevice { device -> Result<(TestMetrics, (CandidateMetrics, TestMetrics)?), CandidateFailure> in
-            do throws(CandidateFailure) {
-                let test = try evaluator.test(checked.graph, weightsPath: weights, device: device)
-                guard epochs > 0 else { return .success((test, nil)) }
-                let more = try evaluator.refine(checked.graph, weightsPath: weights, epochs: epochs, savingTo: refined, device: device,
-                                                progress: progress)
-                return .success((test, more))
-            } catch {
-                return .failure(error)
-            }
-        }
+        let outcome = await pool.onDevice(catching: { device throws(CandidateFailure) -> (TestMetrics, (CandidateMetrics, TestMetrics)?) in
+            let test = try evaluator.test(checked.graph, weightsPath: weights, device: device)
+            guard epochs > 0 else { return (test, nil) }
+            let more = try evaluator.refine(checked.graph, weightsPath: weights, epochs: epochs, savingTo: refined, device: device,
+                                            progress: progress)
+            return (test, more)
+        })
         switch outcome {
         case .success(let (test, more)):
             final.testAccuracy = test.accuracy

@@ -33,11 +33,9 @@ extension SearchEngine {
               validation.isFinite, directory.exists(weights) else { return }
         if let r = result.retrain, r.validationAccuracy >= validation { return }
         let graph = found.graph
-        let test = await pool.onDevice { device -> Result<TestMetrics, CandidateFailure> in
-            do throws(CandidateFailure) { return .success(try trainer.test(graph, weightsPath: weights, device: device)) } catch {
-                return .failure(error)
-            }
-        }
+        let test = await pool.onDevice(catching: { device throws(CandidateFailure) in
+            try trainer.test(graph, weightsPath: weights, device: device)
+        })
         guard case .success(let t) = test,
               let source = directory.read(directory.candidateFile(result.candidate, .source)) else { return }
         let fm = FileManager.default

@@ -59,12 +59,9 @@ extension SearchEngine {
             guard RunTimeSplit.mayStart(elapsed: elapsed, predicted: perStep * Double(steps) * 1.15, limit: seconds) else { continue }
             let weights = directory.candidateFile(entry.candidate, .weights)
             let promotedPath = directory.candidateFile(entry.candidate, .refined)
-            let outcome = await pool.onDevice { device -> Result<CandidateMetrics, CandidateFailure> in
-                do throws(CandidateFailure) {
-                    return .success(try trainer.continueTraining(checked.graph, weightsPath: weights, steps: steps,
-                                                                 savingTo: promotedPath, device: device))
-                } catch { return .failure(error) }
-            }
+            let outcome = await pool.onDevice(catching: { device throws(CandidateFailure) in
+                try trainer.continueTraining(checked.graph, weightsPath: weights, steps: steps, savingTo: promotedPath, device: device)
+            })
             switch outcome {
             case .success(let m):
                 results.append(PromotionResult(candidate: entry.candidate, exploreSteps: entry.steps, exploreAccuracy: elite.accuracy,
@@ -113,8 +110,9 @@ extension SearchEngine {
             result.probedImagesPerSecond = wider.rate
             do { try directory.writeText(checker.codec.emit(checked.graph), to: sourcePath) } catch { result.failure = "\(error)" }
         }
+        let parameters = (try? checked.graph.cost().parameters) ?? 0
         var recipe = FinalRecipe.fitted(seconds: seconds - Date().timeIntervalSince(probeStart), imagesPerSecond: rate,
-                                        trainImages: sizes.train, validationImages: sizes.validation)
+                                        trainImages: sizes.train, validationImages: sizes.validation, parameters: parameters)
         // The search's throughput is measured without augmentation and over short runs: time the recipe itself
         // (a few seconds) and refit; if augmentation then no longer fits 15 epochs, time again without it.
         for _ in 0..<2 where recipe.epochs > 0 && wider.factor == 1 {
@@ -122,7 +120,8 @@ extension SearchEngine {
             let measured = await pool.onDevice { device in trainer.measureThroughput(checked.graph, recipe: probe, device: device) }
             guard measured > 0 else { break }
             let left = seconds - Date().timeIntervalSince(probeStart)
-            let refit = FinalRecipe.fitted(seconds: left, imagesPerSecond: measured, trainImages: sizes.train, validationImages: sizes.validation)
+            let refit = FinalRecipe.fitted(seconds: left, imagesPerSecond: measured, trainImages: sizes.train,
+                                           validationImages: sizes.validation, parameters: parameters)
             result.probedImagesPerSecond = measured
             if refit.augment == recipe.augment || !recipe.augment {
                 recipe = FinalRecipe(epochs: refit.epochs, augment: recipe.augment && refit.augment, timeLimit: refit.timeLimit)
@@ -145,11 +144,9 @@ extension SearchEngine {
         let trainStart = Date(), plannedSeconds = recipe.timeLimit
         retraining: for attempt in 0...FinalRecipe.divergenceRetries {
             let chosen = recipe
-            let outcome = await pool.onDevice { device -> Result<RetrainResult, CandidateFailure> in
-                do throws(CandidateFailure) {
-                    return .success(try trainer.retrain(checked.graph, recipe: chosen, savingTo: weightsPath, device: device, progress: progress))
-                } catch { return .failure(error) }
-            }
+            let outcome = await pool.onDevice(catching: { device throws(CandidateFailure) in
+                try trainer.retrain(checked.graph, recipe: chosen, savingTo: weightsPath, device: device, progress: progress)
+            })
             switch outcome {
             case .success(let r):
                 result.retrain = r

@@ -392,12 +392,8 @@ public final class SearchEngine: @unchecked Sendable {
         guard case .success(let checked) = checker.check(source, file: "best.py") else { return nil }
         let path = directory.candidateFile(best.candidate, .weights)
         let evaluator = self.evaluator
-        return await pool.onDevice { device in
-            do throws(CandidateFailure) {
-                return .success(try evaluator.test(checked.graph, weightsPath: path, device: device))
-            } catch {
-                return .failure(error)
-            }
-        }
+        return await pool.onDevice(catching: { device throws(CandidateFailure) in
+            try evaluator.test(checked.graph, weightsPath: path, device: device)
+        })
     }
 }

@@ -56,6 +56,14 @@ public actor WorkerPool {
         return value
     }
 
+    /// `onDevice` for work that fails as a candidate does: its value, or the failure it threw.
+    public func onDevice<T: Sendable>(catching body: @escaping @Sendable (Int) throws(CandidateFailure) -> T) async
+        -> Result<T, CandidateFailure> {
+        await onDevice { device -> Result<T, CandidateFailure> in
+            do throws(CandidateFailure) { return .success(try body(device)) } catch { return .failure(error) }
+        }
+    }
+
     private func acquire(priority: Int) async -> Int {
         if let d = free.popLast() { return d }
         return await withCheckedContinuation { waiting.append((priority, $0)) }

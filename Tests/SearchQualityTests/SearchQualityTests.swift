@@ -188,14 +188,22 @@ final class SearchQualityTests: XCTestCase {
                        300 / 9.4, accuracy: 1e-9)   // 31.9
         XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000), 31)
         // Planned past the time (1.5 x 31.9, rounded up), so the time limit ends it.
-        let long = FinalRecipe.fitted(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000)
+        let long = FinalRecipe.fitted(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000, parameters: 1_000_000)
         XCTAssertEqual(long.epochs, 48)
         XCTAssertEqual(long.timeLimit, 300)
         XCTAssertTrue(long.augment)
-        let short = FinalRecipe.fitted(seconds: 60, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000)
+        let short = FinalRecipe.fitted(seconds: 60, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000, parameters: 1_000_000)
         XCTAssertEqual(short.epochs, 10)
         XCTAssertFalse(short.augment, "under \(FinalRecipe.augmentationMinEpochs) whole epochs: no augmentation")
-        XCTAssertEqual(FinalRecipe.fitted(seconds: 9, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000).epochs, 0,
+        // A small network (63 K parameters, 1.2 per image) is not augmented however long it trains; 432 K (8 per
+        // image) is.
+        let small = FinalRecipe.fitted(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000, parameters: 63_242)
+        XCTAssertEqual(small.epochs, 48)
+        XCTAssertFalse(small.augment)
+        XCTAssertTrue(FinalRecipe.fitted(seconds: 300, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000,
+                                         parameters: 432_000).augment)
+        XCTAssertFalse(FinalRecipe.augments(parameters: 431_999, trainImages: 54_000))
+        XCTAssertEqual(FinalRecipe.fitted(seconds: 9, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000, parameters: 1_000_000).epochs, 0,
                        "not one epoch fits: no retrain")
         XCTAssertEqual(FinalRecipe.fitEpochs(seconds: 300, imagesPerSecond: 0, trainImages: 54_000, validationImages: 6000), 0)
         XCTAssertEqual(FinalRecipe.fitEpochs(seconds: -5, imagesPerSecond: 6000, trainImages: 54_000, validationImages: 6000), 0)
