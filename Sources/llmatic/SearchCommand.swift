@@ -42,7 +42,7 @@ enum SearchCommand: Command {
         OptionSpec("max-activations", "N", "activation floats per sample", default: "2000000"),
         OptionSpec("device", "DEVICE", "device(s), comma-separated for one worker each: \(DeviceSelection.spellings.joined(separator: ", "))",
                    default: "auto"),
-        OptionSpec("threads", "T", "CPU threads; more than the cores is capped at the cores, with a warning", default: "all cores; with --llm the cores the local server leaves"),
+        OptionSpec("threads", "T", "CPU threads; more than the cores is capped at the cores, with a warning", default: "all cores; with --llm the cores the local server leaves while the search runs, all cores in the final phase"),
         OptionSpec("no-tune", nil, "OpenCL: use the device's default GEMM parameters, not the choices `llmatic tune` cached (candidates never tune themselves: it costs more than they train)"),
         OptionSpec("seed", "S", "seeds the archives, selection, rule edits and training", default: "0"),
         OptionSpec("out", "DIR", "run folder (created)"),
