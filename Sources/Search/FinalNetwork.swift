@@ -104,7 +104,8 @@ extension SearchEngine {
             ? await widen(found, rate: rate, seconds: seconds, trainer: trainer) : (factor: 1, network: found, rate: rate)
         let checked = wider.network
         if wider.factor != 1 {
-            // `widen` timed this network with augmentation, which its 15 or more epochs keep: no second probe.
+            // `widen` timed this network with augmentation: no second probe. A network too small to augment
+            // (`FinalRecipe.augments`) trains a little faster than timed; the clock-ended schedule absorbs that.
             rate = wider.rate
             result.widthFactor = wider.factor
             result.probedImagesPerSecond = wider.rate
