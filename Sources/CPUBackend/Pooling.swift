@@ -7,8 +7,7 @@ enum PoolingKernels {
     static func maxPool(_ g: PoolGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                         _ argmax: UnsafeMutablePointer<Int32>, planes: Range<Int>) {
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
-        if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
-            && 2 * g.outHeight <= g.inHeight && 2 * g.outWidth <= g.inWidth {   // no ceil_mode window past the input
+        if g.isPlain2x2 {
             maxPool2x2(g, x, y, argmax, planes: planes)
             return
         }
@@ -173,6 +172,10 @@ extension PoolingKernels {
     /// Exact: the scatter target is nonzero only at argmax positions, where the mask is applied.
     static func maxPoolReluBackward(_ g: PoolGeometry, _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>,
                                     _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, planes: Range<Int>) {
+        if g.isPlain2x2 {
+            maxPoolReluBackward2x2(g, dy, argmax, y, dx, planes: planes)
+            return
+        }
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
         for p in planes {
             let dxp = dx + p * inPlane, yp = y + p * inPlane, dyp = dy + p * outPlane, ap = argmax + p * outPlane
@@ -182,5 +185,44 @@ extension PoolingKernels {
                 if yp[i] > 0 { dxp[i] += dyp[o] }
             }
         }
+    }
+
+    /// The 2×2/stride-2 case in one pass: each window's four dx values are written once, in row order (the
+    /// general loop zeroes dx and then scatters into it: two passes over the largest tensor, the second one
+    /// read-modify-write). Input rows and columns no window covers (odd sizes, floor mode) get zeros.
+    private static func maxPoolReluBackward2x2(_ g: PoolGeometry, _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>,
+                                               _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, planes: Range<Int>) {
+        let w = g.inWidth, inPlane = g.inHeight * w, ow = g.outWidth, outPlane = g.outHeight * ow
+        let coveredW = 2 * ow, coveredH = 2 * g.outHeight
+        for p in planes {
+            let dxp = dx + p * inPlane, yp = y + p * inPlane, dyp = dy + p * outPlane, ap = argmax + p * outPlane
+            for i in 0..<g.outHeight {
+                let top = dxp + 2 * i * w, bottom = top + w
+                let first = 2 * i * w
+                for j in 0..<ow {
+                    let a = Int(ap[i * ow + j])
+                    let v: Float = yp[a] > 0 ? dyp[i * ow + j] : 0
+                    // Offset of the maximum within its window: 0, 1 (top row), w, w + 1 (bottom row).
+                    let at = a - first - 2 * j
+                    top[2 * j] = at == 0 ? v : 0
+                    top[2 * j + 1] = at == 1 ? v : 0
+                    bottom[2 * j] = at == w ? v : 0
+                    bottom[2 * j + 1] = at == w + 1 ? v : 0
+                }
+                if coveredW < w {
+                    (top + coveredW).update(repeating: 0, count: w - coveredW)
+                    (bottom + coveredW).update(repeating: 0, count: w - coveredW)
+                }
+            }
+            if coveredH < g.inHeight { (dxp + coveredH * w).update(repeating: 0, count: (g.inHeight - coveredH) * w) }
+        }
+    }
+}
+
+extension PoolGeometry {
+    /// A 2×2 window, stride 2, no padding, and no ceil_mode window past the input: the pooling kernels' fast case.
+    var isPlain2x2: Bool {
+        kernelH == 2 && kernelW == 2 && strideH == 2 && strideW == 2 && padH == 0 && padW == 0
+            && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth
     }
 }
