@@ -5,7 +5,7 @@ import Train
 /// network, retrained from scratch with `FinalRecipe` in the time the run has left.
 public struct FinalNetworkResult: Sendable, Codable {
     public var candidate: Int
-    /// How it was chosen: `promoted` (best at the promoted fidelity) or `archive` (best explore fitness).
+    /// How it was chosen: `promoted` (won the promotions, `PromotionRule.winner`) or `archive` (best explore fitness).
     public var chosenBy: String
     public var source: String
     public var weights: String?
@@ -66,7 +66,8 @@ extension SearchEngine {
             case .success(let m):
                 results.append(PromotionResult(candidate: entry.candidate, exploreSteps: entry.steps, exploreAccuracy: elite.accuracy,
                                                promotedSteps: entry.steps + steps, promotedAccuracy: m.validationAccuracy,
-                                               seconds: m.seconds, imagesPerSecond: m.imagesPerSecond))
+                                               seconds: m.seconds, imagesPerSecond: m.imagesPerSecond,
+                                               flops: try? checked.graph.cost().flops))
             case .failure(let f):
                 warn("promotion of #\(entry.candidate) failed: \(f)")
             }
@@ -79,7 +80,7 @@ extension SearchEngine {
     /// writes final.py, final.safetensors and final_network.json. Nil when the archive is empty.
     public func finalNetwork(seconds: Double, promotions: [PromotionResult],
                              progress: (@Sendable (TrainingProgress) -> Void)? = nil) async -> FinalNetworkResult? {
-        let winner = PromotionRule.winner(promotions)
+        let winner = PromotionRule.winner(promotions, validationImages: (evaluator as? TrainerEvaluator)?.splitSizes.validation ?? 0)
         guard let candidate = winner?.candidate ?? state.networks.best?.payload.candidate,
               let source = directory.read(directory.candidateFile(candidate, .source)) else { return nil }
         let sourcePath = directory.path(Self.finalSourceName)

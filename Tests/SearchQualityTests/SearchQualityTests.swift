@@ -252,9 +252,29 @@ final class SearchQualityTests: XCTestCase {
         let results = [PromotionResult(candidate: 3, exploreSteps: 300, exploreAccuracy: 0.85, promotedSteps: 1200, promotedAccuracy: 0.90, seconds: 1),
                        PromotionResult(candidate: 4, exploreSteps: 300, exploreAccuracy: 0.83, promotedSteps: 1200, promotedAccuracy: 0.91, seconds: 1),
                        PromotionResult(candidate: 1, exploreSteps: 300, exploreAccuracy: 0.86, promotedSteps: 1200, promotedAccuracy: 0.91, seconds: 1)]
-        // The best promoted accuracy wins, ties to the better explore accuracy: the explore ranking (3) is overturned.
-        XCTAssertEqual(PromotionRule.winner(results)?.candidate, 1)
-        XCTAssertNil(PromotionRule.winner([]))
+        // The best promoted accuracy wins (exact ties, FLOPs unknown: the lower candidate); the explore ranking (3)
+        // is overturned.
+        XCTAssertEqual(PromotionRule.winner(results, validationImages: 0)?.candidate, 1)
+        XCTAssertNil(PromotionRule.winner([], validationImages: 6_000))
+    }
+
+    func testPromotionWinnerAmongStatisticalTiesIsTheLargestNetwork() {
+        func result(_ candidate: Int, _ promoted: Double, flops: Int, steps: Int = 1200) -> PromotionResult {
+            PromotionResult(candidate: candidate, exploreSteps: 300, exploreAccuracy: 0.88, promotedSteps: steps,
+                            promotedAccuracy: promoted, seconds: 1, flops: flops)
+        }
+        // scripts/run seed 2's promotions: 0.9125 is within one standard error (0.0036 on 6,000 images) of 0.9135.
+        let seed2 = [result(60, 0.9135, flops: 1_742_858), result(53, 0.9113, flops: 2_267_146),
+                     result(54, 0.9083, flops: 946_442), result(31, 0.9125, flops: 10_316_170)]
+        XCTAssertEqual(PromotionRule.winner(seed2, validationImages: 6_000)?.candidate, 31)
+        // On 600,000 validation images the margin is 0.0004: 0.9125 is no longer a tie, and 0.9135 wins.
+        XCTAssertEqual(PromotionRule.winner(seed2, validationImages: 600_000)?.candidate, 60)
+        // A larger network outside the margin does not win; a tie at another promoted step count is not one.
+        XCTAssertEqual(PromotionRule.winner([result(1, 0.92, flops: 10), result(2, 0.91, flops: 1_000)], validationImages: 6_000)?.candidate, 1)
+        XCTAssertEqual(PromotionRule.winner([result(1, 0.92, flops: 10), result(2, 0.919, flops: 1_000, steps: 900),
+                                             result(3, 0.918, flops: 20)], validationImages: 6_000)?.candidate, 3)
+        // Equal FLOPs: the better promoted accuracy.
+        XCTAssertEqual(PromotionRule.winner([result(1, 0.918, flops: 5), result(2, 0.92, flops: 5)], validationImages: 6_000)?.candidate, 2)
     }
 
     func testOnlyNetworksTheFinalRetrainCanTrainLongEnoughArePromoted() {

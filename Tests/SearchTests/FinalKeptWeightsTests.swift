@@ -22,7 +22,7 @@ final class FinalKeptWeightsTests: XCTestCase {
         let final = try XCTUnwrap(result)
         let retrain = try XCTUnwrap(final.retrain, "the retrain ran")
         let kept = try XCTUnwrap(final.kept)
-        let winner = try XCTUnwrap(PromotionRule.winner(promotions))
+        let winner = try XCTUnwrap(PromotionRule.winner(promotions, validationImages: try XCTUnwrap(engine.evaluator as? TrainerEvaluator).splitSizes.validation))
         XCTAssertEqual(final.candidate, winner.candidate)
         XCTAssertEqual(kept.from, "promoted")
         XCTAssertEqual(kept.validationAccuracy, winner.promotedAccuracy)
