@@ -172,10 +172,6 @@ extension PoolingKernels {
     /// Exact: the scatter target is nonzero only at argmax positions, where the mask is applied.
     static func maxPoolReluBackward(_ g: PoolGeometry, _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>,
                                     _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, planes: Range<Int>) {
-        if g.isPlain2x2 {
-            maxPoolReluBackward2x2(g, dy, argmax, y, dx, planes: planes)
-            return
-        }
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
         for p in planes {
             let dxp = dx + p * inPlane, yp = y + p * inPlane, dyp = dy + p * outPlane, ap = argmax + p * outPlane
@@ -184,37 +180,6 @@ extension PoolingKernels {
                 let i = Int(ap[o])
                 if yp[i] > 0 { dxp[i] += dyp[o] }
             }
-        }
-    }
-
-    /// The 2×2/stride-2 case in one pass: each window's four dx values are written once, in row order (the
-    /// general loop zeroes dx and then scatters into it: two passes over the largest tensor, the second one
-    /// read-modify-write). Input rows and columns no window covers (odd sizes, floor mode) get zeros.
-    private static func maxPoolReluBackward2x2(_ g: PoolGeometry, _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>,
-                                               _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, planes: Range<Int>) {
-        let w = g.inWidth, inPlane = g.inHeight * w, ow = g.outWidth, outPlane = g.outHeight * ow
-        let coveredW = 2 * ow, coveredH = 2 * g.outHeight
-        for p in planes {
-            let dxp = dx + p * inPlane, yp = y + p * inPlane, dyp = dy + p * outPlane, ap = argmax + p * outPlane
-            for i in 0..<g.outHeight {
-                let top = dxp + 2 * i * w, bottom = top + w
-                let first = 2 * i * w
-                for j in 0..<ow {
-                    let a = Int(ap[i * ow + j])
-                    let v: Float = yp[a] > 0 ? dyp[i * ow + j] : 0
-                    // Offset of the maximum within its window: 0, 1 (top row), w, w + 1 (bottom row).
-                    let at = a - first - 2 * j
-                    top[2 * j] = at == 0 ? v : 0
-                    top[2 * j + 1] = at == 1 ? v : 0
-                    bottom[2 * j] = at == w ? v : 0
-                    bottom[2 * j + 1] = at == w + 1 ? v : 0
-                }
-                if coveredW < w {
-                    (top + coveredW).update(repeating: 0, count: w - coveredW)
-                    (bottom + coveredW).update(repeating: 0, count: w - coveredW)
-                }
-            }
-            if coveredH < g.inHeight { (dxp + coveredH * w).update(repeating: 0, count: (g.inHeight - coveredH) * w) }
         }
     }
 }
