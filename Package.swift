@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "NetIR"),
         .target(name: "NetCode", dependencies: ["NetIR"]),
         .target(name: "Engine", dependencies: ["NetIR"], swiftSettings: fastFlags),
-        .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS", "CCPUID"], swiftSettings: fastFlags),
+        // AVX2+FMA loops compiled per function (target attributes), called after a cpuid check: one portable binary.
+        .target(name: "CVectorKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CPUBackend", dependencies: ["Engine", "CBLAS", "CCPUID", "CVectorKernels"], swiftSettings: fastFlags),
         .target(name: "OpenCLBackend", dependencies: ["Engine", "COpenCL"], swiftSettings: fastFlags,
                 plugins: ["EmbedKernels"]),
         // Build-time embedding of Kernels/*.cl into OpenCLBackend as string literals (one binary runs anywhere).

@@ -30,12 +30,15 @@ struct ConvolutionKernel {
     /// the batch is split between workers and the geometry qualifies (`WinogradConvolution.qualifies`).
     let winograd: WinogradConvolution?
     let winogradTransposed: WinogradConvolution?
+    /// First layers (patch of at most 32, stride 1) on a batch split: forward and weight gradient computed directly.
+    let direct: DirectConvolution?
 
     init(_ g: ConvGeometry, workspace: Workspace) {
         self.g = g
         im2col = Im2col(g: g)
         transposed = ConvolutionBackwardDataGather(g)
         (winograd, winogradTransposed) = Self.winogradKernels(g)
+        direct = DirectConvolution(g)
         cg = g.inChannels / g.groups; og = g.outChannels / g.groups
         kk = g.kernelH * g.kernelW; patch = g.patchSize; plane = g.outputPlane
         inSample = g.inChannels * g.inputPlane; outSample = g.outChannels * plane
@@ -48,7 +51,7 @@ struct ConvolutionKernel {
         let forward = g.isPointwise ? 0 : g.patchSize * g.outputPlane + Im2col.scratchFloats(g)
         let (w, wt) = winogradKernels(g)
         let col = max(forward, ConvolutionBackwardDataGather(g)?.scratchFloats ?? 0, w?.scratchFloats ?? 0,
-                      wt?.scratchFloats ?? 0)
+                      wt?.scratchFloats ?? 0, DirectConvolution(g)?.scratchFloats ?? 0)
         return (col, g.outChannels * g.patchSize + g.outChannels)
     }
 
@@ -77,6 +80,12 @@ struct ConvolutionKernel {
         if takesWinograd(parts), let winograd {
             winograd.run(x: x, w: w, b: b, y: y, act: act, accumulate: false, samples: slice(g.batch, part, parts),
                          scratch: cols[part])
+        } else if splitsBatch(parts), let direct {
+            for n in slice(g.batch, part, parts) {
+                let yn = y + n * outSample, fused = act == nil || act == .relu
+                direct.forward(x: x + n * inSample, w: w, b: b, relu: act == .relu, y: yn, scratch: cols[part])
+                if !fused { applyBiasAndActivation(yn, b: nil, act: act, columns: 0..<plane) }
+            }
         } else if splitsBatch(parts) {
             for n in slice(g.batch, part, parts) {
                 forwardTile(x: x + n * inSample, w: w, b: b, y: y + n * outSample, act: act, columns: 0..<plane, col: cols[part])
@@ -105,10 +114,16 @@ struct ConvolutionKernel {
             sgemm(GemmShape(m: og, n: width, k: patch, ldb: ldb, ldc: plane), w + grp * og * patch, source,
                   y + grp * og * plane + j0, beta: 0)
         }
+        applyBiasAndActivation(y, b: b, act: act, columns: columns)
+    }
+
+    /// Bias and activation over `columns` of every output channel of one sample, in place.
+    private func applyBiasAndActivation(_ y: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>?, act: Activation?,
+                                        columns: Range<Int>) {
         guard b != nil || act != nil else { return }
         for o in 0..<g.outChannels {
-            let row = y + o * plane + j0
-            ActivationKernels.forward(row, row, width, bias: b?[o] ?? 0, act)
+            let row = y + o * plane + columns.lowerBound
+            ActivationKernels.forward(row, row, columns.count, bias: b?[o] ?? 0, act)
         }
     }
 
@@ -189,9 +204,14 @@ struct ConvolutionKernel {
             var first = true
             for n in slice(g.batch, part, parts) {
                 let overwrite = first && (part != 0 || !accumulate)
-                for grp in 0..<g.groups {
-                    filterTile(x: x + n * inSample, dy: dy + n * outSample, dw: target, group: grp, channels: 0..<cg,
-                               outputs: 0..<og, beta: overwrite ? 0 : 1, col: cols[part])
+                if let direct {
+                    direct.filter(x: x + n * inSample, dy: dy + n * outSample, dw: target, accumulate: !overwrite,
+                                  scratch: cols[part])
+                } else {
+                    for grp in 0..<g.groups {
+                        filterTile(x: x + n * inSample, dy: dy + n * outSample, dw: target, group: grp, channels: 0..<cg,
+                                   outputs: 0..<og, beta: overwrite ? 0 : 1, col: cols[part])
+                    }
                 }
                 if let bias { biasGradient(dy + n * outSample, bias, outputs: 0..<g.outChannels, overwrite: overwrite) }
                 first = false

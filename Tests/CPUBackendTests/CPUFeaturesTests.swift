@@ -2,6 +2,8 @@
 // and the OpenBLAS core decision (a pure function: tested with fabricated feature sets, since the AVX-512
 // branch cannot run on an AVX2 machine).
 @testable import CPUBackend
+import Engine
+import NetIR
 import Foundation
 import XCTest
 
@@ -77,6 +79,28 @@ final class CPUFeaturesTests: XCTestCase {
     static let zen4 = CPUFeatures(vendor: "AuthenticAMD", family: 0x19, model: 0x11, features: Set(CPUFeatures.Feature.allCases))
     static let avx2Zen3 = CPUFeatures(vendor: "AuthenticAMD", family: 0x19, model: 1, features: [.sse42, .avx, .avx2, .fma])
     static let dynamic = "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64"
+
+    /// First layers take the direct AVX2 kernels exactly where the CPU has AVX2 and FMA (and the switch is not off),
+    /// smallcnn's conv1 qualifies and a strided or wide-patch convolution does not.
+    func testDirectConvolutionDispatchFollowsTheCPU() throws {
+        let switchedOff = ProcessInfo.processInfo.environment["LLMATIC_DIRECT_CONV"] == "0"
+        let expected = CPUFeatures.host.features.isSuperset(of: [.avx2, .fma]) && !switchedOff
+        #if arch(x86_64)
+        XCTAssertEqual(DirectConvolution.available, expected)
+        #endif
+        XCTAssertEqual(CPUBackend.firstLayerConvolutionPath.hasPrefix("AVX2+FMA direct"), DirectConvolution.available)
+        func geometry(channels: Int, stride: Int) -> ConvGeometry {
+            let a = Conv2dAttributes(inChannels: channels, outChannels: 32, kernel: Pair(3), stride: Pair(stride),
+                                     padding: Pair(1), dilation: Pair(1), groups: 1, bias: true)
+            let out = (28 + 2 - 3) / stride + 1
+            return ConvGeometry(batch: 128, input: TensorShape(channels: channels, height: 28, width: 28),
+                                output: TensorShape(channels: 32, height: out, width: out), attributes: a)
+        }
+        XCTAssertTrue(DirectConvolution.qualifies(geometry(channels: 1, stride: 1)))
+        XCTAssertTrue(DirectConvolution.qualifies(geometry(channels: 3, stride: 1)))
+        XCTAssertFalse(DirectConvolution.qualifies(geometry(channels: 4, stride: 1)), "patch 36 goes to the GEMM")
+        XCTAssertFalse(DirectConvolution.qualifies(geometry(channels: 1, stride: 2)))
+    }
 
     func testAnAVX512CPUOnAVX2KernelsGetsSkylakeX() {
         XCTAssertEqual(OpenBLASCore.coreToForce(features: Self.zen4, userSetting: nil, loadedCore: "Zen", config: Self.dynamic), "SkylakeX")

@@ -76,6 +76,15 @@ extension OpTable {
                  batches: [16], fuse: [true, false]),
             Conv(name: "3x3 16->16 on 11x11 (Winograd, chunks of 7 samples, the last partial)", input: image(16, 11, 11), out: 16,
                  batches: [16]),
+            // Stride-1 convolutions with a patch of at most 32 and >= 4 outputs >= 8 wide take the CPU's direct AVX2
+            // kernels on a batch split (where the CPU has AVX2+FMA): output-channel blocks of 4 (forward) and 8 (weight
+            // gradient) with single-channel remainders, 16-column chunks with partial tails, padding 0-2, 5x5.
+            Conv(name: "3x3 1->32 on 28x28 (direct, smallcnn's conv1)", input: image(1, 28, 28), out: 32, batches: [2]),
+            Conv(name: "3x3 3->14 on 11x13 (direct, remainders and a tail)", input: image(3, 11, 13), out: 14, batches: [2, 5]),
+            Conv(name: "5x5 1->5 p2 on 9x20 (direct, a full chunk and a tail)", input: image(1, 9, 20), out: 5, kernel: Pair(5),
+                 padding: Pair(2), batches: [3]),
+            Conv(name: "3x3 2->9 p0 on 10x10 + relu (direct, no padding, 8 wide)", input: image(2, 10, 10), out: 9,
+                 padding: Pair(0), activation: .relu, batches: [4], fuse: [true, false]),
         ]
         let groups = [
             Conv(name: "groups 2", input: image(4, 5, 5), out: 6, groups: 2),

@@ -1,0 +1,30 @@
+// Loops that need instructions the portable Swift build does not emit (AVX2+FMA), compiled per function with
+// a target attribute so one binary runs anywhere; CPUBackend calls them only where CPUFeatures.host says the
+// CPU has the extensions (runtime dispatch, not a build flag).
+#ifndef CVECTORKERNELS_H
+#define CVECTORKERNELS_H
+
+#include <stddef.h>
+
+/// Whether this build contains the x86 AVX2+FMA functions below (0 elsewhere: they must not be called).
+int cvk_has_avx2_kernels(void);
+
+/// Floats of scratch the direct convolution of one sample needs (both passes).
+size_t cvk_direct_conv_scratch_floats(int channels, int outChannels, int kernelH, int kernelW, int outH, int outW);
+
+/// One sample of a stride-1, undilated, ungrouped convolution with a small patch (few input channels), computed
+/// directly: y[o][oy][ox] = sum over c, ky, kx of w[o][c][ky][kx] * x[c][oy+ky-padTop][ox+kx-padLeft] (zero
+/// outside the input), plus bias[o] when bias is not NULL, then max(0, .) when relu is nonzero. x is channels x
+/// height x width, y outChannels x outH x outW, where outH = height + padTop + padBottom - kernelH + 1 (likewise
+/// outW) for the caller's bottom and right padding, which must not be negative.
+void cvk_direct_conv_forward_avx2(const float *x, int channels, int height, int width, int padTop, int padLeft,
+                                  const float *w, int outChannels, int kernelH, int kernelW,
+                                  float *y, int outH, int outW, const float *bias, int relu, float *scratch);
+
+/// The same convolution's weight gradient for one sample: dw[o][c][ky][kx] (= or +=, by `accumulate`) the sum over
+/// oy, ox of dy[o][oy][ox] * x[c][oy+ky-padTop][ox+kx-padLeft].
+void cvk_direct_conv_filter_avx2(const float *x, int channels, int height, int width, int padTop, int padLeft,
+                                 const float *dy, int outChannels, int kernelH, int kernelW, int outH, int outW,
+                                 float *dw, int accumulate, float *scratch);
+
+#endif
