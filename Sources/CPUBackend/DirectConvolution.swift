@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CVectorKernels
 import Engine
 
@@ -17,10 +12,7 @@ struct DirectConvolution {
     static let maximumPatch = 32
 
     /// Whether this machine runs the direct kernels at all.
-    static let available: Bool = {
-        if let v = getenv("LLMATIC_DIRECT_CONV"), String(cString: v) == "0" { return false }
-        return cvk_has_avx2_kernels() != 0 && CPUFeatures.host.features.isSuperset(of: [.avx2, .fma])
-    }()
+    static var available: Bool { VectorKernels.directConvolution }
 
     /// What runs first layers on this machine, for `llmatic devices` and the Perf JSON.
     static var instructionSet: String { available ? "AVX2+FMA direct (runtime dispatch)" : "im2col + OpenBLAS" }

@@ -27,4 +27,16 @@ void cvk_direct_conv_filter_avx2(const float *x, int channels, int height, int w
                                  const float *dy, int outChannels, int kernelH, int kernelW, int outH, int outW,
                                  float *dw, int accumulate, float *scratch);
 
+/// Largest k of cvk_small_gemm_avx2 (its partial column block is padded on the stack: k x 16 floats).
+#define CVK_SMALL_GEMM_MAX_K 512
+
+/// C[m x n] = A[m x k] . B[k x n], all row-major with leading dimensions lda, ldb, ldc (C overwritten), for
+/// k <= CVK_SMALL_GEMM_MAX_K: the small-K products of the CPU's Winograd convolution (k = channels, n = tiles).
+void cvk_small_gemm_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc);
+
+/// C[m x n] (= or +=, by `accumulate`) A[m x k] . B[n x k]^T, row-major: the weight gradient's products, whose
+/// inner dimension is long (tiles) and whose result is small (out x in channels).
+void cvk_small_gemm_nt_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
+                            int ldc, int accumulate);
+
 #endif

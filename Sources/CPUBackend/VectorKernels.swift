@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CVectorKernels
+
+/// Whether our AVX2+FMA C loops (CVectorKernels) may run here, and the switches that turn each use off for
+/// side-by-side measurements in one build. The one place that combines cpuid with the build's content.
+enum VectorKernels {
+    /// This build has the x86 AVX2 functions and this CPU (with its OS) has AVX2 and FMA.
+    static let avx2: Bool = cvk_has_avx2_kernels() != 0 && CPUFeatures.host.features.isSuperset(of: [.avx2, .fma])
+
+    /// First-layer convolutions computed directly (`DirectConvolution`); `LLMATIC_DIRECT_CONV=0` turns them off.
+    static let directConvolution = avx2 && !switchedOff("LLMATIC_DIRECT_CONV")
+
+    /// Winograd's per-position products by our small-K GEMM loops instead of OpenBLAS; `LLMATIC_SMALL_GEMM=0`
+    /// turns them off.
+    static let smallGemm = avx2 && !switchedOff("LLMATIC_SMALL_GEMM")
+
+    private static func switchedOff(_ name: String) -> Bool {
+        guard let v = getenv(name) else { return false }
+        return String(cString: v) == "0"
+    }
+}
