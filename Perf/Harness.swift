@@ -140,19 +140,19 @@ enum Machine {
 /// The JSON written to Perf/results/<benchmark>.json.
 struct ResultFile: Codable {
     /// `flags`: the CPU's vector extensions (CPUFeatures); `build`: the ISA our own loops were compiled for;
-    /// `openblasCore`: the kernel set OpenBLAS uses (openblas_get_corename) and who chose it; `firstLayerConv`: what
-    /// runs first-layer convolutions (DirectConvolution's runtime dispatch). The last four are absent from files
+    /// `openblasCore`: the kernel set OpenBLAS uses (openblas_get_corename) and who chose it; `vectorKernels`: which
+    /// of our AVX2 loops run (CPUBackend's runtime dispatch). The last four are absent from files
     /// written before they existed.
     struct MachineInfo: Codable {
         var cpu: String; var cores: Int; var flags: String; var build: String
-        var cpuid: String?; var openblasCore: String?; var openblasConfig: String?; var firstLayerConv: String?
+        var cpuid: String?; var openblasCore: String?; var openblasConfig: String?; var vectorKernels: String?
 
         static var current: MachineInfo {
             MachineInfo(cpu: Machine.cpuModel, cores: Machine.cores,
                         flags: CPUFeatures.host.features.sorted().map(\.rawValue).joined(separator: ","),
                         build: CPUFeatures.compiledISA, cpuid: CPUFeatures.host.summary,
                         openblasCore: OpenBLASCore.description, openblasConfig: OpenBLASCore.config,
-                        firstLayerConv: CPUBackend.firstLayerConvolutionPath)
+                        vectorKernels: CPUBackend.vectorKernels)
         }
     }
     var benchmark: String

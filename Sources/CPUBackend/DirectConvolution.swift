@@ -14,9 +14,6 @@ struct DirectConvolution {
     /// Whether this machine runs the direct kernels at all.
     static var available: Bool { VectorKernels.directConvolution }
 
-    /// What runs first layers on this machine, for `llmatic devices` and the Perf JSON.
-    static var instructionSet: String { available ? "AVX2+FMA direct (runtime dispatch)" : "im2col + OpenBLAS" }
-
     static func qualifies(_ g: ConvGeometry) -> Bool {
         g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1 && g.groups == 1
             && g.padH >= 0 && g.padW >= 0 && g.patchSize <= maximumPatch && g.outWidth >= 8 && g.outChannels >= 4
@@ -52,6 +49,6 @@ struct DirectConvolution {
 }
 
 extension CPUBackend {
-    /// How first-layer convolutions run on this machine (reports: `llmatic devices`, the Perf JSON).
-    public static var firstLayerConvolutionPath: String { DirectConvolution.instructionSet }
+    /// Which of our AVX2 loops run on this machine (reports: `llmatic devices`, the Perf JSON).
+    public static var vectorKernels: String { VectorKernels.summary }
 }

@@ -18,6 +18,14 @@ enum VectorKernels {
     /// turns them off.
     static let smallGemm = avx2 && !switchedOff("LLMATIC_SMALL_GEMM")
 
+    /// What runs on our AVX2 loops here, for reports: "AVX2+FMA (runtime dispatch): first-layer convolutions,
+    /// Winograd products", or why nothing does.
+    static var summary: String {
+        guard avx2 else { return "none (no AVX2+FMA here): im2col and Winograd products on OpenBLAS" }
+        let uses = [(directConvolution, "first-layer convolutions"), (smallGemm, "Winograd products")].filter(\.0).map(\.1)
+        return uses.isEmpty ? "none (switched off)" : "AVX2+FMA (runtime dispatch): " + uses.joined(separator: ", ")
+    }
+
     private static func switchedOff(_ name: String) -> Bool {
         guard let v = getenv(name) else { return false }
         return String(cString: v) == "0"

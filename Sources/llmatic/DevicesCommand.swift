@@ -24,7 +24,8 @@ enum DevicesCommand: Command {
         let features = CPUFeatures.host
         print("          \(features.summary)")
         print("          OpenBLAS core \(OpenBLASCore.description); \(OpenBLASCore.config)")
-        print("          our own loops: \(CPUFeatures.compiledISA); first-layer convolutions: \(CPUBackend.firstLayerConvolutionPath)")
+        print("          our own loops: \(CPUFeatures.compiledISA)")
+        print("          our AVX2 loops: \(CPUBackend.vectorKernels)")
         // A broken OpenCL installation is reported, not fatal: the CPU backend still works.
         var devices: [OpenCLDevice] = []
         do {
@@ -52,7 +53,7 @@ enum DevicesCommand: Command {
                                                 ("openblas_core_chosen_by", .string(OpenBLASCore.chooser)),
                                                 ("openblas_config", .string(OpenBLASCore.config)),
                                                 ("own_loops_isa", .string(CPUFeatures.compiledISA)),
-                                                ("first_layer_conv", .string(CPUBackend.firstLayerConvolutionPath))])),
+                                                ("vector_kernels", .string(CPUBackend.vectorKernels))])),
                                ("opencl", .array(list)), ("auto", .string(auto))]).text)
         }
         return 0
