@@ -177,7 +177,7 @@ struct ConvolutionKernel {
         }
         sgemm(GemmShape(transA: true, m: channels.count * kk, n: plane, k: og, lda: patch), wg + c0 * kk, dyg, col, beta: 0)
         if !accumulate { (dxg + c0 * g.inputPlane).update(repeating: 0, count: channels.count * g.inputPlane) }
-        im2col.scatterAdd(col, channels: channels, dxg)
+        im2col.scatterAdd(col, channels: channels, dxg, scratch: col + patch * plane)
     }
 
     // MARK: backward filter

@@ -12,11 +12,12 @@ struct Im2col {
         usesPaddedPlane(g) ? (g.inHeight + 2 * g.padH) * (g.inWidth + 2 * g.padW) : 0
     }
 
-    /// Narrow maps with unit horizontal stride: each output row is a handful of floats, and splitting it into
+    /// Narrow maps with horizontal stride 1 or 2: each output row is a handful of floats, and splitting it into
     /// zero | copy | zero segments costs more in calls than in bytes (7x7 maps: 4.2 ms per 128 samples of
-    /// resnet8's 576-row im2col vs 2.1 ms copying rows of a zero-padded plane).
+    /// resnet8's 576-row im2col vs 2.1 ms copying rows of a zero-padded plane); at stride 2 the general path's
+    /// per-element bounds checks made s2_conv1's im2col cost more than its GEMM.
     static func usesPaddedPlane(_ g: ConvGeometry) -> Bool {
-        g.strideW == 1 && g.dilationW == 1 && g.outWidth < 32
+        (g.strideW == 1 || g.strideW == 2) && g.dilationW == 1 && g.outWidth < 32
     }
 
     /// Rows for channels `channels` (relative to `x`, the group's first input channel) and output columns
@@ -66,7 +67,7 @@ struct Im2col {
     }
 
     /// All output columns: each channel is copied into a plane with its zero border, then every (kernel row,
-    /// kernel column, output row) is one bounds-free copy of outW floats.
+    /// kernel column, output row) is one bounds-free copy of outW floats (every other float at stride 2).
     private func gatherFromPaddedPlane(_ x: UnsafePointer<Float>, channels: Range<Int>, _ col: UnsafeMutablePointer<Float>,
                                        _ plane: UnsafeMutablePointer<Float>) {
         let inH = g.inHeight, inW = g.inWidth, ph = g.padH, pw = g.padW
@@ -85,7 +86,14 @@ struct Im2col {
             for p in 0..<g.kernelH {
                 for q in 0..<g.kernelW {
                     let top = plane + p * g.dilationH * paddedW + q
-                    for i in 0..<oh { Self.copy(row + i * ow, top + i * g.strideH * paddedW, ow) }
+                    if g.strideW == 1 {
+                        for i in 0..<oh { Self.copy(row + i * ow, top + i * g.strideH * paddedW, ow) }
+                    } else {
+                        for i in 0..<oh {
+                            let d = row + i * ow, s = top + i * g.strideH * paddedW
+                            for t in 0..<ow { d[t] = s[2 * t] }
+                        }
+                    }
                     row += oh * ow
                 }
             }
@@ -104,8 +112,14 @@ struct Im2col {
         while t < n { d[t] = s[t]; t += 1 }
     }
 
-    /// dx[channels] += col (rows for `channels`, all output columns, row stride outH·outW).
-    func scatterAdd(_ col: UnsafePointer<Float>, channels: Range<Int>, _ dx: UnsafeMutablePointer<Float>) {
+    /// dx[channels] += col (rows for `channels`, all output columns, row stride outH·outW). `scratch` holds
+    /// `scratchFloats(g)` floats.
+    func scatterAdd(_ col: UnsafePointer<Float>, channels: Range<Int>, _ dx: UnsafeMutablePointer<Float>,
+                    scratch: UnsafeMutablePointer<Float>? = nil) {
+        if let scratch, Self.usesPaddedPlane(g) {
+            scatterAddThroughPaddedPlane(col, channels: channels, dx, scratch)
+            return
+        }
         let oh = g.outHeight, ow = g.outWidth, inH = g.inHeight, inW = g.inWidth, plane = oh * ow
         var row = col
         for c in channels {
@@ -130,6 +144,37 @@ struct Im2col {
                     }
                     row += plane
                 }
+            }
+        }
+    }
+
+    /// The transpose of `gatherFromPaddedPlane`: each channel's rows are added into a zeroed plane with its border
+    /// (bounds-free), and the plane's interior is then added to dx.
+    private func scatterAddThroughPaddedPlane(_ col: UnsafePointer<Float>, channels: Range<Int>,
+                                              _ dx: UnsafeMutablePointer<Float>, _ plane: UnsafeMutablePointer<Float>) {
+        let inH = g.inHeight, inW = g.inWidth, ph = g.padH, pw = g.padW
+        let paddedW = inW + 2 * pw, ow = g.outWidth, oh = g.outHeight
+        var row = col
+        for c in channels {
+            plane.update(repeating: 0, count: (inH + 2 * ph) * paddedW)
+            for p in 0..<g.kernelH {
+                for q in 0..<g.kernelW {
+                    let top = plane + p * g.dilationH * paddedW + q
+                    for i in 0..<oh {
+                        let d = top + i * g.strideH * paddedW, s = row + i * ow
+                        if g.strideW == 1 {
+                            for t in 0..<ow { d[t] += s[t] }
+                        } else {
+                            for t in 0..<ow { d[2 * t] += s[t] }
+                        }
+                    }
+                    row += oh * ow
+                }
+            }
+            let dxc = dx + c * inH * inW
+            for i in 0..<inH {
+                let s = plane + (ph + i) * paddedW + pw, d = dxc + i * inW
+                for t in 0..<inW { d[t] += s[t] }
             }
         }
     }
