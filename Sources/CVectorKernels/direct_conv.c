@@ -39,11 +39,10 @@ static void pad_input(const float *x, int channels, int height, int width, int p
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_common.h"
 
 int cvk_has_avx2_kernels(void) { return 1; }
 
-#define AVX2 __attribute__((target("avx2,fma")))
 
 // n floats from src to dst, then `zeros` zero floats after them, in vector stores (rows here are 8-32 floats:
 // a libc memcpy call per row cost more than the row's arithmetic).
@@ -135,13 +134,6 @@ AVX2 void cvk_direct_conv_forward_avx2(const float *x, int channels, int height,
                                   flat + (size_t)i * length + (size_t)oy * ps, outW, bias ? bias[o + i] : 0, relu);
         o += block;
     }
-}
-
-AVX2 static float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 static void store_gradient(float *d, float s, int accumulate) { *d = accumulate ? *d + s : s; }

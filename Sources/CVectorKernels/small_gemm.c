@@ -6,9 +6,7 @@
 #include <string.h>
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2,fma")))
+#include "avx2_common.h"
 
 // Rows 0..R-1 (R <= 6) of C, 16 columns: 12 sums in registers, each row of B loaded once per block of A's rows.
 #define SMALL_GEMM_BLOCK(R)                                                                                        \
@@ -67,13 +65,6 @@ AVX2 void cvk_small_gemm_avx2(int m, int n, int k, const float *a, int lda, cons
     }
 }
 
-AVX2 static float horizontal_sum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 // Rows i..i+R-1 of A against rows j..j+S-1 of B (R <= 4, S <= 3): R x S dot products of length k.
 #define SMALL_GEMM_NT_BLOCK(R, S)                                                                                  \
     AVX2 static void nt_block_##R##_##S(int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc, \
@@ -100,7 +91,7 @@ AVX2 static float horizontal_sum8(__m256 v) {
         }                                                                                                         \
         for (int r = 0; r < R; r++)                                                                               \
             for (int s = 0; s < S; s++) {                                                                         \
-                float v = horizontal_sum8(acc[r][s]);                                                             \
+                float v = horizontal_sum(acc[r][s]);                                                             \
                 float *out = c + (size_t)r * ldc + s;                                                             \
                 *out = accumulate ? *out + v : v;                                                                 \
             }                                                                                                     \
