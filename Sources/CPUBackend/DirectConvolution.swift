@@ -47,8 +47,3 @@ struct DirectConvolution {
                                     Int32(g.outHeight), Int32(g.outWidth), dw, accumulate ? 1 : 0, scratch)
     }
 }
-
-extension CPUBackend {
-    /// Which of our AVX2 loops run on this machine (reports: `llmatic devices`, the Perf JSON).
-    public static var vectorKernels: String { VectorKernels.summary }
-}

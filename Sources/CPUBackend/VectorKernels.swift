@@ -31,3 +31,8 @@ enum VectorKernels {
         return String(cString: v) == "0"
     }
 }
+
+extension CPUBackend {
+    /// Which of our AVX2 loops run on this machine (reports: `llmatic devices`, the Perf JSON).
+    public static var vectorKernels: String { VectorKernels.summary }
+}
