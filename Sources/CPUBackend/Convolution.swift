@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CVectorKernels
 import Engine
 import NetIR
 
@@ -48,7 +49,9 @@ struct ConvolutionKernel {
 
     /// Column-buffer floats per worker and partial-gradient floats per worker this convolution needs.
     static func workspaceNeeds(_ g: ConvGeometry) -> (col: Int, partial: Int) {
-        let forward = g.isPointwise ? 0 : g.patchSize * g.outputPlane + Im2col.scratchFloats(g)
+        // After the column matrix: im2col's padded plane, or the transposed weights of backward-data's own GEMM.
+        let forward = g.isPointwise ? 0
+            : g.patchSize * g.outputPlane + max(Im2col.scratchFloats(g), g.outChannels / g.groups * g.patchSize)
         let (w, wt) = winogradKernels(g)
         let col = max(forward, ConvolutionBackwardDataGather(g)?.scratchFloats ?? 0, w?.scratchFloats ?? 0,
                       wt?.scratchFloats ?? 0, DirectConvolution(g)?.scratchFloats ?? 0)
@@ -129,6 +132,11 @@ struct ConvolutionKernel {
 
     // MARK: backward data
 
+    /// Fewest output positions for backward-data's product on our small-K loops (their 16-column blocks): 1-thread
+    /// resnet8 b128, s2_conv1 (196 positions) 7.5-7.8 -> 6.35-6.4 ms, s3_conv1 (49: a quarter of its last block
+    /// is padding) 5.7 -> 6.3 ms.
+    static let smallGemmMinimumPlane = 128
+
     func backwardData(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate: Bool,
                       part: Int, parts: Int) {
         if takesWinograd(parts), let winogradTransposed {
@@ -175,7 +183,19 @@ struct ConvolutionKernel {
                   dxg + c0 * plane, beta: accumulate ? 1 : 0)
             return
         }
-        sgemm(GemmShape(transA: true, m: channels.count * kk, n: plane, k: og, lda: patch), wg + c0 * kk, dyg, col, beta: 0)
+        let rows = channels.count * kk
+        if VectorKernels.smallGemm && og <= Int(CVK_SMALL_GEMM_MAX_K) && plane >= Self.smallGemmMinimumPlane {
+            // W_gᵀ for these channels, packed after the column matrix (read before the scatter reuses that space),
+            // so the product runs on our small-K loops: K = C_out is 16-64 here, where OpenBLAS's transposed-A
+            // GEMM was most of resnet8's stride-2 backward-data.
+            let wt = col + patch * plane
+            for r in 0..<rows {
+                for o in 0..<og { wt[r * og + o] = wg[o * patch + c0 * kk + r] }
+            }
+            cvk_small_gemm_avx2(Int32(rows), Int32(plane), Int32(og), wt, Int32(og), dyg, Int32(plane), col, Int32(plane))
+        } else {
+            sgemm(GemmShape(transA: true, m: rows, n: plane, k: og, lda: patch), wg + c0 * kk, dyg, col, beta: 0)
+        }
         if !accumulate { (dxg + c0 * g.inputPlane).update(repeating: 0, count: channels.count * g.inputPlane) }
         im2col.scatterAdd(col, channels: channels, dxg, scratch: col + patch * plane)
     }

@@ -85,6 +85,11 @@ extension OpTable {
                  padding: Pair(2), batches: [3]),
             Conv(name: "3x3 2->9 p0 on 10x10 + relu (direct, no padding, 8 wide)", input: image(2, 10, 10), out: 9,
                  padding: Pair(0), activation: .relu, batches: [4], fuse: [true, false]),
+            // Backward-data through a column matrix with >= 128 output positions runs its product on the CPU's
+            // small-K loops (transposed weights packed first): strided, and grouped at batch 1.
+            Conv(name: "3x3 s2 3->5 on 24x26 (col2im, small-K product)", input: image(3, 24, 26), out: 5, stride: Pair(2),
+                 batches: [2]),
+            Conv(name: "groups 2 on 16x16 (col2im, small-K product)", input: image(4, 16, 16), out: 6, groups: 2, batches: [1]),
         ]
         let groups = [
             Conv(name: "groups 2", input: image(4, 5, 5), out: 6, groups: 2),
