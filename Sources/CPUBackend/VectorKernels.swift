@@ -14,15 +14,15 @@ enum VectorKernels {
     /// First-layer convolutions computed directly (`DirectConvolution`); `LLMATIC_DIRECT_CONV=0` turns them off.
     static let directConvolution = avx2 && !switchedOff("LLMATIC_DIRECT_CONV")
 
-    /// Winograd's per-position products by our small-K GEMM loops instead of OpenBLAS; `LLMATIC_SMALL_GEMM=0`
-    /// turns them off.
+    /// Small-K products on our GEMM loops instead of OpenBLAS: Winograd's per-position products and backward-data's
+    /// product into its column matrix; `LLMATIC_SMALL_GEMM=0` turns them off.
     static let smallGemm = avx2 && !switchedOff("LLMATIC_SMALL_GEMM")
 
     /// What runs on our AVX2 loops here, for reports: "AVX2+FMA (runtime dispatch): first-layer convolutions,
-    /// Winograd products", or why nothing does.
+    /// small-K products (Winograd, backward-data)", or why nothing does.
     static var summary: String {
-        guard avx2 else { return "none (no AVX2+FMA here): im2col and Winograd products on OpenBLAS" }
-        let uses = [(directConvolution, "first-layer convolutions"), (smallGemm, "Winograd products")].filter(\.0).map(\.1)
+        guard avx2 else { return "none (no AVX2+FMA here): im2col and small-K products on OpenBLAS" }
+        let uses = [(directConvolution, "first-layer convolutions"), (smallGemm, "small-K products (Winograd, backward-data)")].filter(\.0).map(\.1)
         return uses.isEmpty ? "none (switched off)" : "AVX2+FMA (runtime dispatch): " + uses.joined(separator: ", ")
     }
 

@@ -43,7 +43,6 @@ static void pad_input(const float *x, int channels, int height, int width, int p
 
 int cvk_has_avx2_kernels(void) { return 1; }
 
-
 // n floats from src to dst, then `zeros` zero floats after them, in vector stores (rows here are 8-32 floats:
 // a libc memcpy call per row cost more than the row's arithmetic).
 AVX2 static inline void copy_row(float *dst, const float *src, int n, int zeros) {

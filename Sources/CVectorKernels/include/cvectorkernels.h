@@ -31,7 +31,8 @@ void cvk_direct_conv_filter_avx2(const float *x, int channels, int height, int w
 #define CVK_SMALL_GEMM_MAX_K 512
 
 /// C[m x n] = A[m x k] . B[k x n], all row-major with leading dimensions lda, ldb, ldc (C overwritten), for
-/// k <= CVK_SMALL_GEMM_MAX_K: the small-K products of the CPU's Winograd convolution (k = channels, n = tiles).
+/// k <= CVK_SMALL_GEMM_MAX_K: the small-K products of the CPU's Winograd convolution (k = channels, n = tiles) and
+/// of backward-data through a column matrix (k = output channels, n = output positions).
 void cvk_small_gemm_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc);
 
 /// C[m x n] (= or +=, by `accumulate`) A[m x k] . B[n x k]^T, row-major: the weight gradient's products, whose
