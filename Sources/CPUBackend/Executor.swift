@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CBLAS
+import CVectorKernels
 import Engine
 
 /// The CPU backend: im2col + OpenBLAS sgemm, vectorisable loops, and a small persistent thread pool.
@@ -98,22 +99,34 @@ public final class CPUExecutor: PlanExecutor {
 
     public func trainStep(learningRate: Float) {
         state.pointee.learningRate = learningRate
-        trainKernels.withUnsafeBufferPointer { kernels in
-            for k in kernels { k() }
+        flushingDenormals {
+            trainKernels.withUnsafeBufferPointer { kernels in
+                for k in kernels { k() }
+            }
         }
         state.pointee.step += 1
     }
 
     public func evalStep() {
-        evalKernels.withUnsafeBufferPointer { kernels in
-            for k in kernels { k() }
+        flushingDenormals {
+            evalKernels.withUnsafeBufferPointer { kernels in
+                for k in kernels { k() }
+            }
         }
     }
 
     /// Runs instruction `index` of the train program alone (benchmarks time single ops this way).
     public func runTrainInstruction(_ index: Int) {
         guard index >= 0 && index < trainKernels.count else { return }
-        trainKernels[index]()
+        flushingDenormals { trainKernels[index]() }
+    }
+
+    /// Runs `body` on the calling thread with subnormal Floats flushed to zero, then restores the caller's mode (the
+    /// pool's own workers keep it for their lifetime): see CVectorKernels' float_mode.c for why.
+    private func flushingDenormals(_ body: () -> Void) {
+        let previous = cvk_flush_denormals_begin()
+        body()
+        cvk_float_mode_restore(previous)
     }
 
     public func takeMetrics() -> StepMetrics {

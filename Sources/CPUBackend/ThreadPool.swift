@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import CVectorKernels
 
 /// A parallel region body: `(worker, workers)`. Built once at plan load and replayed every step.
 typealias ParallelTask = (Int, Int) -> Void
@@ -31,6 +32,7 @@ final class ThreadPool: @unchecked Sendable {
             if pthread_create(&handle, nil, { raw in
                 guard let raw else { return nil }
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
+                _ = cvk_flush_denormals_begin()   // for the worker's lifetime: it only runs training steps' parts
                 context.core.workerLoop(context.index)
                 return nil
             }, context) == 0 {

@@ -39,7 +39,7 @@ static void pad_input(const float *x, int channels, int height, int width, int p
 }
 
 #if defined(__x86_64__)
-#include "avx2_common.h"
+#include "x86_common.h"
 
 int cvk_has_avx2_kernels(void) { return 1; }
 

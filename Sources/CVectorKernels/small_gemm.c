@@ -6,7 +6,7 @@
 #include <string.h>
 
 #if defined(__x86_64__)
-#include "avx2_common.h"
+#include "x86_common.h"
 
 // Rows 0..R-1 (R <= 6) of C, 16 columns: 12 sums in registers, each row of B loaded once per block of A's rows.
 #define SMALL_GEMM_BLOCK(R)                                                                                        \

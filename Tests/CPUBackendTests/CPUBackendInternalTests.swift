@@ -67,6 +67,30 @@ final class CPUBackendInternalTests: XCTestCase {
         XCTAssertLessThanOrEqual(threadCount(), before + 1)   // + a BLAS thread OpenBLAS may start lazily
     }
 
+    /// Steps run with subnormal Floats flushed to zero (x86), on the caller and on the pool's workers alike, and the
+    /// caller's own mode is back afterwards: a linear layer without bias fed subnormal images outputs exact zeros.
+    func testStepsFlushSubnormalsAndRestoreTheCallersMode() throws {
+        #if arch(x86_64)
+        var b = NetworkBuilder(input: TensorShape(channels: 1, height: 4, width: 4))
+        let graph = try b.build(output: try b.linear("fc", try b.flatten("flatten", b.input), out: 64, bias: false))
+        let plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: 8))
+        let tiny = Float.leastNormalMagnitude / 8   // subnormal
+        let images = [Float](repeating: tiny, count: 8 * 16), labels = [Int32](repeating: 1, count: 8)
+        for threads in [1, 2] {
+            let e = try CPUBackend(threads: threads).load(plan)
+            e.write(.parameters, [Float](repeating: 0.5, count: plan.count(of: .parameters)))
+            images.withUnsafeBufferPointer { i in labels.withUnsafeBufferPointer { e.setBatch(images: i, labels: $0) } }
+            e.evalStep()
+            let out = e.outputs()
+            XCTAssertEqual(out.count, 8 * 64)
+            XCTAssertTrue(out.allSatisfy { $0 == 0 }, "\(threads) threads: \(out.filter { $0 != 0 }.prefix(3))")
+        }
+        // Outside steps the caller computes subnormals as before (opaque to the optimiser through an array).
+        let factors = [tiny, 0.5]
+        XCTAssertGreaterThan(factors[0] * factors[1], 0)
+        #endif
+    }
+
     /// Two and one threads split sums differently; results agree to rounding, and steps are deterministic.
     func testThreadCountsAgreeAndStepsAreDeterministic() throws {
         let plan = try PlanCompiler.compile(try BuiltinNetwork.resnet8.graph(input: TensorShape(channels: 1, height: 12, width: 12)),
