@@ -61,7 +61,7 @@ let (torch, torchNote) = useTorch ? TorchPeer.locate(root: root) : (nil, "PyTorc
 let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 let context = BenchContext(quick: quick, torch: torch, root: root, executable: executable)
 let build = CPUFeatures.compiledISA
-print("Perf on \(Machine.cpuModel), \(Machine.cores) cores [\(CPUFeatures.host.summary)], our loops \(build), our AVX2 loops: \(CPUBackend.vectorKernels), OpenBLAS core \(OpenBLASCore.description); reference: \(torchNote)")
+print("Perf on \(Machine.cpuModel), \(Machine.cores) cores [\(CPUFeatures.host.summary)], our loops \(build), our vector loops: \(CPUBackend.vectorKernels), OpenBLAS core \(OpenBLASCore.description); reference: \(torchNote)")
 
 let selected = Benchmarks.all.filter { b in filters.isEmpty || filters.contains { b.name.contains($0) } }
 // The roofline's peaks, once, before any benchmark (Perf/Roofline.swift).

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CVectorKernels
 import Engine
 import NetIR
 
@@ -31,7 +30,8 @@ struct ConvolutionKernel {
     /// the batch is split between workers and the geometry qualifies (`WinogradConvolution.qualifies`).
     let winograd: WinogradConvolution?
     let winogradTransposed: WinogradConvolution?
-    /// First layers (patch of at most 32, stride 1) on a batch split: forward and weight gradient computed directly.
+    /// First layers (patch of at most 32, stride 1) on a batch split: forward computed directly, and the weight gradient
+    /// too where `VectorKernels.directWeightGradient` says so.
     let direct: DirectConvolution?
 
     init(_ g: ConvGeometry, workspace: Workspace) {
@@ -184,7 +184,7 @@ struct ConvolutionKernel {
             return
         }
         let rows = channels.count * kk
-        if VectorKernels.smallGemm && og <= Int(CVK_SMALL_GEMM_MAX_K) && plane >= Self.smallGemmMinimumPlane {
+        if VectorKernels.smallGemm && og <= VectorKernels.smallGemmMaximumK && plane >= Self.smallGemmMinimumPlane {
             // W_gᵀ for these channels, packed after the column matrix (read before the scatter reuses that space),
             // so the product runs on our small-K loops: K = C_out is 16-64 here, where OpenBLAS's transposed-A
             // GEMM was most of resnet8's stride-2 backward-data.
@@ -192,7 +192,7 @@ struct ConvolutionKernel {
             for r in 0..<rows {
                 for o in 0..<og { wt[r * og + o] = wg[o * patch + c0 * kk + r] }
             }
-            cvk_small_gemm_avx2(Int32(rows), Int32(plane), Int32(og), wt, Int32(og), dyg, Int32(plane), col, Int32(plane))
+            VectorKernels.gemm(m: rows, n: plane, k: og, wt, lda: og, dyg, ldb: plane, col, ldc: plane)
         } else {
             sgemm(GemmShape(transA: true, m: rows, n: plane, k: og, lda: patch), wg + c0 * kk, dyg, col, beta: 0)
         }
@@ -224,7 +224,7 @@ struct ConvolutionKernel {
             var first = true
             for n in slice(g.batch, part, parts) {
                 let overwrite = first && (part != 0 || !accumulate)
-                if let direct {
+                if let direct, VectorKernels.directWeightGradient {
                     direct.filter(x: x + n * inSample, dy: dy + n * outSample, dw: target, accumulate: !overwrite,
                                   scratch: cols[part])
                 } else {

@@ -5,34 +5,83 @@ import Darwin
 #endif
 import CVectorKernels
 
-/// Whether our AVX2+FMA C loops (CVectorKernels) may run here, and the switches that turn each use off for
-/// side-by-side measurements in one build. The one place that combines cpuid with the build's content.
+/// Whether our own C loops (CVectorKernels, AVX2+FMA) run here, for which uses, and the switches that choose for
+/// side-by-side measurements in one build. The one place that combines cpuid, the build's content and the loaded
+/// OpenBLAS core; callers go through the wrappers below, never through a `cvk_*_avx2` function by name.
+///
+/// Where OpenBLAS runs AVX-512 kernels (SkylakeX and later cores), its small-matrix sgemm is as fast as our AVX2
+/// loops or faster (Intel Xeon model 207, Perf/README.md), so the GEMM-shaped uses stay on it there; the direct
+/// forward convolution still wins (its K = 9-27 has no GEMM form worth the im2col).
 enum VectorKernels {
-    /// This build has the x86 AVX2 functions and this CPU (with its OS) has AVX2 and FMA.
-    static let avx2: Bool = cvk_has_avx2_kernels() != 0 && CPUFeatures.host.features.isSuperset(of: [.avx2, .fma])
+    /// This build has the AVX2+FMA loops and this CPU (with its OS) runs them.
+    static let runnable = cvk_has_avx2_kernels() != 0 && CPUFeatures.host.features.isSuperset(of: [.avx2, .fma])
 
-    /// First-layer convolutions computed directly (`DirectConvolution`); `LLMATIC_DIRECT_CONV=0` turns them off.
-    static let directConvolution = avx2 && !switchedOff("LLMATIC_DIRECT_CONV")
+    /// Whether OpenBLAS runs AVX-512 kernels: an AVX-512 CPU and a core not known to stop at AVX2.
+    static let openBLASHasAVX512 = CPUFeatures.host.hasAVX512SkylakeXSet
+        && !OpenBLASCore.preAVX512Cores.contains(OpenBLASCore.loaded.lowercased())
 
-    /// Small-K products on our GEMM loops instead of OpenBLAS: Winograd's per-position products and backward-data's
-    /// product into its column matrix; `LLMATIC_SMALL_GEMM=0` turns them off.
-    static let smallGemm = avx2 && !switchedOff("LLMATIC_SMALL_GEMM")
+    /// A use's switch: "0" turns it off, "1" forces it on where it is runnable (even over an AVX-512 OpenBLAS),
+    /// anything else (or unset) leaves the default.
+    enum Switch: Equatable {
+        case off, on, automatic
 
-    /// What runs on our AVX2 loops here, for reports: "AVX2+FMA (runtime dispatch): first-layer convolutions,
-    /// small-K products (Winograd, backward-data)", or why nothing does.
-    static var summary: String {
-        guard avx2 else { return "none (no AVX2+FMA here): im2col and small-K products on OpenBLAS" }
-        let uses = [(directConvolution, "first-layer convolutions"), (smallGemm, "small-K products (Winograd, backward-data)")].filter(\.0).map(\.1)
-        return uses.isEmpty ? "none (switched off)" : "AVX2+FMA (runtime dispatch): " + uses.joined(separator: ", ")
+        init(_ variable: String) {
+            switch getenv(variable).map({ String(cString: $0) }) {
+            case "0": self = .off
+            case "1": self = .on
+            default: self = .automatic
+            }
+        }
+
+        /// Whether the use runs, by the switch, runnability, and whether it is the default against this OpenBLAS.
+        func enables(runnable: Bool, byDefault: Bool) -> Bool {
+            runnable && (self == .on || (self == .automatic && byDefault))
+        }
     }
 
-    private static func switchedOff(_ name: String) -> Bool {
-        guard let v = getenv(name) else { return false }
-        return String(cString: v) == "0"
+    /// First-layer convolutions' forward pass computed directly (`DirectConvolution`): `LLMATIC_DIRECT_CONV`.
+    static let directConvolution = Switch("LLMATIC_DIRECT_CONV").enables(runnable: runnable, byDefault: true)
+
+    /// Their weight gradient computed directly too; by default only against a pre-AVX-512 OpenBLAS (its im2col
+    /// product wins on SkylakeX kernels: 1.23 against 2.10 ms for smallcnn's conv1 at batch 128).
+    static let directWeightGradient = Switch("LLMATIC_DIRECT_CONV").enables(runnable: runnable,
+                                                                            byDefault: !openBLASHasAVX512)
+
+    /// Small-K products on our GEMM loops instead of OpenBLAS: Winograd's per-position products and backward-data's
+    /// product into its column matrix; by default only against a pre-AVX-512 OpenBLAS: `LLMATIC_SMALL_GEMM`.
+    static let smallGemm = Switch("LLMATIC_SMALL_GEMM").enables(runnable: runnable, byDefault: !openBLASHasAVX512)
+
+    /// Largest inner dimension `gemm` takes (the loop pads its last column block on the stack).
+    static let smallGemmMaximumK = Int(CVK_SMALL_GEMM_MAX_K)
+
+    /// C[m×n] = A[m×k]·B[k×n], row-major with leading dimensions (C overwritten), k ≤ smallGemmMaximumK.
+    static func gemm(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                     _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(runnable && k <= smallGemmMaximumK)
+        cvk_small_gemm_avx2(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc))
+    }
+
+    /// C[m×n] (= or +=, by `accumulate`) A[m×k]·B[n×k]ᵀ, row-major.
+    static func gemmNT(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                       _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        precondition(runnable)
+        cvk_small_gemm_nt_avx2(Int32(m), Int32(n), Int32(k), a, Int32(lda), b, Int32(ldb), c, Int32(ldc),
+                               accumulate ? 1 : 0)
+    }
+
+    /// What runs on our loops here, for reports: "AVX2+FMA: first-layer convolutions (forward), small-K products
+    /// (Winograd, backward-data); runtime dispatch", or why nothing does.
+    static var summary: String {
+        guard runnable else { return "none (no AVX2+FMA here): im2col and small-K products on OpenBLAS" }
+        let uses = [(directConvolution, directWeightGradient ? "first-layer convolutions" : "first-layer convolutions (forward)"),
+                    (smallGemm, "small-K products (Winograd, backward-data)")].filter(\.0).map(\.1)
+        guard !uses.isEmpty else { return "none (switched off)" }
+        let note = openBLASHasAVX512 && !smallGemm ? " (GEMM-shaped uses on OpenBLAS's AVX-512 kernels)" : ""
+        return "AVX2+FMA: " + uses.joined(separator: ", ") + "; runtime dispatch" + note
     }
 }
 
 extension CPUBackend {
-    /// Which of our AVX2 loops run on this machine (reports: `llmatic devices`, the Perf JSON).
+    /// Which of our own vector loops run on this machine, and for what (`llmatic devices`, the Perf JSON).
     public static var vectorKernels: String { VectorKernels.summary }
 }

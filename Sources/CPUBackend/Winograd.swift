@@ -1,4 +1,3 @@
-import CVectorKernels
 import Engine
 import NetIR
 
@@ -118,8 +117,8 @@ struct WinogradConvolution {
             for s in 0..<count { inputTransform(x + (n0 + s) * inSample, v, tile0: s * tilesPerSample, ld: tiles, padded) }
             for xi in 0..<16 {
                 let a = u + xi * k * c, b = v + xi * positionStride(c, tiles), product = m + xi * positionStride(k, tiles)
-                if VectorKernels.smallGemm && c <= Int(CVK_SMALL_GEMM_MAX_K) {
-                    cvk_small_gemm_avx2(Int32(k), Int32(tiles), Int32(c), a, Int32(c), b, Int32(tiles), product, Int32(tiles))
+                if VectorKernels.smallGemm && c <= VectorKernels.smallGemmMaximumK {
+                    VectorKernels.gemm(m: k, n: tiles, k: c, a, lda: c, b, ldb: tiles, product, ldc: tiles)
                 } else {
                     sgemm(GemmShape(m: k, n: tiles, k: c), a, b, product, beta: 0)
                 }
@@ -159,8 +158,8 @@ struct WinogradConvolution {
             for xi in 0..<16 {
                 let a = m + xi * positionStride(k, tiles), b = v + xi * positionStride(c, tiles), product = du + xi * k * c
                 if VectorKernels.smallGemm {
-                    cvk_small_gemm_nt_avx2(Int32(k), Int32(c), Int32(tiles), a, Int32(tiles), b, Int32(tiles), product,
-                                           Int32(c), first ? 0 : 1)
+                    VectorKernels.gemmNT(m: k, n: c, k: tiles, a, lda: tiles, b, ldb: tiles, product, ldc: c,
+                                         accumulate: !first)
                 } else {
                     sgemm(GemmShape(transB: true, m: k, n: c, k: tiles, lda: tiles, ldb: tiles, ldc: c), a, b, product,
                           beta: first ? 0 : 1)

@@ -25,7 +25,7 @@ enum DevicesCommand: Command {
         print("          \(features.summary)")
         print("          OpenBLAS core \(OpenBLASCore.description); \(OpenBLASCore.config)")
         print("          our own loops: \(CPUFeatures.compiledISA)")
-        print("          our AVX2 loops: \(CPUBackend.vectorKernels)")
+        print("          our vector loops: \(CPUBackend.vectorKernels)")
         // A broken OpenCL installation is reported, not fatal: the CPU backend still works.
         var devices: [OpenCLDevice] = []
         do {

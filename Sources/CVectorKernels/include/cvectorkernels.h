@@ -8,8 +8,6 @@
 
 /// Whether this build contains the x86 AVX2+FMA functions below (0 elsewhere: they must not be called).
 int cvk_has_avx2_kernels(void);
-/// Whether this build contains the *_avx512 functions below (AVX-512 F, CD, DQ, BW, VL; 0 elsewhere).
-int cvk_has_avx512_kernels(void);
 
 /// Floats of scratch the direct convolution of one sample needs (both passes).
 size_t cvk_direct_conv_scratch_floats(int channels, int outChannels, int kernelH, int kernelW, int outH, int outW);
@@ -37,16 +35,10 @@ void cvk_direct_conv_filter_avx2(const float *x, int channels, int height, int w
 /// of backward-data through a column matrix (k = output channels, n = output positions).
 void cvk_small_gemm_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc);
 
-/// cvk_small_gemm_avx2 on AVX-512 (any k: the partial column block is masked, not copied).
-void cvk_small_gemm_avx512(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc);
-
 /// C[m x n] (= or +=, by `accumulate`) A[m x k] . B[n x k]^T, row-major: the weight gradient's products, whose
 /// inner dimension is long (tiles) and whose result is small (out x in channels).
 void cvk_small_gemm_nt_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
                             int ldc, int accumulate);
-/// cvk_small_gemm_nt_avx2 on AVX-512.
-void cvk_small_gemm_nt_avx512(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
-                              int ldc, int accumulate);
 
 /// Sets flush-to-zero and denormals-are-zero for this thread's Float arithmetic (x86 MXCSR; a no-op elsewhere) and
 /// returns the previous mode for cvk_float_mode_restore: training steps run so (see float_mode.c).
