@@ -94,12 +94,21 @@ struct ConvolutionKernel {
                 forwardTile(x: x + n * inSample, w: w, b: b, y: y + n * outSample, act: act, columns: 0..<plane, col: cols[part])
             }
         } else {
-            let columns = slice(plane, part, parts, align: 16)
+            let columns = columnShare(part, parts)
             guard !columns.isEmpty else { return }
             for n in 0..<g.batch {
                 forwardTile(x: x + n * inSample, w: w, b: b, y: y + n * outSample, act: act, columns: columns, col: cols[part])
             }
         }
+    }
+
+    /// Worker `part`'s output positions when one sample's product is split by columns: whole output rows where
+    /// im2col copies rows of a padded plane (its fast path; a partial row takes the per-segment path, which made
+    /// the 2-thread batch-1 forward of 7x7-28x28 maps no faster than one thread), else 16-aligned slices.
+    private func columnShare(_ part: Int, _ parts: Int) -> Range<Int> {
+        guard Im2col.usesPaddedPlane(g), !pointwise else { return slice(plane, part, parts, align: 16) }
+        let rows = slice(g.outHeight, part, parts)
+        return rows.lowerBound * g.outWidth..<rows.upperBound * g.outWidth
     }
 
     private func forwardTile(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,

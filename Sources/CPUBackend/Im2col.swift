@@ -24,8 +24,10 @@ struct Im2col {
     /// `columns`, written to `col` with row stride `columns.count`. `scratch` holds `scratchFloats(g)` floats.
     func gather(_ x: UnsafePointer<Float>, channels: Range<Int>, columns: Range<Int>, _ col: UnsafeMutablePointer<Float>,
                 scratch: UnsafeMutablePointer<Float>? = nil) {
-        if let scratch, Self.usesPaddedPlane(g), columns == 0..<g.outputPlane {
-            gatherFromPaddedPlane(x, channels: channels, col, scratch)
+        if let scratch, Self.usesPaddedPlane(g), !columns.isEmpty, columns.lowerBound % g.outWidth == 0,
+           columns.upperBound % g.outWidth == 0 {
+            gatherFromPaddedPlane(x, channels: channels, rows: columns.lowerBound / g.outWidth..<columns.upperBound / g.outWidth,
+                                  col, scratch)
             return
         }
         let ow = g.outWidth, inH = g.inHeight, inW = g.inWidth, ld = columns.count
@@ -66,35 +68,43 @@ struct Im2col {
         }
     }
 
-    /// All output columns: each channel is copied into a plane with its zero border, then every (kernel row,
-    /// kernel column, output row) is one bounds-free copy of outW floats (every other float at stride 2).
-    private func gatherFromPaddedPlane(_ x: UnsafePointer<Float>, channels: Range<Int>, _ col: UnsafeMutablePointer<Float>,
-                                       _ plane: UnsafeMutablePointer<Float>) {
+    /// Output rows `rows` (all of them, or one worker's share at batch 1): each channel's input rows those output
+    /// rows read are copied into a window of the plane with its zero border, then every (kernel row, kernel
+    /// column, output row) is one bounds-free copy of outW floats (every other float at stride 2). `col` has
+    /// row stride rows.count·outW.
+    private func gatherFromPaddedPlane(_ x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
+                                       _ col: UnsafeMutablePointer<Float>, _ plane: UnsafeMutablePointer<Float>) {
         let inH = g.inHeight, inW = g.inWidth, ph = g.padH, pw = g.padW
-        let paddedW = inW + 2 * pw, ow = g.outWidth, oh = g.outHeight
+        let paddedW = inW + 2 * pw, ow = g.outWidth, sH = g.strideH
+        // Padded rows first0 ..< first0 + windowRows; of them, input rows inputRows (the rest are border).
+        let first0 = rows.lowerBound * sH
+        let windowRows = (rows.count - 1) * sH + (g.kernelH - 1) * g.dilationH + 1
+        let inputRows = max(0, first0 - ph)..<max(max(0, first0 - ph), min(inH, first0 + windowRows - ph))
         // Border rows once per call (the scratch is shared with other layers); side columns per row below.
-        plane.update(repeating: 0, count: ph * paddedW)
-        (plane + (ph + inH) * paddedW).update(repeating: 0, count: ph * paddedW)
+        for wr in 0..<windowRows where !inputRows.contains(first0 + wr - ph) {
+            (plane + wr * paddedW).update(repeating: 0, count: paddedW)
+        }
+        let columns = rows.count * ow
         var row = col
         for c in channels {
             let xc = x + c * inH * inW
-            for i in 0..<inH {
-                let d = plane + (ph + i) * paddedW
+            for ih in inputRows {
+                let d = plane + (ih + ph - first0) * paddedW
                 for t in 0..<pw { d[t] = 0; d[pw + inW + t] = 0 }
-                Self.copy(d + pw, xc + i * inW, inW)
+                Self.copy(d + pw, xc + ih * inW, inW)
             }
             for p in 0..<g.kernelH {
                 for q in 0..<g.kernelW {
                     let top = plane + p * g.dilationH * paddedW + q
                     if g.strideW == 1 {
-                        for i in 0..<oh { Self.copy(row + i * ow, top + i * g.strideH * paddedW, ow) }
+                        for i in 0..<rows.count { Self.copy(row + i * ow, top + i * sH * paddedW, ow) }
                     } else {
-                        for i in 0..<oh {
-                            let d = row + i * ow, s = top + i * g.strideH * paddedW
+                        for i in 0..<rows.count {
+                            let d = row + i * ow, s = top + i * sH * paddedW
                             for t in 0..<ow { d[t] = s[2 * t] }
                         }
                     }
-                    row += oh * ow
+                    row += columns
                 }
             }
         }
