@@ -1,5 +1,6 @@
 // Perf: micro-benchmarks of the trainer, each side by side with its reference.
-// Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET BATCH (time of every instruction)
+// Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET BATCH [THREADS] (time of every
+//        instruction, alone and inside whole steps)
 //        | Perf --profile-cpu NET BATCH [CxHxW] (thread CPU time of every instruction, 1 thread)
 //        | Perf --profile-opencl NET BATCH (device time of every instruction on OpenCL)
 //        | Perf --compare-opencl NET BATCH [CxHxW] [ROUNDS] (OpenCL vs CPU backend steps, interleaved)
@@ -20,6 +21,7 @@ enum Benchmarks {
 var quick = false, useTorch = true
 var filters: [String] = []
 var arguments = Array(CommandLine.arguments.dropFirst())
+let usage = "usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | --profile NET BATCH [THREADS] | --profile-cpu NET BATCH [CxHxW] | --profile-opencl NET BATCH [STEPS] | --compare-opencl NET BATCH [CxHxW] [ROUNDS] | --gemm-sweep SHAPES [PARAMETERS...]"
 /// The single-purpose tools: each runs and exits; an error (a malformed shape, a device that fails) is printed
 /// with its message and exit status 1 instead of trapping.
 let tools: [String: ([String]) throws -> Void] = [
@@ -47,8 +49,11 @@ while let a = arguments.first {
     case "--best": Clock.useBest = true
     case "--filter":
         if let f = arguments.first { filters.append(f); arguments.removeFirst() }
+    case "--help", "-h":
+        print(usage)
+        exit(0)
     default:
-        FileHandle.standardError.write(Data("usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | --profile NET BATCH [THREADS] | --profile-opencl NET BATCH [STEPS] | --gemm-sweep SHAPES [PARAMETERS...]\n".utf8))
+        FileHandle.standardError.write(Data("\(usage)\n".utf8))
         exit(2)
     }
 }
