@@ -65,10 +65,7 @@ struct ConvolutionKernel {
         return (WinogradConvolution(g), ConvolutionBackwardDataGather(g).flatMap { WinogradConvolution($0.t, flipped: true) })
     }
 
-    static let winogradEnabled: Bool = {
-        guard let v = getenv("LLMATIC_WINOGRAD") else { return true }
-        return String(cString: v) != "0"
-    }()
+    static let winogradEnabled = MeasurementSwitch("LLMATIC_WINOGRAD") != .off
 
     func splitsBatch(_ workers: Int) -> Bool { g.batch >= workers }
 

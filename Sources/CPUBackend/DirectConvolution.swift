@@ -3,8 +3,9 @@ import Engine
 
 /// First-layer convolutions (1-3 input channels, stride 1) computed directly by CVectorKernels' AVX2+FMA loops,
 /// per sample: forward and weight gradient. As im2col + sgemm their GEMM has K = patch = 9 or 27, where OpenBLAS's
-/// AVX2 kernels run far below peak (its AVX-512 kernels keep the weight gradient: `VectorKernels`). Taken only when this CPU has AVX2 and FMA (runtime dispatch: the build stays portable);
-/// `LLMATIC_DIRECT_CONV=0` turns it off (a measurement switch, as LLMATIC_WINOGRAD is).
+/// AVX2 kernels run far below peak (its AVX-512 kernels keep the weight gradient: `VectorKernels`). Taken only
+/// when this CPU has AVX2 and FMA (runtime dispatch: the build stays portable); `LLMATIC_DIRECT_CONV` set to 0 or
+/// 1 forces it off or on (a measurement switch, as LLMATIC_WINOGRAD is).
 struct DirectConvolution {
     let g: ConvGeometry
 

@@ -79,7 +79,8 @@ struct Im2col {
         // Padded rows first0 ..< first0 + windowRows; of them, input rows inputRows (the rest are border).
         let first0 = rows.lowerBound * sH
         let windowRows = (rows.count - 1) * sH + (g.kernelH - 1) * g.dilationH + 1
-        let inputRows = max(0, first0 - ph)..<max(max(0, first0 - ph), min(inH, first0 + windowRows - ph))
+        let firstInput = max(0, first0 - ph)
+        let inputRows = firstInput..<max(firstInput, min(inH, first0 + windowRows - ph))
         // Border rows once per call (the scratch is shared with other layers); side columns per row below.
         for wr in 0..<windowRows where !inputRows.contains(first0 + wr - ph) {
             (plane + wr * paddedW).update(repeating: 0, count: paddedW)

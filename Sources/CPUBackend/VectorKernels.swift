@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CVectorKernels
 
 /// Whether our own C loops (CVectorKernels, AVX2+FMA) run here, for which uses, and the switches that choose for
@@ -20,36 +15,20 @@ enum VectorKernels {
     static let openBLASHasAVX512 = CPUFeatures.host.hasAVX512SkylakeXSet
         && !OpenBLASCore.preAVX512Cores.contains(OpenBLASCore.loaded.lowercased())
 
-    /// A use's switch: "0" turns it off, "1" forces it on where it is runnable (even over an AVX-512 OpenBLAS),
-    /// anything else (or unset) leaves the default.
-    enum Switch: Equatable {
-        case off, on, automatic
-
-        init(_ variable: String) {
-            switch getenv(variable).map({ String(cString: $0) }) {
-            case "0": self = .off
-            case "1": self = .on
-            default: self = .automatic
-            }
-        }
-
-        /// Whether the use runs, by the switch, runnability, and whether it is the default against this OpenBLAS.
-        func enables(runnable: Bool, byDefault: Bool) -> Bool {
-            runnable && (self == .on || (self == .automatic && byDefault))
-        }
-    }
-
     /// First-layer convolutions' forward pass computed directly (`DirectConvolution`): `LLMATIC_DIRECT_CONV`.
-    static let directConvolution = Switch("LLMATIC_DIRECT_CONV").enables(runnable: runnable, byDefault: true)
+    static let directConvolution = directSwitch.enables(runnable: runnable, byDefault: true)
 
     /// Their weight gradient computed directly too; by default only against a pre-AVX-512 OpenBLAS (its im2col
     /// product wins on SkylakeX kernels: 1.23 against 2.10 ms for smallcnn's conv1 at batch 128).
-    static let directWeightGradient = Switch("LLMATIC_DIRECT_CONV").enables(runnable: runnable,
-                                                                            byDefault: !openBLASHasAVX512)
+    static let directWeightGradient = directSwitch.enables(runnable: runnable, byDefault: !openBLASHasAVX512)
+
+    /// `LLMATIC_DIRECT_CONV`, which both passes of the direct convolution follow.
+    private static let directSwitch = MeasurementSwitch("LLMATIC_DIRECT_CONV")
 
     /// Small-K products on our GEMM loops instead of OpenBLAS: Winograd's per-position products and backward-data's
     /// product into its column matrix; by default only against a pre-AVX-512 OpenBLAS: `LLMATIC_SMALL_GEMM`.
-    static let smallGemm = Switch("LLMATIC_SMALL_GEMM").enables(runnable: runnable, byDefault: !openBLASHasAVX512)
+    static let smallGemm = MeasurementSwitch("LLMATIC_SMALL_GEMM").enables(runnable: runnable,
+                                                                          byDefault: !openBLASHasAVX512)
 
     /// Largest inner dimension `gemm` takes (the loop pads its last column block on the stack).
     static let smallGemmMaximumK = Int(CVK_SMALL_GEMM_MAX_K)

@@ -90,11 +90,11 @@ final class SmallGemmTests: XCTestCase {
         default: wanted = VectorKernels.runnable && !VectorKernels.openBLASHasAVX512
         }
         XCTAssertEqual(VectorKernels.smallGemm, wanted)
-        XCTAssertTrue(VectorKernels.Switch.on.enables(runnable: true, byDefault: false))
-        XCTAssertFalse(VectorKernels.Switch.on.enables(runnable: false, byDefault: true))
-        XCTAssertFalse(VectorKernels.Switch.off.enables(runnable: true, byDefault: true))
-        XCTAssertFalse(VectorKernels.Switch.automatic.enables(runnable: true, byDefault: false))
-        XCTAssertTrue(VectorKernels.Switch.automatic.enables(runnable: true, byDefault: true))
+        XCTAssertTrue(MeasurementSwitch.on.enables(runnable: true, byDefault: false))
+        XCTAssertFalse(MeasurementSwitch.on.enables(runnable: false, byDefault: true))
+        XCTAssertFalse(MeasurementSwitch.off.enables(runnable: true, byDefault: true))
+        XCTAssertFalse(MeasurementSwitch.automatic.enables(runnable: true, byDefault: false))
+        XCTAssertTrue(MeasurementSwitch.automatic.enables(runnable: true, byDefault: true))
         XCTAssertEqual(VectorKernels.directWeightGradient && !VectorKernels.directConvolution, false)
     }
 }
