@@ -8,7 +8,14 @@ public enum CVT {
         var rng = SearchRandom(seed: seed, 0xC1_7)
         let n = max(samples ?? 50 * count, count)
         let points: [[Double]] = (0..<n).map { _ in (0..<dimensions).map { _ in rng.unit() } }
-        // Start from distinct samples (the first `count`: uniform samples are distinct with certainty).
+        return centroids(count: count, points: points, iterations: iterations)
+    }
+
+    /// `count` centroids by k-means over `points` (at least `count` of them, distinct: the first `count` start
+    /// it; uniform samples are distinct with certainty).
+    public static func centroids(count: Int, points: [[Double]], iterations: Int = 30) -> [[Double]] {
+        guard count > 0, let dimensions = points.first?.count, points.count >= count else { return [] }
+        let n = points.count
         var centres = Array(points.prefix(count))
         var assignment = [Int](repeating: 0, count: n)
         for _ in 0..<iterations {

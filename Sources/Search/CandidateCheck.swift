@@ -15,6 +15,16 @@ public struct SearchLimits: Codable, Sendable, Hashable {
         self.maxParameters = maxParameters; self.maxFlops = maxFlops; self.maxActivations = maxActivations
         self.maxSourceCharacters = maxSourceCharacters
     }
+
+    /// What a network of this cost exceeds, said for the user (nil: within every limit).
+    public func exceeded(by cost: NetworkCost) -> String? {
+        if cost.parameters > maxParameters { return "\(cost.parameters) parameters, more than \(maxParameters)" }
+        if cost.flops > maxFlops { return "\(cost.flops) FLOPs per sample, more than \(maxFlops)" }
+        if cost.activations > maxActivations {
+            return "\(cost.activations) activation floats per sample, more than \(maxActivations)"
+        }
+        return nil
+    }
 }
 
 /// A network that passed every check before training.
@@ -63,15 +73,7 @@ public struct CandidateChecker: Sendable {
         guard out == TensorShape(features: classes) else {
             return .failure(.shape("the network outputs \(out), the data has \(classes) classes"))
         }
-        if cost.parameters > limits.maxParameters {
-            return .failure(.limit("\(cost.parameters) parameters, more than \(limits.maxParameters)"))
-        }
-        if cost.flops > limits.maxFlops {
-            return .failure(.limit("\(cost.flops) FLOPs per sample, more than \(limits.maxFlops)"))
-        }
-        if cost.activations > limits.maxActivations {
-            return .failure(.limit("\(cost.activations) activation floats per sample, more than \(limits.maxActivations)"))
-        }
+        if let exceeded = limits.exceeded(by: cost) { return .failure(.limit(exceeded)) }
         return .success(CheckedCandidate(graph: graph, cost: cost))
     }
 

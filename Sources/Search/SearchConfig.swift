@@ -99,6 +99,9 @@ public struct SearchConfig: Codable, Sendable, Hashable {
     /// How children are selected (`SearchAlgorithm`). Nil, as in every config.json written before the choice
     /// existed, is LLMatic's own algorithm, so old runs resume with the selection they started with.
     public var algorithm: SearchAlgorithm?
+    /// Where the network archive's niches lie (`ReachableNiches`); nil, as in every config.json written before
+    /// they were placed so, is CVT over the uniform box.
+    public var nicheCentroids: [[Double]]?
 
     public init(data: String, seed: UInt64 = 0, evaluations: Int? = 50, generations: Int? = nil, batch: Int = 4,
                 niches: Int = 100, promptNiches: Int = 100, initialNetworks: Int = 10, mutationProbability: Double = 0.85,

@@ -48,6 +48,9 @@ extension SearchConfig {
         where !(range.lowerBound.isFinite && range.upperBound.isFinite && range.lowerBound < range.upperBound) {
             throw bad("descriptor range", key, "finite with lower < upper", range)
         }
+        if let c = nicheCentroids, c.count != niches || c.contains(where: { $0.count != 2 || !$0.allSatisfy { (0...1).contains($0) } }) {
+            throw bad("niche centroids", "nicheCentroids", "\(niches) points (niches) in [0, 1]^2", "\(c.count) points")
+        }
         try int(limits.maxParameters, 1...SizeLimits.tensorElements, "--max-params", "limits.maxParameters")
         try int(limits.maxFlops, 1...Int.max, "--max-flops", "limits.maxFlops")
         try int(limits.maxActivations, 1...SizeLimits.tensorElements, "--max-activations", "limits.maxActivations")

@@ -214,10 +214,14 @@ public final class SearchEngine: @unchecked Sendable {
     func childrenFor(generation: Int, inFlight: Int = 0) -> Int? {
         if let g = config.generations, generation > g { return nil }
         // The next generation must be predicted to end before the limit: it takes as long as the longest of the
-        // last few (children cannot be stopped midway).
-        if let limit = config.timeLimit,
-           !RunTimeSplit.mayStart(elapsed: Date().timeIntervalSince(started), predicted: generationSeconds.suffix(5).max() ?? 0,
-                                  limit: limit) { return nil }
+        // last few (children cannot be stopped midway). Aimed rule children are capped to their share of the time
+        // left (`timeLeftFlopsCap`), so such a run needs only time for the cheapest children.
+        if let limit = config.timeLimit {
+            let longest = generationSeconds.suffix(5).max() ?? 0
+            let needed = timeLeftFlopsCap() != nil
+                ? min(longest, Self.closingChildSeconds * Double(config.batch) / Double(max(evaluator.deviceNames.count, 1))) : longest
+            if !RunTimeSplit.mayStart(elapsed: Date().timeIntervalSince(started), predicted: needed, limit: limit) { return nil }
+        }
         guard let e = config.evaluations else { return config.batch }
         let left = e - state.evaluations - inFlight
         return left > 0 ? min(config.batch, left) : nil
@@ -246,8 +250,25 @@ public final class SearchEngine: @unchecked Sendable {
     /// the growth cap (never the live archive, which changes while they are made).
     func notePlanned(generation: Int) {
         children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: generation)
-        plannedArchives.set(.init(occupied: Set(state.networks.elites.keys), flopsCap: growthFlopsCap()),
-                            generation: generation)
+        let caps = [growthFlopsCap(), timeLeftFlopsCap()].compactMap { $0 }
+        plannedArchives.set(.init(occupied: Set(state.networks.elites.keys), flopsCap: caps.min()), generation: generation)
+    }
+
+    /// Seconds a child capped to the time left still gets: the networks near the seed train in well under this.
+    static let closingChildSeconds = 2.0
+
+    /// In a rule run aimed at niches with a time limit, once the time left is shorter than the longest of the
+    /// last five generations: the FLOPs per sample a child may cost to train within its share of the time left
+    /// (a generation's children share the devices), with the budget's tolerance for rough predictions; nil
+    /// otherwise, or before any throughput is measured. Why: such a generation used to be not started, and in
+    /// two `scripts/run` runs (seed 1, 2 cores) exploring stopped 62 and 60 s before its 280-s share ended, a
+    /// fifth of it idle; capped, the closing generations are made of cheap children that fit.
+    func timeLeftFlopsCap() -> Int? {
+        guard targetsNiches, let limit = config.timeLimit, let trainer = evaluator as? TrainerEvaluator else { return nil }
+        let left = max(0, limit - Date().timeIntervalSince(started))
+        guard (generationSeconds.suffix(5).max() ?? 0) > left else { return nil }
+        let share = left * Double(max(evaluator.deviceNames.count, 1)) / Double(max(config.batch, 1)) / TrainerEvaluator.budgetTolerance
+        return trainer.flopsTraining(within: share).map { Int(min($0, Double(Int.max / 2))) }
     }
 
     func runGeneration(_ plans: [ChildPlan]) async {

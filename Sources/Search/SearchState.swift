@@ -39,7 +39,7 @@ public struct SearchState: Codable, Sendable {
     public var applied: Set<Int> = []
 
     public init(config: SearchConfig) {
-        networks = CVTArchive(niches: config.niches, dimensions: 2, seed: config.seed)
+        networks = config.nicheCentroids.map(CVTArchive.init(centroids:)) ?? CVTArchive(niches: config.niches, dimensions: 2, seed: config.seed)
         prompts = PromptArchive(niches: config.promptNiches, seed: config.seed)
         stats = [:]
     }

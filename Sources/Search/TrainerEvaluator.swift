@@ -170,6 +170,13 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
         return budget * Self.budgetTolerance * rate / imagesPerChild
     }
 
+    /// The most FLOPs per sample a child may have to be predicted to train within `seconds` at the fastest
+    /// throughput seen so far (nil: none seen yet).
+    public func flopsTraining(within seconds: Double) -> Double? {
+        guard let rate = lock.withLock({ throughput.values.max() }), rate > 0 else { return nil }
+        return max(seconds, 0) * rate / imagesPerChild
+    }
+
     /// The same bound at the rate `probedRate` measures now (nil without a budget, which skips the probe).
     public func probedFlopsWithinBudget(device: Int = 0) -> Double? {
         guard timeBudget != nil, let rate = probedRate(device: device) else { return nil }

@@ -60,6 +60,7 @@ enum SearchCommand: Command {
         OptionSpec("llm-temperature-scale", "F", "the model samples at the prompt archive's temperature (0.1-1.0) times F", default: "1; with --llm 0.35 (small local models)"),
         OptionSpec("llm-deadline", "S", "longest a child waits for the model, retries included, before the rule mutator makes it instead; after 3 failed exchanges in a row the rules make children for 60 s", default: "llm-timeout + 10"),
         OptionSpec("time-limit", "S", "start no new generation after S seconds (children in flight finish)"),
+        OptionSpec("uniform-niches", nil, "place the niches by CVT over the whole descriptor box instead of over the networks the rule edits reach from the seed (ReachableNiches)"),
         OptionSpec("fixed-descriptors", nil, "keep the fixed descriptor ranges (depth/width 0.003-3, FLOPs 10k-1G) instead of bounds from the limits, the time budget and the data's shape (DescriptorBounds)"),
         OptionSpec("run-time", "S", "seconds for the whole run: generations start until S/2 (exploring to 80% of that, each child predicted to train at most a quarter of it unless --time-budget says otherwise, then the fittest few are promoted to longer training), and the best network is retrained from scratch in the rest (final.py, final.safetensors); see RunTimeSplit"),
         OptionSpec("final-scaling", nil, "with --run-time: retrain the final network at the widest width (every hidden Conv2d/Linear x1.5, 2, 3 or 4) that the time left still trains for 15 epochs at its measured speed; --final-scaling=false keeps the width the search found (FinalScaling)", default: "on"),
@@ -160,6 +161,10 @@ enum SearchCommand: Command {
                 let trainable = localTrainer?.probedFlopsWithinBudget()
                 config.descriptors = DescriptorBounds.space(limits: config.limits, input: input, classes: config.classes,
                                                             seeds: [try seed.graph.cost()], trainableFlops: trainable)
+                if !args.flag("uniform-niches") {
+                    config.nicheCentroids = ReachableNiches.centroids(count: config.niches, seeds: [seed.graph], space: config.descriptors,
+                                                                      limits: config.limits, seed: config.seed)
+                }
             }
         }
         let mutator: any Mutator = config.mutator.llm.map {

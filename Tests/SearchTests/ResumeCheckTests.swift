@@ -85,6 +85,8 @@ final class ResumeCheckTests: XCTestCase {
         c = good; c.training.learningRate = 1e9; cases.append((c, "training.learningRate"))
         c = good; c.niches = 1_000_000_000; cases.append((c, "niches"))
         c = good; c.promptNiches = 1_000_000; cases.append((c, "promptNiches"))
+        c = good; c.nicheCentroids = [[0.5, 0.5]]; cases.append((c, "nicheCentroids"))
+        c = good; c.nicheCentroids = Array(repeating: [0.5, 1.5], count: good.niches); cases.append((c, "nicheCentroids"))
         c = good; c.training.batchSize = Int.max; cases.append((c, "training.batchSize"))
         c = good; c.training.epochs = Int.max; cases.append((c, "training.epochs"))
         c = good; c.training.warmupFraction = -.infinity; cases.append((c, "training.warmupFraction"))
