@@ -33,17 +33,15 @@ final class ReachableNichesTests: XCTestCase {
         print("reachable cells: \(points.count) in \(String(format: "%.2f", seconds)) s")
     }
 
-    /// The box's corner of wide networks that cost next to nothing holds no network, so no niche is put there;
-    /// the uniform box puts several there.
-    func testNoNicheWhereNoNetworkCanBe() throws {
+    /// Uniform CVT leaves niches no rule network reaches (nothing is both very wide and nearly free, deep
+    /// narrow networks need long chains); the reachable placement leaves none (checked above).
+    func testTheUniformBoxHasNichesNoNetworkReaches() throws {
         let s = try setting()
-        let centroids = try XCTUnwrap(ReachableNiches.centroids(count: 50, seeds: [s.seed], space: s.space, limits: s.limits, seed: 1))
-        // depth 2 over width 128 or wider, under 100 kFLOPs: a 128-wide layer on 784 pixels alone costs 200 k.
-        let x = (log10(2.0 / 128) - s.space.log10RatioRange.lowerBound) / (s.space.log10RatioRange.upperBound - s.space.log10RatioRange.lowerBound)
-        let y = (5.0 - s.space.log10FlopsRange.lowerBound) / (s.space.log10FlopsRange.upperBound - s.space.log10FlopsRange.lowerBound)
-        let corner = { (p: [Double]) in p[0] < x && p[1] < y }
-        XCTAssertEqual(centroids.filter(corner).count, 0)
-        XCTAssertGreaterThan(CVT.centroids(count: 50, dimensions: 2, seed: 1).filter(corner).count, 0)
+        let points = ReachableNiches.samples(seeds: [s.seed], space: s.space, limits: s.limits, seed: 1)
+        let uniform = CVT.centroids(count: 50, dimensions: 2, seed: 1)
+        let held = Set(points.map { CVT.nearest($0, in: uniform) }).count
+        print("uniform niches holding a reachable network: \(held) of 50")
+        XCTAssertLessThanOrEqual(held, 45)
     }
 
     /// Walks stay within the limits: with a 1-MFLOPs limit no sample lies above it on the FLOPs axis.
