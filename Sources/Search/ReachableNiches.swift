@@ -40,8 +40,12 @@ public enum ReachableNiches {
             let cell = d.reduce(0) { $0 * (grid + 1) + Int(($1 * Double(grid)).rounded(.down)) }
             if cells.insert(cell).inserted { points.append(d) }
         }
-        let starts = seeds.filter { (try? $0.cost()).map(admits) ?? false }
-        for seedGraph in starts { if let c = try? seedGraph.cost() { note(c) } }
+        var starts: [Graph] = []
+        for seedGraph in seeds {
+            guard let cost = try? seedGraph.cost(), admits(cost) else { continue }
+            starts.append(seedGraph)
+            note(cost)
+        }
         guard !starts.isEmpty else { return points }
         for w in 0..<walks {
             var graph = starts[w % starts.count]

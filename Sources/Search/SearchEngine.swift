@@ -217,7 +217,7 @@ public final class SearchEngine: @unchecked Sendable {
         // last few (children cannot be stopped midway). Aimed rule children are capped to their share of the time
         // left (`timeLeftFlopsCap`), so such a run needs only time for the cheapest children.
         if let limit = config.timeLimit {
-            let longest = generationSeconds.suffix(5).max() ?? 0
+            let longest = longestRecentGeneration
             let needed = timeLeftFlopsCap() != nil
                 ? min(longest, Self.closingChildSeconds * Double(config.batch) / Double(max(evaluator.deviceNames.count, 1))) : longest
             if !RunTimeSplit.mayStart(elapsed: Date().timeIntervalSince(started), predicted: needed, limit: limit) { return nil }
@@ -254,6 +254,9 @@ public final class SearchEngine: @unchecked Sendable {
         plannedArchives.set(.init(occupied: Set(state.networks.elites.keys), flopsCap: caps.min()), generation: generation)
     }
 
+    /// Seconds the next generation is predicted to take: the longest of the last five (0 before any).
+    var longestRecentGeneration: Double { generationSeconds.suffix(5).max() ?? 0 }
+
     /// Seconds a child capped to the time left still gets: the networks near the seed train in well under this.
     static let closingChildSeconds = 2.0
 
@@ -266,7 +269,7 @@ public final class SearchEngine: @unchecked Sendable {
     func timeLeftFlopsCap() -> Int? {
         guard targetsNiches, let limit = config.timeLimit, let trainer = evaluator as? TrainerEvaluator else { return nil }
         let left = max(0, limit - Date().timeIntervalSince(started))
-        guard (generationSeconds.suffix(5).max() ?? 0) > left else { return nil }
+        guard longestRecentGeneration > left else { return nil }
         let share = left * Double(max(evaluator.deviceNames.count, 1)) / Double(max(config.batch, 1)) / TrainerEvaluator.budgetTolerance
         return trainer.flopsTraining(within: share).map { Int(min($0, Double(Int.max / 2))) }
     }

@@ -155,10 +155,18 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     /// Seconds a network of this cost is predicted to train on `device` (nil: the device has no throughput yet,
     /// or any device when nil: the fastest seen), from FLOPs per image and the FLOPs per second measured so far.
     public func predictedSeconds(_ cost: NetworkCost, device: Int? = nil) -> Double? {
-        let rate = lock.withLock { device.map { throughput[$0] } ?? throughput.values.max() }
-        guard let rate, rate > 0 else { return nil }
+        guard let rate = rate(device: device) else { return nil }
         return Double(cost.flops) * imagesPerChild / rate
     }
+
+    /// The throughput `device` measured last, or the fastest seen when nil (nil: none yet).
+    func rate(device: Int? = nil) -> Double? {
+        let rate = lock.withLock { device.map { throughput[$0] } ?? throughput.values.max() }
+        return rate.flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// FLOPs per sample a child trains in `seconds` at `rate` FLOPs x images per second.
+    func flops(trainingIn seconds: Double, rate: Double) -> Double { max(seconds, 0) * rate / imagesPerChild }
 
     /// Images one child trains on (its planned steps x the batch size).
     var imagesPerChild: Double { Double(plannedSteps * config.batchSize) }
@@ -167,14 +175,13 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     /// included) at `rate` FLOPs x images per second: the bound `fitsBudget` applies. nil without a budget.
     public func flopsWithinBudget(rate: Double) -> Double? {
         guard let budget = timeBudget, rate > 0 else { return nil }
-        return budget * Self.budgetTolerance * rate / imagesPerChild
+        return flops(trainingIn: budget * Self.budgetTolerance, rate: rate)
     }
 
     /// The most FLOPs per sample a child may have to be predicted to train within `seconds` at the fastest
     /// throughput seen so far (nil: none seen yet).
     public func flopsTraining(within seconds: Double) -> Double? {
-        guard let rate = lock.withLock({ throughput.values.max() }), rate > 0 else { return nil }
-        return max(seconds, 0) * rate / imagesPerChild
+        rate().map { flops(trainingIn: seconds, rate: $0) }
     }
 
     /// The same bound at the rate `probedRate` measures now (nil without a budget, which skips the probe).
