@@ -116,7 +116,7 @@ extension SearchEngine {
         var recipe = FinalRecipe.fitted(seconds: seconds - Date().timeIntervalSince(probeStart), imagesPerSecond: rate,
                                         trainImages: sizes.train, validationImages: sizes.validation, parameters: parameters)
         // The search's throughput is measured without augmentation and over short runs: time the recipe itself
-        // (a few seconds) and refit; if augmentation then no longer fits 15 epochs, time again without it.
+        // (a few seconds) and refit; if augmentation then no longer fits its 10 epochs, time again without it.
         for _ in 0..<2 where recipe.epochs > 0 && wider.factor == 1 {
             let probe = recipe
             let measured = await pool.onDevice { device in trainer.measureThroughput(checked.graph, recipe: probe, device: device) }

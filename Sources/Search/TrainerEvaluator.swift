@@ -20,6 +20,9 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     private let lock = NSLock()
     /// Observed training throughput (forward FLOPs x images per second) per device, for the time prediction.
     private var throughput: [Int: Double] = [:]
+    /// The throughputs of the last `recentRateCount` children, every device's, oldest first.
+    private var recentRates: [Double] = []
+    static let recentRateCount = 8
 
     /// `config.validationFraction` of `data.train` (seeded by `config.seed`) becomes the validation split.
     public init(backends: [any Backend], data: DatasetPair, config: TrainingConfig, timeBudget: Double? = nil) {
@@ -147,7 +150,23 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
     }
 
     /// Sets the throughput (forward FLOPs x images per second) the time predictions on `device` use.
-    func recordThroughput(_ rate: Double, device: Int) { lock.withLock { throughput[device] = rate } }
+    func recordThroughput(_ rate: Double, device: Int) {
+        lock.withLock {
+            throughput[device] = rate
+            recentRates.append(rate)
+            if recentRates.count > Self.recentRateCount { recentRates.removeFirst(recentRates.count - Self.recentRateCount) }
+        }
+    }
+
+    /// The median throughput of the last `recentRateCount` children (nil: none yet). Small networks train at a
+    /// fraction of a large one's FLOPs rate (a 2-core run: 3-10 GFLOP/s under 0.5 MFLOPs, 15-25 above 5), so a
+    /// cap for small children taken from the fastest rate lets through ones that take twice their share.
+    func medianRecentRate() -> Double? {
+        let sorted = lock.withLock { recentRates }.filter { $0 > 0 }.sorted()
+        guard !sorted.isEmpty else { return nil }
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
 
     /// How far over the budget a prediction may be before the candidate is refused (predictions are rough).
     static let budgetTolerance = 1.25
@@ -178,10 +197,11 @@ public final class TrainerEvaluator: Evaluator, @unchecked Sendable {
         return flops(trainingIn: budget * Self.budgetTolerance, rate: rate)
     }
 
-    /// The most FLOPs per sample a child may have to be predicted to train within `seconds` at the fastest
-    /// throughput seen so far (nil: none seen yet).
+    /// The most FLOPs per sample a child may have to be predicted to train within `seconds` at the median
+    /// recent throughput (`medianRecentRate`; nil: none seen yet). Why not the fastest seen: a closing
+    /// generation capped that way overran the exploring share by 30 s (a 13-MFLOPs child took 15 s).
     public func flopsTraining(within seconds: Double) -> Double? {
-        rate().map { flops(trainingIn: seconds, rate: $0) }
+        medianRecentRate().map { flops(trainingIn: seconds, rate: $0) }
     }
 
     /// The same bound at the rate `probedRate` measures now (nil without a budget, which skips the probe).

@@ -79,4 +79,19 @@ final class EndToEndTests: XCTestCase {
         let unbounded = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data, config: training.trainingConfig(seed: 3))
         XCTAssertTrue(unbounded.fitsBudget(cost))
     }
+    /// The closing generations' cap reads the median of the last eight children's throughputs, not the
+    /// fastest: one fast large child among slow small ones does not raise it, and older rates drop out.
+    func testTimeLeftCapUsesTheMedianRecentThroughput() throws {
+        let data = try DatasetCatalog.load("synthetic:1x12x12:4:256:64", seed: 3)
+        let training = TrainingSettings(epochs: 1, maxSteps: 8, batchSize: 32, validationFraction: 0.2)
+        let evaluator = TrainerEvaluator(backends: [CPUBackend(threads: 1)], data: data, config: training.trainingConfig(seed: 3))
+        XCTAssertNil(evaluator.flopsTraining(within: 10))
+        for rate in [1e9, 2e9, 3e9, 24e9] { evaluator.recordThroughput(rate, device: 0) }
+        XCTAssertEqual(evaluator.medianRecentRate(), 2.5e9)
+        XCTAssertEqual(evaluator.rate(), 24e9, "the budget's bound still reads the last rate")
+        let flops = try XCTUnwrap(evaluator.flopsTraining(within: 10))
+        XCTAssertEqual(flops, 10 * 2.5e9 / evaluator.imagesPerChild, accuracy: 1)
+        for _ in 0..<TrainerEvaluator.recentRateCount { evaluator.recordThroughput(5e9, device: 0) }
+        XCTAssertEqual(evaluator.medianRecentRate(), 5e9, "rates older than the last eight drop out")
+    }
 }
