@@ -92,6 +92,8 @@ public final class SearchEngine: @unchecked Sendable {
     var queriedCells: [String: Int] = [:]
     /// Wall seconds of each generation this launch ran (sequential loop), for the time-limit prediction.
     var generationSeconds: [Double] = []
+    /// Wall seconds of each child those generations made, in the order they finished.
+    var childSeconds: [Double] = []
     /// The archive as each generation was planned (NicheTargeting.swift).
     let plannedArchives = PlannedArchives()
 
@@ -257,19 +259,28 @@ public final class SearchEngine: @unchecked Sendable {
     /// Seconds the next generation is predicted to take: the longest of the last five (0 before any).
     var longestRecentGeneration: Double { generationSeconds.suffix(5).max() ?? 0 }
 
+    /// Seconds the next generation may take at worst: each of its children as long as the longest child of the
+    /// last five generations, the devices sharing them (never less than `longestRecentGeneration`). A
+    /// generation can draw several children of the costliest kind at once: seen, one of three 15-MFLOPs
+    /// children took 38 s, the next generation drew three and took 100 s, 27 s past the exploring share.
+    var worstRecentGeneration: Double {
+        let longestChild = childSeconds.suffix(5 * max(config.batch, 1)).max() ?? 0
+        return max(longestRecentGeneration, longestChild * Double(config.batch) / Double(max(evaluator.deviceNames.count, 1)))
+    }
+
     /// Seconds a child capped to the time left still gets: the networks near the seed train in well under this.
     static let closingChildSeconds = 2.0
 
-    /// In a rule run aimed at niches with a time limit, once the time left is shorter than the longest of the
-    /// last five generations: the FLOPs per sample a child may cost to train within its share of the time left
-    /// (a generation's children share the devices), with the budget's tolerance for rough predictions; nil
-    /// otherwise, or before any throughput is measured. Why: such a generation used to be not started, and in
-    /// two `scripts/run` runs (seed 1, 2 cores) exploring stopped 62 and 60 s before its 280-s share ended, a
-    /// fifth of it idle; capped, the closing generations are made of cheap children that fit.
+    /// In a rule run aimed at niches with a time limit, once the time left is shorter than the next generation
+    /// may take at worst (`worstRecentGeneration`): the FLOPs per sample a child may cost to train within its
+    /// share of the time left (a generation's children share the devices), with the budget's tolerance for
+    /// rough predictions; nil otherwise, or before any throughput is measured. Why: such a generation used to
+    /// be not started, and in two `scripts/run` runs (seed 1, 2 cores) exploring stopped 62 and 60 s before its
+    /// 280-s share ended, a fifth of it idle; capped, the closing generations are made of cheap children that fit.
     func timeLeftFlopsCap() -> Int? {
         guard targetsNiches, let limit = config.timeLimit, let trainer = evaluator as? TrainerEvaluator else { return nil }
         let left = max(0, limit - Date().timeIntervalSince(started))
-        guard longestRecentGeneration > left else { return nil }
+        guard worstRecentGeneration > left else { return nil }
         let share = left * Double(max(evaluator.deviceNames.count, 1)) / Double(max(config.batch, 1)) / TrainerEvaluator.budgetTolerance
         return trainer.flopsTraining(within: share).map { Int(min($0, Double(Int.max / 2))) }
     }
@@ -287,7 +298,7 @@ public final class SearchEngine: @unchecked Sendable {
             var next = 0
             var finished: [Int: CandidateRecord?] = [:]
             for await (id, record) in group {
-                if let record { log(record) }
+                if let record { log(record); childSeconds.append(record.seconds) }
                 finished[id] = record
                 while next < order.count, let r = finished.removeValue(forKey: order[next]) {
                     if var r, !skipIfRepeatedCell(r) { apply(&r) }   // nil: a duplicate, nothing to apply
