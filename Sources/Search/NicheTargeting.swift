@@ -206,6 +206,8 @@ final class PlannedArchives: @unchecked Sendable {
     struct View: Sendable {
         var occupied: Set<Int> = []
         var flopsCap: Int? = nil
+        /// A closing generation's cap (`SearchEngine.timeLeftFlopsCap`): a child over it is not trained.
+        var timeLeftCap: Int? = nil
     }
     private let lock = NSLock()
     private var byGeneration: [Int: View] = [:]

@@ -27,8 +27,9 @@ public struct SearchSummary: Codable, Sendable {
     public var best_cell: String?
     public var generations: Int
     public var seconds: Double
-    /// Share of the search's worker time (wall x devices) not spent training and validating candidates:
-    /// mutation, checking, plan compilation, weight files, logging, archive updates and idle workers.
+    /// Share of the search's worker time (wall x devices) not spent training and validating candidates (those
+    /// whose training failed midway, as a divergence ends it, included): mutation, checking, plan compilation,
+    /// weight files, logging, archive updates and idle workers.
     public var overhead: Double
     /// Language-model yield (see `ChildYield`): children that trained or were skipped as duplicates, over the
     /// model's replies (nil without a model).
@@ -153,7 +154,7 @@ public final class SearchEngine: @unchecked Sendable {
             // A language model: generation overlaps training (OverlappedGenerations.swift).
             let last = try await runOverlapped(from: generation)
             try writeSnapshot()
-            return summary(generations: last)
+            return summary(generations: last, failedTrainingSeconds: await pool.failedSeconds)
         }
         var barren = 0
         while let count = childrenFor(generation: generation), count > 0 {
@@ -165,6 +166,8 @@ public final class SearchEngine: @unchecked Sendable {
             generationSeconds.append(Date().timeIntervalSince(generationStart))
             try closeGeneration(generation)
             generation += 1
+            // A closing generation none of whose children fit the time left ends exploring (ChildVetting drops them).
+            if state.evaluations == before, plannedArchives.value(generation: generation - 1).timeLeftCap != nil { break }
             // Duplicates are not evaluations; a mutator that only repeats networks must not loop for ever.
             barren = state.evaluations == before ? barren + 1 : 0
             if barren >= barrenLimit {
@@ -173,7 +176,7 @@ public final class SearchEngine: @unchecked Sendable {
             }
         }
         try writeSnapshot()
-        return summary(generations: generation - 1)
+        return summary(generations: generation - 1, failedTrainingSeconds: await pool.failedSeconds)
     }
 
     /// With a language model and a time limit: when the limit passes, the model's exchanges still waiting are
@@ -252,8 +255,10 @@ public final class SearchEngine: @unchecked Sendable {
     /// the growth cap (never the live archive, which changes while they are made).
     func notePlanned(generation: Int) {
         children.setExamples(state.networks.ranked.map(\.payload.candidate), generation: generation)
-        let caps = [growthFlopsCap(), timeLeftFlopsCap()].compactMap { $0 }
-        plannedArchives.set(.init(occupied: Set(state.networks.elites.keys), flopsCap: caps.min()), generation: generation)
+        let timeLeftCap = timeLeftFlopsCap()
+        let caps = [growthFlopsCap(), timeLeftCap].compactMap { $0 }
+        plannedArchives.set(.init(occupied: Set(state.networks.elites.keys), flopsCap: caps.min(), timeLeftCap: timeLeftCap),
+                            generation: generation)
     }
 
     /// Seconds the next generation is predicted to take: the longest of the last five (0 before any).
@@ -402,7 +407,9 @@ public final class SearchEngine: @unchecked Sendable {
         return "#\(r.id) \(r.operation): acc \(acc) \(r.network?.rawValue ?? "")"
     }
 
-    func summary(generations: Int) -> SearchSummary {
+    /// `failedTrainingSeconds`: what the pool's failed evaluations took (`WorkerPool.failedSeconds`). Seen
+    /// without it: a seed-0 `scripts/run` whose 9 children diverged after 50-100 steps read 5.4% overhead.
+    func summary(generations: Int, failedTrainingSeconds: Double = 0) -> SearchSummary {
         let best = state.networks.best?.payload
         let elapsed = Date().timeIntervalSince(started)
         let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
@@ -412,7 +419,7 @@ public final class SearchEngine: @unchecked Sendable {
         return SearchSummary(evaluations: state.evaluations, failures: state.failures, coverage: state.coverage,
                              best_accuracy: best?.accuracy, best_candidate: best?.candidate, best_test_accuracy: benchmark?.testAccuracy, best_cell: bestCell(benchmark),
                              generations: max(generations, 0), seconds: elapsed,
-                             overhead: workerSeconds > 0 ? max(0, 1 - trainingSeconds / workerSeconds) : 0,
+                             overhead: workerSeconds > 0 ? max(0, 1 - (trainingSeconds + failedTrainingSeconds) / workerSeconds) : 0,
                              llm_valid_rate: yield.validRate, duplicates: yield.duplicates, repairs: yield.repaired,
                              llm_seconds: yield.llmSeconds, model_children: yield.modelTrained, fill_ins: yield.fillInsTrained,
                              yield_by_prompt: yield.replies > 0 ? yields.byOperation : [:],

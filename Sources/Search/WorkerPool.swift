@@ -9,6 +9,9 @@ public actor WorkerPool {
     private let queues: [DispatchQueue]
     private var free: [Int]
     private var waiting: [(priority: Int, continuation: CheckedContinuation<Int, Never>)] = []
+    /// Seconds devices spent in evaluations that failed (a divergence ends a training midway, a timeout at its
+    /// limit): training all the same, though no metrics carry it.
+    public private(set) var failedSeconds = 0.0
 
     public init(evaluator: any Evaluator) {
         self.evaluator = evaluator
@@ -33,15 +36,20 @@ public actor WorkerPool {
             return nil
         }
         let evaluator = self.evaluator
-        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<CandidateMetrics, CandidateFailure>, Never>) in
+        let (result, seconds) = await withCheckedContinuation {
+            (c: CheckedContinuation<(Result<CandidateMetrics, CandidateFailure>, Double), Never>) in
             queues[device].async {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let result: Result<CandidateMetrics, CandidateFailure>
                 do throws(CandidateFailure) {
-                    c.resume(returning: .success(try evaluator.evaluate(job, device: device)))
+                    result = .success(try evaluator.evaluate(job, device: device))
                 } catch {
-                    c.resume(returning: .failure(error))
+                    result = .failure(error)
                 }
+                c.resume(returning: (result, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }
         }
+        if case .failure = result { failedSeconds += seconds }
         release(device)
         return result
     }

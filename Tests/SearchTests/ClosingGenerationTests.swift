@@ -1,4 +1,6 @@
 import XCTest
+import NetCode
+import NetIR
 @testable import Search
 
 /// The closing generations of a timed run: the next generation's worst case is every child as long as the
@@ -21,5 +23,29 @@ final class ClosingGenerationTests: XCTestCase {
         let twoDevices = try TestRun.engine(dir2, config: TestRun.config(batch: 4), evaluator: FakeEvaluator(devices: 2))
         twoDevices.childSeconds = [9]
         XCTAssertEqual(twoDevices.worstRecentGeneration, 18, accuracy: 1e-9, "two devices share the four children")
+    }
+    /// A child of a closing generation whose FLOPs exceed the generation's time-left cap is dropped untrained
+    /// (no folder, no record); under the cap, or without one, it trains.
+    func testChildOverTheTimeLeftCapIsNotTrained() async throws {
+        let dir = TestRun.folder("closing-drop")
+        defer { try? FileManager.default.removeItem(atPath: dir.root) }
+        let evaluator = FakeEvaluator()
+        let engine = try TestRun.engine(dir, config: TestRun.config(), evaluator: evaluator)
+        let source = NetworkCodec.pytorch(input: TestRun.fashion).emit(try BuiltinNetwork.smallcnn.graph(input: TestRun.fashion))
+        let flops = try BuiltinNetwork.smallcnn.graph(input: TestRun.fashion).cost().flops
+        func child(_ id: Int, generation: Int) async -> CandidateRecord? {
+            let plan = ChildPlan(id: id, generation: generation, operation: .seed, parents: [], temperature: 0)
+            return await engine.makeChild(plan, source: .success(MutationOutput(source: source, prompt: "p\n", note: "n")),
+                                          turns: CandidateTurns(order: [id]))
+        }
+        engine.plannedArchives.set(.init(timeLeftCap: flops - 1), generation: 7)
+        let dropped = await child(70, generation: 7)
+        XCTAssertNil(dropped)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.candidateFolder(70)))
+        XCTAssertFalse(evaluator.jobs.contains(70))
+        engine.plannedArchives.set(.init(timeLeftCap: flops), generation: 8)
+        let trained = await child(80, generation: 8)
+        XCTAssertNil(trained?.failure)
+        XCTAssert(evaluator.jobs.contains(80))
     }
 }

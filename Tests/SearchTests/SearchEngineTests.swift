@@ -112,6 +112,20 @@ final class SearchEngineTests: XCTestCase {
         XCTAssertEqual(fake.jobs.sorted(), Array(0..<8))
     }
 
+    /// Failed evaluations' device time is counted (`WorkerPool.failedSeconds`, training that the search's overhead
+    /// must not claim); successful ones' is not (their metrics carry it).
+    func testWorkerPoolCountsFailedEvaluationTime() async throws {
+        let pool = WorkerPool(evaluator: FakeEvaluator(delay: 0.05, failEvery: 2))
+        let graph = try BuiltinNetwork.initial.graph(input: TestRun.fashion)
+        if case .failure = await pool.evaluate(EvaluationJob(candidate: 1, graph: graph)) { XCTFail("candidate 1 trains") }
+        let afterSuccess = await pool.failedSeconds
+        XCTAssertEqual(afterSuccess, 0)
+        guard case .failure = await pool.evaluate(EvaluationJob(candidate: 2, graph: graph)) else { return XCTFail("candidate 2 fails") }
+        let afterFailure = await pool.failedSeconds
+        XCTAssertGreaterThanOrEqual(afterFailure, 0.05)
+        XCTAssertLessThan(afterFailure, 1)
+    }
+
     func testPlanningFollowsLLMaticSelection() throws {
         var config = TestRun.config()
         config.initialNetworks = 2
