@@ -93,7 +93,8 @@ public final class SearchEngine: @unchecked Sendable {
     var queriedCells: [String: Int] = [:]
     /// Wall seconds of each generation this launch ran (sequential loop), for the time-limit prediction.
     var generationSeconds: [Double] = []
-    /// Wall seconds of each child those generations made, in the order they finished.
+    /// Seconds each child of those generations trained and validated (its own, not its wait for a device), in
+    /// the order they finished; failed children leave none.
     var childSeconds: [Double] = []
     /// The archive as each generation was planned (NicheTargeting.swift).
     let plannedArchives = PlannedArchives()
@@ -303,7 +304,10 @@ public final class SearchEngine: @unchecked Sendable {
             var next = 0
             var finished: [Int: CandidateRecord?] = [:]
             for await (id, record) in group {
-                if let record { log(record); childSeconds.append(record.seconds) }
+                if let record {
+                    log(record)
+                    if let trained = record.metrics?.seconds { childSeconds.append(trained) }
+                }
                 finished[id] = record
                 while next < order.count, let r = finished.removeValue(forKey: order[next]) {
                     if var r, !skipIfRepeatedCell(r) { apply(&r) }   // nil: a duplicate, nothing to apply
