@@ -225,7 +225,7 @@ public final class SearchEngine: @unchecked Sendable {
         if let limit = config.timeLimit {
             let longest = longestRecentGeneration
             let needed = timeLeftFlopsCap() != nil
-                ? min(longest, Self.closingChildSeconds * Double(config.batch) / Double(max(evaluator.deviceNames.count, 1))) : longest
+                ? min(longest, Self.closingChildSeconds * childrenPerDevice) : longest
             if !RunTimeSplit.mayStart(elapsed: Date().timeIntervalSince(started), predicted: needed, limit: limit) { return nil }
         }
         guard let e = config.evaluations else { return config.batch }
@@ -271,8 +271,11 @@ public final class SearchEngine: @unchecked Sendable {
     /// children took 38 s, the next generation drew three and took 100 s, 27 s past the exploring share.
     var worstRecentGeneration: Double {
         let longestChild = childSeconds.suffix(5 * max(config.batch, 1)).max() ?? 0
-        return max(longestRecentGeneration, longestChild * Double(config.batch) / Double(max(evaluator.deviceNames.count, 1)))
+        return max(longestRecentGeneration, longestChild * childrenPerDevice)
     }
+
+    /// Children of one generation each device trains, one after another (a generation's children share the devices).
+    var childrenPerDevice: Double { Double(max(config.batch, 1)) / Double(max(evaluator.deviceNames.count, 1)) }
 
     /// Seconds a child capped to the time left still gets: the networks near the seed train in well under this.
     static let closingChildSeconds = 2.0
@@ -287,7 +290,7 @@ public final class SearchEngine: @unchecked Sendable {
         guard targetsNiches, let limit = config.timeLimit, let trainer = evaluator as? TrainerEvaluator else { return nil }
         let left = max(0, limit - Date().timeIntervalSince(started))
         guard worstRecentGeneration > left else { return nil }
-        let share = left * Double(max(evaluator.deviceNames.count, 1)) / Double(max(config.batch, 1)) / TrainerEvaluator.budgetTolerance
+        let share = left / childrenPerDevice / TrainerEvaluator.budgetTolerance
         return trainer.flopsTraining(within: share).map { Int(min($0, Double(Int.max / 2))) }
     }
 
@@ -413,7 +416,7 @@ public final class SearchEngine: @unchecked Sendable {
 
     /// `failedTrainingSeconds`: what the pool's failed evaluations took (`WorkerPool.failedSeconds`). Seen
     /// without it: a seed-0 `scripts/run` whose 9 children diverged after 50-100 steps read 5.4% overhead.
-    func summary(generations: Int, failedTrainingSeconds: Double = 0) -> SearchSummary {
+    func summary(generations: Int, failedTrainingSeconds: Double) -> SearchSummary {
         let best = state.networks.best?.payload
         let elapsed = Date().timeIntervalSince(started)
         let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
