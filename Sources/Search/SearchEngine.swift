@@ -262,20 +262,26 @@ public final class SearchEngine: @unchecked Sendable {
                             generation: generation)
     }
 
+    /// Generations the time-limit predictions look back over.
+    static let recentGenerations = 5
+
     /// Seconds the next generation is predicted to take: the longest of the last five (0 before any).
-    var longestRecentGeneration: Double { generationSeconds.suffix(5).max() ?? 0 }
+    var longestRecentGeneration: Double { generationSeconds.suffix(Self.recentGenerations).max() ?? 0 }
 
     /// Seconds the next generation may take at worst: each of its children as long as the longest child of the
     /// last five generations, the devices sharing them (never less than `longestRecentGeneration`). A
     /// generation can draw several children of the costliest kind at once: seen, one of three 15-MFLOPs
     /// children took 38 s, the next generation drew three and took 100 s, 27 s past the exploring share.
     var worstRecentGeneration: Double {
-        let longestChild = childSeconds.suffix(5 * max(config.batch, 1)).max() ?? 0
+        let longestChild = childSeconds.suffix(Self.recentGenerations * max(config.batch, 1)).max() ?? 0
         return max(longestRecentGeneration, longestChild * childrenPerDevice)
     }
 
     /// Children of one generation each device trains, one after another (a generation's children share the devices).
-    var childrenPerDevice: Double { Double(max(config.batch, 1)) / Double(max(evaluator.deviceNames.count, 1)) }
+    var childrenPerDevice: Double { Double(max(config.batch, 1)) / Double(deviceCount) }
+
+    /// Devices the search trains on (at least one).
+    var deviceCount: Int { max(evaluator.deviceNames.count, 1) }
 
     /// Seconds a child capped to the time left still gets: the networks near the seed train in well under this.
     static let closingChildSeconds = 2.0
@@ -419,7 +425,7 @@ public final class SearchEngine: @unchecked Sendable {
     func summary(generations: Int, failedTrainingSeconds: Double) -> SearchSummary {
         let best = state.networks.best?.payload
         let elapsed = Date().timeIntervalSince(started)
-        let workerSeconds = elapsed * Double(max(evaluator.deviceNames.count, 1))
+        let workerSeconds = elapsed * Double(deviceCount)
         let yields = ChildYield(directory: directory, config: config)
         let yield = yields.total
         let benchmark = bestBenchmark()   // reads the best candidate's meta.json once
