@@ -175,7 +175,7 @@ extension SearchEngine {
     }
 
     /// The widest `FinalScaling` factor of `network` whose measured throughput (the final recipe with
-    /// augmentation, a few seconds per factor) still trains it `FinalScaling.targetEpochs` in what is left of
+    /// augmentation, a few seconds per factor) still trains it long enough (`FinalScaling.fits`) in what is left of
     /// `seconds`; factor 1 and the network as found when none does, or when the found width itself fits too
     /// few epochs for any wider one to (the first factor costs at least its square root in throughput).
     func widen(_ network: CheckedCandidate, rate: Double, seconds: Double,
@@ -187,13 +187,14 @@ extension SearchEngine {
                                       trainImages: sizes.train, validationImages: sizes.validation)
         }
         var best = (factor: 1.0, network: network, rate: rate)
-        guard FinalScaling.fits(epochs: epochs(rate) / (FinalScaling.factors.first ?? 1)) else { return best }
+        let first = FinalScaling.factors.first ?? 1
+        guard FinalScaling.fits(epochs: epochs(rate) / first, factor: first) else { return best }
         for factor in FinalScaling.factors {
             guard let graph = FinalScaling.scaled(network.graph, by: factor),
                   case .success(let wider) = checker.check(checker.codec.emit(graph), file: Self.finalSourceName) else { break }
             let probe = FinalRecipe(epochs: 1, augment: true)
             let measured = await pool.onDevice { device in trainer.measureThroughput(wider.graph, recipe: probe, device: device) }
-            guard measured > 0, FinalScaling.fits(epochs: epochs(measured)) else { break }
+            guard measured > 0, FinalScaling.fits(epochs: epochs(measured), factor: factor) else { break }
             best = (factor, wider, measured)
         }
         return best

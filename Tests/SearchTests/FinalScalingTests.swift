@@ -85,4 +85,15 @@ final class FinalScalingTests: XCTestCase {
             try trainer.loadWeights(from: try XCTUnwrap(final.weights), strict: true)
         }
     }
+
+    /// The first factor is taken down to the recipe's augmentation epochs, every wider one needs the target.
+    func testFirstFactorNeedsOnlyTheAugmentationEpochs() throws {
+        let first = try XCTUnwrap(FinalScaling.factors.first), second = FinalScaling.factors[1]
+        let augmentation = Double(FinalRecipe.augmentationMinEpochs)
+        XCTAssertLessThan(augmentation, FinalScaling.targetEpochs, "the rule differs between factors only if this holds")
+        XCTAssertTrue(FinalScaling.fits(epochs: augmentation, factor: first))
+        XCTAssertFalse(FinalScaling.fits(epochs: augmentation - 0.1, factor: first))
+        XCTAssertFalse(FinalScaling.fits(epochs: augmentation, factor: second))
+        XCTAssertTrue(FinalScaling.fits(epochs: FinalScaling.targetEpochs, factor: second))
+    }
 }
