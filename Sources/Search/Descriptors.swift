@@ -18,9 +18,6 @@ public struct DescriptorSpace: Codable, Sendable, Hashable {
         descriptor(ratio: cost.depthWidthRatio, flops: Double(cost.flops))
     }
 
-    /// The descriptor's FLOPs coordinate (the other is the depth/width ratio).
-    public static let flopsAxis = 1
-
     public func descriptor(ratio: Double, flops: Double) -> [Double] {
         [Self.scale(log10(max(ratio, 1e-9)), log10RatioRange), Self.scale(log10(max(flops, 1)), log10FlopsRange)]
     }

@@ -34,26 +34,12 @@ public enum NicheTargeting {
     /// Whether this request aims at an empty niche: every other request seed, so the two aims alternate.
     public static func wantsEmpty(seed: UInt64) -> Bool { seed & 1 == 0 }
 
-    /// Whether an exploring request aims only at gaps no costlier than its parent: every other one (seed bit 1).
-    /// Why: the nearest gaps of a lineage that has grown lie as often above it in FLOPs as below, and a child
-    /// there trains longer than its parent; exploring time buys coverage, and a cheaper child buys more of it.
-    /// Seen (`scripts/run` seed 3, Zen 4): the lineage grew to 8-25 MFLOPs, children took 10-25 s each, 41
-    /// children filled 36% of the niches while 17 of the 32 empty ones lay below the parents' FLOPs.
-    public static func aimsCheaper(seed: UInt64) -> Bool { seed & 2 == 0 }
-
-    /// The empty centroid an exploring request from a parent at `parent` aims at (nil when no niche is empty):
-    /// one of the `nearestGaps` empty centroids nearest the parent, chosen by the seed; when `aimsCheaper`, among
-    /// those no costlier than the parent (`DescriptorSpace.flopsAxis`) while there is one.
+    /// The empty centroid an exploring request from a parent at `parent` aims at (nil when no niche is empty).
     public static func target(parent: [Double], centroids: [[Double]], occupied: Set<Int>, seed: UInt64) -> [Double]? {
-        var gaps = centroids.indices.filter { !occupied.contains($0) }
-        let axis = DescriptorSpace.flopsAxis
-        if aimsCheaper(seed: seed), parent.count > axis {
-            let cheaper = gaps.filter { centroids[$0].count > axis && centroids[$0][axis] <= parent[axis] }
-            if !cheaper.isEmpty { gaps = cheaper }
-        }
-        gaps.sort { (distance(centroids[$0], parent), $0) < (distance(centroids[$1], parent), $1) }
+        let gaps = centroids.indices.filter { !occupied.contains($0) }
+            .sorted { (distance(centroids[$0], parent), $0) < (distance(centroids[$1], parent), $1) }
         guard !gaps.isEmpty else { return nil }
-        let pick = Int((seed >> 2) % UInt64(min(nearestGaps, gaps.count)))
+        let pick = Int((seed >> 1) % UInt64(min(nearestGaps, gaps.count)))
         return centroids[gaps[pick]]
     }
 
