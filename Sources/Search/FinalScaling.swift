@@ -5,7 +5,7 @@ import NetIR
 /// retrain has minutes, and spent on the found width it runs 40-60 epochs of a network that stopped learning
 /// after 20. So, as DARTS and ENAS train their searched cells with more channels for evaluation, the found
 /// network is scaled, every hidden Conv2d and Linear by one factor (the classifier keeps its classes), by the
-/// largest of `factors` at which the time left still trains it for `targetEpochs` at its measured throughput.
+/// largest of `factors` at which the time left still trains it long enough at its measured throughput (`fits`).
 ///
 /// Measured (Fashion-MNIST, 2-core AVX2 EPYC, the network `scripts/run` seed 2 found, 330 s with the final
 /// recipe, `llmatic train`, partly loaded machine): found width 38 epochs 92.89% test; x2 11.6 epochs 93.06%;
@@ -22,7 +22,9 @@ public enum FinalScaling {
     /// The first factor needs only the recipe's augmentation epochs (`FinalRecipe.augmentationMinEpochs`): in
     /// both networks measured above, a widened network at 7-10 epochs beat its found width at 26-38, and the
     /// finals the 12-epoch target left at their width (17-26 epochs, too small for augmentation) stayed at
-    /// 92.3-92.8% test (`scripts/run`, Zen 2 and Zen 4, seed 3 on the Zen 4 at 18 epochs: 92.76%).
+    /// 92.3-92.8% test (`scripts/run`, Zen 2 and Zen 4, seed 3 on the Zen 4 at 18 epochs: 92.76%). It acted in
+    /// one of six `scripts/run` runs since (seed 6, Zen 4: x1.5 at 11 epochs, 92.91%), not compared with the
+    /// found width there.
     public static var firstFactorEpochs: Double { Double(FinalRecipe.augmentationMinEpochs) }
 
     /// `graph` with every hidden Conv2d/Linear scaled by `factor` (`RuleEdit.scale`), shapes repaired. Where
