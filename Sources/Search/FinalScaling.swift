@@ -23,7 +23,7 @@ public enum FinalScaling {
     /// both networks measured above, a widened network at 7-10 epochs beat its found width at 26-38, and the
     /// finals the 12-epoch target left at their width (17-26 epochs, too small for augmentation) stayed at
     /// 92.3-92.8% test (`scripts/run`, Zen 2 and Zen 4, seed 3 on the Zen 4 at 18 epochs: 92.76%). It acted in
-    /// one of six `scripts/run` runs since (seed 6, Zen 4: x1.5 at 11 epochs, 92.91%), not compared with the
+    /// one of eight `scripts/run` runs since (seed 6, Zen 4: x1.5 at 11 epochs, 92.91%), not compared with the
     /// found width there.
     public static var firstFactorEpochs: Double { Double(FinalRecipe.augmentationMinEpochs) }
 
