@@ -1,6 +1,7 @@
 import CPUBackend
 import Engine
 import Foundation
+import NetCode
 import NetIR
 
 /// A loaded training plan with random data after one step, for timing single instructions.
@@ -10,7 +11,21 @@ struct LoadedNet {
 
     init(_ net: BuiltinNetwork, batch: Int, threads: Int = Machine.cores,
          input: TensorShape = LoadedNet.fashionShape) throws {
-        let graph = try net.graph(input: input)
+        try self.init(graph: try net.graph(input: input), batch: batch, threads: threads)
+    }
+
+    /// A built-in network by name, or a PyTorch source file (a network a search found), at the Fashion-MNIST shape.
+    init(named name: String, batch: Int, threads: Int = Machine.cores) throws {
+        if let net = BuiltinNetwork(rawValue: name) {
+            try self.init(net, batch: batch, threads: threads)
+        } else {
+            let source = try String(contentsOfFile: name, encoding: .utf8)
+            try self.init(graph: try NetworkSource.parse(source, file: name, input: LoadedNet.fashionShape).graph,
+                          batch: batch, threads: threads)
+        }
+    }
+
+    init(graph: Graph, batch: Int, threads: Int) throws {
         plan = try PlanCompiler.compile(graph, options: PlanOptions(batchSize: batch), for: CPUBackend(threads: threads))
         executor = try CPUExecutor(plan: plan, threads: threads)
         executor.write(.parameters, plan.initialParameters(seed: 1))

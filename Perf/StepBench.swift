@@ -78,11 +78,11 @@ extension Benchmarks {
 extension Benchmarks {
     /// `Perf --profile NET BATCH [THREADS]`: median time of every train-program instruction alone, largest first.
     static func profile(_ arguments: [String]) throws {
-        guard arguments.count >= 2, let net = BuiltinNetwork(rawValue: arguments[0]), let batch = Int(arguments[1]) else {
-            print("usage: Perf --profile initial|smallcnn|resnet8 BATCH"); return
+        guard arguments.count >= 2, let batch = Int(arguments[1]) else {
+            print("usage: Perf --profile initial|smallcnn|resnet8|FILE.py BATCH [THREADS]"); return
         }
         let threads = arguments.count > 2 ? Int(arguments[2]) ?? Machine.cores : Machine.cores
-        let loaded = try LoadedNet(net, batch: batch, threads: threads)
+        let loaded = try LoadedNet(named: arguments[0], batch: batch, threads: threads)
         var rows: [(Double, String)] = []
         var total = 0.0
         for (i, ins) in loaded.plan.trainProgram.enumerated() {

@@ -1,5 +1,5 @@
 // Perf: micro-benchmarks of the trainer, each side by side with its reference.
-// Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET BATCH [THREADS] (time of every
+// Usage: Perf [--quick] [--best] [--filter NAME] [--no-torch] | Perf --profile NET|FILE.py BATCH [THREADS] (time of every
 //        instruction, alone and inside whole steps)
 //        | Perf --profile-cpu NET BATCH [CxHxW] (thread CPU time of every instruction, 1 thread)
 //        | Perf --profile-opencl NET BATCH (device time of every instruction on OpenCL)

@@ -39,14 +39,16 @@ extension SearchEngine {
         let start = Date()
         var entries = state.networks.elites.values.map {
             PromotionRule.Entry(candidate: $0.payload.candidate, fitness: $0.fitness, steps: $0.payload.steps ?? 0,
-                                imagesPerSecond: meta($0.payload.candidate)?.metrics?.imagesPerSecond ?? 0)
+                                imagesPerSecond: meta($0.payload.candidate)?.metrics?.imagesPerSecond ?? 0,
+                                flops: meta($0.payload.candidate)?.cost?.flops ?? 0)
         }
         if let finalSeconds {
             let sizes = trainer.splitSizes
             entries = PromotionRule.finalTrainable(entries, finalSeconds: finalSeconds, trainImages: sizes.train,
                                                    validationImages: sizes.validation)
         }
-        let chosen = PromotionRule.select(entries, count: PromotionRule.maxPromoted)
+        let chosen = PromotionRule.promotionOrder(entries, count: PromotionRule.maxPromoted,
+                                                  validationImages: trainer.splitSizes.validation)
         var results: [PromotionResult] = []
         for entry in chosen {
             guard let elite = state.networks.elites.values.first(where: { $0.payload.candidate == entry.candidate })?.payload,

@@ -1,7 +1,7 @@
 /// Multi-fidelity evaluation, second rung. Every child is trained at the explore fidelity (the run's
-/// `--max-steps`, a few hundred steps, so a generation takes seconds); when exploring ends the fittest few
-/// archive networks are promoted: trained `stepsFactor` times as many steps more, continuing from their
-/// weights. Fitness is only ever compared at one fidelity: the archive holds explore-fidelity fitness (every
+/// `--max-steps`, a few hundred steps, so a generation takes seconds); when exploring ends a few of the fittest
+/// archive networks are promoted (`PromotionRule.promotionOrder`): trained `stepsFactor` times as many steps
+/// more, continuing from their weights. Fitness is only ever compared at one fidelity: the archive holds explore-fidelity fitness (every
 /// elite records its steps), promotions are ranked among themselves at the promoted fidelity, and the
 /// final network is their winner (`PromotionRule.winner`; the archive's best when none could be promoted).
 public struct PromotionResult: Sendable, Codable, Equatable {
@@ -39,8 +39,11 @@ public enum PromotionRule {
         public var steps: Int
         /// Training images per second of its explore run (0: unknown).
         public var imagesPerSecond: Double
-        public init(candidate: Int, fitness: Double, steps: Int, imagesPerSecond: Double = 0) {
+        /// Forward FLOPs per sample (0: unknown).
+        public var flops: Int
+        public init(candidate: Int, fitness: Double, steps: Int, imagesPerSecond: Double = 0, flops: Int = 0) {
             self.candidate = candidate; self.fitness = fitness; self.steps = steps; self.imagesPerSecond = imagesPerSecond
+            self.flops = flops
         }
     }
 
@@ -72,6 +75,25 @@ public enum PromotionRule {
             .prefix(count))
     }
 
+    /// The entries to promote, in the order they train: the fittest at the explore fidelity first, then the
+    /// others tied with it (`tieMargin`) by most FLOPs per sample, then the rest by fitness; at most `count`.
+    /// Why: the fittest few at a few hundred steps are mostly the networks that learn fastest (a large Linear on
+    /// a barely convolved map), and the costlier networks tied with them, which keep learning where those stop,
+    /// were left out when the fast ones filled the slots (`scripts/run` seed 7, Zen 4: the fittest, one
+    /// convolution and a 3136x512 Linear, 2.8 MFLOPs, 0.9017, was promoted and retrained to 92.32% test while a
+    /// 19.7-MFLOPs network of three convolutions at 0.8992 was not promoted). The same reason as `winner`'s, one
+    /// rung earlier.
+    public static func promotionOrder(_ entries: [Entry], count: Int, validationImages: Int) -> [Entry] {
+        let ranked = select(entries, count: entries.count)
+        guard let best = ranked.first, count > 0 else { return [] }
+        let margin = tieMargin(best.fitness, validationImages: validationImages)
+        let others = ranked.dropFirst()
+        let tied = others.filter { $0.fitness >= best.fitness - margin }
+            .sorted { $0.flops != $1.flops ? $0.flops > $1.flops : $0.fitness != $1.fitness ? $0.fitness > $1.fitness : $0.candidate < $1.candidate }
+        let rest = others.filter { $0.fitness < best.fitness - margin }
+        return Array(([best] + tied + rest).prefix(count))
+    }
+
     /// Promotions that fit in `seconds` when one takes `secondsEach`, at most `maxPromoted`.
     public static func count(seconds: Double, secondsEach: Double) -> Int {
         guard seconds > 0, secondsEach > 0 else { return 0 }
@@ -82,6 +104,13 @@ public enum PromotionRule {
     /// sqrt(p(1 - p) / validation images), are a tie: at 0.91 on 6,000 images one standard error is 0.37 points,
     /// so closer accuracies say nothing about which network is better.
     public static let tieStandardErrors = 1.0
+
+    /// The accuracy below `best` that still counts as tied with it (`tieStandardErrors` binomial standard errors
+    /// on `validationImages`; 0 when there are none).
+    public static func tieMargin(_ best: Double, validationImages: Int) -> Double {
+        let p = min(max(best, 0), 1)
+        return validationImages > 0 ? tieStandardErrors * (p * (1 - p) / Double(validationImages)).squareRoot() : 0
+    }
 
     /// The winner among promotions, among those at the most common promoted step count: of the networks tied
     /// with the best promoted accuracy (`tieStandardErrors`), the one with the most FLOPs per sample (then the
@@ -94,8 +123,7 @@ public enum PromotionRule {
     public static func winner(_ results: [PromotionResult], validationImages: Int) -> PromotionResult? {
         let entries = results.map { Entry(candidate: $0.candidate, fitness: $0.promotedAccuracy, steps: $0.promotedSteps) }
         guard let best = select(entries, count: results.count).first else { return nil }
-        let p = min(max(best.fitness, 0), 1)
-        let margin = validationImages > 0 ? tieStandardErrors * (p * (1 - p) / Double(validationImages)).squareRoot() : 0
+        let margin = tieMargin(best.fitness, validationImages: validationImages)
         let tied = results.filter { $0.promotedSteps == best.steps && $0.promotedAccuracy >= best.fitness - margin }
         return tied.max { a, b in
             let (flopsA, flopsB) = (a.flops ?? 0, b.flops ?? 0)

@@ -95,7 +95,9 @@ public struct RuleMutator: Mutator {
         case .shrink:
             return (rng.pick([RuleEdit.scaleDown, .scaleDown, .narrowLayer, .addPooling, .deleteLayer]) ?? .scaleDown).apply(&g, &rng)
         case .grow:
-            if rng.chance(0.6) { return RuleEdit.scaleUp.apply(&g, &rng) }
+            if rng.chance(0.5) { return RuleEdit.scaleUp.apply(&g, &rng) }
+            // A whole stage half the remaining time (`RuleEdit.stack`), else (or where it finds no place) two layers.
+            if rng.chance(0.5), let note = RuleEdit.stack.apply(&g, &rng) { return note }
             let a = RuleEdit.addConvolution.apply(&g, &rng)
             let b = RuleEdit.addConvolution.apply(&g, &rng)
             return [a, b].compactMap { $0 }.joined(separator: "; ").nilIfEmpty

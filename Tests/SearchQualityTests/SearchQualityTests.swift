@@ -277,6 +277,26 @@ final class SearchQualityTests: XCTestCase {
         XCTAssertEqual(PromotionRule.winner([result(1, 0.918, flops: 5), result(2, 0.92, flops: 5)], validationImages: 6_000)?.candidate, 2)
     }
 
+    func testPromotionTakesTheFittestThenItsCostliestTies() {
+        typealias E = PromotionRule.Entry
+        // scripts/run seed 7 (Zen 4): the archive's top at 300 steps. On 6,000 images one standard error at 0.9017
+        // is 0.0038, so everything down to 0.8979 is tied with the fittest.
+        let seed7 = [E(candidate: 55, fitness: 0.9017, steps: 300, flops: 2_800_000),
+                     E(candidate: 53, fitness: 0.8998, steps: 300, flops: 2_100_000),
+                     E(candidate: 46, fitness: 0.8997, steps: 300, flops: 5_500_000),
+                     E(candidate: 47, fitness: 0.8992, steps: 300, flops: 19_700_000),
+                     E(candidate: 52, fitness: 0.8983, steps: 300, flops: 5_000_000),
+                     E(candidate: 42, fitness: 0.8970, steps: 300, flops: 17_000_000),
+                     E(candidate: 9, fitness: 0.95, steps: 1200, flops: 90_000_000)]
+        XCTAssertEqual(PromotionRule.promotionOrder(seed7, count: 4, validationImages: 6_000).map(\.candidate), [55, 47, 46, 52],
+                       "the fittest first, then its ties by FLOPs; 0.8970 is outside the margin, another fidelity never counts")
+        XCTAssertEqual(PromotionRule.promotionOrder(seed7, count: 7, validationImages: 6_000).map(\.candidate), [55, 47, 46, 52, 53, 42])
+        // With no validation images there is no margin: the order is the fitness order.
+        XCTAssertEqual(PromotionRule.promotionOrder(seed7, count: 3, validationImages: 0).map(\.candidate), [55, 53, 46])
+        XCTAssertEqual(PromotionRule.promotionOrder(seed7, count: 0, validationImages: 6_000), [])
+        XCTAssertEqual(PromotionRule.promotionOrder([], count: 4, validationImages: 6_000), [])
+    }
+
     func testOnlyNetworksTheFinalRetrainCanTrainLongEnoughArePromoted() {
         typealias E = PromotionRule.Entry
         // 300 s for the retrain, 54,000 + 6,000 images an epoch: 10 epochs need about 1,880 images/s.

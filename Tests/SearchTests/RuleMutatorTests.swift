@@ -61,6 +61,34 @@ final class RuleMutatorTests: XCTestCase {
         XCTAssert(sawPooling)
     }
 
+    /// `stack` repeats the whole network after a downsampled point: smallcnn (two conv + pool stages) becomes
+    /// four convolutions, the second pair on the 14x14 or 7x7 map, classifier input repaired; a network that never
+    /// downsamples (LLMatic's seed) offers no place.
+    func testStackRepeatsTheNetworkOnADownsampledMap() throws {
+        let smallcnn = try BuiltinNetwork.smallcnn.graph(input: fashion)
+        var cutsSeen = Set<String>()
+        for s in 0..<20 {
+            var rng = SearchRandom(seed: UInt64(s))
+            var g = GraphSurgery(smallcnn)
+            guard let shapes = g.shapes(), let note = RuleEdit.stack(&g, shapes, &rng) else { continue }
+            let child = try g.repaired()
+            let childShapes = try child.inferShapes()
+            XCTAssertEqual(childShapes[child.output], TensorShape(features: 10), note)
+            let convs = child.nodes.indices.filter { if case .conv2d = child.nodes[$0].layer { return true } else { return false } }
+            XCTAssertEqual(convs.count, 4, note)
+            // The copy's first convolution reads the stage's channels, not the image's one.
+            if case .conv2d(let a) = child.nodes[convs[2]].layer { XCTAssertGreaterThan(a.inChannels, 1, note) }
+            XCTAssertLessThan(childShapes[convs[2]].height, 28, note)
+            XCTAssertEqual(Set(child.nodes.map(\.name)).count, child.nodes.count, "names stay unique: \(note)")
+            XCTAssertGreaterThan(try child.cost().flops, try smallcnn.cost().flops)
+            cutsSeen.insert(note)
+        }
+        XCTAssertGreaterThan(cutsSeen.count, 1, "more than one downsampled cut point is used")
+        var g = GraphSurgery(try BuiltinNetwork.initial.graph(input: fashion))
+        var rng = SearchRandom(seed: 1)
+        XCTAssertNil(RuleEdit.stack(&g, g.shapes()!, &rng))
+    }
+
     func testRecurrentIsRejectedWithAReason() throws {
         let g = try BuiltinNetwork.smallcnn.graph(input: fashion)
         var rng = SearchRandom(seed: 1)
