@@ -275,14 +275,14 @@ enum RuleEdit: CaseIterable {
     }
 
     /// Deepens the network by a whole stage: the network up to a point where its map is already downsampled,
-    /// then the whole network once more from its input (renamed, its first layer's input channels repaired to
-    /// the map's), so its convolutions run a second time on the smaller map, as hand-designed CNNs repeat a
-    /// stage at half the resolution. One added convolution at a time rarely climbs there: a lone layer on the
+    /// then, in place of the rest, the whole network once more from its input (renamed, its first layer's input
+    /// channels repaired to the map's), so its convolutions run a second time on the smaller map, as
+    /// hand-designed CNNs repeat a stage at half the resolution. One added convolution at a time rarely climbs there: a lone layer on the
     /// path seldom beats its parent at a few hundred steps. Measured: `scripts/run` seed 7 (Zen 4) reached its
     /// best network by exactly this move, made by a crossover of a network with itself (6 convolutions,
-    /// 0.9187 -> 0.9222 validation at 300 steps, 0.9380 after promotion, the run's final). The second copy
-    /// costs a quarter or less of the first's FLOPs per copied layer (the seam's first convolution more, by its
-    /// input channels). Nil when the network never downsamples.
+    /// 0.9187 -> 0.9222 validation at 300 steps, 0.9380 after promotion, the run's final). A copied layer costs
+    /// a quarter or less of its original's FLOPs (the seam's first convolution more, by its input channels), and
+    /// the layers after the cut are dropped, so the child may be cheaper. Nil when the network never downsamples.
     static func stack(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
         let whole = g
         let input = shapes[0]
