@@ -1,9 +1,10 @@
 /// Multi-fidelity evaluation, second rung. Every child is trained at the explore fidelity (the run's
 /// `--max-steps`, a few hundred steps, so a generation takes seconds); when exploring ends a few of the fittest
 /// archive networks are promoted (`PromotionRule.promotionOrder`): trained `stepsFactor` times as many steps
-/// more, continuing from their weights. Fitness is only ever compared at one fidelity: the archive holds explore-fidelity fitness (every
-/// elite records its steps), promotions are ranked among themselves at the promoted fidelity, and the
-/// final network is their winner (`PromotionRule.winner`; the archive's best when none could be promoted).
+/// more, continuing from their weights. Fitness is only ever compared at one fidelity: the archive holds
+/// explore-fidelity fitness (every elite records its steps), promotions are ranked among themselves at the
+/// promoted fidelity, and the final network is their winner (`PromotionRule.winner`; the archive's best when
+/// none could be promoted).
 public struct PromotionResult: Sendable, Codable, Equatable {
     public var candidate: Int
     /// Steps and validation accuracy at the explore fidelity (the archive's) and after promotion.
@@ -88,8 +89,10 @@ public enum PromotionRule {
         guard let best = ranked.first, count > 0 else { return [] }
         let margin = tieMargin(best.fitness, validationImages: validationImages)
         let others = ranked.dropFirst()
-        let tied = others.filter { $0.fitness >= best.fitness - margin }
-            .sorted { $0.flops != $1.flops ? $0.flops > $1.flops : $0.fitness != $1.fitness ? $0.fitness > $1.fitness : $0.candidate < $1.candidate }
+        let tied = others.filter { $0.fitness >= best.fitness - margin }.sorted { a, b in
+            if a.flops != b.flops { return a.flops > b.flops }
+            return a.fitness != b.fitness ? a.fitness > b.fitness : a.candidate < b.candidate
+        }
         let rest = others.filter { $0.fitness < best.fitness - margin }
         return Array(([best] + tied + rest).prefix(count))
     }

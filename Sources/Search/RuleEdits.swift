@@ -76,6 +76,7 @@ enum RuleEdit: CaseIterable {
             last = g.insertAfter(last, name: g.uniqueName("bn"), layer: .batchNorm(BatchNormAttributes(features: out, dimensions: 2)))
         }
         last = g.insertAfter(last, name: g.uniqueName("relu"), layer: .activation(.relu))
+        let unsqueezed = unsqueeze(&g, after: last, to: out)
         // On large maps, often downsample too, as a programmer adding a conv block would (keeps FLOPs in check);
         // always when the wider maps would reach the classifier's Linear as a huge flattened vector (a 128x28x28
         // feature map feeding Linear(100352, 512) breaks the parameter limit or diverges).
@@ -87,6 +88,36 @@ enum RuleEdit: CaseIterable {
         }
         let pooling = pools == 0 ? "" : " + MaxPool2d(2)" + (pools > 1 ? " x\(pools)" : "")
         return "added \(name): Conv2d(\(x.channels), \(out), \(k))\(bn ? " + BatchNorm" : "") + ReLU\(pooling) after '\(g.nodes[at].name)'"
+            + (unsqueezed.map { "; widened \($0) to \(out)" } ?? "")
+    }
+
+    /// Convolutions narrower than this that a new block feeds are widened to the block's width.
+    static let squeezeWidth = 4
+
+    /// Widens the convolution that the block ending at `last` feeds (through BatchNorm, activations, pooling and
+    /// dropout only) to `width` when it has fewer than `squeezeWidth` output channels; returns its name, or nil.
+    /// Why: LLMatic's seed starts with a 1-channel 1x1 convolution, and a convolution added in front of it is
+    /// squeezed back to one channel at full resolution before the classifier. Seen: `scripts/run` seed 2 (Zen 4)
+    /// added Conv2d(1, 128, 5) after the input, made Conv2d(128, 1, 1) of the seed's layer, and spent its 280
+    /// exploring seconds on the Linear layers behind it (best 0.8773 after 77 children; final 91.07% test).
+    static func unsqueeze(_ g: inout GraphSurgery, after last: Int, to width: Int) -> String? {
+        var i = last
+        while true {
+            let readers = g.consumers(of: i)
+            guard readers.count == 1 else { return nil }
+            i = readers[0]
+            switch g.nodes[i].layer {
+            case .conv2d(var a):
+                guard a.outChannels < squeezeWidth, a.groups == 1, i != classifier(g) else { return nil }
+                a.outChannels = width
+                g.nodes[i].layer = .conv2d(a)
+                return g.nodes[i].name
+            case .batchNorm, .activation, .maxPool2d, .avgPool2d, .dropout, .dropout2d:
+                continue
+            default:
+                return nil
+            }
+        }
     }
 
     /// Above this many features per sample, a convolution block also downsamples.
@@ -277,12 +308,13 @@ enum RuleEdit: CaseIterable {
     /// Deepens the network by a whole stage: the network up to a point where its map is already downsampled,
     /// then, in place of the rest, the whole network once more from its input (renamed, its first layer's input
     /// channels repaired to the map's), so its convolutions run a second time on the smaller map, as
-    /// hand-designed CNNs repeat a stage at half the resolution. One added convolution at a time rarely climbs there: a lone layer on the
-    /// path seldom beats its parent at a few hundred steps. Measured: `scripts/run` seed 7 (Zen 4) reached its
-    /// best network by exactly this move, made by a crossover of a network with itself (6 convolutions,
-    /// 0.9187 -> 0.9222 validation at 300 steps, 0.9380 after promotion, the run's final). A copied layer costs
-    /// a quarter or less of its original's FLOPs (the seam's first convolution more, by its input channels), and
-    /// the layers after the cut are dropped, so the child may be cheaper. Nil when the network never downsamples.
+    /// hand-designed CNNs repeat a stage at half the resolution. One added convolution at a time rarely climbs
+    /// there: a lone layer on the path seldom beats its parent at a few hundred steps. Measured: `scripts/run`
+    /// seed 7 (Zen 4) reached its best network by exactly this move, made by a crossover of a network with itself
+    /// (6 convolutions, 0.9187 -> 0.9222 validation at 300 steps, 0.9380 after promotion, the run's final, 93.38%
+    /// test). A copied layer costs a quarter or less of its original's FLOPs (the seam's first convolution more,
+    /// by its input channels), and the layers after the cut are dropped, so the child may be cheaper. Nil when the
+    /// network never downsamples.
     static func stack(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
         let whole = g
         let input = shapes[0]

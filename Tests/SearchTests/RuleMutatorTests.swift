@@ -61,6 +61,34 @@ final class RuleMutatorTests: XCTestCase {
         XCTAssert(sawPooling)
     }
 
+    /// A convolution added in front of the seed's 1-channel 1x1 convolution widens that one to its own width
+    /// (`RuleEdit.unsqueeze`) instead of being squeezed back to one channel; placed after it, nothing is widened.
+    func testAddedConvolutionWidensTheOneChannelConvolutionItFeeds() throws {
+        let seed = try BuiltinNetwork.initial.graph(input: fashion)
+        var widened = 0, after = 0
+        for s in 0..<100 {
+            var rng = SearchRandom(seed: UInt64(s))
+            var g = GraphSurgery(seed)
+            guard let shapes = g.shapes(), let note = RuleEdit.addConvolution(&g, shapes, &rng) else { continue }
+            let child = try g.repaired()
+            XCTAssertEqual(try child.inferShapes()[child.output], TensorShape(features: 10), note)
+            guard let conv1 = child.nodes.first(where: { $0.name == "conv1" }), case .conv2d(let a) = conv1.layer else {
+                return XCTFail("conv1 lost: \(note)")
+            }
+            if note.contains("after 'input'") {
+                XCTAssert(note.contains("widened conv1"), note)
+                XCTAssertGreaterThanOrEqual(a.outChannels, 8, note)
+                XCTAssertLessThanOrEqual(RuleEdit.flattenedFeatures(GraphSurgery(child)), RuleEdit.maxFlattened, note)
+                widened += 1
+            } else {
+                XCTAssertEqual(a.outChannels, 1, note)
+                after += 1
+            }
+        }
+        XCTAssertGreaterThan(widened, 10)
+        XCTAssertGreaterThan(after, 10)
+    }
+
     /// `stack` keeps the network up to a downsampled point and runs the whole network again from there:
     /// smallcnn (conv1, pool1, conv2, pool2) cut at pool1 becomes conv1 + the whole net (3 convolutions), cut at
     /// conv2 or later 2 + 2; the copy's first convolution reads the stage's channels on the smaller map, the
