@@ -312,9 +312,9 @@ enum RuleEdit: CaseIterable {
     /// there: a lone layer on the path seldom beats its parent at a few hundred steps. Measured: `scripts/run`
     /// seed 7 (Zen 4) reached its best network by this move, made by a crossover (the front of one network up to
     /// its 16x14x14 map, then the whole of a related one; 6 convolutions, 0.9187 -> 0.9222 validation at 300
-    /// steps, 0.9380 after promotion, the run's final, 93.38% test). A copied layer costs a quarter or less of its original's FLOPs (the seam's first convolution more,
-    /// by its input channels), and the layers after the cut are dropped, so the child may be cheaper. Nil when the
-    /// network never downsamples.
+    /// steps, 0.9380 after promotion, the run's final, 93.38% test). A copied layer costs a quarter or less of its
+    /// original's FLOPs (the seam's first convolution more, by its input channels), and the layers after the cut
+    /// are dropped, so the child may be cheaper. Nil when the network never downsamples.
     static func stack(_ g: inout GraphSurgery, _ shapes: [TensorShape], _ rng: inout SearchRandom) -> String? {
         let whole = g
         let input = shapes[0]
