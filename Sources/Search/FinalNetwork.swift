@@ -37,10 +37,10 @@ extension SearchEngine {
     public func promote(seconds: Double, finalSeconds: Double? = nil) async -> [PromotionResult] {
         guard let trainer = evaluator as? TrainerEvaluator else { return [] }
         let start = Date()
-        var entries = state.networks.elites.values.map { elite in
-            let record = meta(elite.payload.candidate)
-            return PromotionRule.Entry(candidate: elite.payload.candidate, fitness: elite.fitness, steps: elite.payload.steps ?? 0,
-                                       imagesPerSecond: record?.metrics?.imagesPerSecond ?? 0, flops: record?.cost?.flops ?? 0)
+        var entries = state.networks.elites.values.map {
+            PromotionRule.Entry(candidate: $0.payload.candidate, fitness: $0.fitness, steps: $0.payload.steps ?? 0,
+                                imagesPerSecond: meta($0.payload.candidate)?.metrics?.imagesPerSecond ?? 0,
+                                flops: $0.payload.cost.flops)
         }
         if let finalSeconds {
             let sizes = trainer.splitSizes

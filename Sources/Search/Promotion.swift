@@ -89,12 +89,16 @@ public enum PromotionRule {
         guard let best = ranked.first, count > 0 else { return [] }
         let margin = tieMargin(best.fitness, validationImages: validationImages)
         let others = ranked.dropFirst()
-        let tied = others.filter { $0.fitness >= best.fitness - margin }.sorted { a, b in
-            if a.flops != b.flops { return a.flops > b.flops }
-            return a.fitness != b.fitness ? a.fitness > b.fitness : a.candidate < b.candidate
-        }
+        let tied = others.filter { $0.fitness >= best.fitness - margin }.sorted(by: costlierFirst)
         let rest = others.filter { $0.fitness < best.fitness - margin }
         return Array(([best] + tied + rest).prefix(count))
+    }
+
+    /// The order among tied entries (`promotionOrder`, `winner`): most FLOPs per sample first, then the fitter,
+    /// then the lower candidate.
+    static func costlierFirst(_ a: Entry, _ b: Entry) -> Bool {
+        if a.flops != b.flops { return a.flops > b.flops }
+        return a.fitness != b.fitness ? a.fitness > b.fitness : a.candidate < b.candidate
     }
 
     /// Promotions that fit in `seconds` when one takes `secondsEach`, at most `maxPromoted`.
@@ -124,15 +128,16 @@ public enum PromotionRule {
     ///   the run's final network) retrained to 91.80% validation; 91.25% (10.3 MFLOPs, two convolutions) to 92.93%.
     /// * a model run's seed 1 (1 thread each): 89.73% (834 kFLOPs) retrained to 91.53%; 89.65% (329 kFLOPs) to 91.07%.
     public static func winner(_ results: [PromotionResult], validationImages: Int) -> PromotionResult? {
-        let entries = results.map { Entry(candidate: $0.candidate, fitness: $0.promotedAccuracy, steps: $0.promotedSteps) }
-        guard let best = select(entries, count: results.count).first else { return nil }
+        let entries = results.map {
+            Entry(candidate: $0.candidate, fitness: $0.promotedAccuracy, steps: $0.promotedSteps, flops: $0.flops ?? 0)
+        }
+        // `select` keeps the most common promoted step count only.
+        let ranked = select(entries, count: entries.count)
+        guard let best = ranked.first else { return nil }
         let margin = tieMargin(best.fitness, validationImages: validationImages)
-        let tied = results.filter { $0.promotedSteps == best.steps && $0.promotedAccuracy >= best.fitness - margin }
-        return tied.max { a, b in
-            let (flopsA, flopsB) = (a.flops ?? 0, b.flops ?? 0)
-            if flopsA != flopsB { return flopsA < flopsB }
-            if a.promotedAccuracy != b.promotedAccuracy { return a.promotedAccuracy < b.promotedAccuracy }
-            return a.candidate > b.candidate
+        guard let chosen = ranked.filter({ $0.fitness >= best.fitness - margin }).min(by: costlierFirst) else { return nil }
+        return results.first {
+            $0.candidate == chosen.candidate && $0.promotedSteps == chosen.steps && $0.promotedAccuracy == chosen.fitness
         }
     }
 }
