@@ -2,8 +2,8 @@ import XCTest
 import NetIR
 @testable import Search
 
-/// The final network ships the search's own weights when they validate better than the retrain's
-/// (`KeptWeights`), and the retrain's otherwise.
+/// The final network ships the search's own weights when they validate better than the retrain's by more than
+/// a tie (`KeptWeights`), and the retrain's otherwise.
 final class FinalKeptWeightsTests: XCTestCase {
     /// The fixture's run, its promotions with every promoted accuracy moved by `shift`.
     func promoted(_ name: String, shift: Double) async throws -> (SearchEngine, RunDirectory, [PromotionResult]) {
@@ -41,6 +41,20 @@ final class FinalKeptWeightsTests: XCTestCase {
         XCTAssertEqual(kept.testAccuracy, tested.accuracy)
         let json = try dir.readJSON(FinalNetworkResult.self, from: dir.path(SearchEngine.finalNetworkJSON))
         XCTAssertEqual(json.kept, kept)
+    }
+
+    /// The search's weights must beat the retrain by more than one binomial standard error (0.35 points at
+    /// 0.92 on 6,000 images) to ship; a failed retrain always loses.
+    func testSearchWeightsShipOnlyWhenTheyBeatTheRetrainByMoreThanATie() {
+        XCTAssertFalse(KeptWeights.searchWins(search: 0.9225, retrain: 0.9207, validationImages: 6_000), "a tie")
+        XCTAssertFalse(KeptWeights.searchWins(search: 0.9225, retrain: 0.9191, validationImages: 6_000), "within the margin")
+        XCTAssertTrue(KeptWeights.searchWins(search: 0.9225, retrain: 0.9185, validationImages: 6_000))
+        XCTAssertTrue(KeptWeights.searchWins(search: 0.9143, retrain: 0.9073, validationImages: 6_000))
+        XCTAssertFalse(KeptWeights.searchWins(search: 0.90, retrain: 0.91, validationImages: 6_000))
+        XCTAssertTrue(KeptWeights.searchWins(search: 0.50, retrain: nil, validationImages: 6_000), "the retrain failed")
+        // Without validation images there is no margin: strictly better wins.
+        XCTAssertTrue(KeptWeights.searchWins(search: 0.9225, retrain: 0.9207, validationImages: 0))
+        XCTAssertFalse(KeptWeights.searchWins(search: 0.9207, retrain: 0.9207, validationImages: 0))
     }
 
     func testTheRetrainShipsWhenItValidatesAtLeastAsWell() async throws {
