@@ -1,33 +1,39 @@
 import Engine
 import NetIR
 
-/// A 3×3, stride-1, undilated, ungrouped convolution as Winograd F(2×2, 3×3) (Lavin & Gray 2015): each 2×2 output
-/// tile is `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A` for the 4×4 input tile d, so the multiplies become 16 GEMMs
-/// `M_ξ[K×T] = U_ξ[K×C] · V_ξ[C×T]` (ξ the 16 positions of the transformed tile, T tiles) with K = C_in, i.e.
-/// 2.25x fewer multiply-adds than im2col's one GEMM with K = 9·C_in, and no 9x column matrix.
+/// A 3×3, stride-1, undilated, ungrouped convolution as Winograd F(m×m, 3×3) (Lavin & Gray 2015), m = 2 or 4:
+/// each m×m output tile is `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A` for the (m+2)×(m+2) input tile d, so the multiplies
+/// become (m+2)² GEMMs `M_ξ[K×T] = U_ξ[K×C] · V_ξ[C×T]` (ξ the positions of the transformed tile, T tiles) with
+/// K = C_in: 2.25x (m = 2) or 4x (m = 4) fewer multiply-adds than im2col's one GEMM with K = 9·C_in, and no 9x
+/// column matrix. The F(2×2) transforms are here; F(4×4)'s are in WinogradF4.swift (`tile` picks them).
 ///
-/// Used for the forward pass and, through `ConvolutionBackwardDataGather`'s transposed geometry (a stride-1
-/// convolution of dy with the flipped, transposed kernel), for backward-data; backward-filter stays im2col.
-/// Samples are processed in chunks of about `targetTiles` tiles so each chunk's V and M stay cache-resident
-/// and the GEMMs are wide enough (7×7 maps: 16 tiles a sample, 16 samples a chunk). Where the CPU has AVX2+FMA
-/// the 16 products run on our own register-blocked loops (CVectorKernels' small GEMMs; `VectorKernels.smallGemm`):
-/// 1.2-1.8x OpenBLAS at these shapes on one Zen 2 core (16x196x16: 38-50 against 27 GFLOP/s), whose packing of
-/// both operands for every call does not pay at K = 16-64.
+/// Used for the forward pass, through `ConvolutionBackwardDataGather`'s transposed geometry (a stride-1
+/// convolution of dy with the flipped, transposed kernel) for backward-data, and for backward-filter
+/// (`weightGradient`). Samples are processed in chunks of about `targetChunkFloats` transformed floats per channel
+/// so each chunk's V and M stay cache-resident and the GEMMs are wide enough (F(2×2) on 7×7 maps: 16 tiles a
+/// sample, 16 samples a chunk). Where the CPU has AVX2+FMA the per-position products run on our own
+/// register-blocked loops (CVectorKernels' small GEMMs; `VectorKernels.smallGemm`): 1.2-1.8x OpenBLAS at these
+/// shapes on one Zen 2 core (16x196x16: 38-50 against 27 GFLOP/s), whose packing of both operands for every call
+/// does not pay at K = 16-64.
 ///
-/// Error: the transforms use only ±1 and ½ (exact scalings), but the sums over 4×4 tiles before and after the
-/// products enlarge intermediate values, so rounding grows a few times beyond im2col's; the op table's Winograd
-/// rows (Tests/OpTable/ConvolutionCases.swift) hold all three passes to the CPU GEMM bound against the Double
-/// reference (`Tolerances.CPU.blas`, 1e-4 of the largest value).
+/// Error: F(2×2)'s transforms use only ±1 and ½ (exact scalings), but the sums over 4×4 tiles before and after
+/// the products enlarge intermediate values, so rounding grows a few times beyond im2col's; F(4×4)'s use 4, 5,
+/// 8 and 1/6, 1/24 (inexact) and grow values more. The op table's Winograd rows (Tests/OpTable/ConvolutionCases.swift)
+/// hold all three passes of both to the CPU GEMM bound against the Double reference (`Tolerances.CPU.blas`).
 struct WinogradConvolution {
     /// The convolution computed: input x (C × H × W) -> y (K × outH × outW) per sample.
     let g: ConvGeometry
     /// Weights given as the backward-data of `g`'s transpose: W'[k][c][i] = W[c][k][8 - i] (see `transform`).
     let flipped: Bool
+    /// Output tile side m (2 or 4) and the positions (m+2)² of a transformed tile.
+    let tile, positions: Int
     let c, k, tilesH, tilesW, tilesPerSample, samplesPerChunk: Int
-    /// Zero-padded input plane: tile (i, j) reads rows 2i ..< 2i+4 and columns 2j ..< 2j+4.
+    /// Zero-padded input plane: tile (i, j) reads rows m·i ..< m·i+m+2 and columns m·j ..< m·j+m+2.
     let paddedH, paddedW: Int
 
-    static let targetTiles = 256
+    /// Transformed floats (positions x tiles) per channel of a chunk: 4096 keeps a chunk's V and M in L2 at
+    /// 64 channels (256 tiles of F(2×2), 113 of F(4×4)).
+    static let targetChunkFloats = 4096
 
     /// Whether Winograd can compute `g`: 3×3, stride 1, no dilation, one group, and at least 16 channels in and out.
     /// Measured (thread CPU time, 1 thread, AVX2 EPYC, resnet8 batch 128): 64 channels on 7×7 and 32 on 14×14 take
@@ -39,6 +45,13 @@ struct WinogradConvolution {
             && g.outHeight >= 2 && g.outWidth >= 2
     }
 
+    /// Whether F(4×4) is the better tile for `g`: for no shape yet. It lost to F(2×2) on every resnet8 layer
+    /// measured (1.0-1.25x the time on an AVX2 EPYC: fewer products, costlier transforms; Perf/README.md,
+    /// "Winograd F(4x4,3x3)"); `LLMATIC_WINOGRAD4=1` takes it everywhere to measure it on other machines.
+    static func prefersF4(_ g: ConvGeometry) -> Bool {
+        false
+    }
+
     /// Fewest input and output channels for Winograd (below, the transforms cost more than the GEMM saves).
     static let minimumChannels = 16
 
@@ -46,29 +59,55 @@ struct WinogradConvolution {
     /// is paid for too little work (measured: batch 1 slower, batch 8 even, batch 32 and 128 faster).
     static let minimumSamples = 8
 
-    init?(_ g: ConvGeometry, flipped: Bool = false) {
+    init?(_ g: ConvGeometry, flipped: Bool = false, tile: Int? = nil) {
         guard Self.qualifies(g) else { return nil }
         self.g = g
         self.flipped = flipped
+        self.tile = tile ?? Self.tileSize(g)
+        precondition(self.tile == 2 || self.tile == 4, "Winograd F(\(self.tile)x\(self.tile), 3x3) is not implemented")
+        positions = (self.tile + 2) * (self.tile + 2)
         c = g.inChannels; k = g.outChannels
-        tilesH = (g.outHeight + 1) / 2; tilesW = (g.outWidth + 1) / 2
+        tilesH = (g.outHeight + self.tile - 1) / self.tile; tilesW = (g.outWidth + self.tile - 1) / self.tile
         tilesPerSample = tilesH * tilesW
-        samplesPerChunk = max(1, min(g.batch, Self.targetTiles / tilesPerSample))
-        paddedH = 2 * tilesH + 2; paddedW = 2 * tilesW + 2
+        samplesPerChunk = max(1, min(g.batch, Self.targetChunkFloats / positions / tilesPerSample))
+        paddedH = self.tile * tilesH + 2; paddedW = self.tile * tilesW + 2
     }
 
+    /// F(4×4) where `LLMATIC_WINOGRAD4` says so (1: always, 0: never), else by `prefersF4`.
+    static func tileSize(_ g: ConvGeometry) -> Int {
+        f4Switch.enables(runnable: true, byDefault: prefersF4(g)) ? 4 : 2
+    }
+
+    static let f4Switch = MeasurementSwitch("LLMATIC_WINOGRAD4")
+
     private var chunkTiles: Int { samplesPerChunk * tilesPerSample }
-    private var weightFloats: Int { 16 * k * c }
+    var weightFloats: Int { positions * k * c }
     /// Floats between consecutive positions ξ of V (rows c·ld) and M (k·ld): one cache line more than the
     /// matrix, so the 16 strided stores of a tile do not all land in one cache set (c·ld·4 bytes is often a
     /// multiple of 4 KiB: 64 channels x 256 tiles made the transforms 3x slower than the GEMMs).
-    private func positionStride(_ rows: Int, _ ld: Int) -> Int { rows * ld + 16 }
+    func positionStride(_ rows: Int, _ ld: Int) -> Int { rows * ld + 16 }
 
-    /// Worker scratch: U, V and M of one chunk, and the padded plane.
-    var scratchFloats: Int { weightFloats + 16 * (c + k) * chunkTiles + 2 * 16 * 16 + paddedH * paddedW }
+    /// Worker scratch: U, V and M of one chunk, the padded plane, and F(4×4)'s planes (`f4ScratchFloats`).
+    var scratchFloats: Int {
+        weightFloats + positions * (positionStride(c, chunkTiles) + positionStride(k, chunkTiles)) + paddedFloats
+            + (tile == 4 ? f4ScratchFloats : 0)
+    }
 
-    /// U_ξ[k][c] = (G g_kc Gᵀ)_ξ with G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
+    /// The padded input plane, with room for F(4×4)'s row pass to read past its end.
+    private var paddedFloats: Int { paddedH * paddedW + (tile == 4 ? f4RowFloats : 0) }
+
+    /// Worker scratch split into U (or dU), V, M, the padded input plane and F(4×4)'s planes.
+    private func parts(_ scratch: UnsafeMutablePointer<Float>)
+        -> (u: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
+            padded: UnsafeMutablePointer<Float>, f4: UnsafeMutablePointer<Float>) {
+        let v = scratch + weightFloats, m = v + positions * positionStride(c, chunkTiles)
+        let padded = m + positions * positionStride(k, chunkTiles)
+        return (scratch, v, m, padded, padded + paddedFloats)
+    }
+
+    /// U_ξ[k][c] = (G g_kc Gᵀ)_ξ.
     func transform(weights w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        if tile == 4 { return f4Transform(weights: w, into: u) }
         let kc = k * c
         for kk in 0..<k {
             for cc in 0..<c {
@@ -105,17 +144,18 @@ struct WinogradConvolution {
     func run(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
              act: Activation?, accumulate: Bool, samples: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
         guard !samples.isEmpty else { return }
-        let u = scratch, v = u + weightFloats, m = v + 16 * positionStride(c, chunkTiles)
-        let padded = m + 16 * positionStride(k, chunkTiles)
+        let (u, v, m, padded, f4) = parts(scratch)
         transform(weights: w, into: u)
-        padded.update(repeating: 0, count: paddedH * paddedW)
+        padded.update(repeating: 0, count: paddedFloats)
         let inSample = c * g.inputPlane, outSample = k * g.outputPlane
         var n0 = samples.lowerBound
         while n0 < samples.upperBound {
             let count = min(samplesPerChunk, samples.upperBound - n0)
             let tiles = count * tilesPerSample
-            for s in 0..<count { inputTransform(x + (n0 + s) * inSample, v, tile0: s * tilesPerSample, ld: tiles, padded) }
-            for xi in 0..<16 {
+            for s in 0..<count {
+                inputTransform(x + (n0 + s) * inSample, v, tile0: s * tilesPerSample, ld: tiles, padded, f4)
+            }
+            for xi in 0..<positions {
                 let a = u + xi * k * c, b = v + xi * positionStride(c, tiles), product = m + xi * positionStride(k, tiles)
                 if VectorKernels.smallGemm && c <= VectorKernels.smallGemmMaximumK {
                     VectorKernels.gemm(m: k, n: tiles, k: c, a, lda: c, b, ldb: tiles, product, ldc: tiles)
@@ -125,7 +165,11 @@ struct WinogradConvolution {
             }
             for s in 0..<count {
                 let yn = y + (n0 + s) * outSample
-                outputTransform(m, yn, tile0: s * tilesPerSample, ld: tiles, accumulate: accumulate)
+                if tile == 4 {
+                    f4OutputTransform(m, yn, tile0: s * tilesPerSample, ld: tiles, accumulate: accumulate, plane: f4)
+                } else {
+                    outputTransform(m, yn, tile0: s * tilesPerSample, ld: tiles, accumulate: accumulate)
+                }
                 if !accumulate, b != nil || act != nil {
                     for o in 0..<k {
                         let row = yn + o * g.outputPlane
@@ -138,24 +182,28 @@ struct WinogradConvolution {
     }
 
     /// Weight gradient over the samples `samples` (not for `flipped`): dU_ξ[K×C] = Σ_t dM_ξ[k][t]·V_ξ[c][t] with
-    /// dM = A dy Aᵀ per 2×2 output tile (GEMMs with the tiles as their long inner dimension), then
+    /// dM = A dy Aᵀ per m×m output tile (GEMMs with the tiles as their long inner dimension), then
     /// dW[k][c] = Gᵀ dU_kc G. Written to `dw` (`overwrite`) or added to it.
     func weightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                         overwrite: Bool, samples: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
         guard !samples.isEmpty else { return }
-        let du = scratch, v = du + weightFloats, m = v + 16 * positionStride(c, chunkTiles)
-        let padded = m + 16 * positionStride(k, chunkTiles)
-        padded.update(repeating: 0, count: paddedH * paddedW)
+        let (du, v, m, padded, f4) = parts(scratch)
+        padded.update(repeating: 0, count: paddedFloats)
+        if tile == 4 { f4ClearGradientPlane(f4) }
         let inSample = c * g.inputPlane, outSample = k * g.outputPlane
         var n0 = samples.lowerBound, first = true
         while n0 < samples.upperBound {
             let count = min(samplesPerChunk, samples.upperBound - n0)
             let tiles = count * tilesPerSample
             for s in 0..<count {
-                inputTransform(x + (n0 + s) * inSample, v, tile0: s * tilesPerSample, ld: tiles, padded)
-                gradientTransform(dy + (n0 + s) * outSample, m, tile0: s * tilesPerSample, ld: tiles)
+                inputTransform(x + (n0 + s) * inSample, v, tile0: s * tilesPerSample, ld: tiles, padded, f4)
+                if tile == 4 {
+                    f4GradientTransform(dy + (n0 + s) * outSample, m, tile0: s * tilesPerSample, ld: tiles, plane: f4)
+                } else {
+                    gradientTransform(dy + (n0 + s) * outSample, m, tile0: s * tilesPerSample, ld: tiles)
+                }
             }
-            for xi in 0..<16 {
+            for xi in 0..<positions {
                 let a = m + xi * positionStride(k, tiles), b = v + xi * positionStride(c, tiles), product = du + xi * k * c
                 if VectorKernels.smallGemm {
                     VectorKernels.gemmNT(m: k, n: c, k: tiles, a, lda: tiles, b, ldb: tiles, product, ldc: c,
@@ -168,6 +216,7 @@ struct WinogradConvolution {
             first = false
             n0 += count
         }
+        if tile == 4 { return f4FilterTransform(du, dw, overwrite: overwrite) }
         // dW = Gᵀ dU G, Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1].
         let kc = k * c
         for i in 0..<kc {
@@ -218,7 +267,7 @@ struct WinogradConvolution {
     /// V_ξ[c][tile0 + t] = (Bᵀ d B)_ξ with Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], row stride `ld` (chunk
     /// tiles) and position stride c·ld. The border of `padded` stays zero; its interior is overwritten per channel.
     private func inputTransform(_ x: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, tile0: Int, ld: Int,
-                                _ padded: UnsafeMutablePointer<Float>) {
+                                _ padded: UnsafeMutablePointer<Float>, _ f4: UnsafeMutablePointer<Float>) {
         let inH = g.inHeight, inW = g.inWidth, ph = g.padH, pw = g.padW
         let rows = min(inH, paddedH - ph), cols = min(inW, paddedW - pw)
         let xiStride = positionStride(c, ld)
@@ -226,6 +275,10 @@ struct WinogradConvolution {
             let xc = x + cc * inH * inW
             for i in 0..<rows { Im2col.copy(padded + (ph + i) * paddedW + pw, xc + i * inW, cols) }
             let dst = v + cc * ld + tile0
+            if tile == 4 {
+                f4InputTransform(padded, dst, xiStride, room: ld - tile0, rowScratch: f4)
+                continue
+            }
             for ti in 0..<tilesH {
                 let top = padded + 2 * ti * paddedW
                 var tj = 0

@@ -130,7 +130,8 @@ public enum Tolerances {
             "Float sums of tens of terms (average pools, softmax rows, the loss over the batch) and Adam's sqrt/divide")
         public static let blas = Tolerance(1e-4,
             "BLAS reorders Float sums of K <= ~600 products: ~sqrt(K)·6e-8 typical, K·6e-8 worst, against Double sums; " +
-            "Winograd F(2x2,3x3) adds Float sums of 4x4 tiles before and after its K = C_in products (a few times im2col's error)")
+            "Winograd F(2x2,3x3) adds Float sums of 4x4 tiles before and after its K = C_in products (a few times im2col's error; " +
+            "seen 2e-7 against Double sums), F(4x4,3x3) of 6x6 tiles with factors up to 8 and 1/24 (seen 3e-6)")
         public static let statistics = Tolerance(1e-4,
             "Float mean/variance over up to ~500 values, then x̂ = (x - mean)·invstd amplifies the mean's error by invstd")
     }
